@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import { ApiError } from "./errors";
+import { errorName, log } from "./log";
+import { healthRoutes } from "./routes/health";
+import { webhookRoutes } from "./routes/webhooks";
+
+/** Hono typing shared by every route: the Worker's bindings plus the injected clock. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { now: () => number };
+}
+
+export interface AppOptions {
+  /** Current time in milliseconds. Tests inject a fixed clock to verify captured deliveries. */
+  now?: () => number;
+}
+
+/**
+ * The HTTP side of the Worker. Every non-2xx leaves through `onError` or `notFound` as
+ * `{"error":{"code","message"}}`.
+ *
+ * @example
+ * const app = createApp({ now: () => 1591264652_000 });
+ * const res = await app.fetch(request, env, ctx);
+ */
+export function createApp(options: AppOptions = {}) {
+  const now = options.now ?? Date.now;
+  return new Hono<AppEnv>()
+    .use(async (c, next) => {
+      c.set("now", now);
+      await next();
+    })
+    .route("/webhooks", webhookRoutes)
+    .route("/health", healthRoutes)
+    .notFound((c) =>
+      c.json(
+        new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`).toEnvelope(),
+        404,
+      ),
+    )
+    .onError((err, c) => {
+      if (err instanceof ApiError) return err.getResponse();
+      log("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: errorName(err) });
+      return new ApiError("internal_error", "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.").getResponse();
+    });
+}

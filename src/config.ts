@@ -1,0 +1,66 @@
+import { ApiError } from "./errors";
+
+/** The Worker's configuration, parsed once at the boundary from `env`. */
+export interface Config {
+  /** The `whsec_` secrets that may have signed a delivery, in the order they were configured. */
+  webhookSecrets: readonly string[];
+  /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
+  toleranceSeconds: number;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ApiError };
+
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+/**
+ * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value:
+ * problems come back as an `ApiError` naming the variable and the position of the bad entry.
+ *
+ * @example
+ * const result = readConfig(env);
+ * if (!result.ok) throw result.error;
+ */
+export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS">): ConfigResult {
+  const secrets = parseSecrets(env.STRIPE_WEBHOOK_SECRET);
+  if (secrets instanceof ApiError) return { ok: false, error: secrets };
+  const tolerance = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
+  if (tolerance instanceof ApiError) return { ok: false, error: tolerance };
+  return { ok: true, config: { webhookSecrets: secrets, toleranceSeconds: tolerance } };
+}
+
+/**
+ * Several secrets, comma-separated, let one endpoint URL serve a secret roll (new and old),
+ * test and live mode, or an account and a Connect endpoint. Whitespace around entries is dropped
+ * because it is almost always a copy-paste accident (a trailing newline from `echo`).
+ */
+function parseSecrets(raw: string | undefined): string[] | ApiError {
+  const entries = (raw ?? "").split(",").map((s) => s.trim());
+  if (entries.every((s) => s === "")) {
+    return new ApiError(
+      "webhook_secret_missing",
+      "STRIPE_WEBHOOK_SECRET is not set, so no delivery can be verified. Set it with `wrangler secret put STRIPE_WEBHOOK_SECRET` (locally: in .dev.vars). Stripe retries this delivery, so nothing is lost once it is set.",
+    );
+  }
+  for (const [i, entry] of entries.entries()) {
+    if (!entry.startsWith("whsec_")) {
+      const what = entry === "" ? "is empty (two commas in a row?)" : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
+      return new ApiError(
+        "webhook_secret_invalid",
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. Copy the endpoint's signing secret from the Stripe Dashboard (Developers → Webhooks → your endpoint → Signing secret) or from \`stripe listen\`.`,
+      );
+    }
+  }
+  return entries;
+}
+
+function parseTolerance(raw: string | undefined): number | ApiError {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_TOLERANCE_SECONDS;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || value <= 0) {
+    return new ApiError(
+      "config_invalid",
+      `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,4 @@
+import { defaultHandlers } from "./handlers";
+import { createWorker } from "./worker";
+
+export default createWorker({ handlers: defaultHandlers() });

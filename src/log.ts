@@ -1,0 +1,22 @@
+/**
+ * One JSON object per line on stdout, which Workers Logs indexes field by field.
+ * Callers pass only identifiers, counts, codes and durations: never a secret, a payload, a stack
+ * or the message of an error we did not create.
+ *
+ * @example
+ * log("info", "delivery", { event_id: "evt_123", outcome: "accepted", duration_ms: 4 });
+ */
+export function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
+  const line = JSON.stringify({ level, msg, ...fields });
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+}
+
+/**
+ * What may be logged about an error of unknown origin: its class name only. The message can carry
+ * customer data or secrets (a handler's fetch URL, a driver's SQL text), so it is never logged.
+ */
+export function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}

@@ -1,0 +1,92 @@
+import { Hono } from "hono";
+import { readConfig } from "../config";
+import { createDb } from "../db/client";
+import { recordEvent } from "../db/events";
+import { ApiError } from "../errors";
+import { readBodyCapped } from "../http/read-body";
+import { errorName, log } from "../log";
+import { enqueueEvents } from "../queue/enqueue";
+import { verifyDelivery } from "../stripe/verify";
+import type { AppEnv } from "../app";
+
+/** The answer Stripe gets for an accepted delivery, new or duplicate. */
+export interface Receipt {
+  received: true;
+  id: string;
+  duplicate: boolean;
+}
+
+/**
+ * `POST /webhooks/stripe`: verify, record, acknowledge, then enqueue in `waitUntil`.
+ * Only the one D1 statement that records the event stands between the request and the 2xx.
+ */
+export const webhookRoutes = new Hono<AppEnv>()
+  .post("/stripe", async (c) => {
+    const started = c.var.now();
+    let eventId: string | undefined;
+    let eventType: string | undefined;
+    try {
+      const payload = await readBodyCapped(c.req.raw);
+      const config = readConfig(c.env);
+      if (!config.ok) throw config.error;
+
+      const { event, secretIndex } = await verifyDelivery({
+        payload,
+        header: c.req.header("stripe-signature") ?? null,
+        secrets: config.config.webhookSecrets,
+        toleranceSeconds: config.config.toleranceSeconds,
+        nowMs: started,
+      });
+      eventId = event.id;
+      eventType = event.type;
+
+      const db = createDb(c.env.DB);
+      let isNew: boolean;
+      try {
+        isNew = await recordEvent(db, {
+          id: event.id,
+          type: event.type,
+          apiVersion: event.api_version ?? null,
+          livemode: event.livemode === true,
+          account: event.account ?? null,
+          created: event.created,
+          receivedAt: started,
+          secretIndex,
+          payload,
+        });
+      } catch (err) {
+        log("error", "ledger_write_failed", { event_id: event.id, error: errorName(err) });
+        throw new ApiError(
+          "storage_unavailable",
+          "The event could not be recorded in D1, so it was not accepted. Stripe retries the delivery; check the D1 binding `DB` and that migrations are applied (see /health).",
+        );
+      }
+
+      if (isNew) {
+        const queue = c.env.EVENTS_QUEUE;
+        c.executionCtx.waitUntil(
+          enqueueEvents(queue, db, [event.id], started).catch((err: unknown) => {
+            // The row stays `received`; the cron re-enqueues it once its redrive time passes.
+            log("warn", "enqueue_failed", { event_id: event.id, error: errorName(err) });
+          }),
+        );
+      }
+      logDelivery(eventId, eventType, isNew ? "accepted" : "duplicate", started, c.var.now());
+      return c.json({ received: true, id: event.id, duplicate: !isNew } satisfies Receipt);
+    } catch (err) {
+      logDelivery(eventId, eventType, err instanceof ApiError ? err.code : "internal_error", started, c.var.now());
+      throw err;
+    }
+  })
+  .all("/stripe", () => {
+    throw new ApiError("method_not_allowed", "Stripe delivers webhooks with POST. This route accepts nothing else.");
+  });
+
+function logDelivery(eventId: string | undefined, type: string | undefined, outcome: string, started: number, ended: number): void {
+  log(outcome === "accepted" || outcome === "duplicate" ? "info" : "warn", "delivery", {
+    event_id: eventId ?? null,
+    type: type ?? null,
+    outcome,
+    duration_ms: ended - started,
+  });
+}

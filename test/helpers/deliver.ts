@@ -1,0 +1,52 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import headers from "../fixtures/delivery-headers.json";
+import worker from "../../src/index";
+import { signatureHeader } from "./sign";
+
+export const TEST_SECRET = "whsec_test_secret_for_vitest";
+
+type FetchHandler = { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> };
+
+export interface DeliverOptions {
+  secrets?: readonly string[];
+  /** Signature timestamp, Unix seconds; defaults to now. */
+  timestamp?: number;
+  /** Replaces the computed Stripe-Signature header; null sends none. */
+  signature?: string | null;
+  env?: Env;
+  worker?: FetchHandler;
+  method?: string;
+}
+
+/** Stripe's delivery headers (fixtures/delivery-headers.json) minus the signature placeholder. */
+export function stripeHeaders(signature: string | null): Headers {
+  const h = new Headers();
+  for (const [name, value] of Object.entries(headers)) if (name !== "Stripe-Signature") h.set(name, value);
+  if (signature !== null) h.set("Stripe-Signature", signature);
+  return h;
+}
+
+/**
+ * Posts a body to /webhooks/stripe through the Worker's real fetch handler, signed like Stripe does,
+ * and waits for everything the Worker put in waitUntil (the enqueue) before returning.
+ */
+export async function deliver(body: string | object, options: DeliverOptions = {}): Promise<Response> {
+  const payload = typeof body === "string" ? body : JSON.stringify(body);
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
+  const request = new Request("https://worker.example/webhooks/stripe", {
+    method: options.method ?? "POST",
+    headers: stripeHeaders(signature),
+    body: payload,
+  });
+  const ctx = createExecutionContext();
+  const response = await (options.worker ?? worker).fetch(request, options.env ?? env, ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+/** The ledger row for an event, straight from D1. */
+export async function ledgerRow(id: string, db: D1Database = env.DB) {
+  return db.prepare("SELECT * FROM stripe_events WHERE id = ?").bind(id).first<Record<string, unknown>>();
+}

@@ -1,0 +1,27 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig(async () => {
+  // The real migrations, applied inside workerd by test/apply-migrations.ts.
+  const migrations = await readD1Migrations("./migrations");
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./src/index.ts",
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // The secret the test helpers sign with; real deployments set it with `wrangler secret put`.
+            STRIPE_WEBHOOK_SECRET: "whsec_test_secret_for_vitest",
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ["./test/apply-migrations.ts"],
+      // Worker logs are JSON lines; show them only for failing tests.
+      silent: "passed-only",
+    },
+  };
+});
