@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { deliver, ledgerRow } from "./helpers/deliver";
+import { deliver } from "./helpers/deliver";
+import { ledgerRow } from "./helpers/ledger";
 
 describe("POST /webhooks/stripe, accepted deliveries", () => {
   it("answers 200 with the event id and records the event in D1", async () => {

@@ -45,8 +45,3 @@ export async function deliver(body: string | object, options: DeliverOptions = {
   await waitOnExecutionContext(ctx);
   return response;
 }
-
-/** The ledger row for an event, straight from D1. */
-export async function ledgerRow(id: string, db: D1Database = env.DB) {
-  return db.prepare("SELECT * FROM stripe_events WHERE id = ?").bind(id).first<Record<string, unknown>>();
-}
