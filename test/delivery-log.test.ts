@@ -1,0 +1,35 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { deliver, TEST_SECRET } from "./helpers/deliver";
+import { buildEvent, OBJECTS } from "./helpers/events";
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Every JSON line the Worker wrote to the console during `run`. */
+async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  for (const method of ["log", "warn", "error"] as const) {
+    vi.spyOn(console, method).mockImplementation((line: unknown) => void lines.push(String(line)));
+  }
+  await run();
+  return lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe("structured delivery log", () => {
+  it("writes one JSON line per accepted delivery with id, type, outcome and duration", async () => {
+    const event = buildEvent("invoice.paid", OBJECTS.invoice);
+    const lines = await logLines(() => deliver(event));
+    const deliveries = lines.filter((l) => l.msg === "delivery");
+    expect(deliveries).toEqual([{ level: "info", msg: "delivery", event_id: event.id, type: "invoice.paid", outcome: "accepted", duration_ms: expect.any(Number) }]);
+  });
+
+  it("logs a rejected delivery with its error code and nothing secret", async () => {
+    const event = buildEvent("invoice.paid", OBJECTS.invoice);
+    const lines = await logLines(() => deliver(event, { secrets: ["whsec_forged"] }));
+    expect(lines.filter((l) => l.msg === "delivery")).toEqual([
+      { level: "warn", msg: "delivery", event_id: null, type: null, outcome: "signature_invalid", duration_ms: expect.any(Number) },
+    ]);
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(TEST_SECRET);
+    expect(text).not.toContain("whsec_forged");
+  });
+});

@@ -1,0 +1,21 @@
+import { describe, expect, it, vi } from "vitest";
+import { deliver } from "./helpers/deliver";
+import { buildEvent, OBJECTS } from "./helpers/events";
+import { ledgerRow } from "./helpers/ledger";
+
+describe("events larger than a queue message", () => {
+  it("carries a 200 KB event end to end, the queue holding only its id", async () => {
+    const session = structuredClone(OBJECTS["checkout.session"]) as Record<string, unknown>;
+    // Stripe allows 50 metadata keys of up to 500 characters; line items and custom fields make real
+    // events large. Pad metadata until the body is over 200 KB, past the 128 KB queue message limit.
+    session.metadata = Object.fromEntries(Array.from({ length: 420 }, (_, i) => [`key_${i}`, "x".repeat(490)]));
+    const event = buildEvent("checkout.session.completed", session);
+    const body = JSON.stringify(event);
+    expect(body.length).toBeGreaterThan(200 * 1024);
+
+    const response = await deliver(body);
+    expect(response.status).toBe(200);
+    await vi.waitFor(async () => expect((await ledgerRow(event.id as string))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
+    expect((await ledgerRow(event.id as string))?.payload).toBe(body);
+  });
+});

@@ -1,0 +1,157 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
+import { Handlers } from "../src/handlers/registry";
+import { retryDelaySeconds } from "../src/queue/backoff";
+import { createWorker } from "../src/worker";
+import { buildEvent, OBJECTS } from "./helpers/events";
+import { envWith, failingD1 } from "./helpers/faults";
+import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+
+let nextMessage = 0;
+const message = (body: unknown, attempts = 1) => ({ id: `msg-${++nextMessage}`, timestamp: new Date(), attempts, body });
+
+/**
+ * Runs one batch through a Worker built with `handlers` and returns what it acked and retried.
+ * getQueueResult does not report retry delays, so each message's retry() is observed (and still
+ * runs) to read the delay the consumer asked for.
+ */
+async function consume(queue: string, bodies: unknown[], handlers = new Handlers(), testEnv: Env = env, attempts = 1) {
+  const messages = bodies.map((b) => message(b, attempts));
+  const batch = createMessageBatch(queue, messages);
+  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
+  const ctx = createExecutionContext();
+  await createWorker({ handlers }).queue(batch, testEnv, ctx);
+  const result = await getQueueResult(batch, ctx);
+  const retryMessages = result.retryMessages.map(({ msgId }) => {
+    const index = messages.findIndex((m) => m.id === msgId);
+    const options = retries[index]!.mock.calls[0]?.[0];
+    return { msgId, delaySeconds: options?.delaySeconds };
+  });
+  return { result: { ...result, retryMessages }, ids: messages.map((m) => m.id) };
+}
+
+async function seeded(type = "invoice.paid", object: object = OBJECTS.invoice) {
+  const e = buildEvent(type, object);
+  await seedEvent(e);
+  return e as { id: string; type: string; data: { object: { id: string } } };
+}
+
+describe("events queue consumer", () => {
+  it("runs the handler with the typed object and event, marks the row processed and acks", async () => {
+    const e = await seeded();
+    const seen: string[] = [];
+    const handlers = new Handlers().on("invoice.paid", (invoice, event) => {
+      seen.push(`${event.id}:${invoice.id}`);
+    });
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], handlers);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(result.retryMessages).toEqual([]);
+    expect(seen).toEqual([`${e.id}:${e.data.object.id}`]);
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null, redrive_at: null });
+    expect((await ledgerRow(e.id))?.processed_at).toEqual(expect.any(Number));
+  });
+
+  it("marks an event with no handler ignored and acks", async () => {
+    const e = await seeded("customer.created", OBJECTS.customer);
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }]);
+    expect(result.explicitAcks).toEqual(ids);
+    expect((await ledgerRow(e.id))?.status).toBe("ignored");
+  });
+
+  it("marks a failing event failed with its error and retries it with a backoff delay", async () => {
+    const e = await seeded();
+    const handlers = new Handlers().on("invoice.paid", () => {
+      throw new TypeError("fulfilment service answered 503");
+    });
+    const first = await consume("stripe-events", [{ id: e.id }], handlers);
+    expect(first.result.retryMessages).toEqual([{ msgId: first.ids[0], delaySeconds: retryDelaySeconds(1) }]);
+    expect(first.result.explicitAcks).toEqual([]);
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "failed", attempts: 1, last_error: "TypeError: fulfilment service answered 503" });
+
+    const second = await consume("stripe-events", [{ id: e.id }], handlers, env, 2);
+    expect(second.result.retryMessages).toEqual([{ msgId: second.ids[0], delaySeconds: retryDelaySeconds(2) }]);
+    expect(retryDelaySeconds(2)).toBeGreaterThan(retryDelaySeconds(1));
+    expect((await ledgerRow(e.id))?.attempts).toBe(2);
+  });
+
+  it("processes a failed event on a later attempt once its handler succeeds", async () => {
+    const e = await seeded();
+    let calls = 0;
+    const flaky = new Handlers().on("invoice.paid", () => {
+      if (++calls === 1) throw new Error("first try fails");
+    });
+    await consume("stripe-events", [{ id: e.id }], flaky);
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], flaky, env, 2);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 2, last_error: null });
+  });
+
+  it("acks without running handlers again for an event already processed", async () => {
+    const e = await seeded();
+    let calls = 0;
+    const counting = new Handlers().on("invoice.paid", () => void calls++);
+    await consume("stripe-events", [{ id: e.id }], counting);
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], counting);
+    expect(result.explicitAcks).toEqual(ids);
+    expect(calls).toBe(1);
+  });
+
+  it("acks without running handlers for an event another consumer holds under a live lease", async () => {
+    const e = await seeded();
+    await setRow(e.id, { status: "processing", attempts: 1, redrive_at: Date.now() + 60_000 });
+    let calls = 0;
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
+    expect(result.explicitAcks).toEqual(ids);
+    expect(calls).toBe(0);
+    expect((await ledgerRow(e.id))?.status).toBe("processing");
+  });
+
+  it("handles every message of a mixed batch on its own and never throws", async () => {
+    const ok = await seeded();
+    const bad = await seeded("invoice.payment_failed", OBJECTS.invoice);
+    const handlers = new Handlers()
+      .on("invoice.paid", () => {})
+      .on("invoice.payment_failed", () => {
+        throw new Error("boom");
+      });
+    const { result, ids } = await consume("stripe-events", [{ id: ok.id }, { id: bad.id }, "not an event message", { id: "evt_unknown" }], handlers);
+    expect(result.outcome).toBe("ok");
+    expect(result.explicitAcks.sort()).toEqual([ids[0], ids[2], ids[3]].sort());
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([ids[1]]);
+    expect((await ledgerRow(ok.id))?.status).toBe("processed");
+    expect((await ledgerRow(bad.id))?.status).toBe("failed");
+  });
+
+  it("retries the message when D1 is unavailable, leaving the row untouched", async () => {
+    const e = await seeded();
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers(), envWith({ DB: failingD1() }));
+    expect(result.retryMessages).toEqual([{ msgId: ids[0], delaySeconds: retryDelaySeconds(1) }]);
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "received", attempts: 0 });
+  });
+});
+
+describe("dead-letter queue consumer", () => {
+  it("marks an event whose retries ran out dead, keeping its payload and last error", async () => {
+    const e = await seeded();
+    await setRow(e.id, { status: "failed", attempts: 11, last_error: "Error: still down", redrive_at: Date.now() + 60_000 });
+    const { result, ids } = await consume("stripe-events-dlq", [{ id: e.id }]);
+    expect(result.explicitAcks).toEqual(ids);
+    const row = await ledgerRow(e.id);
+    expect(row).toMatchObject({ status: "dead", last_error: "Error: still down", redrive_at: null });
+    expect(JSON.parse(row!.payload as string).id).toBe(e.id);
+  });
+
+  it("does not mark an event dead that was processed meanwhile", async () => {
+    const e = await seeded();
+    await setRow(e.id, { status: "processed", redrive_at: null });
+    await consume("stripe-events-dlq", [{ id: e.id }]);
+    expect((await ledgerRow(e.id))?.status).toBe("processed");
+  });
+
+  it("retries a dead letter when D1 is unavailable", async () => {
+    const e = await seeded();
+    const { result, ids } = await consume("stripe-events-dlq", [{ id: e.id }], new Handlers(), envWith({ DB: failingD1() }));
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+  });
+});
