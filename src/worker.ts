@@ -23,7 +23,7 @@ export function createWorker(options: WorkerOptions) {
   const app = createApp({ now });
   return {
     fetch: app.fetch,
-    async queue(batch, env) {
+    async queue(batch, env, _ctx) {
       if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
       else await consumeEvents(batch, env, options.handlers, now);
     },
