@@ -51,3 +51,5 @@ export const stripeEvents = sqliteTable(
 
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type NewStripeEventRow = typeof stripeEvents.$inferInsert;
+
+export * from "./billing-schema";

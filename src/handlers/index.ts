@@ -1,7 +1,11 @@
+import { billingHandlers } from "../billing/handlers";
 import { logCheckoutSessionCompleted } from "./checkout-session-completed";
-import { Handlers } from "./registry";
+import type { Handlers } from "./registry";
 
-/** The handlers the deployed Worker runs. Add yours here (see README, "Handling events"). */
+/**
+ * The handlers the deployed Worker runs: the built-in billing handlers plus the example log line.
+ * Add yours here (see README, "Handling events").
+ */
 export function defaultHandlers(): Handlers {
-  return new Handlers().on("checkout.session.completed", logCheckoutSessionCompleted);
+  return billingHandlers().on("checkout.session.completed", logCheckoutSessionCompleted);
 }

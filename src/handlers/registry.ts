@@ -7,10 +7,16 @@ export type StripeEventType = Stripe.Event["type"];
 /** The typed event for one event type, e.g. `StripeEventOf<"invoice.paid">` is `Stripe.InvoicePaidEvent`. */
 export type StripeEventOf<T extends StripeEventType> = Extract<Stripe.Event, { type: T }>;
 
-/** What a handler gets besides the event: this invocation's bindings and a D1 client. */
+/** What a handler gets besides the event. */
 export interface HandlerContext {
   env: Env;
   db: Database;
+  /** A Stripe API client when STRIPE_SECRET_KEY is set, else null. */
+  stripe: Stripe | null;
+  /** The consumer's clock, Unix ms. */
+  nowMs: number;
+  /** This registry, so built-in handlers can run the fulfilment hooks registered on it. */
+  handlers: Handlers;
 }
 
 /** Handles one event type; `object` is the event's `data.object`, typed for that type. */
@@ -21,18 +27,35 @@ export type Handler<T extends StripeEventType> = (
 ) => unknown;
 
 /**
- * The event handlers, keyed by event type. Handlers run in the queue consumer, where slow work is
- * fine; a handler that throws fails the event, which the queue retries with backoff and finally
- * dead-letters. A handler may run more than once for one event (retries, re-drives), so it must be
- * idempotent.
+ * The once-only effects the built-in billing handlers trigger, and the object each receives:
+ * `checkout_session.paid` when a Checkout Session is paid (on completion, or when its delayed
+ * payment succeeds), `invoice.paid` when an invoice is paid (Stripe sends both `invoice.paid` and
+ * `invoice.payment_succeeded` for one payment; the hook still runs once).
+ */
+export interface FulfilmentObjects {
+  "checkout_session.paid": Stripe.Checkout.Session;
+  "invoice.paid": Stripe.Invoice;
+}
+export type FulfilmentKind = keyof FulfilmentObjects;
+
+/** A once-only effect: runs at most once per object, whatever events, replays or retries occur. */
+export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObjects[K], event: Stripe.Event, ctx: HandlerContext) => unknown;
+
+/**
+ * The event handlers, keyed by event type, and the fulfilment hooks, keyed by kind. Handlers run in
+ * the queue consumer, where slow work is fine; a handler that throws fails the event, which the
+ * queue retries with backoff and finally dead-letters. A handler may run more than once for one
+ * event (retries, re-drives, replays), so it must be idempotent; hooks registered with `fulfil`
+ * are made once-only for you.
  *
  * @example
- * const handlers = new Handlers().on("invoice.paid", async (invoice, event, { db }) => {
- *   console.log(invoice.id, invoice.amount_paid);
- * });
+ * const handlers = billingHandlers()
+ *   .on("invoice.paid", async (invoice, event, { db }) => { … })
+ *   .fulfil("checkout_session.paid", async (session) => { await sendReceipt(session); });
  */
 export class Handlers {
   readonly #byType = new Map<string, Handler<StripeEventType>[]>();
+  readonly #hooks = new Map<FulfilmentKind, FulfilmentHook<FulfilmentKind>[]>();
 
   /** Adds a handler for `type`; several handlers for one type run in the order added. */
   on<T extends StripeEventType>(type: T, handler: Handler<T>): this {
@@ -42,9 +65,22 @@ export class Handlers {
     return this;
   }
 
+  /** Adds a once-only hook for a fulfilment kind; hooks of one kind run in the order added. */
+  fulfil<K extends FulfilmentKind>(kind: K, hook: FulfilmentHook<K>): this {
+    const list = this.#hooks.get(kind) ?? [];
+    list.push(hook as unknown as FulfilmentHook<FulfilmentKind>);
+    this.#hooks.set(kind, list);
+    return this;
+  }
+
   /** The handlers for an event type, empty when none is registered. */
   for(type: string): readonly Handler<StripeEventType>[] {
     return this.#byType.get(type) ?? [];
+  }
+
+  /** The hooks for a fulfilment kind, empty when none is registered. */
+  hooksFor<K extends FulfilmentKind>(kind: K): readonly FulfilmentHook<K>[] {
+    return (this.#hooks.get(kind) ?? []) as unknown as FulfilmentHook<K>[];
   }
 
   /** The event types that have at least one handler. */

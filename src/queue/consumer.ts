@@ -1,8 +1,9 @@
 import type Stripe from "stripe";
-import { createDb, type Database } from "../db/client";
+import { createDb } from "../db/client";
 import { claimEvent, failEvent, finishEvent } from "../db/events";
-import type { Handlers } from "../handlers/registry";
+import type { HandlerContext, Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
+import { createStripeApi } from "../stripe/api";
 import { retryDelaySeconds } from "./backoff";
 import { isEventMessage, type EventMessage } from "./message";
 
@@ -18,10 +19,12 @@ const MAX_ERROR_LENGTH = 1000;
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, handlers: Handlers, now: () => number): Promise<void> {
   const db = createDb(env.DB);
-  await Promise.all(batch.messages.map((message) => consumeOne(message, env, db, handlers, now)));
+  const stripe = createStripeApi(env);
+  await Promise.all(batch.messages.map((message) => consumeOne(message, { env, db, stripe, handlers, nowMs: 0 }, now)));
 }
 
-async function consumeOne(message: Message<unknown>, env: Env, db: Database, handlers: Handlers, now: () => number): Promise<void> {
+async function consumeOne(message: Message<unknown>, base: HandlerContext, now: () => number): Promise<void> {
+  const { db } = base;
   if (!isEventMessage(message.body)) {
     log("error", "queue_message_malformed", { message_id: message.id });
     message.ack(); // Retrying cannot make it readable; the ledger row (if any) is re-driven by the cron.
@@ -36,7 +39,7 @@ async function consumeOne(message: Message<unknown>, env: Env, db: Database, han
       log("info", "event_skipped", { event_id: id, reason: "not_claimable" });
       return;
     }
-    const outcome = await runHandlers(claimed.payload, env, db, handlers);
+    const outcome = await runHandlers(claimed.payload, { ...base, nowMs: started });
     if (outcome.ok) {
       await finishEvent(db, id, outcome.handled ? "processed" : "ignored", now());
       message.ack();
@@ -56,11 +59,11 @@ async function consumeOne(message: Message<unknown>, env: Env, db: Database, han
 
 type HandlerOutcome = { ok: true; handled: boolean } | { ok: false; error: string; errorName: string };
 
-async function runHandlers(payload: string, env: Env, db: Database, handlers: Handlers): Promise<HandlerOutcome> {
+async function runHandlers(payload: string, ctx: HandlerContext): Promise<HandlerOutcome> {
   const event = JSON.parse(payload) as Stripe.Event;
-  const list = handlers.for(event.type);
+  const list = ctx.handlers.for(event.type);
   try {
-    for (const handler of list) await handler(event.data.object, event, { env, db });
+    for (const handler of list) await handler(event.data.object, event, ctx);
   } catch (err) {
     return { ok: false, error: describeForLedger(err), errorName: errorName(err) };
   }

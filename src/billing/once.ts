@@ -1,0 +1,52 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { fulfilments } from "../db/billing-schema";
+
+/** How long a claimed effect may run before another attempt may take it over. */
+export const FULFILMENT_CLAIM_MS = 10 * 60_000;
+
+/** Thrown when another consumer is running the same effect right now; the event is retried later. */
+export class FulfilmentInProgress extends Error {
+  override name = "FulfilmentInProgress";
+}
+
+/**
+ * Runs `effect` at most once per (object id, kind), however many events, replays or redeliveries
+ * reach it. The claim is one statement; a failed effect releases its claim so a retry can run it,
+ * and a claim abandoned by a crashed consumer can be taken over after FULFILMENT_CLAIM_MS.
+ * Returns true when this call ran the effect, false when it had already been done.
+ *
+ * @example
+ * await once(db, { objectId: session.id, kind: "checkout_session.paid", eventId: event.id, nowMs }, () => grantAccess(session));
+ */
+export async function once(
+  db: Database,
+  key: { objectId: string; kind: string; eventId: string; nowMs: number },
+  effect: () => Promise<void>,
+): Promise<boolean> {
+  const claimed = await db
+    .insert(fulfilments)
+    .values({ objectId: key.objectId, kind: key.kind, status: "pending", eventId: key.eventId, claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS })
+    .onConflictDoUpdate({
+      target: [fulfilments.objectId, fulfilments.kind],
+      set: { eventId: key.eventId, claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS },
+      setWhere: sql`${fulfilments.status} = 'pending' AND ${fulfilments.claimedUntil} <= ${key.nowMs}`,
+    })
+    .returning({ objectId: fulfilments.objectId });
+
+  if (claimed.length === 0) {
+    const [existing] = await db.select({ status: fulfilments.status }).from(fulfilments).where(and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind)));
+    if (existing?.status === "done") return false;
+    throw new FulfilmentInProgress(`${key.kind} for ${key.objectId} is being fulfilled by another attempt`);
+  }
+
+  const isOurs = and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind), eq(fulfilments.eventId, key.eventId), eq(fulfilments.status, "pending"));
+  try {
+    await effect();
+  } catch (err) {
+    await db.update(fulfilments).set({ claimedUntil: 0 }).where(isOurs);
+    throw err;
+  }
+  await db.update(fulfilments).set({ status: "done", completedAt: key.nowMs }).where(isOurs);
+  return true;
+}

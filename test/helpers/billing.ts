@@ -1,0 +1,61 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { billingHandlers } from "../../src/billing/handlers";
+import type { Handlers } from "../../src/handlers/registry";
+import { createWorker } from "../../src/worker";
+import { buildEvent } from "./events";
+import { seedEvent } from "./ledger";
+
+import charge from "../fixtures/stripe-objects/charge.json";
+import checkoutSession from "../fixtures/stripe-objects/checkout.session.json";
+import customer from "../fixtures/stripe-objects/customer.json";
+import invoice from "../fixtures/stripe-objects/invoice.json";
+import paymentIntent from "../fixtures/stripe-objects/payment_intent.json";
+import subscription from "../fixtures/stripe-objects/subscription.json";
+
+const FIXTURES = { charge, checkoutSession, customer, invoice, paymentIntent, subscription };
+
+/** A copy of a Stripe fixture object with the fields a test sets. */
+export function stripeObject<K extends keyof typeof FIXTURES>(kind: K, fields: Record<string, unknown> = {}): (typeof FIXTURES)[K] & Record<string, unknown> {
+  return { ...structuredClone(FIXTURES[kind]), ...fields };
+}
+
+/** An event of `type` carrying `object`, created at `created` (Unix seconds). */
+export function eventAt(type: string, object: object, created: number): Record<string, unknown> & { id: string } {
+  return buildEvent(type, object, { created }) as Record<string, unknown> & { id: string };
+}
+
+let messageSeq = 0;
+
+/**
+ * Records events in the ledger and runs them through the queue consumer one at a time, in the order
+ * given (the order Stripe delivered them in), with the built-in billing handlers unless others are given.
+ * Returns the ids of messages the consumer retried.
+ */
+export async function processEvents(events: Record<string, unknown>[], handlers: Handlers = billingHandlers(), testEnv: Env = env): Promise<string[]> {
+  const retried: string[] = [];
+  for (const event of events) {
+    await seedEvent(event);
+    const batch = createMessageBatch("stripe-events", [{ id: `m${++messageSeq}`, timestamp: new Date(), attempts: 1, body: { id: event.id } }]);
+    const ctx = createExecutionContext();
+    await createWorker({ handlers }).queue(batch, testEnv, ctx);
+    const result = await getQueueResult(batch, ctx);
+    if (result.retryMessages.length > 0) retried.push(event.id as string);
+  }
+  return retried;
+}
+
+/** A billing table row by id, without the columns that record when and by which event it was written. */
+export async function billingRow(table: string, id: string): Promise<Record<string, unknown> | null> {
+  const row = await env.DB.prepare(`SELECT * FROM ${table} WHERE id = ?`).bind(id).first<Record<string, unknown>>();
+  if (!row) return null;
+  const { updated_at: _u, last_event_id: _e, ...rest } = row;
+  return rest;
+}
+
+/** Removes every billing row of a subscription, so a scenario can be replayed from scratch. */
+export async function clearBilling(): Promise<void> {
+  for (const table of ["customers", "subscriptions", "checkout_sessions", "invoices", "payment_intents", "charges", "fulfilments"]) {
+    await env.DB.prepare(`DELETE FROM ${table}`).run();
+  }
+}
