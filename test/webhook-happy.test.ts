@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import baseEvent from "./fixtures/stripe-objects/event.json";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { deliver } from "./helpers/deliver";
 import { ledgerRow } from "./helpers/ledger";
@@ -23,7 +24,8 @@ describe("POST /webhooks/stripe, accepted deliveries", () => {
   });
 
   it("marks an event with no handler ignored", async () => {
-    const event = buildEvent("customer.created", OBJECTS.customer);
+    // plan.created is the type of Stripe's own example event (stripe-objects/event.json).
+    const event = buildEvent("plan.created", baseEvent.data.object);
     expect((await deliver(event)).status).toBe(200);
     await vi.waitFor(async () => expect((await ledgerRow(event.id as string))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
   });

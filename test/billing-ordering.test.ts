@@ -1,0 +1,106 @@
+import { http, HttpResponse } from "msw";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { billingRow, clearBilling, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { envWith } from "./helpers/faults";
+import { stubStripeApi } from "./helpers/stripe-api";
+
+afterEach(() => vi.restoreAllMocks());
+
+const SUB = "sub_ordering_test";
+const T = 1_760_000_000;
+
+/** A subscription's lifecycle as Stripe would send it, oldest first: [type, fields, created]. */
+const LIFECYCLE: [string, Record<string, unknown>, number][] = [
+  ["customer.subscription.created", { status: "incomplete" }, T],
+  ["customer.subscription.updated", { status: "active" }, T + 10],
+  ["customer.subscription.trial_will_end", { status: "active", trial_end: T + 3 * 86400 }, T + 20],
+  ["customer.subscription.paused", { status: "paused" }, T + 30],
+  ["customer.subscription.resumed", { status: "active" }, T + 40],
+  ["customer.subscription.updated", { status: "past_due", cancel_at_period_end: true }, T + 50],
+  ["customer.subscription.deleted", { status: "canceled", canceled_at: T + 60 }, T + 60],
+];
+
+/** Fresh events (new ids) for the lifecycle steps at `indexes`, in that order. */
+function events(indexes: number[]) {
+  return indexes.map((i) => {
+    const [type, fields, created] = LIFECYCLE[i]!;
+    return eventAt(type, stripeObject("subscription", { id: SUB, customer: "cus_ordering", ...fields }), created);
+  });
+}
+
+async function finalState(indexes: number[]) {
+  await clearBilling();
+  expect(await processEvents(events(indexes))).toEqual([]);
+  return billingRow("subscriptions", SUB);
+}
+
+/** Deterministic permutations so a failure names the order that broke. */
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = seed;
+  for (let i = n - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+const pairs = LIFECYCLE.flatMap((_, i) => LIFECYCLE.slice(i + 1).map((__, k) => [i, i + 1 + k] as const));
+
+describe("billing state under reordering", () => {
+  it.each(pairs)("ends the same whether lifecycle steps %i and %i arrive in order or reversed", async (a, b) => {
+    const inOrder = await finalState([a, b]);
+    const reversed = await finalState([b, a]);
+    expect(reversed).toEqual(inOrder);
+    expect(inOrder).toMatchObject({ status: LIFECYCLE[b]![1].status, last_event_created: LIFECYCLE[b]![2] });
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])("ends a shuffled full lifecycle (seed %i) in the in-order state", async (seed) => {
+    const all = LIFECYCLE.map((_, i) => i);
+    const expected = await finalState(all);
+    expect(await finalState(shuffled(all.length, seed))).toEqual(expected);
+    expect(expected).toMatchObject({ status: "canceled", canceled_at: T + 60 });
+  });
+
+  it("creates the row from an .updated that arrives before .created, and the late .created changes nothing", async () => {
+    await clearBilling();
+    await processEvents(events([1]));
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active" });
+    await processEvents(events([0]));
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active", last_event_created: T + 10 });
+  });
+
+  it("applies same-second events in arrival order when no API key is set", async () => {
+    await clearBilling();
+    const first = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "active" }), T);
+    const second = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "past_due" }), T);
+    await processEvents([first, second]);
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "past_due" });
+    await clearBilling();
+    await processEvents([{ ...second, id: `${second.id}b` }, { ...first, id: `${first.id}b` }]);
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active" });
+  });
+
+  it("stores the object fetched from the Stripe API on a same-second tie when STRIPE_SECRET_KEY is set", async () => {
+    await clearBilling();
+    const current = stripeObject("subscription", { id: SUB, status: "past_due", cancel_at_period_end: true });
+    const seen = stubStripeApi(http.get(`https://api.stripe.com/v1/subscriptions/${SUB}`, () => HttpResponse.json(current)));
+    const env = envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" });
+    const a = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "active" }), T);
+    const b = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "unpaid" }), T);
+
+    expect(await processEvents([a, b], undefined, env)).toEqual([]);
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "past_due", cancel_at_period_end: 1 });
+    expect(seen.map((r) => `${r.method} ${new URL(r.url).pathname}`)).toEqual([`GET /v1/subscriptions/${SUB}`]);
+    expect(seen[0]!.headers.get("authorization")).toBe("Bearer rk_test_ordering");
+  });
+
+  it("does not call the Stripe API for events that are newer or older than the stored one", async () => {
+    await clearBilling();
+    const seen = stubStripeApi();
+    expect(await processEvents(events([2, 0, 1, 3]), undefined, envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" }))).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "paused", last_event_created: T + 30 });
+  });
+});
