@@ -1,0 +1,200 @@
+// Turns the measurements into the console table and bench/RESULTS.md.
+import { PRICES } from "./cost.mjs";
+import { fmt } from "./measure.mjs";
+
+const TARGETS = { startupMs: 50, bundleGzipKiB: 200, cpuRatio: 1.15, p99Ratio: 1.3 };
+
+/** Pooled CPU ms per delivery over all concurrencies of one kind (total CPU / total deliveries). */
+export function pooledCpu(rows, kind) {
+  const mine = rows.filter((r) => r.kind === kind);
+  const deliveries = mine.reduce((n, r) => n + r.count, 0);
+  return mine.reduce((n, r) => n + r.cpuMsPerDelivery * r.count, 0) / deliveries;
+}
+const at = (rows, kind, concurrency) => rows.find((r) => r.kind === kind && r.concurrency === concurrency);
+const ratio = (x, y) => x / y;
+const verdict = (value, limit) => (value <= limit ? "met" : "**missed**");
+
+/** The ratios and targets of the issue, from the per-target rows. */
+export function ratios(results) {
+  const { a, b, c, d } = results;
+  return {
+    cpuNewAB: ratio(pooledCpu(a.rows, "new"), pooledCpu(b.rows, "new")),
+    cpuDupAB: ratio(pooledCpu(a.rows, "duplicate"), pooledCpu(b.rows, "duplicate")),
+    cpuNewAC: ratio(pooledCpu(a.rows, "new"), pooledCpu(c.rows, "new")),
+    p99AB16: ratio(at(a.rows, "new", 16).p99, at(b.rows, "new", 16).p99),
+    p99DupAB16: ratio(at(a.rows, "duplicate", 16).p99, at(b.rows, "duplicate", 16).p99),
+    p99AC16: ratio(at(a.rows, "new", 16).p99, at(c.rows, "new", 16).p99),
+    throughputAD: [1, 16, 64].filter((k) => at(a.rows, "new", k) && at(d.rows, "new", k)).map((k) => ({ concurrency: k, ratio: ratio(at(a.rows, "new", k).perSecond, at(d.rows, "new", k).perSecond) })),
+  };
+}
+
+export function renderResults(r) {
+  const q = ratios(r.targets);
+  const m = r.machine;
+  const reqD1 = r.ops.perNewEvent.ack.d1_statements + r.ops.perNewEvent.after_ack.d1_statements;
+  const reqSends = r.ops.perNewEvent.ack.queue_messages_sent + r.ops.perNewEvent.after_ack.queue_messages_sent;
+  const lines = [];
+  const push = (...l) => lines.push(...l);
+  push(
+    "# Benchmark results",
+    "",
+    `Written by \`npm run bench\` on ${r.date}. **Local figures**: Worker targets run in workerd through Miniflare on this machine, with D1 and Queues simulated in the same workerd process. They compare receivers with each other; they are not Cloudflare's production latencies.`,
+    "",
+    `- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory; load average at start ${m.loadavg}.`,
+    `- Versions: Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}, miniflare ${m.miniflare}; hono ${m.hono}, drizzle-orm ${m.drizzle}, stripe ${m.stripe}, express ${m.express}.`,
+    `- ${r.noiseNote}`,
+    "",
+    "## How it was measured",
+    "",
+    "- **Targets.** (a) this Worker, bundled by `wrangler deploy --dry-run` exactly as deployed; (b) the floor receiver (`bench/workers/floor.mjs`: WebCrypto HMAC, one raw D1 `INSERT … ON CONFLICT DO NOTHING RETURNING` with the payload, one Queue send in `waitUntil`); (c) bare HMAC verify and answer (`bench/workers/bare.mjs`); (d) Express + `stripe.webhooks.constructEvent` + `node:sqlite` insert (`bench/node/express-receiver.mjs`, WAL, no queue).",
+    "- **Runtime.** (a)–(c) each in their own workerd, started through Miniflare's Node API (`bench/lib/host.mjs`): no inspector, no dev registry, no request logging, no `wrangler dev` proxy in front. Bindings, queues and compatibility settings come from `wrangler.toml`; D1 gets the project's migrations. The queue consumers are off while deliveries are timed (the floor has none either); the drain turns them on.",
+    "- **Load.** `bench/lib/load.mjs`: N keep-alive HTTP/1.1 connections in a closed loop, plain `node:http`, run from a different process than Miniflare's Node side. Every delivery is a distinct event, signed before the timed run. Duplicates are the same events re-signed and sent again. Every answer is checked (new → `duplicate:false`, duplicate → `duplicate:true`).",
+    "- **CPU per delivery.** utime+stime of the serving process from `/proc/<pid>/stat` (workerd, all threads: the Worker, local D1 and local Queues; for (d) the Node process) before and after each run, after `waitUntil` work has settled, minus the process's idle CPU rate, divided by deliveries. Resolution 10 ms per reading.",
+    `- **Sizes.** ${r.plan.map((p) => `c=${p.concurrency}: ${p.count}`).join(", ")} deliveries per kind and target, after a 300-delivery warm-up.`,
+    "",
+    "## Deliveries",
+    "",
+    "| target | kind | connections | deliveries/s | p50 ms | p99 ms | CPU ms / delivery |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+  );
+  for (const [key, t] of Object.entries(r.targets)) {
+    for (const row of t.rows) {
+      push(`| ${t.label} | ${row.kind} | ${row.concurrency} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.cpuMsPerDelivery, 3)}${row.failures ? ` (${row.failures} unexpected answers)` : ""} |`);
+    }
+    if (key === "c") push(`| ${t.label} | duplicate | – | same work as new (no storage) | | | |`);
+  }
+  push(
+    "",
+    "## Ratios and targets",
+    "",
+    "CPU ratios pool every concurrency (total CPU / total deliveries). Targets are reported, not asserted.",
+    "",
+    "| figure | value | target | |",
+    "| --- | ---: | ---: | --- |",
+    `| CPU per new delivery, (a)/(b) | ${fmt(q.cpuNewAB)}× | ≤ ${TARGETS.cpuRatio}× | ${verdict(q.cpuNewAB, TARGETS.cpuRatio)} |`,
+    `| CPU per duplicate, (a)/(b) | ${fmt(q.cpuDupAB)}× | ≤ ${TARGETS.cpuRatio}× | ${verdict(q.cpuDupAB, TARGETS.cpuRatio)} |`,
+    `| p99 new at 16 connections, (a)/(b) | ${fmt(q.p99AB16)}× | ≤ ${TARGETS.p99Ratio}× | ${verdict(q.p99AB16, TARGETS.p99Ratio)} |`,
+    `| p99 duplicate at 16 connections, (a)/(b) | ${fmt(q.p99DupAB16)}× | – | |`,
+    `| CPU per new delivery, (a)/(c) | ${fmt(q.cpuNewAC)}× | – | what storage + framework cost over a bare verify |`,
+    `| p99 new at 16 connections, (a)/(c) | ${fmt(q.p99AC16)}× | – | |`,
+    ...q.throughputAD.map((t) => `| throughput (a)/(d), new, ${t.concurrency} connection(s) | ${fmt(t.ratio)}× | – | (d) answers after a local SQLite insert and has no queue |`),
+    `| bundle, gzip | ${fmt(r.bundle.gzipKiB)} KiB (${fmt(r.bundle.uploadKiB)} KiB raw) | ≤ ${TARGETS.bundleGzipKiB} KiB | ${verdict(r.bundle.gzipKiB, TARGETS.bundleGzipKiB)} |`,
+    `| startup (\`wrangler check startup\`, "Active", median of ${r.startup.runs}: ${r.startup.all.map((x) => fmt(x, 1)).join(", ")} ms) | ${fmt(r.startup.median.activeMs, 1)} ms | ≤ ${TARGETS.startupMs} ms | ${verdict(r.startup.median.activeMs, TARGETS.startupMs)} |`,
+    `| D1 statements per new event in the request (before the answer + waitUntil) | ${fmt(reqD1, 1)} (${fmt(r.ops.perNewEvent.ack.d1_statements, 1)} + ${fmt(r.ops.perNewEvent.after_ack.d1_statements, 1)}) | 1 | ${verdict(reqD1, 1)} |`,
+    `| Queue sends per new event in the request (before the answer + waitUntil) | ${fmt(reqSends, 1)} (${fmt(r.ops.perNewEvent.ack.queue_messages_sent, 1)} + ${fmt(r.ops.perNewEvent.after_ack.queue_messages_sent, 1)}) | 1, in waitUntil | ${reqSends === 1 && r.ops.perNewEvent.ack.queue_messages_sent === 0 ? "met" : "**missed**"} |`,
+    "",
+  );
+  push(...renderOps(r.ops), ...renderDrain(r.drain), ...renderCost(r.cost), ...renderGap(r, q));
+  return lines.join("\n") + "\n";
+}
+
+function renderOps(ops) {
+  const row = (label, o) =>
+    `| ${label} | ${fmt(o.d1_statements, 1)} | ${fmt(o.d1_round_trips, 1)} | ${fmt(o.d1_rows_read, 1)} | ${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 1)} | ${fmt(o.queue_messages_delivered, 1)} | ${fmt(o.queue_acks, 1)} |`;
+  return [
+    "## D1 and Queue operations per event",
+    "",
+    `Counted, not estimated: the deployed bundle ran inside \`bench/workers/counting.mjs\`, which wraps the \`DB\` and \`EVENTS_QUEUE\` bindings and the queue batch, and counts every call and the rows D1 itself reports in \`meta\`. ${ops.count} new events were sent one at a time and drained (${ops.final.final}/${ops.count} final: ${JSON.stringify(ops.final.counts)}), then the same ${ops.count} again as duplicates. "before the answer" = work the 2xx waits for; "in waitUntil" = work handed to \`ctx.waitUntil\` (an op counts there when it starts after the answer or in the same synchronous turn as a \`waitUntil\` call); "consumer" = the queue handler. The request path is the first two together.`,
+    "",
+    "| per event | D1 statements | D1 round trips | D1 rows read | D1 rows written | Queue messages sent | messages delivered | acks |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    row("new: before the answer", ops.perNewEvent.ack),
+    row("new: in waitUntil", ops.perNewEvent.after_ack),
+    row("new: consumer", ops.perNewEvent.consumer),
+    row("**new: total**", sum(ops.perNewEvent)),
+    row("duplicate: before the answer", ops.perDuplicate.ack),
+    row("**duplicate: total**", sum(ops.perDuplicate)),
+    "",
+  ];
+}
+
+export function sum(perPhase) {
+  const out = {};
+  for (const phase of Object.values(perPhase)) for (const [k, v] of Object.entries(phase)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function renderDrain(d) {
+  return [
+    "## Drain",
+    "",
+    `${d.count.toLocaleString("en")} distinct events posted to (a) at 16 connections with the queue consumers on (wrangler.toml: batch 10, timeout 1 s), then D1 polled until every row was \`processed\` or \`ignored\`.`,
+    "",
+    "| figure | value |",
+    "| --- | ---: |",
+    `| accepted (200) | ${d.accepted} |`,
+    `| ingest | ${fmt(d.ingestSeconds, 1)} s (${fmt(d.ingestPerSecond, 0)} deliveries/s while the consumer ran) |`,
+    `| all final after | ${fmt(d.totalSeconds, 1)} s${d.timedOut ? " (**timed out**)" : ""} |`,
+    `| final when the last delivery was answered | ${d.finalAtIngestEnd} (the consumer kept up with ${fmt((d.finalAtIngestEnd / d.count) * 100, 0)} % of ingest) |`,
+    `| drain rate (final rows / time from first post) | ${fmt(d.drainPerSecond, 0)} events/s |`,
+    `| consumer alone, after ingest ended | ${fmt(d.consumerOnlyPerSecond, 0)} events/s |`,
+    `| final statuses | ${Object.entries(d.counts).map(([s, n]) => `${s} ${n}`).join(", ")} |`,
+    `| **lost** (accepted, no row) | **${d.lost}** |`,
+    `| not final at the end | ${d.notFinal} |`,
+    `| workerd CPU per event, ingest + consume | ${fmt(d.cpuMsPerEvent, 3)} ms |`,
+    "",
+  ];
+}
+
+function renderCost(c) {
+  return [
+    "## Cost per million events",
+    "",
+    `Marginal Cloudflare cost past the included monthly amounts (the $5 Workers Paid subscription not counted), each event delivered once, from the counts above. Prices: Workers requests $${PRICES.workerRequestsPerMillion}/M, CPU $${PRICES.cpuPerMillionMs}/M ms, D1 rows read $${PRICES.d1RowsReadPerMillion}/M, rows written $${PRICES.d1RowsWrittenPerMillion}/M, Queues $${PRICES.queueOpsPerMillion}/M operations (write + read + delete per message). Taken on ${PRICES.takenOn} from stored copies of ${PRICES.sources.join(", ")}: check the live pages before quoting.`,
+    "",
+    "D1 counts rows written per table row and per index entry it changes (the `meta.rows_written` it reports); `stripe_events` has three indexes, so each status change writes several rows.",
+    "",
+    `CPU is the local workerd process CPU per event (ingest + consume, from the drain), which includes local D1 and Queue simulation that production bills to neither: an upper bound. Queue consumer invocations are counted as requests (one per batch of ${c.batchSize}); the pricing page does not say either way.`,
+    "",
+    "| line | per event | $ per million events |",
+    "| --- | ---: | ---: |",
+    `| Worker requests (delivery + consumer invocation share) | ${fmt(1 + c.inputs.consumerInvocationsPerEvent, 2)} | ${fmt(c.result.lines.requests, 3)} |`,
+    `| CPU ms (upper bound) | ${fmt(c.inputs.cpuMsPerEvent, 3)} | ${fmt(c.result.lines.cpu, 3)} |`,
+    `| D1 rows read | ${fmt(c.inputs.d1RowsRead, 1)} | ${fmt(c.result.lines.d1RowsRead, 4)} |`,
+    `| D1 rows written | ${fmt(c.inputs.d1RowsWritten, 1)} | ${fmt(c.result.lines.d1RowsWritten, 3)} |`,
+    `| Queue operations | ${fmt(c.inputs.queueOps, 1)} | ${fmt(c.result.lines.queue, 3)} |`,
+    `| **total** | | **${fmt(c.result.total, 2)}** |`,
+    "",
+  ];
+}
+
+function renderGap(r, q) {
+  const a = r.targets.a.rows, b = r.targets.b.rows, c = r.targets.c.rows;
+  const cpuA = pooledCpu(a, "new"), cpuB = pooledCpu(b, "new"), cpuC = pooledCpu(c, "new");
+  const dupA = pooledCpu(a, "duplicate"), dupB = pooledCpu(b, "duplicate");
+  const trips = (o) => o.d1_round_trips;
+  const extraTrips = trips(r.ops.perNewEvent.ack) + trips(r.ops.perNewEvent.after_ack) - 1;
+  const perTrip = cpuB - cpuC; // the floor's one D1 insert + one queue send, over a bare verify
+  const out = [
+    "## Where the time goes",
+    "",
+    `Layered from the measurements (pooled CPU ms per new delivery): bare verify (c) ${fmt(cpuC, 3)}; + one D1 insert and one queue send = floor (b) ${fmt(cpuB, 3)} (storage ${fmt(cpuB - cpuC, 3)}); this Worker (a) ${fmt(cpuA, 3)}, ${fmt(cpuA - cpuB, 3)} over the floor. Duplicates: (a) ${fmt(dupA, 3)} vs (b) ${fmt(dupB, 3)}, ${fmt(dupA - dupB, 3)} over.`,
+    "",
+    extraTrips > 0
+      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle building the SQL, validation, one JSON log line per delivery)"}.`
+      : `- (a) makes the same single D1 round trip per new event as the floor, so the gap is the code on the path: Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle building the SQL, validation and one JSON log line per delivery.`,
+    `- Duplicates do no queue work in either receiver, so their gap (${fmt(dupA - dupB, 3)} ms) is the code itself: framework, SDK, ORM, validation and logging.`,
+  ];
+  if (r.profile) {
+    out.push("", `Profile of (a) under load (${r.profile.deliveries} new deliveries at 16 connections, workerd inspector \`Profiler\`, self time grouped by the bundled module it falls in; the inspector slows everything, so read shares, not absolute times):`, "", "| where | share of sampled CPU |", "| --- | ---: |");
+    for (const { name, share } of r.profile.groups) out.push(`| ${name} | ${fmt(share * 100, 1)} % |`);
+  }
+  const missed = q.cpuNewAB > TARGETS.cpuRatio || q.cpuDupAB > TARGETS.cpuRatio || q.p99AB16 > TARGETS.p99Ratio;
+  if (missed) {
+    out.push("", "What would close the gap (suggestions from this run's counts and profile; not applied by the benchmark):");
+    if (extraTrips > 0) out.push("- Drop or defer the extra D1 write after the send (`markQueued`): the consumer's claim already accepts `received` rows and the cron re-drives by `redrive_at`, so the status change to `queued` could be skipped or batched across requests.");
+    const share = (name) => r.profile?.groups.find((g) => g.name === name)?.share ?? null;
+    const pct = (name) => (share(name) === null ? "" : ` (${fmt(share(name) * 100, 1)} % of the profile)`);
+    const ideas = [
+      ["package drizzle-orm", `- Build the ack-path SQL once: a prepared raw D1 statement for the insert instead of Drizzle's query builder on every request${pct("package drizzle-orm")}; Drizzle can stay for the consumer and queries.`],
+      ["package stripe", `- Verify with WebCrypto directly (\`crypto.subtle.verify\` on the v1 values, as the floor does) and parse the JSON once, keeping the SDK for its \`Stripe.Event\` types${pct("package stripe")}.`],
+      ["package hono", `- Route the webhook path before Hono (a plain \`fetch\` check on method and path)${pct("package hono")}.`],
+    ];
+    // With a profile, only what it shows among the top entries; without one, every idea.
+    const shown = r.profile ? ideas.filter(([name]) => share(name) !== null) : ideas;
+    shown.sort((x, y) => (share(y[0]) ?? 0) - (share(x[0]) ?? 0));
+    out.push(...shown.map(([, text]) => text));
+  }
+  out.push("");
+  return out;
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `npm run bench`: this Worker (a) against a floor receiver (b), a bare HMAC verify (c) and the
+// usual Express stack (d), on this machine, with one load generator; then static figures,
+// operation counts, the drain and the cost. Prints as it goes and writes bench/RESULTS.md.
+//
+//   npm run bench                      full run (a few minutes on 2 cores)
+//   BENCH_SCALE=0.2 npm run bench      smaller runs, for trying it out
+//   BENCH_DRAIN=2000 npm run bench     events in the drain (default 10000)
+//   BENCH_OUT=/tmp/r.md npm run bench  write the results elsewhere
+import { writeFileSync } from "node:fs";
+import { countOperations } from "./lib/ops.mjs";
+import { costPerMillionEvents } from "./lib/cost.mjs";
+import { measureDrain } from "./lib/drain.mjs";
+import { measureServer, fmt } from "./lib/measure.mjs";
+import { profileWorker } from "./lib/profile.mjs";
+import { renderResults, sum } from "./lib/report.mjs";
+import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
+import { buildBundle, startExpress, startWorker, workerTargets } from "./lib/targets.mjs";
+
+// Ports: 8800–8809 for the servers under test (Miniflare's own loopback server takes an OS-assigned port).
+const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806 };
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const PLAN = [
+  { concurrency: 1, count: Math.max(50, Math.round(1000 * scale)) },
+  { concurrency: 16, count: Math.max(100, Math.round(2000 * scale)) },
+  { concurrency: 64, count: Math.max(100, Math.round(2000 * scale)) },
+];
+const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN ?? 10_000);
+const OUT = process.env.BENCH_OUT ?? new URL("RESULTS.md", import.meta.url).pathname;
+const log = (line) => console.log(line);
+const started = Date.now();
+
+const machine = machineAndVersions();
+log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load ${machine.loadavg}; Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}`);
+
+log("Bundling src/index.ts with wrangler deploy --dry-run …");
+const bundle = buildBundle();
+log(`  ${bundle.uploadKiB} KiB, gzip ${bundle.gzipKiB} KiB`);
+log("Startup with wrangler check startup (3 runs) …");
+const startup = measureStartup(3);
+log(`  active ${startup.all.join(", ")} ms → median ${startup.median.activeMs} ms`);
+
+const workers = workerTargets(bundle.outdir);
+const targets = {};
+for (const key of ["a", "b", "c"]) {
+  log(`${workers[key].label} …`);
+  const server = await startWorker(workers[key], { port: PORT[key] });
+  try {
+    const { rows, idleMsPerSecond } = await measureServer(server, { tag: key, plan: PLAN, duplicates: key !== "c", log });
+    targets[key] = { label: workers[key].label, rows, idleMsPerSecond };
+  } finally {
+    await server.stop();
+  }
+}
+log("(d) Express + stripe.webhooks.constructEvent + node:sqlite …");
+{
+  const server = await startExpress({ port: PORT.d });
+  try {
+    const { rows, idleMsPerSecond } = await measureServer(server, { tag: "d", plan: PLAN, log });
+    targets.d = { label: "(d) Express + stripe-node + node:sqlite", rows, idleMsPerSecond };
+  } finally {
+    await server.stop();
+  }
+}
+
+log("Counting D1 and Queue operations per event (counting wrapper, consumers on) …");
+let ops;
+{
+  const server = await startWorker(workers.counting, { port: PORT.counting, consumers: true });
+  try {
+    ops = await countOperations(server, { count: 40 });
+  } finally {
+    await server.stop();
+  }
+}
+log(`  new event: ${JSON.stringify(sum(ops.perNewEvent))}`);
+
+let profile = null;
+if (process.env.BENCH_PROFILE !== "0") {
+  log("Profiling (a) under load through the workerd inspector …");
+  try {
+    profile = await profileWorker(workers.a, { port: PORT.profile, deliveries: Math.max(200, Math.round(1500 * scale)) });
+    for (const g of profile.groups.slice(0, 6)) log(`  ${fmt(g.share * 100, 1).padStart(5)} %  ${g.name}`);
+  } catch (err) {
+    log(`  profile not available: ${err.message}`);
+  }
+}
+
+log(`Drain: ${DRAIN_EVENTS} events into (a) with its queue consumers on …`);
+let drain;
+{
+  const server = await startWorker(workers.a, { port: PORT.drain, consumers: true });
+  try {
+    drain = await measureDrain(server, { count: DRAIN_EVENTS, log });
+  } finally {
+    await server.stop();
+  }
+}
+log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), lost ${drain.lost}`);
+
+const total = sum(ops.perNewEvent);
+const costInputs = {
+  cpuMsPerEvent: drain.cpuMsPerEvent,
+  d1RowsRead: total.d1_rows_read,
+  d1RowsWritten: total.d1_rows_written,
+  queueOps: total.queue_messages_sent + total.queue_messages_delivered + total.queue_acks,
+  consumerInvocationsPerEvent: 1 / 10,
+};
+const cost = { inputs: costInputs, batchSize: 10, result: costPerMillionEvents(costInputs) };
+
+const results = {
+  date: new Date().toISOString(),
+  machine,
+  noiseNote: process.env.BENCH_NOISE_NOTE ?? `Run took ${fmt((Date.now() - started) / 60000, 1)} min. Other processes may have shared the CPUs (see the load average): absolute figures are noisy; ratios from one run are the figures to read.`,
+  plan: PLAN,
+  bundle,
+  startup,
+  targets,
+  ops,
+  profile,
+  drain,
+  cost,
+};
+writeFileSync(OUT, renderResults(results));
+log(`\nWrote ${OUT} (${fmt((Date.now() - started) / 60000, 1)} min).`);

@@ -1,0 +1,141 @@
+// Wraps the deployed bundle (./index.js, copied next to this file) to count what it asks of its
+// bindings, without changing what it does: D1 statements, round trips and the rows D1 reports
+// read and written; Queue messages sent, delivered, acked and retried. Used only by the counting
+// run, never by the timed runs.
+//   GET /__bench/counts → the totals so far.
+//
+// Phases: "ack" = the request's own work that the answer waits for; "after_ack" = work handed to
+// ctx.waitUntil; "consumer" = the queue handler. An op belongs to waitUntil when it starts after
+// the answer, or when it starts in the same synchronous turn as a ctx.waitUntil(...) call (the
+// argument of waitUntil is evaluated, and its first binding call made, just before the call).
+import worker from "./index.js";
+
+const totals = {};
+for (const phase of ["ack", "after_ack", "consumer"]) {
+  totals[phase] = { d1_statements: 0, d1_round_trips: 0, d1_rows_read: 0, d1_rows_written: 0, queue_messages_sent: 0, queue_send_calls: 0, queue_messages_delivered: 0, queue_acks: 0, queue_retries: 0 };
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/__bench/counts") return Response.json(totals);
+    const phase = { name: "ack" };
+    const wrappedCtx = {
+      waitUntil(promise) {
+        for (const op of turnOps) op.phase = "after_ack";
+        return ctx.waitUntil(promise);
+      },
+      passThroughOnException: () => ctx.passThroughOnException(),
+      props: ctx.props,
+    };
+    const response = await worker.fetch(request, wrapEnv(env, phase), wrappedCtx);
+    phase.name = "after_ack"; // whatever this request still does runs in waitUntil
+    return response;
+  },
+  async queue(batch, env, ctx) {
+    const phase = { name: "consumer" };
+    totals.consumer.queue_messages_delivered += batch.messages.length;
+    for (const message of batch.messages) {
+      const { ack, retry } = message;
+      message.ack = (...a) => (totals.consumer.queue_acks++, ack.apply(message, a));
+      message.retry = (...a) => (totals.consumer.queue_retries++, retry.apply(message, a));
+    }
+    return worker.queue(batch, wrapEnv(env, phase), ctx);
+  },
+};
+
+// Binding calls started in the current synchronous turn (cleared at the next microtask checkpoint).
+let turnOps = [];
+let clearScheduled = false;
+function startOp(phase) {
+  const op = { phase: phase.name };
+  turnOps.push(op);
+  if (!clearScheduled) {
+    clearScheduled = true;
+    queueMicrotask(() => {
+      turnOps = [];
+      clearScheduled = false;
+    });
+  }
+  return op;
+}
+
+function wrapEnv(env, phase) {
+  return { ...env, DB: wrapD1(env.DB, phase), EVENTS_QUEUE: wrapQueue(env.EVENTS_QUEUE, phase) };
+}
+
+function record(op, statements, metas) {
+  const t = totals[op.phase];
+  t.d1_round_trips++;
+  t.d1_statements += statements;
+  for (const meta of metas) {
+    t.d1_rows_read += meta?.rows_read ?? 0;
+    t.d1_rows_written += meta?.rows_written ?? 0;
+  }
+}
+
+function wrapD1(db, phase) {
+  // first() and raw() are served from all() so that D1's meta (rows read/written) is visible; the
+  // statements here are single-table, so the row values and their order are unchanged.
+  const wrapStatement = (stmt) => ({
+    real: stmt,
+    bind: (...args) => wrapStatement(stmt.bind(...args)),
+    async all() {
+      const op = startOp(phase);
+      const result = await stmt.all();
+      record(op, 1, [result.meta]);
+      return result;
+    },
+    async run() {
+      const op = startOp(phase);
+      const result = await stmt.run();
+      record(op, 1, [result.meta]);
+      return result;
+    },
+    async first(column) {
+      const { results } = await this.all();
+      const row = results[0] ?? null;
+      return column === undefined || row === null ? row : (row[column] ?? null);
+    },
+    async raw(options) {
+      const { results } = await this.all();
+      const rows = results.map((row) => Object.values(row));
+      return options?.columnNames ? [Object.keys(results[0] ?? {}), ...rows] : rows;
+    },
+  });
+  return {
+    prepare: (sql) => wrapStatement(db.prepare(sql)),
+    async batch(statements) {
+      const op = startOp(phase);
+      const results = await db.batch(statements.map((s) => s.real));
+      record(op, statements.length, results.map((r) => r.meta));
+      return results;
+    },
+    async exec(sql) {
+      const op = startOp(phase);
+      const result = await db.exec(sql);
+      record(op, result.count ?? 1, []);
+      return result;
+    },
+    withSession: () => wrapD1(db, phase),
+    dump: () => db.dump(),
+  };
+}
+
+function wrapQueue(queue, phase) {
+  return {
+    async send(body, options) {
+      const op = startOp(phase);
+      const result = await queue.send(body, options);
+      totals[op.phase].queue_send_calls++;
+      totals[op.phase].queue_messages_sent++;
+      return result;
+    },
+    async sendBatch(messages, options) {
+      const op = startOp(phase);
+      const result = await queue.sendBatch(messages, options);
+      totals[op.phase].queue_send_calls++;
+      totals[op.phase].queue_messages_sent += messages.length;
+      return result;
+    },
+  };
+}
