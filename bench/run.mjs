@@ -8,6 +8,7 @@
 //   BENCH_DRAIN=2000 npm run bench     events in the drain (default 10000)
 //   BENCH_OUT=/tmp/r.md npm run bench  write the results elsewhere
 import { writeFileSync } from "node:fs";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { countOperations } from "./lib/ops.mjs";
 import { costPerMillionEvents } from "./lib/cost.mjs";
 import { measureDrain } from "./lib/drain.mjs";
@@ -99,14 +100,17 @@ let drain;
 log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), lost ${drain.lost}`);
 
 const total = sum(ops.perNewEvent);
+// Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
+const { workerOptions } = unstable_getMiniflareWorkerOptions(new URL("../wrangler.toml", import.meta.url).pathname);
+const batchSize = Object.entries(workerOptions.queueConsumers ?? {}).find(([name]) => !name.endsWith("-dlq"))?.[1]?.maxBatchSize ?? 10;
 const costInputs = {
   cpuMsPerEvent: drain.cpuMsPerEvent,
   d1RowsRead: total.d1_rows_read,
   d1RowsWritten: total.d1_rows_written,
   queueOps: total.queue_messages_sent + total.queue_messages_delivered + total.queue_acks,
-  consumerInvocationsPerEvent: 1 / 10,
+  consumerInvocationsPerEvent: 1 / batchSize,
 };
-const cost = { inputs: costInputs, batchSize: 10, result: costPerMillionEvents(costInputs) };
+const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs) };
 
 const results = {
   date: new Date().toISOString(),

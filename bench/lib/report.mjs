@@ -84,7 +84,7 @@ export function renderResults(r) {
     `| Queue sends per new event in the request (before the answer + waitUntil) | ${fmt(reqSends, 1)} (${fmt(r.ops.perNewEvent.ack.queue_messages_sent, 1)} + ${fmt(r.ops.perNewEvent.after_ack.queue_messages_sent, 1)}) | 1, in waitUntil | ${reqSends === 1 && r.ops.perNewEvent.ack.queue_messages_sent === 0 ? "met" : "**missed**"} |`,
     "",
   );
-  push(...renderOps(r.ops), ...renderDrain(r.drain), ...renderCost(r.cost), ...renderGap(r, q));
+  push(...renderOps(r.ops), ...renderDrain(r.drain, at(r.targets.a.rows, "new", 16)?.cpuMsPerDelivery, r.ops.perNewEvent.consumer, r.cost.batchSize), ...renderCost(r.cost), ...renderGap(r, q));
   return lines.join("\n") + "\n";
 }
 
@@ -114,11 +114,11 @@ export function sum(perPhase) {
   return out;
 }
 
-function renderDrain(d) {
+function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
   return [
     "## Drain",
     "",
-    `${d.count.toLocaleString("en")} distinct events posted to (a) at 16 connections with the queue consumers on (wrangler.toml: batch 10, timeout 1 s), then D1 polled until every row was \`processed\` or \`ignored\`.`,
+    `${d.count.toLocaleString("en")} distinct events posted to (a) at 16 connections with the queue consumers on (settings from wrangler.toml: batches of up to ${batchSize}), then D1 polled until every row was \`processed\` or \`ignored\`.`,
     "",
     "| figure | value |",
     "| --- | ---: |",
@@ -132,6 +132,9 @@ function renderDrain(d) {
     `| **lost** (accepted, no row) | **${d.lost}** |`,
     `| not final at the end | ${d.notFinal} |`,
     `| workerd CPU per event, ingest + consume | ${fmt(d.cpuMsPerEvent, 3)} ms |`,
+    `| … of which the consumer (minus (a)'s CPU per new delivery at 16 connections, ${fmt(ingestCpuAt16, 3)} ms) | ≈ ${fmt(d.cpuMsPerEvent - ingestCpuAt16, 3)} ms |`,
+    "",
+    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no \`db.batch\`"}). Below 100 % in the "kept up" row, the consumer falls behind while deliveries arrive and catches up afterwards.`,
     "",
   ];
 }
