@@ -7,7 +7,7 @@
 //   BENCH_SCALE=0.2 npm run bench      smaller runs, for trying it out
 //   BENCH_DRAIN=2000 npm run bench     events in the drain (default 10000)
 //   BENCH_OUT=/tmp/r.md npm run bench  write the results elsewhere
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { countOperations } from "./lib/ops.mjs";
 import { costPerMillionEvents } from "./lib/cost.mjs";
@@ -126,4 +126,5 @@ const results = {
   cost,
 };
 writeFileSync(OUT, renderResults(results));
+rmSync(bundle.outdir, { recursive: true, force: true });
 log(`\nWrote ${OUT} (${fmt((Date.now() - started) / 60000, 1)} min).`);

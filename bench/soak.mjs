@@ -7,7 +7,7 @@
 //   npm run soak                         100,000 deliveries
 //   SOAK_COUNT=2000 npm run soak         a quick one (also: npm run soak -- --count 2000)
 //   SOAK_OUT=/tmp/soak.md npm run soak   write the table elsewhere
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { buildEvents, signDelivery } from "./lib/deliveries.mjs";
 import { statusCounts, waitForFinal } from "./lib/drain.mjs";
@@ -90,6 +90,7 @@ try {
   status.goodRows = goodRows;
 } finally {
   await server.stop();
+  rmSync(bundle.outdir, { recursive: true, force: true });
 }
 
 const rejected = Object.values(tally.rejected).reduce((a, b) => a + b, 0);

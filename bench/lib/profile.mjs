@@ -60,7 +60,8 @@ function groupByModule(profile, bundlePath) {
   readFileSync(bundlePath, "utf8")
     .split("\n")
     .forEach((line, i) => {
-      const pkg = line.match(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//);
+      // esbuild writes the path relative to the project (`../…/node_modules/…` when node_modules is a symlink).
+      const pkg = line.match(/^\/\/ (?:\S*\/)?node_modules\/((?:@[^/]+\/)?[^/]+)\//);
       const own = line.match(/^\/\/ (src\/\S+)$/);
       if (pkg) marks.push({ line: i, name: `package ${pkg[1]}` });
       else if (own) marks.push({ line: i, name: own[1] });

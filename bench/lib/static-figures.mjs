@@ -1,6 +1,6 @@
 // Figures that need no load: startup time from `wrangler check startup`, and the machine and
 // versions the run happened on.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { cpus, totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { wrangler } from "./targets.mjs";
@@ -20,8 +20,9 @@ export function measureStartup(runs = 3) {
     const active = output.match(/Active:\s*([\d.]+) ms/);
     const window = output.match(/Profile window:\s*([\d.]+) ms/);
     if (!active) throw new Error(`no "Active:" line in wrangler check startup output:\n${output}`);
-    if (Number(active[1]) === 0) continue;
-    samples.push({ activeMs: Number(active[1]), windowMs: window ? Number(window[1]) : NaN, topFunctions: topSelfTime(outfile) });
+    const topFunctions = Number(active[1]) > 0 ? topSelfTime(outfile) : [];
+    rmSync(outfile, { force: true });
+    if (Number(active[1]) > 0) samples.push({ activeMs: Number(active[1]), windowMs: window ? Number(window[1]) : NaN, topFunctions });
   }
   if (samples.length === 0) throw new Error("wrangler check startup never sampled the startup phase");
   samples.sort((a, b) => a.activeMs - b.activeMs);

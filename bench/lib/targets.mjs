@@ -1,7 +1,7 @@
 // Builds and starts the receivers under test. (a)–(c) run in Miniflare (workerd) in a child
 // process (host.mjs); (d) runs as a plain Node child process.
 import { fork, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -95,6 +95,9 @@ export async function startExpress({ port }) {
   return {
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     pid: child.pid,
-    stop: () => new Promise((r) => (child.once("exit", r), child.send("stop"))),
+    stop: async () => {
+      await new Promise((r) => (child.once("exit", r), child.send("stop")));
+      rmSync(dbDir, { recursive: true, force: true });
+    },
   };
 }
