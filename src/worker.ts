@@ -1,6 +1,8 @@
 import { createApp } from "./app";
+import { recoverMissedEvents } from "./cron/recover";
 import { redriveDueEvents } from "./cron/redrive";
 import type { Handlers } from "./handlers/registry";
+import { errorName, log } from "./log";
 import { consumeEvents } from "./queue/consumer";
 import { consumeDeadLetters } from "./queue/dead-letter";
 
@@ -12,7 +14,8 @@ export interface WorkerOptions {
 
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
- * and the re-drive cron (`scheduled`). A queue whose name ends in `-dlq` is treated as the
+ * and the every-minute cron (`scheduled`): the re-drive, and the recovery of events Stripe never
+ * delivered (every 10 minutes, only with STRIPE_SECRET_KEY). A queue whose name ends in `-dlq` is treated as the
  * dead-letter queue, so renamed queues per environment keep working.
  *
  * @example
@@ -29,6 +32,7 @@ export function createWorker(options: WorkerOptions) {
     },
     async scheduled(_controller, env, ctx) {
       ctx.waitUntil(redriveDueEvents(env, now()));
+      ctx.waitUntil(recoverMissedEvents(env, options.handlers, now()).catch((err: unknown) => log("error", "recovery_failed", { error: errorName(err) })));
     },
   } satisfies ExportedHandler<Env, unknown>;
 }

@@ -78,4 +78,25 @@ describe("failures after the 2xx are re-driven, never lost", () => {
     await runCron(Date.now());
     await waitForStatus(e.id as string, "processed");
   });
+
+  it("re-drives more due rows in one run than fit in one D1 statement's bound parameters", async () => {
+    // D1 allows 100 bound parameters per statement; the re-drive marks up to 500 rows per run.
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const e = buildEvent("plan.created", OBJECTS.customer);
+      await seedEvent(e, Date.now() - 10 * 60_000);
+      ids.push(e.id as string);
+    }
+    const { queue, sent } = countingQueue();
+    await runCron(Date.now(), envWith({ EVENTS_QUEUE: queue }));
+    expect(sent.filter((id) => ids.includes(id))).toHaveLength(150);
+    const statuses = await Promise.all(ids.map(async (id) => (await ledgerRow(id))?.status));
+    expect(statuses.filter((s) => s === "received")).toEqual([]);
+    // Let the queue finish them before the file's storage goes away.
+    await vi.waitFor(async () => {
+      const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored')").first<{ n: number }>();
+      expect(left?.n).toBeLessThanOrEqual(1);
+    }, { timeout: 30_000, interval: 250 });
+  });
 });
+

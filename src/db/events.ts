@@ -36,21 +36,37 @@ export async function recordEvent(db: Database, row: NewStripeEventRow): Promise
 }
 
 /**
+ * D1 binds at most 100 parameters per statement; statements that take a list of ids split it into
+ * chunks that leave room for their other parameters.
+ */
+export const IDS_PER_STATEMENT = 90;
+
+/**
  * Marks rows `queued` after their ids were sent to the queue: rows still `received`, and rows the
- * cron found due. Rows a consumer has claimed meanwhile are left alone.
+ * cron found due. Rows a consumer has claimed meanwhile are left alone. Any number of ids: they are
+ * written in one `db.batch` of statements of at most IDS_PER_STATEMENT ids each.
  */
 export async function markQueued(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .update(stripeEvents)
-    .set({ status: "queued", redriveAt: nowMs + REDRIVE_AFTER_MS.queued })
-    .where(
-      and(
-        inArray(stripeEvents.id, ids),
-        inArray(stripeEvents.status, ["received", "queued", "processing", "failed"]),
-        or(eq(stripeEvents.status, "received"), lte(stripeEvents.redriveAt, nowMs)),
+  const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status: "queued", redriveAt: nowMs + REDRIVE_AFTER_MS.queued })
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          inArray(stripeEvents.status, ["received", "queued", "processing", "failed"]),
+          or(eq(stripeEvents.status, "received"), lte(stripeEvents.redriveAt, nowMs)),
+        ),
       ),
-    );
+  );
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
 }
 
 export interface ClaimedEvent {

@@ -39,6 +39,8 @@ export const stripeEvents = sqliteTable(
     redriveAt: integer(),
     /** Position (0-based) of the configured webhook secret that verified the delivery. */
     secretIndex: integer(),
+    /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
+    source: text({ enum: ["webhook", "recovery"] }).notNull().default("webhook"),
     payload: text().notNull(),
   },
   (t) => [

@@ -1,0 +1,1 @@
+ALTER TABLE `stripe_events` ADD `source` text DEFAULT 'webhook' NOT NULL;

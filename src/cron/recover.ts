@@ -1,0 +1,128 @@
+import type Stripe from "stripe";
+import { max, min } from "drizzle-orm";
+import { createDb, type Database } from "../db/client";
+import { recordEvent } from "../db/events";
+import { readJobState, writeJobState } from "../db/job-state";
+import { stripeEvents } from "../db/schema";
+import type { Handlers } from "../handlers/registry";
+import { errorName, log } from "../log";
+import { enqueueEvents } from "../queue/enqueue";
+import { createStripeApi } from "../stripe/api";
+
+const STATE_KEY = "event_recovery";
+const PAGE_SIZE = 100;
+/** Events can become listable a little after their `created` time; each pass re-reads this much. */
+const OVERLAP_SECONDS = 10 * 60;
+/** How far back the Events API goes. */
+const RETENTION_SECONDS = 30 * 86400;
+/** The cron fires every minute; the recovery lists events at most this often. */
+export const RECOVERY_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Progress of the recovery, saved between runs. `floor`: events created before it predate this
+ * receiver and are never recovered. `watermark`: every event created before it has been checked.
+ * `pass`: a listing in progress (created in (from, to]), resumed at `startingAfter`.
+ * `undelivered`: the cursor of the listing of events Stripe could not deliver.
+ */
+interface RecoveryState {
+  floor: number;
+  watermark: number;
+  lastRunAt: number;
+  pass: { from: number; to: number; startingAfter: string | null } | null;
+  undelivered: { startingAfter: string | null } | null;
+}
+
+export interface RecoveryReport {
+  skipped?: "no_api_key" | "not_due";
+  pages: number;
+  listed: number;
+  recovered: number;
+  passComplete: boolean;
+}
+
+/**
+ * Finds events Stripe never delivered and feeds them through the same ledger path as a delivery
+ * (deduplicated by event id, so running it any time is safe): every event created since the last
+ * completed pass, plus those Stripe marks `delivery_success=false`. A run reads at most `maxPages`
+ * pages of `pageSize` events (default 10 of 100) and saves where it stopped; the next run resumes there. Needs STRIPE_SECRET_KEY.
+ * Only event types that have a handler are recorded.
+ *
+ * @example
+ * await recoverMissedEvents(env, handlers, Date.now());
+ */
+export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
+  const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
+  const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
+  const stripe = createStripeApi(env);
+  if (!stripe) return { ...report, skipped: "no_api_key" };
+
+  const db = createDb(env.DB);
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const saved = await readJobState<RecoveryState>(db, STATE_KEY);
+  if (saved && !saved.pass && nowMs - saved.lastRunAt < RECOVERY_INTERVAL_MS) return { ...report, skipped: "not_due" };
+  const state = saved ?? (await initialState(db, nowSeconds));
+  state.lastRunAt = nowMs;
+  const wanted = new Set(handlers.types());
+  const ingest = async (events: Stripe.Event[]) => {
+    report.pages++;
+    report.listed += events.length;
+    const fresh: string[] = [];
+    for (const event of events) {
+      if (wanted.has(event.type) && event.created >= state.floor && (await recordRecovered(db, event, nowMs))) fresh.push(event.id);
+    }
+    if (fresh.length > 0) await enqueueEvents(env.EVENTS_QUEUE, db, fresh, nowMs);
+    report.recovered += fresh.length;
+  };
+
+  try {
+    // Every event created since the watermark, newest first, in resumable pages.
+    state.pass ??= { from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds, startingAfter: null };
+    while (state.pass && report.pages < maxPages) {
+      const page = await stripe.events.list({ created: { gt: state.pass.from, lte: state.pass.to }, limit: pageSize, ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}) });
+      await ingest(page.data);
+      if (page.has_more && page.data.length > 0) state.pass.startingAfter = page.data[page.data.length - 1]!.id;
+      else {
+        state.watermark = state.pass.to;
+        state.pass = null;
+        report.passComplete = true;
+      }
+    }
+    // Events Stripe tried and failed to deliver, which may predate the watermark.
+    state.undelivered ??= { startingAfter: null };
+    while (state.undelivered && report.pages < maxPages) {
+      const page = await stripe.events.list({ delivery_success: false, limit: pageSize, ...(state.undelivered.startingAfter ? { starting_after: state.undelivered.startingAfter } : {}) });
+      await ingest(page.data);
+      state.undelivered = page.has_more && page.data.length > 0 ? { startingAfter: page.data[page.data.length - 1]!.id } : null;
+    }
+  } catch (err) {
+    log("error", "recovery_failed", { error: errorName(err), pages: report.pages, recovered: report.recovered });
+  } finally {
+    await writeJobState(db, STATE_KEY, state, nowMs);
+  }
+  log(report.recovered > 0 ? "warn" : "info", "recovery", { ...report });
+  return report;
+}
+
+/**
+ * Where the first run starts: from the newest event already recorded, recovering nothing older than
+ * the oldest one; for an empty ledger, from now (a new install does not replay a month of history,
+ * perhaps meant for another system, into its handlers).
+ */
+async function initialState(db: Database, nowSeconds: number): Promise<RecoveryState> {
+  const [row] = await db.select({ newest: max(stripeEvents.created), oldest: min(stripeEvents.created) }).from(stripeEvents);
+  return { floor: row?.oldest ?? nowSeconds, watermark: row?.newest ?? nowSeconds, lastRunAt: 0, pass: null, undelivered: null };
+}
+
+function recordRecovered(db: Database, event: Stripe.Event, nowMs: number): Promise<boolean> {
+  return recordEvent(db, {
+    id: event.id,
+    type: event.type,
+    apiVersion: event.api_version ?? null,
+    livemode: event.livemode === true,
+    account: event.account ?? null,
+    created: event.created,
+    receivedAt: nowMs,
+    source: "recovery",
+    payload: JSON.stringify(event),
+  });
+}
