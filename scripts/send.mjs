@@ -2,10 +2,13 @@
 // Sends a realistic, signed Stripe event to the local Worker, with no Stripe account and no network.
 //
 //   npm run send -- [event type] [--duplicate] [--tampered] [--stale] [--secret whsec_…] [--url …]
+//                   [--created <unix seconds>] [--set field=value …]
 //
-// The event is built from Stripe's own example objects (test/fixtures/stripe-objects), signed with
-// the first secret in .dev.vars exactly as Stripe signs (t=, v1=, and a v0 decoy), and posted with
-// Stripe's delivery headers. It then prints the event's ledger status from local D1.
+// The event is built from Stripe's own example objects (test/fixtures/stripe-objects), with the
+// fields that event type implies (a paid invoice for invoice.paid, …), then --set fields on
+// data.object (values parsed as JSON when they can be: --set cancel_at_period_end=true). It is
+// signed with the first secret in .dev.vars exactly as Stripe signs (t=, v1=, and a v0 decoy),
+// posted with Stripe's delivery headers, and its ledger status is read back from local D1.
 import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -29,13 +32,15 @@ const { values, positionals } = parseArgs({
     tampered: { type: "boolean", default: false },
     stale: { type: "boolean", default: false },
     secret: { type: "string" },
+    created: { type: "string" },
+    set: { type: "string", multiple: true, default: [] },
     url: { type: "string", default: "http://localhost:8787/webhooks/stripe" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 
 if (values.help) {
-  console.log(readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 9).join("\n").replaceAll("// ", "").replaceAll("//", ""));
+  console.log(readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 13).join("\n").replaceAll("// ", "").replaceAll("//", ""));
   process.exit(0);
 }
 
@@ -46,14 +51,51 @@ if (!objectFile) {
   process.exit(2);
 }
 
+// What each event type implies about its object; the fixtures themselves are in generic states.
+const IMPLIED = {
+  "checkout.session.completed": { status: "complete", payment_status: "paid" },
+  "checkout.session.async_payment_succeeded": { status: "complete", payment_status: "paid" },
+  "checkout.session.async_payment_failed": { status: "complete", payment_status: "unpaid" },
+  "checkout.session.expired": { status: "expired", payment_status: "unpaid" },
+  "customer.subscription.created": { status: "active" },
+  "customer.subscription.updated": { status: "active" },
+  "customer.subscription.paused": { status: "paused" },
+  "customer.subscription.resumed": { status: "active" },
+  "customer.subscription.deleted": { status: "canceled" },
+  "invoice.paid": { status: "paid", amount_paid: 2000, amount_due: 2000, amount_remaining: 0 },
+  "invoice.payment_succeeded": { status: "paid", amount_paid: 2000, amount_due: 2000, amount_remaining: 0 },
+  "invoice.payment_failed": { status: "open", amount_paid: 0, amount_due: 2000, amount_remaining: 2000 },
+  "payment_intent.succeeded": { status: "succeeded", amount_received: 2000 },
+  "payment_intent.processing": { status: "processing" },
+  "payment_intent.canceled": { status: "canceled" },
+  "payment_intent.payment_failed": { status: "requires_payment_method", last_payment_error: { code: "card_declined", message: "Your card was declined." } },
+  "charge.refunded": { refunded: true, amount_refunded: 100 },
+};
+
 const secret = values.secret ?? firstSecretFromDevVars();
+const object = { ...readJson(`stripe-objects/${objectFile}`), ...(IMPLIED[type] ?? {}) };
+for (const assignment of values.set) {
+  const eq = assignment.indexOf("=");
+  if (eq < 1) {
+    console.error(`--set takes field=value, got "${assignment}"`);
+    process.exit(2);
+  }
+  const raw = assignment.slice(eq + 1);
+  let value;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
+  object[assignment.slice(0, eq)] = value;
+}
 const event = {
   ...readJson("stripe-objects/event.json"),
   id: `evt_local_${randomBytes(12).toString("hex")}`,
   type,
-  created: Math.floor(Date.now() / 1000),
+  created: values.created ? Number(values.created) : Math.floor(Date.now() / 1000),
   api_version: "2026-10-28.endive",
-  data: { object: readJson(`stripe-objects/${objectFile}`) },
+  data: { object },
 };
 
 const first = await post(event, { stale: values.stale, tampered: values.tampered });
