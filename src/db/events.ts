@@ -77,12 +77,14 @@ export interface ClaimedEvent {
 }
 
 /**
- * Takes an event for processing with one conditional UPDATE: it succeeds only for an event waiting
- * to be processed (`received`, `queued`, `failed`) or one whose processing lease has expired.
- * Returns null when there is nothing to do (already final, dead, held by another consumer, unknown).
+ * The statement that takes an event for processing, one conditional UPDATE: it matches only an
+ * event waiting to be processed (`received`, `queued`, `failed`) or one whose processing lease has
+ * expired, and returns nothing when there is nothing to do (already final, dead, held by another
+ * consumer, unknown). Statements are returned unrun so the consumer can send a batch's worth in one
+ * `db.batch` round trip.
  */
-export async function claimEvent(db: Database, id: string, nowMs: number): Promise<ClaimedEvent | null> {
-  const [claimed] = await db
+export function claimEvent(db: Database, id: string, nowMs: number) {
+  return db
     .update(stripeEvents)
     .set({ status: "processing", attempts: sql`${stripeEvents.attempts} + 1`, redriveAt: nowMs + REDRIVE_AFTER_MS.processing })
     .where(
@@ -95,20 +97,19 @@ export async function claimEvent(db: Database, id: string, nowMs: number): Promi
       ),
     )
     .returning({ type: stripeEvents.type, payload: stripeEvents.payload, attempts: stripeEvents.attempts });
-  return claimed ?? null;
 }
 
-/** Records the end of a successful attempt: `processed`, or `ignored` when no handler wanted it. */
-export async function finishEvent(db: Database, id: string, status: "processed" | "ignored", nowMs: number): Promise<void> {
-  await db
+/** The statement recording a successful attempt: `processed`, or `ignored` when no handler wanted it. */
+export function finishEvent(db: Database, id: string, status: "processed" | "ignored", nowMs: number) {
+  return db
     .update(stripeEvents)
     .set({ status, processedAt: nowMs, redriveAt: null, lastError: null })
     .where(and(eq(stripeEvents.id, id), inArray(stripeEvents.status, ["processing", "queued"])));
 }
 
-/** Records a failed attempt; the queue redelivers after `retryDelaySeconds`. */
-export async function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number): Promise<void> {
-  await db
+/** The statement recording a failed attempt; the queue redelivers after `retryDelaySeconds`. */
+export function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number) {
+  return db
     .update(stripeEvents)
     .set({ status: "failed", lastError: error, redriveAt: nowMs + retryDelaySeconds * 1000 + REDRIVE_AFTER_MS.failedSlack })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));

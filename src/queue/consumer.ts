@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
 import { createDb } from "../db/client";
-import { claimEvent, failEvent, finishEvent } from "../db/events";
+import { claimEvent, failEvent, finishEvent, type ClaimedEvent } from "../db/events";
 import type { HandlerContext, Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
@@ -10,64 +10,99 @@ import { isEventMessage, type EventMessage } from "./message";
 /** Longest `last_error` kept in D1. */
 const MAX_ERROR_LENGTH = 1000;
 
+type Outcome = { ok: true; handled: boolean } | { ok: false; error: string; errorName: string };
+interface Claimed {
+  message: Message<EventMessage>;
+  event: ClaimedEvent;
+  outcome?: Outcome;
+}
+
 /**
- * Processes a batch from the events queue. Each message is acked or retried on its own and this
- * function never throws, so one bad event cannot make the queue redeliver the whole batch.
+ * Processes a batch from the events queue. The D1 bookkeeping is batched: one `db.batch` claims
+ * every message's event, handlers run concurrently, one `db.batch` records every outcome; only then
+ * is each message acked or retried on its own. Never throws, so one bad event cannot make the queue
+ * redeliver the whole batch.
  *
  * @example
  * async queue(batch, env) { await consumeEvents(batch, env, handlers, Date.now); }
  */
 export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, handlers: Handlers, now: () => number): Promise<void> {
-  const db = createDb(env.DB);
-  const stripe = createStripeApi(env);
-  await Promise.all(batch.messages.map((message) => consumeOne(message, { env, db, stripe, handlers, nowMs: 0 }, now)));
-}
-
-async function consumeOne(message: Message<unknown>, base: HandlerContext, now: () => number): Promise<void> {
-  const { db } = base;
-  if (!isEventMessage(message.body)) {
+  const messages = batch.messages.filter((message): message is Message<EventMessage> => {
+    if (isEventMessage(message.body)) return true;
     log("error", "queue_message_malformed", { message_id: message.id });
     message.ack(); // Retrying cannot make it readable; the ledger row (if any) is re-driven by the cron.
+    return false;
+  });
+  const [firstMessage] = messages;
+  if (!firstMessage) return;
+
+  const db = createDb(env.DB);
+  const started = now();
+  let claimed: Claimed[];
+  try {
+    const [first, ...rest] = messages.map((m) => claimEvent(db, m.body.id, started));
+    const results = await db.batch([first!, ...rest]);
+    claimed = [];
+    messages.forEach((message, i) => {
+      const event = results[i]?.[0];
+      if (event) claimed.push({ message, event });
+      else {
+        message.ack(); // Already final, dead, claimed by an earlier copy in this batch, or held under a live lease.
+        log("info", "event_skipped", { event_id: message.body.id, reason: "not_claimable" });
+      }
+    });
+  } catch (err) {
+    retryAll(messages, "event_storage_error", err);
     return;
   }
-  const { id } = message.body;
-  const started = now();
+  if (claimed.length === 0) return;
+
+  const ctx: HandlerContext = { env, db, stripe: createStripeApi(env), handlers, nowMs: started };
+  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event.payload, ctx))));
+
+  const finished = now();
   try {
-    const claimed = await claimEvent(db, id, started);
-    if (claimed === null) {
-      message.ack(); // Already final, dead, or held by another consumer whose lease has not expired.
-      log("info", "event_skipped", { event_id: id, reason: "not_claimable" });
-      return;
-    }
-    const outcome = await runHandlers(claimed.payload, { ...base, nowMs: started });
-    if (outcome.ok) {
-      await finishEvent(db, id, outcome.handled ? "processed" : "ignored", now());
-      message.ack();
-      log("info", "event_processed", { event_id: id, type: claimed.type, status: outcome.handled ? "processed" : "ignored", attempts: claimed.attempts, duration_ms: now() - started });
-      return;
-    }
-    const delaySeconds = retryDelaySeconds(claimed.attempts);
-    await failEvent(db, id, outcome.error, delaySeconds, now());
-    message.retry({ delaySeconds });
-    log("warn", "event_failed", { event_id: id, type: claimed.type, attempts: claimed.attempts, retry_in_s: delaySeconds, error: outcome.errorName });
+    const [first, ...rest] = claimed.map(({ message, event, outcome }) =>
+      outcome!.ok
+        ? finishEvent(db, message.body.id, outcome!.handled ? "processed" : "ignored", finished)
+        : failEvent(db, message.body.id, outcome!.error, retryDelaySeconds(event.attempts), finished),
+    );
+    await db.batch([first!, ...rest]);
   } catch (err) {
-    // D1 itself failed: let the queue try again later; the row keeps its redrive deadline.
-    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
-    log("error", "event_storage_error", { event_id: id, error: errorName(err) });
+    // The rows keep their processing lease; once it expires the cron re-drives them.
+    retryAll(claimed.map((c) => c.message), "event_storage_error", err);
+    return;
+  }
+
+  for (const { message, event, outcome } of claimed) {
+    const fields = { event_id: message.body.id, type: event.type, attempts: event.attempts, duration_ms: finished - started };
+    if (outcome!.ok) {
+      message.ack();
+      log("info", "event_processed", { ...fields, status: outcome!.handled ? "processed" : "ignored" });
+    } else {
+      const delaySeconds = retryDelaySeconds(event.attempts);
+      message.retry({ delaySeconds });
+      log("warn", "event_failed", { ...fields, retry_in_s: delaySeconds, error: outcome!.errorName });
+    }
   }
 }
 
-type HandlerOutcome = { ok: true; handled: boolean } | { ok: false; error: string; errorName: string };
+function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: unknown): void {
+  for (const message of messages) {
+    message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    log("error", msg, { event_id: message.body.id, error: errorName(err) });
+  }
+}
 
-async function runHandlers(payload: string, ctx: HandlerContext): Promise<HandlerOutcome> {
-  const event = JSON.parse(payload) as Stripe.Event;
-  const list = ctx.handlers.for(event.type);
+async function runHandlers(payload: string, ctx: HandlerContext): Promise<Outcome> {
   try {
+    const event = JSON.parse(payload) as Stripe.Event;
+    const list = ctx.handlers.for(event.type);
     for (const handler of list) await handler(event.data.object, event, ctx);
+    return { ok: true, handled: list.length > 0 };
   } catch (err) {
     return { ok: false, error: describeForLedger(err), errorName: errorName(err) };
   }
-  return { ok: true, handled: list.length > 0 };
 }
 
 /**
