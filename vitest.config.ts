@@ -22,6 +22,9 @@ export default defineConfig(async () => {
       setupFiles: ["./test/apply-migrations.ts"],
       // Worker logs are JSON lines; show them only for failing tests.
       silent: "passed-only" as const,
+      // Runs per property in test/reliability; workerd cannot read the host env, so it is passed in.
+      // `FC_RUNS=20000 npm test` for a longer search.
+      provide: { fcRuns: Number(process.env.FC_RUNS ?? 2000) },
     },
   };
 });

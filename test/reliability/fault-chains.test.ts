@@ -1,0 +1,118 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { REDRIVE_AFTER_MS } from "../../src/db/events";
+import { createWorker } from "../../src/worker";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
+import { buildEvent, OBJECTS } from "../helpers/events";
+import { envWith, failingQueue } from "../helpers/faults";
+import { ledgerCount, ledgerRow } from "../helpers/ledger";
+import { d1FailingOn, INJECTED_ERROR_TEXT } from "./support/faulty-d1";
+import { recordingFulfilment } from "./support/fulfilment";
+import { heldQueue } from "./support/held-queue";
+import { captureLogs, expectCleanLogs } from "./support/logs";
+import { consumeBatch, EVENTS_QUEUE, runCron } from "./support/queue-driver";
+import { expectErrorEnvelope, expectReceipt } from "./support/requests";
+
+const INSERT = /^\s*insert\b/i;
+
+afterEach(() => vi.restoreAllMocks());
+const UPDATE = /^\s*update\b/i;
+
+function setup() {
+  const fulfilment = recordingFulfilment();
+  const worker = createWorker({ handlers: fulfilment.handlers });
+  const { queue, sent } = heldQueue();
+  const event = buildEvent("invoice.paid", OBJECTS.invoice);
+  return { ...fulfilment, worker, queue, sent, event, id: event.id as string, healthy: envWith({ EVENTS_QUEUE: queue }) };
+}
+
+describe("D1 failing on the ledger insert", () => {
+  it("answers 500 storage_unavailable, records and enqueues nothing, logs no secret, and fulfils Stripe's retry exactly once", async () => {
+    const { worker, queue, sent, event, id, healthy, done } = setup();
+
+    const logs = captureLogs();
+    const refused = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT), EVENTS_QUEUE: queue }) });
+    expect(await expectErrorEnvelope(refused, [TEST_SECRET, INJECTED_ERROR_TEXT])).toBe("storage_unavailable");
+    expect(logs.map((line) => JSON.parse(line).msg)).toContain("ledger_write_failed");
+    expectCleanLogs(logs, [TEST_SECRET, INJECTED_ERROR_TEXT]);
+    expect(await ledgerCount(id)).toBe(0);
+    expect(sent).toEqual([]);
+
+    expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
+    expect(sent).toEqual([id]);
+    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect(done).toEqual([id]);
+
+    // Stripe's later retries of the first attempt find the event already fulfilled.
+    expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
+    expect(sent).toEqual([id]);
+    expect(done).toEqual([id]);
+    expect((await ledgerRow(id))?.status).toBe("processed");
+  });
+
+  it("keeps an event whose insert committed but whose answer was lost: Stripe's retry is a duplicate and the cron gets it fulfilled once", async () => {
+    const { worker, queue, sent, event, id, healthy, done } = setup();
+
+    const lost = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT, "after"), EVENTS_QUEUE: queue }) });
+    expect(await expectErrorEnvelope(lost)).toBe("storage_unavailable");
+    const row = await ledgerRow(id);
+    expect(row).toMatchObject({ status: "received", attempts: 0 });
+
+    // The retry is answered as a duplicate, so nothing on the delivery path enqueues it again.
+    expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
+    expect(sent).toEqual([]);
+
+    // A second after receipt the delivery path's own enqueue could still be running: no re-drive yet.
+    await runCron((row!.received_at as number) + 1_000, healthy);
+    expect(sent).toEqual([]);
+    const due = (row!.received_at as number) + REDRIVE_AFTER_MS.received;
+    await runCron(due - 1, healthy);
+    expect(sent).toEqual([]);
+    await runCron(due, healthy);
+    expect(sent).toEqual([id]);
+
+    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect(done).toEqual([id]);
+    await runCron(due + 24 * 3600_000, healthy);
+    expect(sent).toEqual([id]);
+  });
+});
+
+describe("a Queue whose send rejects", () => {
+  it("still answers 200, and the cron re-drives the event to exactly one fulfilment while Stripe redelivers it", async () => {
+    const { worker, sent, event, id, healthy, done } = setup();
+    const outage = envWith({ EVENTS_QUEUE: failingQueue() });
+
+    expect(await expectReceipt(await deliver(event, { worker, env: outage }), id)).toBe(false);
+    expect(await expectReceipt(await deliver(event, { worker, env: outage }), id)).toBe(true);
+    const row = await ledgerRow(id);
+    expect(row).toMatchObject({ status: "received", attempts: 0 });
+
+    await runCron((row!.received_at as number) + REDRIVE_AFTER_MS.received, healthy);
+    expect(sent).toEqual([id]);
+    expect((await ledgerRow(id))?.status).toBe("queued");
+    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect(done).toEqual([id]);
+
+    await runCron(Date.now() + 24 * 3600_000, healthy);
+    expect(sent).toEqual([id]);
+    expect(done).toEqual([id]);
+  });
+
+  it("fulfils once when the send succeeded but marking the row queued failed and the cron sent it again", async () => {
+    const { worker, queue, sent, event, id, healthy, done } = setup();
+
+    const delivered = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(UPDATE), EVENTS_QUEUE: queue }) });
+    expect(await expectReceipt(delivered, id)).toBe(false);
+    expect(sent).toEqual([id]);
+    const row = await ledgerRow(id);
+    expect(row?.status).toBe("received");
+
+    // The first message is still on its way when the cron, seeing a row left `received`, sends another.
+    await runCron((row!.received_at as number) + REDRIVE_AFTER_MS.received, healthy);
+    expect(sent).toEqual([id, id]);
+    const outcome = await consumeBatch(worker, EVENTS_QUEUE, sent);
+    expect(outcome.acked).toEqual([id, id]);
+    expect(done).toEqual([id]);
+    expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1 });
+  });
+});
