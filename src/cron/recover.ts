@@ -114,15 +114,5 @@ async function initialState(db: Database, nowSeconds: number): Promise<RecoveryS
 }
 
 function recordRecovered(db: Database, event: Stripe.Event, nowMs: number): Promise<boolean> {
-  return recordEvent(db, {
-    id: event.id,
-    type: event.type,
-    apiVersion: event.api_version ?? null,
-    livemode: event.livemode === true,
-    account: event.account ?? null,
-    created: event.created,
-    receivedAt: nowMs,
-    source: "recovery",
-    payload: JSON.stringify(event),
-  });
+  return recordEvent(db, event, { receivedAt: nowMs, payload: JSON.stringify(event), source: "recovery" });
 }

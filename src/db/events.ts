@@ -1,4 +1,5 @@
 import { and, eq, inArray, lte, notInArray, or, sql } from "drizzle-orm";
+import type Stripe from "stripe";
 import type { Database } from "./client";
 import { stripeEvents, type NewStripeEventRow } from "./schema";
 
@@ -18,15 +19,37 @@ export const REDRIVE_AFTER_MS = {
   failedSlack: 15 * 60_000,
 } as const;
 
+/** How an event reached the ledger, besides the event itself. */
+export interface Arrival {
+  receivedAt: number;
+  /** The body as stored: the verified bytes of a delivery, or the Events API's JSON. */
+  payload: string;
+  source: "webhook" | "recovery";
+  /** Which configured webhook secret verified a delivery. */
+  secretIndex?: number;
+}
+
 /**
  * Inserts the ledger row for an event unless one with that id exists, in one statement
  * (`INSERT … ON CONFLICT(id) DO NOTHING RETURNING`), so concurrent deliveries of one event cannot
  * both win. Returns true when this call created the row.
  *
  * @example
- * const isNew = await recordEvent(db, { id: "evt_…", type, livemode, created, receivedAt, payload });
+ * const isNew = await recordEvent(db, event, { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
  */
-export async function recordEvent(db: Database, row: NewStripeEventRow): Promise<boolean> {
+export async function recordEvent(db: Database, event: Stripe.Event, arrival: Arrival): Promise<boolean> {
+  const row: NewStripeEventRow = {
+    id: event.id,
+    type: event.type,
+    apiVersion: event.api_version ?? null,
+    livemode: event.livemode === true,
+    account: event.account ?? null,
+    created: event.created,
+    receivedAt: arrival.receivedAt,
+    source: arrival.source,
+    secretIndex: arrival.secretIndex ?? null,
+    payload: arrival.payload,
+  };
   const inserted = await db
     .insert(stripeEvents)
     .values({ ...row, status: "received", redriveAt: row.receivedAt + REDRIVE_AFTER_MS.received })

@@ -43,17 +43,7 @@ export const webhookRoutes = new Hono<AppEnv>()
       const db = createDb(c.env.DB);
       let isNew: boolean;
       try {
-        isNew = await recordEvent(db, {
-          id: event.id,
-          type: event.type,
-          apiVersion: event.api_version ?? null,
-          livemode: event.livemode === true,
-          account: event.account ?? null,
-          created: event.created,
-          receivedAt: started,
-          secretIndex,
-          payload,
-        });
+        isNew = await recordEvent(db, event, { receivedAt: started, payload, source: "webhook", secretIndex });
       } catch (err) {
         log("error", "ledger_write_failed", { event_id: event.id, error: errorName(err) });
         throw new ApiError(

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type Stripe from "stripe";
 import { createDb } from "../../src/db/client";
 import { recordEvent } from "../../src/db/events";
 
@@ -15,14 +16,7 @@ export async function ledgerCount(id: string): Promise<number> {
 
 /** Records an event through the Worker's own ledger function, without a delivery or an enqueue. */
 export async function seedEvent(event: Record<string, unknown>, receivedAt = Date.now()): Promise<void> {
-  await recordEvent(createDb(env.DB), {
-    id: event.id as string,
-    type: event.type as string,
-    livemode: false,
-    created: event.created as number,
-    receivedAt,
-    payload: JSON.stringify(event),
-  });
+  await recordEvent(createDb(env.DB), event as unknown as Stripe.Event, { receivedAt, payload: JSON.stringify(event), source: "webhook" });
 }
 
 /** Sets columns on a ledger row directly, to stage states such as an expired processing lease. */
