@@ -1,4 +1,5 @@
 import Stripe from "stripe";
+import type { WebhookSecret } from "../config";
 import { ApiError } from "../errors";
 import { parseSignatureHeader } from "./signature-header";
 
@@ -10,7 +11,8 @@ export interface VerifyInput {
   payload: string;
   /** The `Stripe-Signature` header, or null when the request had none. */
   header: string | null;
-  secrets: readonly string[];
+  /** In configured order; an entry past its `expiresAt` verifies nothing. */
+  secrets: readonly WebhookSecret[];
   toleranceSeconds: number;
   /** The current time in milliseconds; injectable so a captured delivery verifies at its own time. */
   nowMs: number;
@@ -58,7 +60,13 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   }
 
   let signatureMatchedButStale = false;
-  for (const [secretIndex, secret] of secrets.entries()) {
+  let matchedExpired: { position: number; expiresAt: number } | null = null;
+  for (const [secretIndex, { value: secret, expiresAt }] of secrets.entries()) {
+    if (expiresAt !== null && nowMs >= expiresAt) {
+      // Checked only to explain a refusal: a sender still signing with a rolled secret is common.
+      if (matchedExpired === null && (await signedWith(payload, header, secret, nowMs))) matchedExpired = { position: secretIndex + 1, expiresAt };
+      continue;
+    }
     let event: Stripe.Event;
     try {
       event = await Stripe.webhooks.constructEventAsync(payload, header, secret, toleranceSeconds, cryptoProvider, nowMs);
@@ -89,8 +97,17 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
       `The signature is valid but was made ${ageSeconds} s ago (tolerance ${toleranceSeconds} s). Stripe signs every retry afresh, so this is a replayed or long-delayed request; raise STRIPE_WEBHOOK_TOLERANCE_SECONDS only if a proxy really holds deliveries that long.`,
     );
   }
+  if (matchedExpired !== null) {
+    throw new ApiError(
+      "signature_invalid",
+      `This delivery is signed only with configured secret ${matchedExpired.position} of ${secrets.length}, which expired at ${new Date(matchedExpired.expiresAt).toISOString()}. ` +
+        "A configured secret has expired: the sender still signs with the rolled (old) secret. Finish the roll in the Stripe Dashboard, or extend the expiry after '@' in STRIPE_WEBHOOK_SECRET.",
+    );
+  }
+  const expired = secrets.filter((s) => s.expiresAt !== null && nowMs >= s.expiresAt).length;
   throw new ApiError(
     "signature_invalid",
+    (expired > 0 ? `${expired} configured secret(s) have expired and were not tried. ` : "") +
     `No v1 signature in the Stripe-Signature header matches this body under the ${secrets.length} configured secret(s). ` +
       "Common causes: the body was changed before it reached this Worker (re-serialised JSON, altered whitespace or line endings); " +
       "the secret belongs to another endpoint (`stripe listen` prints its own secret, different from the Dashboard endpoint's); " +
@@ -98,15 +115,37 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   );
 }
 
+/** Whether a v1 signature in the header matches under this secret, ignoring the timestamp's age. */
+async function signedWith(payload: string, header: string, secret: string, nowMs: number): Promise<boolean> {
+  const signature = Stripe.webhooks.signature;
+  if (signature === null) return false;
+  try {
+    await signature.verifyHeaderAsync(payload, header, secret, Number.MAX_SAFE_INTEGER, cryptoProvider, nowMs);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The fields the ledger stores must have Stripe's types, or the insert would fail and Stripe would be
+ * told to retry (500) an event that can never be recorded.
+ */
 function assertEventShape(event: unknown): asserts event is Stripe.Event {
-  const candidate = event as { id?: unknown; type?: unknown; object?: unknown } | null;
+  const candidate = event as Record<string, unknown> | null;
+  const optionalString = (v: unknown) => v === undefined || v === null || typeof v === "string";
   if (
     typeof candidate !== "object" ||
     candidate === null ||
+    Array.isArray(candidate) ||
     typeof candidate.id !== "string" ||
     !candidate.id.startsWith("evt_") ||
     typeof candidate.type !== "string" ||
-    candidate.type === ""
+    candidate.type === "" ||
+    !Number.isSafeInteger(candidate.created) ||
+    !(candidate.livemode === undefined || typeof candidate.livemode === "boolean") ||
+    !optionalString(candidate.api_version) ||
+    !optionalString(candidate.account)
   ) {
     throw notAnEvent();
   }
@@ -115,6 +154,6 @@ function assertEventShape(event: unknown): asserts event is Stripe.Event {
 function notAnEvent(): ApiError {
   return new ApiError(
     "payload_invalid",
-    "The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_ and a type. Thin events (v2) need an event destination that sends snapshot events.",
+    "The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (v2) need an event destination that sends snapshot events.",
   );
 }
