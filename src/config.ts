@@ -3,9 +3,16 @@ import { ApiError } from "./errors";
 /** The Worker's configuration, parsed once at the boundary from `env`. */
 export interface Config {
   /** The `whsec_` secrets that may have signed a delivery, in the order they were configured. */
-  webhookSecrets: readonly string[];
+  webhookSecrets: readonly WebhookSecret[];
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
+}
+
+/** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
+export interface WebhookSecret {
+  value: string;
+  /** Unix ms after which this secret verifies nothing, or null when it never expires. */
+  expiresAt: number | null;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ApiError };
@@ -33,7 +40,7 @@ export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBH
  * test and live mode, or an account and a Connect endpoint. Whitespace around entries is dropped
  * because it is almost always a copy-paste accident (a trailing newline from `echo`).
  */
-function parseSecrets(raw: string | undefined): string[] | ApiError {
+function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
   const entries = (raw ?? "").split(",").map((s) => s.trim());
   if (entries.every((s) => s === "")) {
     return new ApiError(
@@ -50,7 +57,33 @@ function parseSecrets(raw: string | undefined): string[] | ApiError {
       );
     }
   }
-  return entries;
+  const secrets: WebhookSecret[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const parsed = parseExpiry(entry);
+    if (parsed === null) {
+      return new ApiError(
+        "webhook_secret_invalid",
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET has an expiry after "@" that is not an ISO 8601 UTC time. Write it as whsec_…@2026-11-24T12:00:00Z (seconds and the trailing Z are required).`,
+      );
+    }
+    secrets.push(parsed);
+  }
+  return secrets;
+}
+
+// Strict on purpose: a time zone left out or a typo'd date would otherwise move a secret's expiry
+// silently, and an expiry is exactly the thing an operator must be able to trust.
+const EXPIRY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+/** `whsec_…` or `whsec_…@<ISO 8601 UTC>`; null when the part after `@` is not a valid UTC time. */
+function parseExpiry(entry: string): WebhookSecret | null {
+  const at = entry.indexOf("@");
+  if (at === -1) return { value: entry, expiresAt: null };
+  const when = entry.slice(at + 1).trim();
+  const ms = EXPIRY.test(when) ? Date.parse(when) : Number.NaN;
+  // Date.parse rolls 2026-02-30 over to March; round-tripping catches impossible dates.
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== when.slice(0, 19)) return null;
+  return { value: entry.slice(0, at).trim(), expiresAt: ms };
 }
 
 function parseTolerance(raw: string | undefined): number | ApiError {
