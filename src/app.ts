@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { ApiError } from "./errors";
 import { errorName, log } from "./log";
+import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -32,6 +33,7 @@ export function createApp(options: AppOptions = {}) {
     })
     .route("/webhooks", webhookRoutes)
     .route("/health", healthRoutes)
+    .route("/admin", adminRoutes)
     .notFound((c) =>
       c.json(
         new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`).toEnvelope(),

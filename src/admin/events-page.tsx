@@ -1,0 +1,116 @@
+import type { EventSummary, LedgerStats } from "../db/admin";
+import { EVENT_STATUSES } from "../db/schema";
+import { Layout, StatusBadge, utc } from "./layout";
+
+export interface EventsPageProps {
+  stats: LedgerStats;
+  events: EventSummary[];
+  /** The current filter as the form submitted it, to refill the form and build links. */
+  query: { status?: string; type?: string; from?: string; to?: string };
+  nextCursor: string | null;
+  notice?: string;
+}
+
+/** The console's main page: counts per status, a filter form, and the matching events. */
+export function EventsPage(props: EventsPageProps) {
+  const { stats, events, query } = props;
+  const total = Object.values(stats.byStatus).reduce((a, b) => a + b, 0);
+  const link = (extra: Record<string, string>) => `/admin?${new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][])}`;
+  return (
+    <Layout title="Events" signedIn={true}>
+      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      <div class="cards">
+        <a class="card" href="/admin">
+          <div class="n">{total}</div>
+          <div class="l">all events</div>
+        </a>
+        {EVENT_STATUSES.map((s) => (
+          <a class="card" href={`/admin?status=${s}`} data-status={s}>
+            <div class="n">{stats.byStatus[s]}</div>
+            <div class="l">
+              <StatusBadge status={s} />
+            </div>
+          </a>
+        ))}
+      </div>
+      <div class="panel">
+        <form class="filters" method="get" action="/admin">
+          <label>
+            Status
+            <select name="status">
+              <option value="">any</option>
+              {EVENT_STATUSES.map((s) => (
+                <option value={s} selected={query.status === s}>
+                  {s}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Type
+            <input name="type" value={query.type ?? ""} placeholder="invoice.paid" list="types" />
+            <datalist id="types">{stats.byType.map((t) => <option value={t.type} />)}</datalist>
+          </label>
+          <label>
+            Received from (UTC)
+            <input type="datetime-local" name="from" value={query.from ?? ""} />
+          </label>
+          <label>
+            to (UTC)
+            <input type="datetime-local" name="to" value={query.to ?? ""} />
+          </label>
+          <button type="submit">Filter</button>
+          <a href="/admin">Clear</a>
+        </form>
+        <p class="muted">
+          Oldest unprocessed:{" "}
+          {stats.oldestUnprocessed ? (
+            <a class="mono" href={`/admin/events/${stats.oldestUnprocessed.id}`}>
+              {stats.oldestUnprocessed.id}
+            </a>
+          ) : (
+            "none"
+          )}
+          {stats.oldestUnprocessed && ` (${stats.oldestUnprocessed.status}, received ${utc(stats.oldestUnprocessed.receivedAt)})`}
+          {" · "}Deliveries per secret:{" "}
+          {stats.bySecretIndex.length === 0 ? "none yet" : stats.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
+        </p>
+      </div>
+      <table>
+        <thead>
+          <tr>
+            <th>Event</th>
+            <th>Type</th>
+            <th>Status</th>
+            <th>Attempts</th>
+            <th>Received</th>
+            <th>Last error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((e) => (
+            <tr data-event-id={e.id}>
+              <td class="mono">
+                <a href={`/admin/events/${e.id}`}>{e.id}</a>
+              </td>
+              <td class="mono">{e.type}</td>
+              <td>
+                <StatusBadge status={e.status} />
+              </td>
+              <td>{e.attempts}</td>
+              <td>{utc(e.receivedAt)}</td>
+              <td class="err" title={e.lastError ?? ""}>
+                {e.lastError ?? ""}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {events.length === 0 && <div class="empty panel">No events match this filter.</div>}
+      <div class="pager">
+        <span />
+        {props.nextCursor && <a href={link({ cursor: props.nextCursor })}>Older events →</a>}
+      </div>
+    </Layout>
+  );
+}

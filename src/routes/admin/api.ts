@@ -1,0 +1,93 @@
+import { Hono } from "hono";
+import { findReplayable, getEvent, ledgerStats, listEvents, resetForReplay, REPLAYABLE, type EventSummary } from "../../db/admin";
+import { createDb, type Database } from "../../db/client";
+import { ApiError } from "../../errors";
+import { log } from "../../log";
+import { enqueueEvents } from "../../queue/enqueue";
+import type { AppEnv } from "../../app";
+import { requireBearer } from "./auth";
+import { encodeCursor, parseListQuery } from "./query";
+
+/** At most this many events are replayed per `POST /admin/api/replay` call; `next_cursor` continues. */
+export const REPLAY_BATCH = 50;
+
+/**
+ * Resets replayable events and enqueues them. Returns the ids actually reset: an event that moved on
+ * meanwhile (or was never dead/failed) is left alone.
+ */
+export async function replay(env: Env, db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
+  const reset = await resetForReplay(db, ids, nowMs);
+  if (reset.length > 0) await enqueueEvents(env.EVENTS_QUEUE, db, reset, nowMs);
+  for (const id of reset) log("info", "event_replayed", { event_id: id });
+  return reset;
+}
+
+/** The notFound answer for an unknown event id. */
+export function eventNotFound(id: string): ApiError {
+  return new ApiError("not_found", `No event ${id} in the ledger.`);
+}
+
+/** The JSON shape of a ledger row for the API (snake_case like Stripe's own API). */
+export function eventJson(e: EventSummary) {
+  return {
+    id: e.id,
+    type: e.type,
+    status: e.status,
+    attempts: e.attempts,
+    last_error: e.lastError,
+    received_at: new Date(e.receivedAt).toISOString(),
+    processed_at: e.processedAt === null ? null : new Date(e.processedAt).toISOString(),
+    created: e.created,
+    livemode: e.livemode,
+    account: e.account,
+    api_version: e.apiVersion,
+    source: e.source,
+    secret_index: e.secretIndex,
+  };
+}
+
+/** `/admin/api/*`: the operator API, Bearer-authenticated (enabled/disabled is checked by the parent). */
+export const adminApiRoutes = new Hono<AppEnv>()
+  .use(requireBearer)
+  .get("/events", async (c) => {
+    const q = parseListQuery(c.req.query());
+    const { events, next } = await listEvents(createDb(c.env.DB), q.filter, q.cursor, q.limit);
+    return c.json({ events: events.map(eventJson), next_cursor: encodeCursor(next) });
+  })
+  .get("/events/:id", async (c) => {
+    const event = await getEvent(createDb(c.env.DB), c.req.param("id"));
+    if (event === null) throw eventNotFound(c.req.param("id"));
+    // The payload is the verified body as received; parse it for the reader, it was JSON when stored.
+    return c.json({ event: { ...eventJson(event), payload: JSON.parse(event.payload) as unknown } });
+  })
+  .post("/events/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    const db = createDb(c.env.DB);
+    const event = await getEvent(db, id);
+    if (event === null) throw eventNotFound(id);
+    const reset = await replay(c.env, db, [id], c.var.now());
+    if (reset.length === 0) {
+      throw new ApiError("replay_not_allowed", `Event ${id} is ${event.status}; only ${REPLAYABLE.join(" or ")} events can be replayed.`);
+    }
+    return c.json({ replayed: 1, id, status: "queued" });
+  })
+  .post("/replay", async (c) => {
+    const q = parseListQuery(c.req.query(), REPLAY_BATCH);
+    const db = createDb(c.env.DB);
+    const { ids, next } = await findReplayable(db, q.filter, q.cursor, q.limit);
+    const reset = await replay(c.env, db, ids, c.var.now());
+    return c.json({ replayed: reset.length, ids: reset, next_cursor: encodeCursor(next) });
+  })
+  .get("/stats", async (c) => {
+    const stats = await ledgerStats(createDb(c.env.DB));
+    return c.json({
+      by_status: stats.byStatus,
+      by_type: stats.byType,
+      oldest_unprocessed: stats.oldestUnprocessed && {
+        id: stats.oldestUnprocessed.id,
+        status: stats.oldestUnprocessed.status,
+        received_at: new Date(stats.oldestUnprocessed.receivedAt).toISOString(),
+      },
+      by_secret_index: stats.bySecretIndex.map((s) => ({ secret_index: s.secretIndex, count: s.count, last_received_at: new Date(s.lastReceivedAt).toISOString() })),
+    });
+  });

@@ -1,0 +1,77 @@
+import { getCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import type { Context } from "hono";
+import { ApiError } from "../../errors";
+import type { AppEnv } from "../../app";
+
+/** The console's session cookie: an HMAC of the token, never the token itself. */
+export const SESSION_COOKIE = "admin_session";
+
+const encoder = new TextEncoder();
+
+async function hmac(keyBytes: ArrayBuffer | Uint8Array, message: string): Promise<ArrayBuffer> {
+  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return crypto.subtle.sign("HMAC", key, encoder.encode(message));
+}
+
+/**
+ * Compares two strings in time independent of where they differ and of their lengths: both sides are
+ * HMAC'd with a fresh random key, so the compared values have a fixed length and are unpredictable.
+ */
+export async function constantTimeEqual(a: string, b: string): Promise<boolean> {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  const [x, y] = await Promise.all([hmac(key, a), hmac(key, b)]);
+  return crypto.subtle.timingSafeEqual(x, y);
+}
+
+/**
+ * The session value for a token. Deterministic so that no session store is needed, and derived from
+ * the token so that rotating ADMIN_TOKEN signs every browser out.
+ */
+export async function sessionValue(token: string): Promise<string> {
+  const mac = await hmac(encoder.encode(token), "stripe-webhooks admin console session v1");
+  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The configured token, or null when the admin surface is disabled (unset or blank). */
+export function adminToken(env: Env): string | null {
+  const token = (env.ADMIN_TOKEN ?? "").trim();
+  return token === "" ? null : token;
+}
+
+/** 404 with the usual envelope while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
+export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
+  if (adminToken(c.env) === null) {
+    throw new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`);
+  }
+  await next();
+});
+
+/** `Authorization: Bearer <ADMIN_TOKEN>` or 401. */
+export const requireBearer = createMiddleware<AppEnv>(async (c, next) => {
+  const token = adminToken(c.env)!;
+  const match = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "");
+  if (!match || !(await constantTimeEqual(match[1]!.trim(), token))) {
+    throw new ApiError("unauthorized", "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.");
+  }
+  await next();
+});
+
+/** Whether the request carries the console's session cookie for the current token. */
+export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
+  const token = adminToken(c.env);
+  const cookie = getCookie(c, SESSION_COOKIE);
+  return token !== null && cookie !== undefined && (await constantTimeEqual(cookie, await sessionValue(token)));
+}
+
+/**
+ * Refuses a state-changing console request sent from another origin. SameSite=Strict already keeps
+ * the cookie off cross-site requests; this also covers same-site sibling origins.
+ */
+export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
+  const origin = c.req.header("origin");
+  if (origin !== undefined && origin !== new URL(c.req.url).origin) {
+    throw new ApiError("forbidden", "The console only accepts forms posted from its own origin.");
+  }
+  await next();
+});

@@ -1,0 +1,87 @@
+import { Hono, type Context } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import { EventPage } from "../../admin/event-page";
+import { EventsPage } from "../../admin/events-page";
+import { LoginPage } from "../../admin/login";
+import { getEvent, ledgerStats, listEvents } from "../../db/admin";
+import { createDb } from "../../db/client";
+import { ApiError } from "../../errors";
+import { log } from "../../log";
+import type { AppEnv } from "../../app";
+import { eventNotFound, replay } from "./api";
+import { adminToken, constantTimeEqual, hasSession, requireSameOrigin, SESSION_COOKIE, sessionValue } from "./auth";
+import { encodeCursor, parseListQuery } from "./query";
+
+const SESSION_SECONDS = 8 * 60 * 60;
+
+function requireSessionForPost(c: Context<AppEnv>): Promise<void> {
+  return hasSession(c).then((ok) => {
+    if (!ok) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  });
+}
+
+/**
+ * `GET /admin` and its forms. Browsers cannot send a Bearer header on navigation, so the token is
+ * posted once and exchanged for an HttpOnly, SameSite=Strict cookie holding an HMAC of it; every
+ * state-changing form is a POST that also passes an origin check.
+ */
+export const adminConsoleRoutes = new Hono<AppEnv>()
+  .use(async (c, next) => {
+    await next();
+    // Operator pages hold payloads: never cache them, never frame them.
+    c.header("Cache-Control", "no-store");
+    c.header("X-Frame-Options", "DENY");
+    c.header("Referrer-Policy", "same-origin");
+  })
+  .get("/", async (c) => {
+    if (!(await hasSession(c))) return c.html(<LoginPage error={c.req.query("signin") === "failed" ? "That token is not this Worker's ADMIN_TOKEN." : undefined} />);
+    const raw = c.req.query();
+    const q = parseListQuery(raw);
+    const db = createDb(c.env.DB);
+    const [stats, page] = await Promise.all([ledgerStats(db), listEvents(db, q.filter, q.cursor, q.limit)]);
+    return c.html(
+      <EventsPage
+        stats={stats}
+        events={page.events}
+        query={{ status: raw.status, type: raw.type, from: raw.from, to: raw.to }}
+        nextCursor={encodeCursor(page.next)}
+        notice={raw.replayed ? `Replayed ${raw.replayed} event(s).` : undefined}
+      />,
+    );
+  })
+  .post("/login", requireSameOrigin, async (c) => {
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    if (!(await constantTimeEqual(token, adminToken(c.env)!))) {
+      log("warn", "admin_signin_failed");
+      return c.redirect("/admin?signin=failed", 303);
+    }
+    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken(c.env)!), {
+      httpOnly: true,
+      secure: new URL(c.req.url).protocol === "https:",
+      sameSite: "Strict",
+      path: "/admin",
+      maxAge: SESSION_SECONDS,
+    });
+    return c.redirect("/admin", 303);
+  })
+  .post("/logout", requireSameOrigin, (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: "/admin" });
+    return c.redirect("/admin", 303);
+  })
+  .get("/events/:id", async (c) => {
+    if (!(await hasSession(c))) return c.redirect("/admin", 303);
+    const event = await getEvent(createDb(c.env.DB), c.req.param("id"));
+    if (event === null) throw eventNotFound(c.req.param("id"));
+    return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is queued and will be processed shortly." : undefined} />);
+  })
+  .post("/events/:id/replay", requireSameOrigin, async (c) => {
+    await requireSessionForPost(c);
+    const id = c.req.param("id");
+    const db = createDb(c.env.DB);
+    const event = await getEvent(db, id);
+    if (event === null) throw eventNotFound(id);
+    const reset = await replay(c.env, db, [id], c.var.now());
+    if (reset.length === 0) throw new ApiError("replay_not_allowed", `Event ${id} is ${event.status}; only dead or failed events can be replayed.`);
+    return c.redirect(`/admin/events/${encodeURIComponent(id)}?replayed=1`, 303);
+  });

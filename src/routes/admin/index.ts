@@ -1,0 +1,8 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../../app";
+import { adminApiRoutes } from "./api";
+import { requireEnabled } from "./auth";
+import { adminConsoleRoutes } from "./console";
+
+/** Everything under `/admin`: the JSON API at `/admin/api/*` and the console. 404 unless ADMIN_TOKEN is set. */
+export const adminRoutes = new Hono<AppEnv>().use(requireEnabled).route("/api", adminApiRoutes).route("/", adminConsoleRoutes);

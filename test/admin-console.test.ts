@@ -1,0 +1,81 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import worker from "../src/index";
+import { buildEvent, OBJECTS } from "./helpers/events";
+import { envWith } from "./helpers/faults";
+import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+
+const TOKEN = "admin-token-for-console-tests";
+const ORIGIN = "https://worker.example";
+
+async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  await waitOnExecutionContext(ctx);
+  return response;
+}
+
+async function signIn(): Promise<string> {
+  const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });
+  expect(response.status).toBe(303);
+  return response.headers.get("set-cookie")!.split(";")[0]!;
+}
+
+async function deadEvent(): Promise<string> {
+  const e = buildEvent("customer.test_console", OBJECTS.customer);
+  await seedEvent(e);
+  await setRow(e.id as string, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
+  return e.id as string;
+}
+
+describe("operator console", () => {
+  it("shows the sign-in form, not events, without a session", async () => {
+    const html = await (await call("/admin")).text();
+    expect(html).toContain('name="token"');
+    expect(html).not.toContain("<table");
+  });
+
+  it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {
+    const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });
+    const cookie = response.headers.get("set-cookie")!;
+    expect(cookie).toMatch(/^admin_session=[0-9a-f]{64}; Max-Age=28800; Path=\/admin; HttpOnly; Secure; SameSite=Strict$/);
+    expect(cookie).not.toContain(TOKEN);
+  });
+
+  it("sends a wrong token back to the sign-in form with an explanation and no cookie", async () => {
+    const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: "nope" }) });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("set-cookie")).toBeNull();
+    expect(await (await call(response.headers.get("location")!)).text()).toContain("not this Worker");
+  });
+
+  it("lists a dead event with its escaped error, shows its detail with a Replay button, and replays it", async () => {
+    const cookie = await signIn();
+    const id = await deadEvent();
+    const list = await (await call("/admin?status=dead", { headers: { cookie } })).text();
+    expect(list).toContain(`data-event-id="${id}"`);
+    expect(list).toContain("Error: &lt;script&gt;alert(1)&lt;/script&gt;");
+    const detail = await (await call(`/admin/events/${id}`, { headers: { cookie } })).text();
+    expect(detail).toContain(`action="/admin/events/${id}/replay"`);
+
+    const replayed = await call(`/admin/events/${id}/replay`, { method: "POST", headers: { cookie, origin: ORIGIN } });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get("location")).toBe(`/admin/events/${id}?replayed=1`);
+    await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
+  });
+
+  it.each([
+    ["no session cookie", {}, 401, "unauthorized"],
+    ["a cookie for another token", { cookie: "admin_session=" + "0".repeat(64) }, 401, "unauthorized"],
+    ["a cross-origin form", { origin: "https://evil.example" }, 403, "forbidden"],
+  ])("refuses a replay with %s and leaves the event dead", async (_name, headers, status, code) => {
+    const cookie = await signIn();
+    const id = await deadEvent();
+    const merged: Record<string, string> = { cookie, origin: ORIGIN, ...headers };
+    if (!("cookie" in headers) && code === "unauthorized") delete merged.cookie;
+    const response = await call(`/admin/events/${id}/replay`, { method: "POST", headers: merged });
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as any).error.code).toBe(code);
+    expect((await ledgerRow(id))?.status).toBe("dead");
+  });
+});

@@ -1,0 +1,91 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { buildEvent, OBJECTS } from "./helpers/events";
+import { envWith } from "./helpers/faults";
+import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+
+const TOKEN = "admin-token-for-security-tests";
+
+async function call(path: string, init: RequestInit & { env?: Env } = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const ctx = createExecutionContext();
+  const response = await worker.fetch(new Request(`https://worker.example${path}`, init), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+const API_ROUTES: [string, string][] = [
+  ["GET", "/admin/api/events"],
+  ["GET", "/admin/api/events/evt_x"],
+  ["POST", "/admin/api/events/evt_x/replay"],
+  ["POST", "/admin/api/replay"],
+  ["GET", "/admin/api/stats"],
+];
+
+describe("admin surface while ADMIN_TOKEN is unset", () => {
+  it.each([...API_ROUTES, ["GET", "/admin"], ["POST", "/admin/login"]])("answers %s %s with the not_found envelope", async (method, path) => {
+    for (const adminToken of ["", "   "]) {
+      const { status, text } = await call(path, { method, env: envWith({ ADMIN_TOKEN: adminToken }), headers: { authorization: "Bearer " } });
+      expect(status).toBe(404);
+      expect(JSON.parse(text).error.code).toBe("not_found");
+    }
+  });
+});
+
+describe("admin API authentication", () => {
+  it.each([
+    ["no Authorization header", undefined],
+    ["a wrong token", `Bearer ${TOKEN}x`],
+    ["a prefix of the token", `Bearer ${TOKEN.slice(0, -1)}`],
+    ["the token without the Bearer scheme", TOKEN],
+    ["Basic auth", `Basic ${btoa(`admin:${TOKEN}`)}`],
+    ["an empty bearer", "Bearer "],
+  ])("answers 401 unauthorized for %s on every route, without echoing anything sent", async (_name, authorization) => {
+    for (const [method, path] of API_ROUTES) {
+      const { status, text } = await call(path, { method, headers: authorization === undefined ? {} : { authorization } });
+      expect(status).toBe(401);
+      expect(JSON.parse(text)).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer <ADMIN_TOKEN>") } });
+      expect(text).not.toContain(TOKEN);
+    }
+  });
+
+  it("does not accept the console's session cookie in place of the Bearer token", async () => {
+    const login = await call("/admin/login", { method: "POST", body: new URLSearchParams({ token: TOKEN }) });
+    const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await call("/admin/api/stats", { headers: { cookie } })).status).toBe(401);
+  });
+});
+
+describe("admin API bad input", () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  it.each([
+    ["an unknown status", "/admin/api/events?status=lost", /^status must be/],
+    ["a limit over 100", "/admin/api/events?limit=101", /^limit must be/],
+    ["a limit of 0", "/admin/api/events?limit=0", /^limit must be/],
+    ["an unreadable time", "/admin/api/events?from=yesterday", /^from must be/],
+    ["a forged cursor", "/admin/api/events?cursor=bm90LWpzb24", /^cursor is not one/],
+    ["a bulk replay over its batch size", "/admin/api/replay?limit=51", /^limit must be a whole number from 1 to 50/],
+  ])("answers 400 request_invalid for %s", async (_name, path, message) => {
+    const { status, text } = await call(path, { method: path.includes("/replay") ? "POST" : "GET", headers: auth });
+    expect(status).toBe(400);
+    expect(JSON.parse(text).error).toEqual({ code: "request_invalid", message: expect.stringMatching(message) });
+  });
+
+  it("answers 404 not_found for an unknown event, to read or replay", async () => {
+    for (const [method, path] of [["GET", "/admin/api/events/evt_missing"], ["POST", "/admin/api/events/evt_missing/replay"]] as const) {
+      const { status, text } = await call(path, { method, headers: auth });
+      expect(status).toBe(404);
+      expect(JSON.parse(text).error.code).toBe("not_found");
+    }
+  });
+
+  it.each(["processed", "ignored", "queued", "processing", "received"])("answers 409 replay_not_allowed for a %s event and leaves it alone", async (rowStatus) => {
+    const e = buildEvent("customer.updated", OBJECTS.customer);
+    await seedEvent(e);
+    await setRow(e.id as string, { status: rowStatus, redrive_at: null });
+    const { status, text } = await call(`/admin/api/events/${e.id}/replay`, { method: "POST", headers: auth });
+    expect(status).toBe(409);
+    expect(JSON.parse(text).error).toEqual({ code: "replay_not_allowed", message: `Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed.` });
+    expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
+  });
+});
