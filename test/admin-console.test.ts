@@ -33,6 +33,8 @@ describe("operator console", () => {
     const html = await (await call("/admin")).text();
     expect(html).toContain('name="token"');
     expect(html).not.toContain("<table");
+    // The inline stylesheet must reach the browser unescaped, or its quoted font names break the CSS.
+    expect(html).toContain('"Segoe UI"');
   });
 
   it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {

@@ -1,3 +1,4 @@
+// Named *.e2e.mjs (not *.test.mjs) so that vitest, which runs test/ inside workerd, never picks it up.
 // `npm run stripe:listen` against a fake `stripe` executable put first on PATH. Runs under Node's
 // test runner (node --test), not workerd: the script is a Node CLI that spawns processes.
 import assert from "node:assert/strict";
