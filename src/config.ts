@@ -63,7 +63,7 @@ function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
     if (parsed === null) {
       return new ApiError(
         "webhook_secret_invalid",
-        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET has an expiry after "@" that is not an ISO 8601 UTC time. Write it as whsec_…@2026-11-24T12:00:00Z (seconds and the trailing Z are required).`,
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET has an expiry after "@" that is not an ISO 8601 UTC time. Write it as whsec_…@2026-11-24T12:00:00Z (the T, seconds and the trailing Z are required; no offsets).`,
       );
     }
     secrets.push(parsed);
@@ -71,15 +71,18 @@ function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
   return secrets;
 }
 
-// Strict on purpose: a time zone left out or a typo'd date would otherwise move a secret's expiry
-// silently, and an expiry is exactly the thing an operator must be able to trust.
+// An expiry is the text after the last "@" when it starts like a date (YYYY-MM-DD): a secret's own
+// characters are never read as one, and a date-shaped suffix that is not exactly
+// YYYY-MM-DDTHH:MM:SS[.sss]Z is refused rather than guessed at, because an expiry that moved silently
+// (a missing zone, a rolled-over day) is exactly what an operator must be able to trust.
+const DATE_START = /^\d{4}-\d{2}-\d{2}/;
 const EXPIRY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
-/** `whsec_…` or `whsec_…@<ISO 8601 UTC>`; null when the part after `@` is not a valid UTC time. */
+/** `whsec_…` or `whsec_…@<ISO 8601 UTC>`; null when a date-shaped suffix is not a valid UTC time. */
 function parseExpiry(entry: string): WebhookSecret | null {
-  const at = entry.indexOf("@");
-  if (at === -1) return { value: entry, expiresAt: null };
-  const when = entry.slice(at + 1).trim();
+  const at = entry.lastIndexOf("@");
+  const when = at === -1 ? "" : entry.slice(at + 1).trim();
+  if (!DATE_START.test(when)) return { value: entry, expiresAt: null };
   const ms = EXPIRY.test(when) ? Date.parse(when) : Number.NaN;
   // Date.parse rolls 2026-02-30 over to March; round-tripping catches impossible dates.
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 19) !== when.slice(0, 19)) return null;

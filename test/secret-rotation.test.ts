@@ -57,14 +57,23 @@ describe("secret rotation with expiring entries", () => {
     ["a date without a time zone", "2026-11-24T12:00:00"],
     ["an impossible date", "2026-02-30T12:00:00Z"],
     ["a date only", "2026-11-24"],
-    ["words", "tomorrow"],
-    ["nothing", ""],
+    ["a date with an offset", "2026-11-24T12:00:00+02:00"],
+    ["a space instead of T", "2026-11-24 12:00:00Z"],
+    ["an hour out of range", "2026-11-24T25:00:00Z"],
   ])("answers 500 webhook_secret_invalid naming the entry for an expiry that is %s", async (_name, expiry) => {
     const response = await deliver(event("evt_rot_bad_expiry"), { env: envWith({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${OLD}@${expiry}` }) });
     const text = await response.text();
     expect(response.status).toBe(500);
     expect(JSON.parse(text).error).toMatchObject({ code: "webhook_secret_invalid", message: expect.stringMatching(/^Entry 2 of 2 in STRIPE_WEBHOOK_SECRET has an expiry/) });
     expect(text).not.toContain(OLD);
+  });
+});
+
+describe("entries without an expiry", () => {
+  it("treats an @ not followed by a date as part of the secret", async () => {
+    const odd = "whsec_odd@not-a-date";
+    const response = await deliver(event("evt_rot_at_in_secret"), { secrets: [odd], env: envWith({ STRIPE_WEBHOOK_SECRET: odd }) });
+    expect(response.status).toBe(200);
   });
 });
 

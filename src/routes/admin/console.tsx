@@ -1,5 +1,6 @@
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
 import { EventPage } from "../../admin/event-page";
 import { EventsPage } from "../../admin/events-page";
 import { LoginPage } from "../../admin/login";
@@ -14,11 +15,11 @@ import { encodeCursor, parseListQuery } from "./query";
 
 const SESSION_SECONDS = 8 * 60 * 60;
 
-function requireSessionForPost(c: Context<AppEnv>): Promise<void> {
-  return hasSession(c).then((ok) => {
-    if (!ok) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
-  });
-}
+/** A state-changing console form needs the session; answered with the JSON envelope like any API error. */
+const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  await next();
+});
 
 /**
  * `GET /admin` and its forms. Browsers cannot send a Bearer header on navigation, so the token is
@@ -75,8 +76,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     if (event === null) throw eventNotFound(c.req.param("id"));
     return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is queued and will be processed shortly." : undefined} />);
   })
-  .post("/events/:id/replay", requireSameOrigin, async (c) => {
-    await requireSessionForPost(c);
+  .post("/events/:id/replay", requireSameOrigin, requireSession, async (c) => {
     const id = c.req.param("id");
     const db = createDb(c.env.DB);
     const event = await getEvent(db, id);
