@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 import { Handlers, type HandlerContext } from "../handlers/registry";
 import { fulfilOnce } from "./fulfil";
-import { project } from "./project";
+import { project, type ProjectedTable, type RowOf } from "./project";
 import { invoiceSubscriptionId, rows, type AppliedBy } from "./rows";
 
 const by = (event: Stripe.Event, ctx: HandlerContext): AppliedBy => ({ eventId: event.id, eventCreated: event.created, nowMs: ctx.nowMs });
@@ -10,36 +10,36 @@ const by = (event: Stripe.Event, ctx: HandlerContext): AppliedBy => ({ eventId: 
 /** Checkout Session payment statuses that mean the buyer has paid (or owes nothing). */
 const PAID = new Set(["paid", "no_payment_required"]);
 
-function projectCustomer(deleted: boolean) {
-  return (customer: Stripe.Customer | Stripe.DeletedCustomer, event: Stripe.Event, ctx: HandlerContext) =>
-    project(ctx.db, customers, rows.customer(customer, by(event, ctx), deleted), ctx.stripe && !deleted
-      ? async () => rows.customer(await ctx.stripe!.customers.retrieve(customer.id), by(event, ctx))
-      : undefined);
+/**
+ * A handler that writes an event's object to its table through `project` (newer events win); with an
+ * API key, a same-second tie stores the object re-read with `retrieve`.
+ */
+function projector<O extends { id?: string | null }, T extends ProjectedTable>(
+  table: T,
+  toRow: (object: O, by: AppliedBy) => RowOf<T>,
+  retrieve?: (stripe: Stripe, id: string) => Promise<NoInfer<O>>,
+) {
+  return (object: O, event: Stripe.Event, ctx: HandlerContext) => {
+    const applied = by(event, ctx);
+    const { stripe } = ctx;
+    const refetch = stripe && retrieve ? async () => toRow(await retrieve(stripe, object.id ?? ""), applied) : undefined;
+    return project(ctx.db, table, toRow(object, applied), refetch);
+  };
 }
 
-function projectSubscription(forceStatus?: "canceled") {
-  return (subscription: Stripe.Subscription, event: Stripe.Event, ctx: HandlerContext) =>
-    project(ctx.db, subscriptions, rows.subscription(subscription, by(event, ctx), forceStatus), ctx.stripe
-      ? async () => rows.subscription(await ctx.stripe!.subscriptions.retrieve(subscription.id), by(event, ctx), forceStatus)
-      : undefined);
-}
-
-async function projectCheckoutSession(session: Stripe.Checkout.Session, event: Stripe.Event, ctx: HandlerContext) {
-  await project(ctx.db, checkoutSessions, rows.checkoutSession(session, by(event, ctx)), ctx.stripe
-    ? async () => rows.checkoutSession(await ctx.stripe!.checkout.sessions.retrieve(session.id), by(event, ctx))
-    : undefined);
-}
+const projectCustomer = projector(customers, (c: Stripe.Customer | Stripe.DeletedCustomer, applied) => rows.customer(c, applied), (stripe, id) => stripe.customers.retrieve(id));
+// A deleted customer cannot be re-read usefully; its deletion is final whatever the tie.
+const projectDeletedCustomer = projector(customers, (c: Stripe.Customer | Stripe.DeletedCustomer, applied) => rows.customer(c, applied, true));
+const projectSubscription = projector(subscriptions, (s: Stripe.Subscription, applied) => rows.subscription(s, applied), (stripe, id) => stripe.subscriptions.retrieve(id));
+const projectCanceledSubscription = projector(subscriptions, (s: Stripe.Subscription, applied) => rows.subscription(s, applied, "canceled"), (stripe, id) => stripe.subscriptions.retrieve(id));
+const projectCheckoutSession = projector(checkoutSessions, rows.checkoutSession, (stripe, id) => stripe.checkout.sessions.retrieve(id));
+const projectInvoice = projector(invoices, rows.invoice, (stripe, id) => stripe.invoices.retrieve(id));
+const projectPaymentIntent = projector(paymentIntents, rows.paymentIntent, (stripe, id) => stripe.paymentIntents.retrieve(id));
+const projectCharge = projector(charges, rows.charge, (stripe, id) => stripe.charges.retrieve(id));
 
 async function fulfilPaidCheckout(session: Stripe.Checkout.Session, event: Stripe.Event, ctx: HandlerContext) {
   await projectCheckoutSession(session, event, ctx);
   if (PAID.has(session.payment_status)) await fulfilOnce("checkout_session.paid", session, event, ctx);
-}
-
-async function projectInvoice(invoice: Stripe.Invoice, event: Stripe.Event, ctx: HandlerContext) {
-  const id = invoice.id ?? "";
-  await project(ctx.db, invoices, rows.invoice(invoice, by(event, ctx)), ctx.stripe
-    ? async () => rows.invoice(await ctx.stripe!.invoices.retrieve(id), by(event, ctx))
-    : undefined);
 }
 
 async function creditPaidInvoice(invoice: Stripe.Invoice, event: Stripe.Event, ctx: HandlerContext) {
@@ -62,18 +62,6 @@ async function recordFailedInvoice(invoice: Stripe.Invoice, event: Stripe.Event,
   }
 }
 
-function projectPaymentIntent(intent: Stripe.PaymentIntent, event: Stripe.Event, ctx: HandlerContext) {
-  return project(ctx.db, paymentIntents, rows.paymentIntent(intent, by(event, ctx)), ctx.stripe
-    ? async () => rows.paymentIntent(await ctx.stripe!.paymentIntents.retrieve(intent.id), by(event, ctx))
-    : undefined);
-}
-
-function projectCharge(charge: Stripe.Charge, event: Stripe.Event, ctx: HandlerContext) {
-  return project(ctx.db, charges, rows.charge(charge, by(event, ctx)), ctx.stripe
-    ? async () => rows.charge(await ctx.stripe!.charges.retrieve(charge.id), by(event, ctx))
-    : undefined);
-}
-
 /**
  * The built-in handlers: they keep `customers`, `subscriptions`, `checkout_sessions`, `invoices`,
  * `payment_intents` and `charges` true to Stripe whatever order events arrive in, and trigger the
@@ -88,15 +76,15 @@ export function billingHandlers(handlers = new Handlers()): Handlers {
     .on("checkout.session.async_payment_succeeded", fulfilPaidCheckout)
     .on("checkout.session.async_payment_failed", projectCheckoutSession)
     .on("checkout.session.expired", projectCheckoutSession)
-    .on("customer.created", projectCustomer(false))
-    .on("customer.updated", projectCustomer(false))
-    .on("customer.deleted", projectCustomer(true))
-    .on("customer.subscription.created", projectSubscription())
-    .on("customer.subscription.updated", projectSubscription())
-    .on("customer.subscription.paused", projectSubscription())
-    .on("customer.subscription.resumed", projectSubscription())
-    .on("customer.subscription.trial_will_end", projectSubscription())
-    .on("customer.subscription.deleted", projectSubscription("canceled"))
+    .on("customer.created", projectCustomer)
+    .on("customer.updated", projectCustomer)
+    .on("customer.deleted", projectDeletedCustomer)
+    .on("customer.subscription.created", projectSubscription)
+    .on("customer.subscription.updated", projectSubscription)
+    .on("customer.subscription.paused", projectSubscription)
+    .on("customer.subscription.resumed", projectSubscription)
+    .on("customer.subscription.trial_will_end", projectSubscription)
+    .on("customer.subscription.deleted", projectCanceledSubscription)
     .on("invoice.paid", creditPaidInvoice)
     .on("invoice.payment_succeeded", creditPaidInvoice)
     .on("invoice.payment_failed", recordFailedInvoice)

@@ -2,8 +2,8 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 
-type ProjectedTable = typeof customers | typeof subscriptions | typeof checkoutSessions | typeof invoices | typeof paymentIntents | typeof charges;
-type RowOf<T extends ProjectedTable> = T["$inferInsert"] & { id: string; lastEventCreated: number };
+export type ProjectedTable = typeof customers | typeof subscriptions | typeof checkoutSessions | typeof invoices | typeof paymentIntents | typeof charges;
+export type RowOf<T extends ProjectedTable> = T["$inferInsert"] & { id: string; lastEventCreated: number };
 
 /**
  * What writing an object did: `applied` (the row now holds it), `stale` (the row already holds a
