@@ -48,6 +48,7 @@ function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
       "STRIPE_WEBHOOK_SECRET is not set, so no delivery can be verified. Set it with `wrangler secret put STRIPE_WEBHOOK_SECRET` (locally: in .dev.vars). Stripe retries this delivery, so nothing is lost once it is set.",
     );
   }
+  const secrets: WebhookSecret[] = [];
   for (const [i, entry] of entries.entries()) {
     if (!entry.startsWith("whsec_")) {
       const what = entry === "" ? "is empty (two commas in a row?)" : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
@@ -56,9 +57,6 @@ function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
         `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. Copy the endpoint's signing secret from the Stripe Dashboard (Developers → Webhooks → your endpoint → Signing secret) or from \`stripe listen\`.`,
       );
     }
-  }
-  const secrets: WebhookSecret[] = [];
-  for (const [i, entry] of entries.entries()) {
     const parsed = parseExpiry(entry);
     if (parsed === null) {
       return new ApiError(
