@@ -6,6 +6,10 @@ export interface Config {
   webhookSecrets: readonly WebhookSecret[];
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
+  /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
+  retentionDays: number;
+  /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
+  d1MaxBytes: number;
 }
 
 /** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
@@ -18,6 +22,12 @@ export interface WebhookSecret {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ApiError };
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
+/** Stripe's Events API and `stripe events resend` reach back 30 days; so does the ledger by default. */
+export const DEFAULT_RETENTION_DAYS = 30;
+/** Stripe retries a delivery for up to 3 days: a shorter retention could forget an event it still retries. */
+export const MIN_RETENTION_DAYS = 3;
+/** D1's largest database on the Workers Paid plan, 10 GB. */
+export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 
 /**
  * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value:
@@ -27,21 +37,33 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
  * const result = readConfig(env);
  * if (!result.ok) throw result.error;
  */
-export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS">): ConfigResult {
-  const secrets = parseSecrets(env.STRIPE_WEBHOOK_SECRET);
+export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES">): ConfigResult {
+  const secrets = readWebhookSecrets(env);
   if (secrets instanceof ApiError) return { ok: false, error: secrets };
-  const tolerance = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-  if (tolerance instanceof ApiError) return { ok: false, error: tolerance };
-  return { ok: true, config: { webhookSecrets: secrets, toleranceSeconds: tolerance } };
+  const settings = readSettings(env);
+  if (settings instanceof ApiError) return { ok: false, error: settings };
+  return { ok: true, config: { webhookSecrets: secrets, ...settings } };
+}
+
+/** Every setting but the secrets, for `/health`, which reports the two apart. */
+export function readSettings(env: Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES">): Omit<Config, "webhookSecrets"> | ApiError {
+  const toleranceSeconds = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
+  if (toleranceSeconds instanceof ApiError) return toleranceSeconds;
+  const retentionDays = parseRetentionDays(env.LEDGER_RETENTION_DAYS);
+  if (retentionDays instanceof ApiError) return retentionDays;
+  const d1MaxBytes = parseD1MaxBytes(env.D1_MAX_BYTES);
+  if (d1MaxBytes instanceof ApiError) return d1MaxBytes;
+  return { toleranceSeconds, retentionDays, d1MaxBytes };
 }
 
 /**
+ * STRIPE_WEBHOOK_SECRET alone, for `/health`, which reports it apart from the other settings.
  * Several secrets, comma-separated, let one endpoint URL serve a secret roll (new and old),
  * test and live mode, or an account and a Connect endpoint. Whitespace around entries is dropped
  * because it is almost always a copy-paste accident (a trailing newline from `echo`).
  */
-function parseSecrets(raw: string | undefined): WebhookSecret[] | ApiError {
-  const entries = (raw ?? "").split(",").map((s) => s.trim());
+export function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSecret[] | ApiError {
+  const entries = (env.STRIPE_WEBHOOK_SECRET ?? "").split(",").map((s) => s.trim());
   if (entries.every((s) => s === "")) {
     return new ApiError(
       "webhook_secret_missing",
@@ -95,6 +117,27 @@ function parseTolerance(raw: string | undefined): number | ApiError {
       "config_invalid",
       `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
     );
+  }
+  return value;
+}
+
+function parseRetentionDays(raw: string | undefined): number | ApiError {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_RETENTION_DAYS;
+  const value = Number(raw.trim());
+  if (!Number.isInteger(value) || (value !== 0 && value < MIN_RETENTION_DAYS)) {
+    return new ApiError(
+      "config_invalid",
+      `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
+    );
+  }
+  return value;
+}
+
+function parseD1MaxBytes(raw: string | undefined): number | ApiError {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_D1_MAX_BYTES;
+  const value = Number(raw.trim());
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    return new ApiError("config_invalid", `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`);
   }
   return value;
 }

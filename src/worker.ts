@@ -1,6 +1,8 @@
 import { createApp } from "./app";
+import { readConfig } from "./config";
 import { recoverMissedEvents } from "./cron/recover";
 import { redriveDueEvents } from "./cron/redrive";
+import { pruneLedger } from "./cron/retention";
 import type { Handlers } from "./handlers/registry";
 import { errorName, log } from "./log";
 import { consumeEvents } from "./queue/consumer";
@@ -14,9 +16,10 @@ export interface WorkerOptions {
 
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
- * and the every-minute cron (`scheduled`): the re-drive, and the recovery of events Stripe never
- * delivered (every 10 minutes, only with STRIPE_SECRET_KEY). A queue whose name ends in `-dlq` is treated as the
- * dead-letter queue, so renamed queues per environment keep working.
+ * and the every-minute cron (`scheduled`): the re-drive, the retention of final events, and the
+ * recovery of events Stripe never delivered (every 10 minutes, only with STRIPE_SECRET_KEY). A queue
+ * whose name ends in `-dlq` is treated as the dead-letter queue, so renamed queues per environment
+ * keep working.
  *
  * @example
  * export default createWorker({ handlers: new Handlers().on("invoice.paid", onInvoicePaid) });
@@ -31,8 +34,13 @@ export function createWorker(options: WorkerOptions) {
       else await consumeEvents(batch, env, options.handlers, now);
     },
     async scheduled(_controller, env, ctx) {
-      ctx.waitUntil(redriveDueEvents(env, now()));
-      ctx.waitUntil(recoverMissedEvents(env, options.handlers, now()).catch((err: unknown) => log("error", "recovery_failed", { error: errorName(err) })));
+      const nowMs = now();
+      ctx.waitUntil(redriveDueEvents(env, nowMs));
+      const config = readConfig(env);
+      // A bad setting stops the retention (it could delete too much), never the re-drive.
+      if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));
+      else log("error", "config_invalid", { code: config.error.code });
+      ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { error: errorName(err) })));
     },
   } satisfies ExportedHandler<Env, unknown>;
 }

@@ -27,11 +27,11 @@ async function staged(type: string, status: string, receivedAt: number, lastErro
 }
 
 describe("GET /admin/api/events", () => {
-  it("lists newest first and pages with a cursor without skipping or repeating rows, ties ordered by id", async () => {
+  it("lists newest arrival first and pages with a cursor without skipping or repeating rows, same-millisecond arrivals included", async () => {
     const type = "customer.test_paging";
     const t = 1_800_000_000_000;
-    const ids = [await staged(type, "processed", t), await staged(type, "processed", t), await staged(type, "dead", t + 1), await staged(type, "failed", t - 5)];
-    const expected = [ids[2], ...[ids[0], ids[1]].sort().reverse(), ids[3]];
+    // Arrival order is insertion order: two rows in one millisecond still get distinct positions.
+    const ids = [await staged(type, "processed", t), await staged(type, "processed", t), await staged(type, "dead", t + 1), await staged(type, "failed", t + 5)];
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -40,20 +40,20 @@ describe("GET /admin/api/events", () => {
       seen.push(...body.events.map((e: any) => e.id));
       cursor = body.next_cursor;
     } while (cursor);
-    expect(seen).toEqual(expected);
+    expect(seen).toEqual([...ids].reverse());
   });
 
   it.each([
-    ["status", "status=dead", ["dead"]],
-    ["several statuses", "status=dead,failed", ["dead", "failed"]],
-    ["time range", "from=2027-01-15T08:00:00Z&to=2027-01-15T08:00:00.002Z", ["processed", "dead"]],
-  ])("filters by %s", async (_name, query, statuses) => {
+    ["status", "status=dead", ["dead"], 0],
+    ["several statuses", "status=dead,failed", ["dead", "failed"], 1],
+    ["arrival time range", "from=2027-01-{day}T08:00:00Z&to=2027-01-{day}T08:00:00.002Z", ["processed", "dead"], 2],
+  ])("filters by %s", async (_name, query, statuses, day) => {
     const type = `customer.test_filter_${_name.replaceAll(" ", "_")}`;
-    const t = Date.parse("2027-01-15T08:00:00Z");
+    const t = Date.parse(`2027-01-${16 + day}T08:00:00Z`);
     await staged(type, "processed", t);
     await staged(type, "dead", t + 2);
     await staged(type, "failed", t + 10_000);
-    const { body } = await api(`/events?type=${type}&${query}`);
+    const { body } = await api(`/events?type=${type}&${query.replaceAll("{day}", String(16 + day))}`);
     expect(body.events.map((e: any) => e.status).sort()).toEqual([...statuses].sort());
     expect(body.events.every((e: any) => e.type === type)).toBe(true);
   });
@@ -77,7 +77,7 @@ describe("POST /admin/api/events/:id/replay", () => {
 
     const { status, body } = await api(`/events/${e.id}/replay`, { method: "POST" });
     expect(status).toBe(200);
-    expect(body).toEqual({ replayed: 1, id: e.id, status: "queued" });
+    expect(body).toEqual({ replayed: 1, id: e.id, status: "received" });
     await vi.waitFor(async () => expect(await ledgerRow(e.id as string)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), { timeout: 10_000, interval: 100 });
   });
 });
@@ -85,7 +85,7 @@ describe("POST /admin/api/events/:id/replay", () => {
 describe("POST /admin/api/replay", () => {
   it("replays dead and failed events matching the filter in bounded batches with a cursor", async () => {
     const type = "customer.test_bulk_replay";
-    const t = 1_810_000_000_000;
+    const t = 1_810_000_000_000; // after every other row of this file, so arrival order is time order
     const replayable = [await staged(type, "dead", t), await staged(type, "failed", t + 1), await staged(type, "dead", t + 2)];
     const untouched = await staged(type, "processed", t + 3);
     const first = await api(`/replay?type=${type}&limit=2`, { method: "POST" });
@@ -99,25 +99,30 @@ describe("POST /admin/api/replay", () => {
   });
 });
 
-describe("GET /admin/api/stats", () => {
-  it("counts per status and type, names the oldest unprocessed event and counts deliveries per secret", async () => {
-    const before = (await api("/stats")).body;
-    const type = "customer.test_stats";
-    await staged(type, "dead", Date.now());
-    const oldest = await staged(type, "failed", 1_000);
-    const after = (await api("/stats")).body;
-    expect(after.by_status.dead).toBe(before.by_status.dead + 1);
-    expect(after.by_status.failed).toBe(before.by_status.failed + 1);
-    expect(after.by_type).toContainEqual({ type, count: 2 });
-    expect(after.oldest_unprocessed).toEqual({ id: oldest, status: "failed", received_at: new Date(1_000).toISOString() });
-    expect(after.by_secret_index).toEqual(expect.any(Array));
+describe("DELETE /admin/api/events/:id and POST /admin/api/purge", () => {
+  it("purges a dead event for good and refuses to purge a processed one", async () => {
+    const t = 1_820_000_000_000;
+    const dead = await staged("customer.test_purge_one", "dead", t);
+    const processed = await staged("customer.test_purge_one", "processed", t + 1);
+    expect((await api(`/events/${dead}`, { method: "DELETE" })).body).toEqual({ purged: 1, id: dead });
+    expect(await ledgerRow(dead)).toBeNull();
+    const refused = await api(`/events/${processed}`, { method: "DELETE" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toEqual({ code: "replay_not_allowed", message: `Event ${processed} is processed; only dead or failed events can be purged.` });
+    expect((await ledgerRow(processed))?.status).toBe("processed");
   });
 
-  it("counts deliveries by the position of the secret that verified them", async () => {
-    const rotEnv = envWith({ ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: "whsec_new_one,whsec_old_one" });
-    const before = (await api("/stats")).body.by_secret_index.find((s: any) => s.secret_index === 1)?.count ?? 0;
-    expect((await deliver(buildEvent("customer.created", OBJECTS.customer), { secrets: ["whsec_old_one"], env: rotEnv })).status).toBe(200);
-    const after = (await api("/stats")).body.by_secret_index.find((s: any) => s.secret_index === 1);
-    expect(after.count).toBe(before + 1);
+  it("purges the dead and failed events matching a filter in bounded batches, never others", async () => {
+    const type = "customer.test_bulk_purge";
+    const t = 1_830_000_000_000;
+    const doomed = [await staged(type, "dead", t), await staged(type, "failed", t + 1), await staged(type, "dead", t + 2)];
+    const kept = await staged(type, "ignored", t + 3);
+    await staged("customer.test_bulk_purge_other", "dead", t + 4);
+    const first = await api(`/purge?type=${type}&limit=2`, { method: "POST" });
+    expect(first.body).toMatchObject({ purged: 2, next_cursor: expect.any(String) });
+    const second = await api(`/purge?type=${type}&limit=2&cursor=${first.body.next_cursor}`, { method: "POST" });
+    expect(second.body).toMatchObject({ purged: 1, next_cursor: null });
+    expect([...first.body.ids, ...second.body.ids].sort()).toEqual([...doomed].sort());
+    expect((await ledgerRow(kept))?.status).toBe("ignored");
   });
 });

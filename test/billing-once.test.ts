@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { billingHandlers } from "../src/billing/handlers";
-import { once } from "../src/billing/once";
+import { FULFILMENT_CLAIM_MS, once } from "../src/billing/once";
 import { createDb } from "../src/db/client";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { ledgerRow, setRow } from "./helpers/ledger";
@@ -31,7 +31,7 @@ describe("once-only fulfilment", () => {
     const completed = eventAt("checkout.session.completed", session, T);
     await processEvents([completed, eventAt("checkout.session.completed", session, T + 1)], handlers);
     // A replay: the operator puts the processed event back in the queue.
-    await setRow(completed.id, { status: "queued" });
+    await setRow(completed.id, { status: "received" });
     await processEvents([{ ...completed, id: completed.id }], handlers);
     expect(granted).toEqual([session.id]);
   });
@@ -71,7 +71,7 @@ describe("once-only fulfilment", () => {
 
     // evt_a's consumer "dies": its claim expires, and evt_c may take the effect over.
     let ranC = false;
-    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + 11 * 60_000 }, async () => void (ranC = true))).toBe(true);
+    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => void (ranC = true))).toBe(true);
     expect(ranC).toBe(true);
     release();
     await first;

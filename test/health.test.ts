@@ -17,7 +17,34 @@ describe("GET /health", () => {
   it("answers 200 with each check when configured and D1 answers", async () => {
     const { status, body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},whsec_second` }));
     expect(status).toBe(200);
-    expect(body).toEqual({ ok: true, checks: { webhook_secret: { ok: true, configured: 2 }, database: { ok: true } } });
+    expect(body).toEqual({
+      ok: true,
+      checks: { webhook_secret: { ok: true, configured: 2 }, settings: { ok: true }, database: { ok: true, size_bytes: expect.any(Number), max_bytes: 10_000_000_000 } },
+    });
+  });
+
+  it("warns from 80 % of D1_MAX_BYTES and fails from 95 %, saying what to do", async () => {
+    const size = (await health()).body.checks.database.size_bytes as number;
+    const warned = await health(envWith({ D1_MAX_BYTES: String(Math.ceil(size / 0.85)) }));
+    expect(warned.status).toBe(200);
+    expect(warned.body.checks.database.warnings).toEqual([expect.stringMatching(/^The database holds .*, 85\.0 % of D1_MAX_BYTES .*LEDGER_RETENTION_DAYS/)]);
+    const failing = await health(envWith({ D1_MAX_BYTES: String(size) }));
+    expect(failing.status).toBe(503);
+    expect(failing.body.checks.database).toMatchObject({ ok: false, message: expect.stringContaining("100.0 % of D1_MAX_BYTES") });
+    expect((await health()).body.checks.database.warnings).toBeUndefined();
+  });
+
+  it.each([
+    ["LEDGER_RETENTION_DAYS", "2", /at least 3/],
+    ["LEDGER_RETENTION_DAYS", "thirty", /whole number of days/],
+    ["D1_MAX_BYTES", "10GB", /whole number of bytes/],
+    ["STRIPE_WEBHOOK_TOLERANCE_SECONDS", "-1", /greater than 0/],
+  ])("answers 503 config_invalid naming %s when it is %s", async (name, value, explanation) => {
+    const { status, body } = await health(envWith({ [name]: value } as Partial<Env>));
+    expect(status).toBe(503);
+    expect(body.checks.settings).toEqual({ ok: false, message: expect.stringMatching(new RegExp(`^config_invalid: ${name} `)) });
+    expect(body.checks.settings.message).toMatch(explanation);
+    expect(body.checks.webhook_secret.ok).toBe(true);
   });
 
   it("answers 503 naming the missing secret", async () => {

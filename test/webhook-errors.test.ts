@@ -90,6 +90,8 @@ const cases: ErrorCase[] = [
     hint: /Entry 2 of 2 .*does not start with whsec_/,
   },
   { name: "a tolerance that is not a number", send: () => deliver(event(), { env: envWith({ STRIPE_WEBHOOK_TOLERANCE_SECONDS: "5m" }) }), status: 500, code: "config_invalid", hint: /STRIPE_WEBHOOK_TOLERANCE_SECONDS/ },
+  { name: "a retention shorter than Stripe's retries", send: () => deliver(event(), { env: envWith({ LEDGER_RETENTION_DAYS: "1" }) }), status: 500, code: "config_invalid", hint: /LEDGER_RETENTION_DAYS .*at least 3/ },
+  { name: "a database size limit that is not a number", send: () => deliver(event(), { env: envWith({ D1_MAX_BYTES: "lots" }) }), status: 500, code: "config_invalid", hint: /D1_MAX_BYTES/ },
   { name: "D1 failing to record the event", send: () => deliver(event(), { env: envWith({ DB: failingD1() }) }), status: 500, code: "storage_unavailable", hint: /Stripe retries/ },
   {
     name: "an unexpected error inside the Worker",

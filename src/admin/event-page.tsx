@@ -1,5 +1,5 @@
 import type { StripeEventRow } from "../db/schema";
-import { REPLAYABLE } from "../db/admin";
+import { REPLAYABLE_STATUSES } from "../db/events";
 import { Layout, StatusBadge, utc } from "./layout";
 
 /** One event: its ledger fields, last error, payload, and a Replay button when it can be replayed. */
@@ -43,7 +43,7 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dt>Verified by secret</dt>
           <dd>{e.secretIndex === null ? "—" : `#${e.secretIndex + 1}`}</dd>
         </dl>
-        {REPLAYABLE.includes(e.status) && (
+        {(REPLAYABLE_STATUSES as readonly string[]).includes(e.status) && (
           <form method="post" action={`/admin/events/${e.id}/replay`} style="margin-top:14px">
             <button type="submit">Replay</button>
           </form>

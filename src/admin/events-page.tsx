@@ -1,4 +1,4 @@
-import type { EventSummary, LedgerStats } from "../db/admin";
+import { UNFINISHED_STATUSES, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
 import { EVENT_STATUSES } from "../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
@@ -11,10 +11,14 @@ export interface EventsPageProps {
   notice?: string;
 }
 
-/** The console's main page: counts per status, a filter form, and the matching events. */
+/**
+ * The console's main page: counts per status (exact for unfinished and dead events, the last 24 hours
+ * for final ones, which retention prunes), a filter form, and the matching events.
+ */
 export function EventsPage(props: EventsPageProps) {
   const { stats, events, query } = props;
-  const total = Object.values(stats.byStatus).reduce((a, b) => a + b, 0);
+  const total = Object.values(stats.recent.byStatus).reduce((a, b) => a + b, 0);
+  const isUnfinished = (s: string): s is UnfinishedStatus => (UNFINISHED_STATUSES as readonly string[]).includes(s);
   const link = (extra: Record<string, string>) => `/admin?${new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][])}`;
   return (
     <Layout title="Events" signedIn={true}>
@@ -22,13 +26,13 @@ export function EventsPage(props: EventsPageProps) {
       <div class="cards">
         <a class="card" href="/admin">
           <div class="n">{total}</div>
-          <div class="l">all events</div>
+          <div class="l">events, last 24 h</div>
         </a>
         {EVENT_STATUSES.map((s) => (
           <a class="card" href={`/admin?status=${s}`} data-status={s}>
-            <div class="n">{stats.byStatus[s]}</div>
+            <div class="n">{isUnfinished(s) ? stats.unfinished[s] : stats.recent.byStatus[s]}</div>
             <div class="l">
-              <StatusBadge status={s} />
+              <StatusBadge status={s} /> {isUnfinished(s) ? "" : "24 h"}
             </div>
           </a>
         ))}
@@ -49,10 +53,10 @@ export function EventsPage(props: EventsPageProps) {
           <label>
             Type
             <input name="type" value={query.type ?? ""} placeholder="invoice.paid" list="types" />
-            <datalist id="types">{stats.byType.map((t) => <option value={t.type} />)}</datalist>
+            <datalist id="types">{stats.recent.byType.map((t) => <option value={t.type} />)}</datalist>
           </label>
           <label>
-            Received from (UTC)
+            Arrived from (UTC)
             <input type="datetime-local" name="from" value={query.from ?? ""} />
           </label>
           <label>
@@ -72,8 +76,8 @@ export function EventsPage(props: EventsPageProps) {
             "none"
           )}
           {stats.oldestUnprocessed && ` (${stats.oldestUnprocessed.status}, received ${utc(stats.oldestUnprocessed.receivedAt)})`}
-          {" · "}Deliveries per secret:{" "}
-          {stats.bySecretIndex.length === 0 ? "none yet" : stats.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
+          {" · "}Deliveries per secret, last 24 h:{" "}
+          {stats.recent.bySecretIndex.length === 0 ? "none" : stats.recent.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
         </p>
       </div>
       <table>

@@ -30,7 +30,7 @@ td.err { color:var(--bad); max-width:360px; overflow:hidden; text-overflow:ellip
 .badge { display:inline-block; padding:2px 9px; border-radius:999px; font-size:12px; font-weight:600; }
 .s-processed { background:var(--ok-bg); color:var(--ok); }
 .s-ignored { background:#eef0f3; color:var(--muted); }
-.s-received, .s-queued, .s-processing { background:var(--info-bg); color:var(--info); }
+.s-received, .s-processing { background:var(--info-bg); color:var(--info); }
 .s-failed { background:var(--warn-bg); color:var(--warn); }
 .s-dead { background:var(--bad-bg); color:var(--bad); }
 .notice { padding:10px 14px; border-radius:8px; margin-bottom:16px; background:var(--ok-bg); color:var(--ok); }

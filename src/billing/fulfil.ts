@@ -5,10 +5,13 @@ import { once } from "./once";
 /**
  * Runs the once-only effect `kind` for an object: records it in `fulfilments` and runs the hooks
  * registered for that kind, at most once per object however many events reach it.
- * Returns true when this call ran it.
+ * Returns true when this call ran it. With no hook registered for the kind there is nothing to run
+ * and nothing is written (two D1 rows saved per paid object).
  */
-export function fulfilOnce<K extends FulfilmentKind>(kind: K, object: FulfilmentObjects[K] & { id?: string | null }, event: Stripe.Event, ctx: HandlerContext): Promise<boolean> {
+export async function fulfilOnce<K extends FulfilmentKind>(kind: K, object: FulfilmentObjects[K] & { id?: string | null }, event: Stripe.Event, ctx: HandlerContext): Promise<boolean> {
+  const hooks = ctx.handlers.hooksFor(kind);
+  if (hooks.length === 0) return false;
   return once(ctx.db, { objectId: object.id ?? "", kind, eventId: event.id, nowMs: ctx.nowMs }, async () => {
-    for (const hook of ctx.handlers.hooksFor(kind)) await hook(object, event, ctx);
+    for (const hook of hooks) await hook(object, event, ctx);
   });
 }

@@ -23,7 +23,7 @@ function projector<O extends { id?: string | null }, T extends ProjectedTable>(
     const applied = by(event, ctx);
     const { stripe } = ctx;
     const refetch = stripe && retrieve ? async () => toRow(await retrieve(stripe, object.id ?? ""), applied) : undefined;
-    return project(ctx.db, table, toRow(object, applied), refetch);
+    return project(ctx, table, toRow(object, applied), refetch);
   };
 }
 
@@ -58,7 +58,7 @@ async function recordFailedInvoice(invoice: Stripe.Invoice, event: Stripe.Event,
   const subscriptionId = invoiceSubscriptionId(invoice);
   if (subscriptionId && ctx.stripe) {
     const current = await ctx.stripe.subscriptions.retrieve(subscriptionId);
-    await project(ctx.db, subscriptions, rows.subscription(current, by(event, ctx)));
+    await project(ctx, subscriptions, rows.subscription(current, by(event, ctx)));
   }
 }
 

@@ -1,9 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { fulfilments } from "../db/billing-schema";
+import { LEDGER_TIMING } from "../db/events";
 
-/** How long a claimed effect may run before another attempt may take it over. */
-export const FULFILMENT_CLAIM_MS = 10 * 60_000;
+/**
+ * How long a claimed effect may run before another attempt may take it over: the event's own lease
+ * (the longest a consumer invocation can live), so an effect is never run by two live consumers.
+ */
+export const FULFILMENT_CLAIM_MS = LEDGER_TIMING.leaseMs;
 
 /** Thrown when another consumer is running the same effect right now; the event is retried later. */
 export class FulfilmentInProgress extends Error {

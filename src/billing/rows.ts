@@ -8,10 +8,10 @@ export interface AppliedBy {
   nowMs: number;
 }
 
-type Projected = { raw: string; livemode: boolean; lastEventCreated: number; lastEventId: string; updatedAt: number };
+type Projected = { livemode: boolean; lastEventCreated: number; lastEventId: string; updatedAt: number };
 
 function projected(object: { livemode?: boolean }, by: AppliedBy): Projected {
-  return { raw: JSON.stringify(object), livemode: object.livemode === true, lastEventCreated: by.eventCreated, lastEventId: by.eventId, updatedAt: by.nowMs };
+  return { livemode: object.livemode === true, lastEventCreated: by.eventCreated, lastEventId: by.eventId, updatedAt: by.nowMs };
 }
 
 /** The id of an expandable field, whether Stripe sent the id or the expanded object. */

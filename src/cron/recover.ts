@@ -1,12 +1,12 @@
 import type Stripe from "stripe";
-import { max, min } from "drizzle-orm";
+import { asc, desc } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
 import { readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
-import { enqueueEvents } from "../queue/enqueue";
+import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
 
 const STATE_KEY = "event_recovery";
@@ -70,7 +70,7 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
     for (const event of events) {
       if (wanted.has(event.type) && event.created >= state.floor && (await recordRecovered(db, event, nowMs))) fresh.push(event.id);
     }
-    if (fresh.length > 0) await enqueueEvents(env.EVENTS_QUEUE, db, fresh, nowMs);
+    if (fresh.length > 0) await dispatch(env.EVENTS_QUEUE, db, fresh, nowMs);
     report.recovered += fresh.length;
   };
 
@@ -109,8 +109,10 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
  * perhaps meant for another system, into its handlers).
  */
 async function initialState(db: Database, nowSeconds: number): Promise<RecoveryState> {
-  const [row] = await db.select({ newest: max(stripeEvents.created), oldest: min(stripeEvents.created) }).from(stripeEvents);
-  return { floor: row?.oldest ?? nowSeconds, watermark: row?.newest ?? nowSeconds, lastRunAt: 0, pass: null, undelivered: null };
+  // The first and last arrivals (seq order, two index lookups), not a scan for min/max created.
+  const edge = (order: typeof asc) => db.select({ created: stripeEvents.created }).from(stripeEvents).orderBy(order(stripeEvents.seq)).limit(1);
+  const [[oldest], [newest]] = await db.batch([edge(asc), edge(desc)]);
+  return { floor: oldest?.created ?? nowSeconds, watermark: newest?.created ?? nowSeconds, lastRunAt: 0, pass: null, undelivered: null };
 }
 
 function recordRecovered(db: Database, event: Stripe.Event, nowMs: number): Promise<boolean> {

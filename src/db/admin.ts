@@ -1,9 +1,11 @@
-import { and, count, desc, eq, gte, inArray, isNotNull, lt, lte, max, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, max, sql, type SQL } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
-import { IDS_PER_STATEMENT, REDRIVE_AFTER_MS } from "./events";
+import { chunk, IDS_PER_STATEMENT, OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
+import { readJobState } from "./job-state";
 import { EVENT_STATUSES, stripeEvents, type EventStatus, type StripeEventRow } from "./schema";
 
-/** What an operator may filter events by; every field is optional. Times are Unix ms of receipt. */
+/** What an operator may filter events by; every field is optional. Times are Unix ms of arrival. */
 export interface EventFilter {
   statuses?: readonly EventStatus[];
   type?: string;
@@ -11,19 +13,14 @@ export interface EventFilter {
   receivedTo?: number;
 }
 
-/** A position in the list order (received_at desc, id desc): the last row of the previous page. */
-export interface Cursor {
-  receivedAt: number;
-  id: string;
-}
-
-/** Statuses an operator may replay: the retries either ran out or are still failing. */
-export const REPLAYABLE: readonly EventStatus[] = ["dead", "failed"];
+/** A position in the list order (arrival, newest first): the `seq` of the last row of the previous page. */
+export type Cursor = number;
 
 /** The list row: everything but the payload, which can be large. */
 export type EventSummary = Omit<StripeEventRow, "payload">;
 
 const summaryColumns = {
+  seq: stripeEvents.seq,
   id: stripeEvents.id,
   type: stripeEvents.type,
   apiVersion: stripeEvents.apiVersion,
@@ -33,6 +30,7 @@ const summaryColumns = {
   receivedAt: stripeEvents.receivedAt,
   status: stripeEvents.status,
   attempts: stripeEvents.attempts,
+  leaseUntil: stripeEvents.leaseUntil,
   lastError: stripeEvents.lastError,
   processedAt: stripeEvents.processedAt,
   redriveAt: stripeEvents.redriveAt,
@@ -40,31 +38,51 @@ const summaryColumns = {
   source: stripeEvents.source,
 };
 
-function whereOf(filter: EventFilter, after: Cursor | null): SQL | undefined {
-  const parts: (SQL | undefined)[] = [
-    filter.statuses && filter.statuses.length > 0 ? inArray(stripeEvents.status, [...filter.statuses]) : undefined,
+/**
+ * Where rows of the given statuses can be found without reading the whole ledger, or undefined when
+ * they are everywhere (`processed`, `ignored`: most rows, so a page fills quickly in arrival order).
+ * `failed`/`dead` rows are in the attention index; `received`/`processing`/`failed` rows are either
+ * newer than the sweep's position or have a re-drive time (the sweep gives one to every unfinished
+ * row it passes). The term must name the partial index's condition verbatim for SQLite to use it.
+ */
+async function candidates(db: Database, statuses: readonly EventStatus[]): Promise<SQL | undefined> {
+  const attention = (s: EventStatus) => (REPLAYABLE_STATUSES as readonly EventStatus[]).includes(s);
+  const open = (s: EventStatus) => (OPEN_STATUSES as readonly EventStatus[]).includes(s);
+  const attentionTerm = sql.raw(`status IN ('failed', 'dead')`);
+  if (statuses.every(attention)) return attentionTerm;
+  if (!statuses.every((s) => attention(s) || open(s))) return undefined;
+  const sweptTo = (await readJobState<{ seq: number }>(db, SWEEP_STATE))?.seq ?? 0;
+  const seqs = (where: SQL | undefined) => db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(where);
+  const sources = [seqs(isNotNull(stripeEvents.redriveAt)), seqs(gt(stripeEvents.seq, sweptTo)), seqs(attentionTerm)] as const;
+  return inArray(stripeEvents.seq, statuses.includes("dead") ? unionAll(...sources) : unionAll(sources[0], sources[1]));
+}
+
+async function whereOf(db: Database, filter: EventFilter, after: Cursor | null): Promise<SQL | undefined> {
+  const statuses = filter.statuses && filter.statuses.length > 0 ? filter.statuses : undefined;
+  return and(
+    // Always bounded above, so the plan is a range on the rowid or an index, never a table scan.
+    lt(stripeEvents.seq, after ?? (filter.receivedTo !== undefined ? seqAt(filter.receivedTo + 1) : Number.MAX_SAFE_INTEGER)),
+    filter.receivedTo !== undefined && after !== null ? lt(stripeEvents.seq, seqAt(filter.receivedTo + 1)) : undefined,
+    filter.receivedFrom !== undefined ? gte(stripeEvents.seq, seqAt(filter.receivedFrom)) : undefined,
+    statuses ? inArray(stripeEvents.status, [...statuses]) : undefined,
+    statuses ? await candidates(db, statuses) : undefined,
     filter.type ? eq(stripeEvents.type, filter.type) : undefined,
-    filter.receivedFrom !== undefined ? gte(stripeEvents.receivedAt, filter.receivedFrom) : undefined,
-    filter.receivedTo !== undefined ? lte(stripeEvents.receivedAt, filter.receivedTo) : undefined,
-    after ? or(lt(stripeEvents.receivedAt, after.receivedAt), and(eq(stripeEvents.receivedAt, after.receivedAt), lt(stripeEvents.id, after.id))) : undefined,
-  ];
-  return and(...parts);
+  );
 }
 
 /**
- * One page of events matching the filter, newest first (ties broken by id, so the order is stable
- * and a cursor never skips or repeats a row). `next` is null on the last page.
+ * One page of events matching the filter, newest arrival first (a cursor never skips or repeats a
+ * row: `seq` is unique). `next` is null on the last page. Time filters apply to the arrival time.
  */
 export async function listEvents(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<{ events: EventSummary[]; next: Cursor | null }> {
   const rows = await db
     .select(summaryColumns)
     .from(stripeEvents)
-    .where(whereOf(filter, after))
-    .orderBy(desc(stripeEvents.receivedAt), desc(stripeEvents.id))
+    .where(await whereOf(db, filter, after))
+    .orderBy(desc(stripeEvents.seq))
     .limit(limit + 1);
   const events = rows.slice(0, limit);
-  const last = events.at(-1);
-  return { events, next: rows.length > limit && last ? { receivedAt: last.receivedAt, id: last.id } : null };
+  return { events, next: rows.length > limit ? events.at(-1)!.seq : null };
 }
 
 /** The full ledger row for one event, payload and last error included, or null. */
@@ -73,76 +91,99 @@ export async function getEvent(db: Database, id: string): Promise<StripeEventRow
   return rows[0] ?? null;
 }
 
-/**
- * Puts `dead`/`failed` rows among `ids` back to `queued` in one conditional statement per chunk
- * (rows that moved on meanwhile are left alone) and returns the ids it reset. Attempts restart at 0
- * so the retry backoff starts afresh; the last error stays visible until the next outcome. The
- * redrive deadline is a minute away: if the queue send that follows fails, the cron picks the row up.
- */
-export async function resetForReplay(db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
-  const reset: string[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-    const rows = await db
-      .update(stripeEvents)
-      .set({ status: "queued", attempts: 0, redriveAt: nowMs + REDRIVE_AFTER_MS.received })
-      .where(and(inArray(stripeEvents.id, ids.slice(i, i + IDS_PER_STATEMENT)), inArray(stripeEvents.status, [...REPLAYABLE])))
-      .returning({ id: stripeEvents.id });
-    reset.push(...rows.map((r) => r.id));
-  }
-  return reset;
-}
-
 /** Ids of replayable rows matching the filter after the cursor, in list order, at most `limit`. */
 export async function findReplayable(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<{ ids: string[]; next: Cursor | null }> {
-  const statuses = (filter.statuses ?? REPLAYABLE).filter((s) => REPLAYABLE.includes(s));
+  const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return { ids: [], next: null };
   const rows = await db
-    .select({ id: stripeEvents.id, receivedAt: stripeEvents.receivedAt })
+    .select({ id: stripeEvents.id, seq: stripeEvents.seq })
     .from(stripeEvents)
-    .where(whereOf({ ...filter, statuses }, after))
-    .orderBy(desc(stripeEvents.receivedAt), desc(stripeEvents.id))
+    .where(await whereOf(db, { ...filter, statuses }, after))
+    .orderBy(desc(stripeEvents.seq))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { ids: page.map((r) => r.id), next: rows.length > limit && last ? { receivedAt: last.receivedAt, id: last.id } : null };
+  return { ids: page.map((r) => r.id), next: rows.length > limit ? page.at(-1)!.seq : null };
 }
 
-/** Statuses that still owe processing. */
-const UNFINISHED: EventStatus[] = ["received", "queued", "processing", "failed"];
+/** The statuses counted exactly, whatever their age: what still owes processing, and what is dead. */
+export const UNFINISHED_STATUSES = ["received", "processing", "failed", "dead"] as const satisfies readonly EventStatus[];
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
+
+/** The window of the arrival counts in the stats. */
+export const STATS_WINDOW_MS = 24 * 60 * 60_000;
 
 export interface LedgerStats {
-  byStatus: Record<EventStatus, number>;
-  byType: { type: string; count: number }[];
+  /** Exact counts of events still owed processing and of dead events. */
+  unfinished: Record<UnfinishedStatus, number>;
+  /** Events that arrived within STATS_WINDOW_MS, by status, by type (the 100 most frequent) and by verifying secret. */
+  recent: {
+    byStatus: Record<EventStatus, number>;
+    byType: { type: string; count: number }[];
+    bySecretIndex: { secretIndex: number; count: number; lastReceivedAt: number }[];
+  };
   /** The oldest event not yet processed (dead rows excluded: they wait for an operator, not the queue). */
   oldestUnprocessed: { id: string; receivedAt: number; status: EventStatus } | null;
-  /** Deliveries per position of the secret that verified them; recovered events have none. */
-  bySecretIndex: { secretIndex: number; count: number; lastReceivedAt: number }[];
 }
 
-/** Counts for the console and `/admin/api/stats`, in one D1 round trip. */
-export async function ledgerStats(db: Database): Promise<LedgerStats> {
-  const [statusRows, typeRows, oldestRows, secretRows] = await db.batch([
-    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).groupBy(stripeEvents.status),
-    db.select({ type: stripeEvents.type, count: count() }).from(stripeEvents).groupBy(stripeEvents.type).orderBy(desc(count()), stripeEvents.type).limit(100),
+/**
+ * Counts for the console and `/admin/api/stats`, in two D1 round trips and without reading the whole
+ * ledger: unfinished rows come from the indexes that hold them, the rest from a day of arrivals.
+ */
+export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerStats> {
+  const since = gte(stripeEvents.seq, seqAt(nowMs - STATS_WINDOW_MS));
+  const open = (await candidates(db, UNFINISHED_STATUSES))!;
+  // `+type` keeps SQLite from answering the window's type counts by scanning the whole type index.
+  const type = sql<string>`+${stripeEvents.type}`;
+  const [unfinishedRows, oldestRows, statusRows, typeRows, secretRows] = await db.batch([
+    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES]))).groupBy(stripeEvents.status),
     db
       .select({ id: stripeEvents.id, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
       .from(stripeEvents)
-      .where(inArray(stripeEvents.status, UNFINISHED))
-      .orderBy(stripeEvents.receivedAt, stripeEvents.id)
+      .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
+      .orderBy(stripeEvents.seq)
       .limit(1),
+    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(since).groupBy(stripeEvents.status),
+    db.select({ type, count: count() }).from(stripeEvents).where(since).groupBy(type).orderBy(desc(count()), type).limit(100),
     db
       .select({ secretIndex: stripeEvents.secretIndex, count: count(), lastReceivedAt: max(stripeEvents.receivedAt) })
       .from(stripeEvents)
-      .where(isNotNull(stripeEvents.secretIndex))
+      .where(and(since, isNotNull(stripeEvents.secretIndex)))
       .groupBy(stripeEvents.secretIndex)
       .orderBy(stripeEvents.secretIndex),
   ]);
+  const unfinished = Object.fromEntries(UNFINISHED_STATUSES.map((s) => [s, 0])) as Record<UnfinishedStatus, number>;
+  for (const row of unfinishedRows) unfinished[row.status as UnfinishedStatus] = row.count;
   const byStatus = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
   for (const row of statusRows) byStatus[row.status] = row.count;
   return {
-    byStatus,
-    byType: typeRows,
+    unfinished,
+    recent: {
+      byStatus,
+      byType: typeRows,
+      bySecretIndex: secretRows.map((r) => ({ secretIndex: r.secretIndex!, count: r.count, lastReceivedAt: r.lastReceivedAt ?? 0 })),
+    },
     oldestUnprocessed: oldestRows[0] ?? null,
-    bySecretIndex: secretRows.map((r) => ({ secretIndex: r.secretIndex!, count: r.count, lastReceivedAt: r.lastReceivedAt ?? 0 })),
   };
+}
+
+/** The database's size in bytes, as D1 reports it with every result. */
+export async function databaseSize(db: Database): Promise<number | null> {
+  const result = await db.run(sql`SELECT 1`);
+  return result.meta.size_after ?? null;
+}
+
+/**
+ * Deletes `failed`/`dead` rows among `ids` (an operator's explicit purge) and returns the ids deleted.
+ * The newest row is kept, like retention does, so that `seq` never goes back.
+ */
+export async function purgeEvents(db: Database, ids: readonly string[]): Promise<string[]> {
+  const purged: string[] = [];
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
+    const rows = await db
+      .delete(stripeEvents)
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]), lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`)))
+      .returning({ id: stripeEvents.id });
+    purged.push(...rows.map((r) => r.id));
+  }
+  return purged;
 }

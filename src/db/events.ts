@@ -1,23 +1,60 @@
-import { and, eq, inArray, lte, notInArray, or, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type Stripe from "stripe";
-import type { Database } from "./client";
-import { stripeEvents, type NewStripeEventRow } from "./schema";
+import { cachedFor, type Database } from "./client";
+import { stripeEvents, type EventStatus } from "./schema";
 
 /**
- * How long each non-final status may stand still before the cron re-enqueues the row.
- * Re-enqueueing an event that is in fact moving is harmless (the claim lets one consumer through),
- * so these only need to be longer than the normal path, not exact.
+ * The ledger's status machine, in one place.
+ *
+ *   received ──claim──▶ processing ──finish──▶ processed | ignored      (final)
+ *       ▲                    │
+ *       │                  fail ──▶ failed ──claim──▶ processing …
+ *       │                                   └─retries exhausted──▶ dead
+ *       └──────────── replay (failed | dead) ◀──────────────────────────┘
+ *
+ * A normal event is written three times — inserted, claimed, finished — and none of those writes
+ * touches an index other than the ones the insert creates. The cron's re-drive (`redrive_at`) is
+ * written only for rows that need it.
  */
-export const REDRIVE_AFTER_MS = {
-  /** The enqueue runs in waitUntil right after the 2xx; a minute covers it with room to spare. */
-  received: 60_000,
-  /** The queue delivers at least once; this only guards against a consumer paused for an hour. */
-  queued: 60 * 60_000,
-  /** A queue consumer invocation may run for at most 15 minutes. */
-  processing: 15 * 60_000,
-  /** Added to the retry delay: the queue's own redelivery should come well before this. */
-  failedSlack: 15 * 60_000,
+export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readonly EventStatus[];
+/** Statuses that still owe processing; `dead` waits for an operator instead. */
+export const OPEN_STATUSES = ["received", "processing", "failed"] as const satisfies readonly EventStatus[];
+/** Statuses an operator may replay, and that retention never deletes. */
+export const REPLAYABLE_STATUSES = ["dead", "failed"] as const satisfies readonly EventStatus[];
+/** Statuses a queue message may claim outright (a `processing` row only once its lease has run out). */
+const CLAIMABLE = ["received", "failed"] as const satisfies readonly EventStatus[];
+
+/**
+ * How long things may take before the cron steps in. Re-sending an event that is in fact moving is
+ * harmless (the claim lets one consumer through), so these only bound how long a loss can last.
+ */
+export const LEDGER_TIMING = {
+  /**
+   * A new event is sent to the queue in `waitUntil` right after the 2xx, with no second D1 write.
+   * If it is still `received` this long after arrival, its send is presumed lost (the isolate died
+   * before it ran) and the cron sends it again. A consumer backlog shorter than this re-sends nothing.
+   */
+  graceMs: 5 * 60_000,
+  /**
+   * How long a claim holds an event: Cloudflare stops a queue consumer invocation after 15 minutes,
+   * so a claim is only ever taken over from a consumer that is certainly gone.
+   */
+  leaseMs: 15 * 60_000,
+  /**
+   * The cron re-sends an unfinished event when it is `graceMs` old, then each time its age has
+   * doubled (10, 20, 40 … minutes), at least every `maxRedriveIntervalMs`: a long backlog costs a
+   * few copies per event, never one per cron tick.
+   */
+  maxRedriveIntervalMs: 6 * 60 * 60_000,
+  /** Added to a failed attempt's retry delay: the queue's own redelivery should come well before. */
+  failedSlackMs: 15 * 60_000,
 } as const;
+
+/** The job_state key of the sweep's position (the `seq` it has read up to). */
+export const SWEEP_STATE = "ledger_sweep";
+
+/** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */
+export const IDS_PER_STATEMENT = 90;
 
 /** How an event reached the ledger, besides the event itself. */
 export interface Arrival {
@@ -30,69 +67,74 @@ export interface Arrival {
 }
 
 /**
+ * The insert, built once per D1 binding with placeholders: the request path only binds values.
+ * `seq` is the arrival time in microseconds, or one past the newest row when that is larger, so
+ * arrival order is unique and time-ordered without a second index.
+ */
+const insertStatement = cachedFor((db) =>
+  db
+    .insert(stripeEvents)
+    .values({
+      seq: sql`max(${sql.placeholder("seqFloor")}, (SELECT coalesce(max(${stripeEvents.seq}), 0) + 1 FROM ${stripeEvents}))`,
+      id: sql.placeholder("id"),
+      type: sql.placeholder("type"),
+      apiVersion: sql.placeholder("apiVersion"),
+      livemode: sql.placeholder("livemode"),
+      account: sql.placeholder("account"),
+      created: sql.placeholder("created"),
+      receivedAt: sql.placeholder("receivedAt"),
+      source: sql.placeholder("source"),
+      secretIndex: sql.placeholder("secretIndex"),
+      payload: sql.placeholder("payload"),
+    })
+    .onConflictDoNothing({ target: stripeEvents.id })
+    .returning({ seq: stripeEvents.seq })
+    .prepare(),
+);
+
+/**
  * Inserts the ledger row for an event unless one with that id exists, in one statement
  * (`INSERT … ON CONFLICT(id) DO NOTHING RETURNING`), so concurrent deliveries of one event cannot
- * both win. Returns true when this call created the row.
+ * both win. Returns true when this call created the row. The row starts `received` with no re-drive
+ * time: the cron's sweep finds it if it is still unclaimed after `LEDGER_TIMING.graceMs`.
  *
  * @example
  * const isNew = await recordEvent(db, event, { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
  */
 export async function recordEvent(db: Database, event: Stripe.Event, arrival: Arrival): Promise<boolean> {
-  const row: NewStripeEventRow = {
+  const inserted = await insertStatement(db).all({
+    seqFloor: arrival.receivedAt * 1000,
     id: event.id,
     type: event.type,
     apiVersion: event.api_version ?? null,
-    livemode: event.livemode === true,
+    livemode: event.livemode === true ? 1 : 0,
     account: event.account ?? null,
     created: event.created,
     receivedAt: arrival.receivedAt,
     source: arrival.source,
     secretIndex: arrival.secretIndex ?? null,
     payload: arrival.payload,
-  };
-  const inserted = await db
-    .insert(stripeEvents)
-    .values({ ...row, status: "received", redriveAt: row.receivedAt + REDRIVE_AFTER_MS.received })
-    .onConflictDoNothing({ target: stripeEvents.id })
-    .returning({ id: stripeEvents.id });
+  });
   return inserted.length === 1;
 }
 
 /**
- * D1 binds at most 100 parameters per statement; statements that take a list of ids split it into
- * chunks that leave room for their other parameters.
+ * After a failed queue send: makes the rows due at the cron's next run instead of after the grace.
+ * The only D1 write a delivery makes after its 2xx, and only on this failure path.
  */
-export const IDS_PER_STATEMENT = 90;
-
-/**
- * Marks rows `queued` after their ids were sent to the queue: rows still `received`, and rows the
- * cron found due. Rows a consumer has claimed meanwhile are left alone. Any number of ids: they are
- * written in one `db.batch` of statements of at most IDS_PER_STATEMENT ids each.
- */
-export async function markQueued(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
+export async function markSendFailed(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
   const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
     db
       .update(stripeEvents)
-      .set({ status: "queued", redriveAt: nowMs + REDRIVE_AFTER_MS.queued })
-      .where(
-        and(
-          inArray(stripeEvents.id, part),
-          inArray(stripeEvents.status, ["received", "queued", "processing", "failed"]),
-          or(eq(stripeEvents.status, "received"), lte(stripeEvents.redriveAt, nowMs)),
-        ),
-      ),
+      .set({ redriveAt: nowMs })
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
   );
   const [first, ...rest] = statements;
   if (first) await db.batch([first, ...rest]);
 }
 
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const parts: T[][] = [];
-  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
-  return parts;
-}
-
 export interface ClaimedEvent {
+  id: string;
   type: string;
   payload: string;
   /** Attempts including this one. */
@@ -100,59 +142,155 @@ export interface ClaimedEvent {
 }
 
 /**
- * The statement that takes an event for processing, one conditional UPDATE: it matches only an
- * event waiting to be processed (`received`, `queued`, `failed`) or one whose processing lease has
- * expired, and returns nothing when there is nothing to do (already final, dead, held by another
- * consumer, unknown). Statements are returned unrun so the consumer can send a batch's worth in one
- * `db.batch` round trip.
+ * The statements that take events for processing: one conditional UPDATE per chunk of ids, matching
+ * only events waiting to be processed (`received`, `failed`) or held under a lease that has run out,
+ * and returning nothing for the rest (already final, dead, held by a live consumer, unknown).
+ * Returned unrun so the consumer sends a batch's worth in one `db.batch` round trip.
  */
-export function claimEvent(db: Database, id: string, nowMs: number) {
-  return db
-    .update(stripeEvents)
-    .set({ status: "processing", attempts: sql`${stripeEvents.attempts} + 1`, redriveAt: nowMs + REDRIVE_AFTER_MS.processing })
-    .where(
-      and(
-        eq(stripeEvents.id, id),
-        or(
-          inArray(stripeEvents.status, ["received", "queued", "failed"]),
-          and(eq(stripeEvents.status, "processing"), lte(stripeEvents.redriveAt, nowMs)),
+export function claimEvents(db: Database, ids: readonly string[], nowMs: number) {
+  return chunk(ids, IDS_PER_STATEMENT - 3).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status: "processing", attempts: sql`${stripeEvents.attempts} + 1`, leaseUntil: nowMs + LEDGER_TIMING.leaseMs })
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          or(inArray(stripeEvents.status, [...CLAIMABLE]), and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs))),
         ),
-      ),
-    )
-    .returning({ type: stripeEvents.type, payload: stripeEvents.payload, attempts: stripeEvents.attempts });
+      )
+      .returning({ id: stripeEvents.id, type: stripeEvents.type, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
+  );
 }
 
-/** The statement recording a successful attempt: `processed`, or `ignored` when no handler wanted it. */
-export function finishEvent(db: Database, id: string, status: "processed" | "ignored", nowMs: number) {
-  return db
-    .update(stripeEvents)
-    .set({ status, processedAt: nowMs, redriveAt: null, lastError: null })
-    .where(and(eq(stripeEvents.id, id), inArray(stripeEvents.status, ["processing", "queued"])));
+/** The statements recording successful attempts: `processed`, or `ignored` when no handler wanted the event. */
+export function finishEvents(db: Database, ids: readonly string[], status: (typeof FINAL_STATUSES)[number], nowMs: number) {
+  return chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status, processedAt: nowMs, leaseUntil: null, redriveAt: null, lastError: null })
+      .where(and(inArray(stripeEvents.id, part), eq(stripeEvents.status, "processing"))),
+  );
 }
 
 /** The statement recording a failed attempt; the queue redelivers after `retryDelaySeconds`. */
 export function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number) {
   return db
     .update(stripeEvents)
-    .set({ status: "failed", lastError: error, redriveAt: nowMs + retryDelaySeconds * 1000 + REDRIVE_AFTER_MS.failedSlack })
+    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
 
-/** Marks an event whose retries ran out `dead`. It stays in the ledger, payload and error included, for replay. */
-export async function markDead(db: Database, id: string): Promise<void> {
-  await db
-    .update(stripeEvents)
-    .set({ status: "dead", redriveAt: null })
-    .where(and(eq(stripeEvents.id, id), notInArray(stripeEvents.status, ["processed", "ignored", "dead"])));
+/** Marks events whose retries ran out `dead`. They stay in the ledger, payload and error included, for replay. */
+export async function markDead(db: Database, ids: readonly string[]): Promise<void> {
+  const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status: "dead", leaseUntil: null, redriveAt: null })
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+  );
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }
 
-/** Ids of rows whose `redrive_at` has passed, oldest first, at most `limit`. */
-export async function findDueForRedrive(db: Database, nowMs: number, limit: number): Promise<string[]> {
-  const rows = await db
-    .select({ id: stripeEvents.id })
+/**
+ * Puts `failed`/`dead` rows among `ids` back to `received`, due for the cron a grace from now (so a
+ * replay whose send fails is still re-driven), and returns the ids it reset. Attempts restart at 0
+ * so the retry backoff starts afresh; the last error stays visible until the next outcome.
+ */
+export async function resetForReplay(db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
+  const reset: string[] = [];
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
+    const rows = await db
+      .update(stripeEvents)
+      .set({ status: "received", attempts: 0, leaseUntil: null, redriveAt: nowMs + LEDGER_TIMING.graceMs })
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES])))
+      .returning({ id: stripeEvents.id });
+    reset.push(...rows.map((r) => r.id));
+  }
+  return reset;
+}
+
+/** The `seq` of an arrival time: every row received at or after `ms` has a `seq` at least this. */
+export function seqAt(ms: number): number {
+  return ms * 1000;
+}
+
+/**
+ * The sweep: rows that arrived after `afterSeq` and at least a grace ago and are still unfinished
+ * with no re-drive time (their send was lost, or their consumer is slow or gone) get one, due now,
+ * so `takeDue` handles them. Reads at most `limit` rows in arrival order; returns how many it
+ * scheduled and the `seq` it reached (the next sweep starts after it).
+ */
+export async function sweepArrivals(db: Database, afterSeq: number, nowMs: number, limit: number): Promise<{ scheduled: number; reachedSeq: number }> {
+  const window = db
+    .select({ seq: stripeEvents.seq })
     .from(stripeEvents)
-    .where(lte(stripeEvents.redriveAt, nowMs))
+    .where(and(gt(stripeEvents.seq, afterSeq), lt(stripeEvents.seq, seqAt(nowMs - LEDGER_TIMING.graceMs + 1))))
+    .orderBy(stripeEvents.seq)
+    .limit(limit);
+  const [scheduled, [reached]] = await db.batch([
+    db
+      .update(stripeEvents)
+      .set({ redriveAt: nowMs })
+      .where(and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])))
+      .returning({ seq: stripeEvents.seq }),
+    db.select({ seq: sql<number | null>`max(${sql.raw("seq")})` }).from(window.as("window")),
+  ]);
+  return { scheduled: scheduled.length, reachedSeq: reached?.seq ?? afterSeq };
+}
+
+/**
+ * Takes up to `limit` rows whose re-drive time has passed and reschedules them in the same statement
+ * (next time: their age again, between the grace and `maxRedriveIntervalMs`), returning their ids
+ * for the caller to send. Rows held under a live lease are left for later.
+ */
+export async function takeDue(db: Database, nowMs: number, limit: number): Promise<string[]> {
+  const due = db
+    .select({ seq: stripeEvents.seq })
+    .from(stripeEvents)
+    .where(
+      and(
+        lte(stripeEvents.redriveAt, nowMs),
+        inArray(stripeEvents.status, [...OPEN_STATUSES]),
+        or(ne(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs)),
+      ),
+    )
     .orderBy(stripeEvents.redriveAt)
     .limit(limit);
+  const { graceMs, maxRedriveIntervalMs } = LEDGER_TIMING;
+  const rows = await db
+    .update(stripeEvents)
+    .set({ redriveAt: sql`${nowMs} + min(max(${nowMs} - ${stripeEvents.receivedAt}, ${graceMs}), ${maxRedriveIntervalMs})` })
+    .where(inArray(stripeEvents.seq, due))
+    .returning({ id: stripeEvents.id });
   return rows.map((r) => r.id);
+}
+
+/**
+ * Deletes up to `limit` final (`processed`, `ignored`) rows that arrived before `beforeMs`, oldest
+ * first. `failed` and `dead` rows are never deleted here, and the newest row is always kept so that
+ * `seq` never goes back. Returns how many rows it deleted.
+ */
+export async function pruneFinal(db: Database, beforeMs: number, limit: number): Promise<number> {
+  const old = db
+    .select({ seq: stripeEvents.seq })
+    .from(stripeEvents)
+    .where(
+      and(
+        lt(stripeEvents.seq, seqAt(beforeMs)),
+        sql`${stripeEvents.seq} < (SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`,
+        inArray(stripeEvents.status, [...FINAL_STATUSES]),
+      ),
+    )
+    .orderBy(stripeEvents.seq)
+    .limit(limit);
+  const deleted = await db.delete(stripeEvents).where(inArray(stripeEvents.seq, old)).returning({ seq: stripeEvents.seq });
+  return deleted.length;
+}
+
+/** Splits a list into parts of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
 }

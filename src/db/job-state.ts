@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "./client";
-import { jobState } from "./billing-schema";
+import { jobState } from "./schema";
 
 /**
  * Reads a scheduled job's saved progress (JSON), or null when it has none yet.

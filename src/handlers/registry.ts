@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
 import type { Database } from "../db/client";
 
@@ -17,6 +18,15 @@ export interface HandlerContext {
   nowMs: number;
   /** This registry, so built-in handlers can run the fulfilment hooks registered on it. */
   handlers: Handlers;
+  /**
+   * Queues a D1 write to commit in the same transaction as the event's outcome: the event is marked
+   * processed together with it, or neither happens and the event is retried. Prefer it to awaiting
+   * a write on `db` for anything that projects the event into your tables.
+   *
+   * @example
+   * ctx.write(ctx.db.insert(orders).values(row).onConflictDoNothing());
+   */
+  write(query: BatchItem<"sqlite">): void;
 }
 
 /** Handles one event type; `object` is the event's `data.object`, typed for that type. */

@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
-import { createDb } from "../db/client";
-import { claimEvent, failEvent, finishEvent, type ClaimedEvent } from "../db/events";
+import type { BatchItem } from "drizzle-orm/batch";
+import { createDb, type Database } from "../db/client";
+import { claimEvents, failEvent, finishEvents, type ClaimedEvent } from "../db/events";
 import type { HandlerContext, Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
@@ -10,7 +11,8 @@ import { isEventMessage, type EventMessage } from "./message";
 /** Longest `last_error` kept in D1. */
 const MAX_ERROR_LENGTH = 1000;
 
-type Outcome = { ok: true; handled: boolean } | { ok: false; error: string; errorName: string };
+type Write = BatchItem<"sqlite">;
+type Outcome = { ok: true; handled: boolean; writes: Write[] } | { ok: false; error: string; errorName: string };
 interface Claimed {
   message: Message<EventMessage>;
   event: ClaimedEvent;
@@ -18,10 +20,11 @@ interface Claimed {
 }
 
 /**
- * Processes a batch from the events queue. The D1 bookkeeping is batched: one `db.batch` claims
- * every message's event, handlers run concurrently, one `db.batch` records every outcome; only then
- * is each message acked or retried on its own. Never throws, so one bad event cannot make the queue
- * redeliver the whole batch.
+ * Processes a batch from the events queue in two D1 round trips besides what handlers read: one
+ * `db.batch` claims every message's event; handlers run concurrently, queueing their writes with
+ * `ctx.write`; one `db.batch` (one transaction) commits every event's writes together with its
+ * outcome. Only then is each message acked or retried on its own. If that transaction fails, each
+ * event is committed on its own, so one bad write fails one event, not the batch. Never throws.
  *
  * @example
  * async queue(batch, env) { await consumeEvents(batch, env, handlers, Date.now); }
@@ -33,45 +36,40 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
     message.ack(); // Retrying cannot make it readable; the ledger row (if any) is re-driven by the cron.
     return false;
   });
-  const [firstMessage] = messages;
-  if (!firstMessage) return;
+  if (messages.length === 0) return;
 
   const db = createDb(env.DB);
   const started = now();
-  let claimed: Claimed[];
+  const claimed: Claimed[] = [];
   try {
-    const [first, ...rest] = messages.map((m) => claimEvent(db, m.body.id, started));
-    const results = await db.batch([first!, ...rest]);
-    claimed = [];
-    messages.forEach((message, i) => {
-      const event = results[i]?.[0];
+    const [first, ...rest] = claimEvents(db, [...new Set(messages.map((m) => m.body.id))], started);
+    const rows = new Map((await db.batch([first!, ...rest])).flat().map((row) => [row.id, row]));
+    for (const message of messages) {
+      const event = rows.get(message.body.id);
+      // A second copy of one event in this batch finds its row already taken by the first.
+      rows.delete(message.body.id);
       if (event) claimed.push({ message, event });
       else {
-        message.ack(); // Already final, dead, claimed by an earlier copy in this batch, or held under a live lease.
+        message.ack(); // Already final, dead, claimed by another copy, or held under a live lease.
         log("info", "event_skipped", { event_id: message.body.id, reason: "not_claimable" });
       }
-    });
+    }
   } catch (err) {
     retryAll(messages, "event_storage_error", err);
     return;
   }
   if (claimed.length === 0) return;
 
-  const ctx: HandlerContext = { env, db, stripe: createStripeApi(env), handlers, nowMs: started };
-  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event.payload, ctx))));
+  const stripe = createStripeApi(env);
+  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event.payload, { env, db, stripe, handlers, nowMs: started }))));
 
   const finished = now();
   try {
-    const [first, ...rest] = claimed.map(({ message, event, outcome }) =>
-      outcome!.ok
-        ? finishEvent(db, message.body.id, outcome!.handled ? "processed" : "ignored", finished)
-        : failEvent(db, message.body.id, outcome!.error, retryDelaySeconds(event.attempts), finished),
-    );
+    const [first, ...rest] = sharedWrites(db, claimed, finished);
     await db.batch([first!, ...rest]);
-  } catch (err) {
-    // The rows keep their processing lease; once it expires the cron re-drives them.
-    retryAll(claimed.map((c) => c.message), "event_storage_error", err);
-    return;
+  } catch {
+    // Something in the shared transaction failed: commit event by event to find which.
+    await Promise.all(claimed.map((c) => commitAlone(db, c, finished)));
   }
 
   for (const { message, event, outcome } of claimed) {
@@ -87,6 +85,45 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
   }
 }
 
+/** Every event's handler writes and outcome, with one finishing statement per final status. */
+function sharedWrites(db: Database, claimed: readonly Claimed[], nowMs: number): Write[] {
+  const done = { processed: [] as string[], ignored: [] as string[] };
+  const writes: Write[] = [];
+  for (const c of claimed) {
+    if (c.outcome!.ok) {
+      writes.push(...c.outcome!.writes);
+      done[c.outcome!.handled ? "processed" : "ignored"].push(c.event.id);
+    } else writes.push(...outcomeWrites(db, c, nowMs));
+  }
+  return [...writes, ...finishEvents(db, done.processed, "processed", nowMs), ...finishEvents(db, done.ignored, "ignored", nowMs)];
+}
+
+/** One event's handler writes and its outcome, to commit in one transaction. */
+function outcomeWrites(db: Database, { event, outcome }: Claimed, nowMs: number): Write[] {
+  if (!outcome!.ok) return [failEvent(db, event.id, outcome!.error, retryDelaySeconds(event.attempts), nowMs)];
+  return [...outcome!.writes, ...finishEvents(db, [event.id], outcome!.handled ? "processed" : "ignored", nowMs)];
+}
+
+/**
+ * Commits one event's writes and outcome in its own transaction. If the handler writes are what
+ * fails, the event is recorded `failed` with the error and retried; if D1 refuses even that, the
+ * message is retried and the row keeps its lease until the cron takes it over.
+ */
+async function commitAlone(db: Database, c: Claimed, nowMs: number): Promise<void> {
+  try {
+    const [first, ...rest] = outcomeWrites(db, c, nowMs);
+    await db.batch([first!, ...rest]);
+    return;
+  } catch (err) {
+    c.outcome = { ok: false, error: describeForLedger(err, "Writing the handlers' changes failed: "), errorName: errorName(err) };
+  }
+  try {
+    await outcomeWrites(db, c, nowMs)[0]!;
+  } catch (err) {
+    log("error", "event_storage_error", { event_id: c.event.id, error: errorName(err) });
+  }
+}
+
 function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: unknown): void {
   for (const message of messages) {
     message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -94,12 +131,14 @@ function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: 
   }
 }
 
-async function runHandlers(payload: string, ctx: HandlerContext): Promise<Outcome> {
+async function runHandlers(payload: string, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+  const writes: Write[] = [];
+  const ctx: HandlerContext = { ...base, write: (query) => void writes.push(query) };
   try {
     const event = JSON.parse(payload) as Stripe.Event;
     const list = ctx.handlers.for(event.type);
     for (const handler of list) await handler(event.data.object, event, ctx);
-    return { ok: true, handled: list.length > 0 };
+    return { ok: true, handled: list.length > 0, writes };
   } catch (err) {
     return { ok: false, error: describeForLedger(err), errorName: errorName(err) };
   }
@@ -109,7 +148,7 @@ async function runHandlers(payload: string, ctx: HandlerContext): Promise<Outcom
  * The handler's own error text goes to `last_error` in D1, where the operator looks when deciding on
  * a replay; it is never logged or sent in a response.
  */
-function describeForLedger(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : `Non-error thrown: ${String(err)}`;
+function describeForLedger(err: unknown, prefix = ""): string {
+  const text = prefix + (err instanceof Error ? `${err.name}: ${err.message}` : `Non-error thrown: ${String(err)}`);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }

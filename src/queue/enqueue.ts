@@ -1,22 +1,35 @@
 import type { Database } from "../db/client";
-import { markQueued } from "../db/events";
+import { markSendFailed } from "../db/events";
+import { errorName, log } from "../log";
 import type { EventMessage } from "./message";
 
 /** Cloudflare Queues accepts at most 100 messages per sendBatch. */
 const SEND_BATCH_LIMIT = 100;
 
 /**
- * Sends event ids to the processing queue, then marks their rows `queued`. Throws if the send fails,
- * leaving the rows as they were for the cron to re-drive.
+ * Sends event ids to the processing queue. On success nothing else is written: an event still
+ * unclaimed after the grace is found by the cron's sweep. When a send fails, the rows are made due
+ * for the cron's next run (the only ledger write this makes), so a lost send costs about a minute.
+ * Never throws; returns whether every id was sent.
  *
  * @example
- * ctx.waitUntil(enqueueEvents(env.EVENTS_QUEUE, db, [event.id], Date.now()));
+ * ctx.waitUntil(dispatch(env.EVENTS_QUEUE, db, [event.id], Date.now()));
  */
-export async function enqueueEvents(queue: Queue<EventMessage>, db: Database, ids: readonly string[], nowMs: number): Promise<void> {
+export async function dispatch(queue: Queue<EventMessage>, db: Database, ids: readonly string[], nowMs: number): Promise<boolean> {
   for (let i = 0; i < ids.length; i += SEND_BATCH_LIMIT) {
-    const chunk = ids.slice(i, i + SEND_BATCH_LIMIT);
-    if (chunk.length === 1) await queue.send({ id: chunk[0]! }, { contentType: "json" });
-    else await queue.sendBatch(chunk.map((id) => ({ body: { id }, contentType: "json" as const })));
-    await markQueued(db, chunk, nowMs);
+    const part = ids.slice(i, i + SEND_BATCH_LIMIT);
+    try {
+      if (part.length === 1) await queue.send({ id: part[0]! }, { contentType: "json" });
+      else await queue.sendBatch(part.map((id) => ({ body: { id }, contentType: "json" as const })));
+    } catch (err) {
+      const unsent = ids.slice(i);
+      log("warn", "enqueue_failed", { count: unsent.length, event_id: unsent.length === 1 ? unsent[0] : undefined, error: errorName(err) });
+      await markSendFailed(db, unsent, nowMs).catch((markErr: unknown) => {
+        // The sweep still finds these rows once their grace has passed.
+        log("error", "enqueue_reschedule_failed", { count: unsent.length, error: errorName(markErr) });
+      });
+      return false;
+    }
   }
+  return true;
 }

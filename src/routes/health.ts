@@ -1,46 +1,52 @@
 import { Hono } from "hono";
 import { sql } from "drizzle-orm";
-import { readConfig, type WebhookSecret } from "../config";
+import { readSettings, readWebhookSecrets, type WebhookSecret } from "../config";
 import { createDb } from "../db/client";
+import { ApiError } from "../errors";
 import { errorName, log } from "../log";
 import type { AppEnv } from "../app";
 
 /** How long before a secret's expiry `/health` starts warning: a day leaves time to finish the roll. */
 export const EXPIRY_WARNING_MS = 24 * 60 * 60_000;
+/** Share of D1_MAX_BYTES at which `/health` warns, and at which it fails (deliveries will soon be refused). */
+export const SIZE_WARNING_SHARE = 0.8;
+export const SIZE_FAILING_SHARE = 0.95;
 
 interface Check {
   ok: boolean;
   message?: string;
+  warnings?: string[];
 }
 
 /**
  * `GET /health`: 200 when the Worker can verify and record deliveries, 503 naming the failing check
- * otherwise. Reports counts and codes only, never a secret's value.
+ * otherwise. Reports counts, sizes and codes only, never a secret's value.
  */
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
-  const config = readConfig(c.env);
   const nowMs = c.var.now();
-  const webhookSecret: Check & { configured: number; warnings?: string[] } = config.ok
-    ? secretCheck(config.config.webhookSecrets, nowMs)
-    : { ok: false, configured: 0, message: `${config.error.code}: ${config.error.message}` };
+  const secrets = readWebhookSecrets(c.env);
+  const webhookSecret = secrets instanceof ApiError ? { ok: false, configured: 0, message: `${secrets.code}: ${secrets.message}` } : secretCheck(secrets, nowMs);
+  const parsed = readSettings(c.env);
+  const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
+  const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
-  const database: Check = await createDb(c.env.DB)
+  const database = await createDb(c.env.DB)
     .run(sql`SELECT 1 FROM stripe_events LIMIT 1`)
-    .then(() => ({ ok: true }))
-    .catch((err: unknown) => {
+    .then((result) => sizeCheck(result.meta.size_after, maxBytes))
+    .catch((err: unknown): Check => {
       log("error", "health_database_failed", { error: errorName(err) });
       return { ok: false, message: "D1 (binding DB) did not answer a query on stripe_events: is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?" };
     });
 
-  const ok = webhookSecret.ok && database.ok;
-  return c.json({ ok, checks: { webhook_secret: webhookSecret, database } }, ok ? 200 : 503);
+  const ok = webhookSecret.ok && settings.ok && database.ok;
+  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database } }, ok ? 200 : 503);
 });
 
 /**
  * Healthy while at least one secret still verifies; entries that expired or expire within
  * EXPIRY_WARNING_MS are named by position (never value) in `warnings`, present only when non-empty.
  */
-function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & { configured: number; warnings?: string[] } {
+function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & { configured: number } {
   const warnings: string[] = [];
   let usable = 0;
   for (const [i, { expiresAt }] of secrets.entries()) {
@@ -50,10 +56,29 @@ function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & 
     if (expiresAt <= nowMs) warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expired at ${at} and verifies nothing: remove it.`);
     else if (expiresAt - nowMs <= EXPIRY_WARNING_MS) warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expires at ${at}: finish the roll before then.`);
   }
-  const check: Check & { configured: number; warnings?: string[] } =
+  const check: Check & { configured: number } =
     usable > 0
       ? { ok: true, configured: secrets.length }
       : { ok: false, configured: secrets.length, message: "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`." };
   if (warnings.length > 0) check.warnings = warnings;
   return check;
+}
+
+/**
+ * The database's size (D1 reports it with every result) against D1_MAX_BYTES: a warning from 80 %,
+ * failing from 95 %, because D1 refuses every write once the database is full.
+ */
+function sizeCheck(sizeBytes: number | undefined, maxBytes: number | null): Check & { size_bytes?: number; max_bytes?: number } {
+  if (sizeBytes === undefined || maxBytes === null) return { ok: true };
+  const check: Check & { size_bytes: number; max_bytes: number } = { ok: true, size_bytes: sizeBytes, max_bytes: maxBytes };
+  const share = sizeBytes / maxBytes;
+  const used = `The database holds ${formatBytes(sizeBytes)}, ${(share * 100).toFixed(1)} % of D1_MAX_BYTES (${formatBytes(maxBytes)}).`;
+  const advice = "D1 refuses every write once it is full, and every delivery would then be answered 500: lower LEDGER_RETENTION_DAYS, purge dead events, or see docs/SCALING.md.";
+  if (share >= SIZE_FAILING_SHARE) return { ...check, ok: false, message: `${used} ${advice}` };
+  if (share >= SIZE_WARNING_SHARE) check.warnings = [`${used} ${advice}`];
+  return check;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
 }

@@ -5,7 +5,7 @@ import { recordEvent } from "../db/events";
 import { ApiError } from "../errors";
 import { readBodyCapped } from "../http/read-body";
 import { errorName, log } from "../log";
-import { enqueueEvents } from "../queue/enqueue";
+import { dispatch } from "../queue/enqueue";
 import { verifyDelivery } from "../stripe/verify";
 import type { AppEnv } from "../app";
 
@@ -17,8 +17,8 @@ export interface Receipt {
 }
 
 /**
- * `POST /webhooks/stripe`: verify, record, acknowledge, then enqueue in `waitUntil`.
- * Only the one D1 statement that records the event stands between the request and the 2xx.
+ * `POST /webhooks/stripe`: verify, record, acknowledge, then send the id to the queue in `waitUntil`.
+ * One D1 statement (the insert) per delivery; the cron re-sends anything whose send was lost.
  */
 export const webhookRoutes = new Hono<AppEnv>()
   .post("/stripe", async (c) => {
@@ -52,15 +52,8 @@ export const webhookRoutes = new Hono<AppEnv>()
         );
       }
 
-      if (isNew) {
-        const queue = c.env.EVENTS_QUEUE;
-        c.executionCtx.waitUntil(
-          enqueueEvents(queue, db, [event.id], started).catch((err: unknown) => {
-            // The row stays `received`; the cron re-enqueues it once its redrive time passes.
-            log("warn", "enqueue_failed", { event_id: event.id, error: errorName(err) });
-          }),
-        );
-      }
+      // The queue send is the only work left after the answer; no D1 write follows it.
+      if (isNew) c.executionCtx.waitUntil(dispatch(c.env.EVENTS_QUEUE, db, [event.id], started));
       logDelivery(eventId, eventType, isNew ? "accepted" : "duplicate", started, c.var.now());
       return c.json({ received: true, id: event.id, duplicate: !isNew } satisfies Receipt);
     } catch (err) {

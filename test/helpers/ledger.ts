@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
 import { createDb } from "../../src/db/client";
-import { recordEvent } from "../../src/db/events";
+import { recordEvent, seqAt } from "../../src/db/events";
 
 /** The ledger row for an event, read with plain SQL so assertions do not depend on the ORM mapping. */
 export async function ledgerRow(id: string, db: D1Database = env.DB) {
@@ -14,9 +14,27 @@ export async function ledgerCount(id: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-/** Records an event through the Worker's own ledger function, without a delivery or an enqueue. */
-export async function seedEvent(event: Record<string, unknown>, receivedAt = Date.now()): Promise<void> {
-  await recordEvent(createDb(env.DB), event as unknown as Stripe.Event, { receivedAt, payload: JSON.stringify(event), source: "webhook" });
+let arrivals = 0;
+
+/**
+ * Records an event through the Worker's own ledger function, without a delivery or an enqueue. Given
+ * a past `receivedAt`, the row is also placed at that point of the arrival order (`seq`), as if it
+ * had arrived then: the insert itself puts a late row after every row already there.
+ */
+export async function seedEvent(event: Record<string, unknown>, receivedAt?: number): Promise<void> {
+  const at = receivedAt ?? Date.now();
+  await recordEvent(createDb(env.DB), event as unknown as Stripe.Event, { receivedAt: at, payload: JSON.stringify(event), source: "webhook" });
+  if (receivedAt !== undefined) {
+    await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?").bind(seqAt(at) + (++arrivals % 1000), event.id).run();
+  }
+}
+
+/**
+ * Empties the ledger and the scheduled jobs' state. Tests that run the cron (which acts on every row)
+ * call it before each test, so that one test's rows and simulated clock cannot leak into the next.
+ */
+export async function clearLedger(): Promise<void> {
+  await env.DB.batch([env.DB.prepare("DELETE FROM stripe_events"), env.DB.prepare("DELETE FROM job_state")]);
 }
 
 /** Sets columns on a ledger row directly, to stage states such as an expired processing lease. */
@@ -26,3 +44,4 @@ export async function setRow(id: string, columns: Record<string, string | number
     .bind(...names.map((n) => columns[n]), id)
     .run();
 }
+

@@ -39,7 +39,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     const raw = c.req.query();
     const q = parseListQuery(raw);
     const db = createDb(c.env.DB);
-    const [stats, page] = await Promise.all([ledgerStats(db), listEvents(db, q.filter, q.cursor, q.limit)]);
+    const [stats, page] = await Promise.all([ledgerStats(db, c.var.now()), listEvents(db, q.filter, q.cursor, q.limit)]);
     return c.html(
       <EventsPage
         stats={stats}
@@ -74,7 +74,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     if (!(await hasSession(c))) return c.redirect("/admin", 303);
     const event = await getEvent(createDb(c.env.DB), c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
-    return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is queued and will be processed shortly." : undefined} />);
+    return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is sent to the queue again and will be processed shortly." : undefined} />);
   })
   .post("/events/:id/replay", requireSameOrigin, requireSession, async (c) => {
     const id = c.req.param("id");

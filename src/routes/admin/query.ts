@@ -46,18 +46,14 @@ function parseTime(name: string, raw: string | undefined): number | undefined {
   return ms;
 }
 
-/** An opaque continuation token for the list order. */
+/** An opaque continuation token for the list order (the arrival position of the last row, base 36). */
 export function encodeCursor(cursor: Cursor | null): string | null {
-  return cursor === null ? null : btoa(JSON.stringify([cursor.receivedAt, cursor.id])).replaceAll("+", "-").replaceAll("/", "_").replaceAll("=", "");
+  return cursor === null ? null : `s${cursor.toString(36)}`;
 }
 
 function decodeCursor(raw: string | undefined): Cursor | null {
   if (raw === undefined) return null;
-  try {
-    const [receivedAt, id] = JSON.parse(atob(raw.replaceAll("-", "+").replaceAll("_", "/"))) as unknown[];
-    if (Number.isSafeInteger(receivedAt) && typeof id === "string") return { receivedAt: receivedAt as number, id };
-  } catch {
-    // fall through to the explanation below
-  }
-  throw new ApiError("request_invalid", "cursor is not one this API returned; pass next_cursor from the previous page unchanged.");
+  const seq = /^s[0-9a-z]{1,12}$/.test(raw) ? Number.parseInt(raw.slice(1), 36) : Number.NaN;
+  if (!Number.isSafeInteger(seq)) throw new ApiError("request_invalid", "cursor is not one this API returned; pass next_cursor from the previous page unchanged.");
+  return seq;
 }
