@@ -11,7 +11,9 @@ import { once } from "./once";
 export async function fulfilOnce<K extends FulfilmentKind>(kind: K, object: FulfilmentObjects[K] & { id?: string | null }, event: Stripe.Event, ctx: HandlerContext): Promise<boolean> {
   const hooks = ctx.handlers.hooksFor(kind);
   if (hooks.length === 0) return false;
-  return once(ctx.db, { objectId: object.id ?? "", kind, eventId: event.id, nowMs: ctx.nowMs }, async () => {
-    for (const hook of hooks) await hook(object, event, ctx);
+  return once(ctx.db, { objectId: object.id ?? "", kind, eventId: event.id, nowMs: ctx.nowMs }, async (write) => {
+    // A hook's ctx.write commits with the fulfilment's done mark, not later with the event's outcome.
+    const hookCtx: HandlerContext = { ...ctx, write };
+    for (const hook of hooks) await hook(object, event, hookCtx);
   });
 }

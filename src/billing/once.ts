@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { fulfilments } from "../db/billing-schema";
 import { LEDGER_TIMING } from "../db/events";
@@ -16,7 +17,8 @@ export class FulfilmentInProgress extends Error {
 
 /**
  * Runs `effect` at most once per (object id, kind), however many events, replays or redeliveries
- * reach it. The claim is one statement; a failed effect releases its claim so a retry can run it,
+ * reach it. D1 writes the effect passes to `write` commit in one transaction with the mark that the
+ * effect is done, so an effect that only writes D1 happens exactly once even across crashes. The claim is one statement; a failed effect releases its claim so a retry can run it,
  * and a claim abandoned by a crashed consumer can be taken over after FULFILMENT_CLAIM_MS.
  * Returns true when this call ran the effect, false when it had already been done.
  *
@@ -26,7 +28,7 @@ export class FulfilmentInProgress extends Error {
 export async function once(
   db: Database,
   key: { objectId: string; kind: string; eventId: string; nowMs: number },
-  effect: () => Promise<void>,
+  effect: (write: (query: BatchItem<"sqlite">) => void) => Promise<void>,
 ): Promise<boolean> {
   const claimed = await db
     .insert(fulfilments)
@@ -45,12 +47,15 @@ export async function once(
   }
 
   const isOurs = and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind), eq(fulfilments.eventId, key.eventId), eq(fulfilments.status, "pending"));
+  const writes: BatchItem<"sqlite">[] = [];
   try {
-    await effect();
+    await effect((query) => void writes.push(query));
   } catch (err) {
     await db.update(fulfilments).set({ claimedUntil: 0 }).where(isOurs);
     throw err;
   }
-  await db.update(fulfilments).set({ status: "done", completedAt: key.nowMs }).where(isOurs);
+  // The effect's own D1 writes commit with the mark that it is done: both or neither, even if the
+  // consumer dies right here.
+  await db.batch([db.update(fulfilments).set({ status: "done", completedAt: key.nowMs }).where(isOurs), ...writes]);
   return true;
 }
