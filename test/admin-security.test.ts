@@ -89,3 +89,15 @@ describe("admin API bad input", () => {
     expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
   });
 });
+
+describe("console sign-in form that cannot be read", () => {
+  it.each([
+    ["multipart without a boundary", "multipart/form-data", "token=abc"],
+    ["multipart whose body does not match its boundary", "multipart/form-data; boundary=xyz", "not multipart at all"],
+    ["multipart cut off mid-part", "multipart/form-data; boundary=xyz", '--xyz\r\nContent-Disposition: form-data; name="token"\r\n\r\nabc'],
+  ])("answers 400 request_invalid for %s", async (_name, contentType, body) => {
+    const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": contentType }, body });
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toEqual({ error: { code: "request_invalid", message: expect.stringContaining("token") } });
+  });
+});

@@ -51,7 +51,10 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     );
   })
   .post("/login", requireSameOrigin, async (c) => {
-    const form = await c.req.parseBody();
+    // A malformed multipart body makes parseBody throw a TypeError: the client's mistake, not ours.
+    const form = await c.req.parseBody().catch(() => {
+      throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
+    });
     const token = typeof form.token === "string" ? form.token.trim() : "";
     if (!(await constantTimeEqual(token, adminToken(c.env)!))) {
       log("warn", "admin_signin_failed");
