@@ -41,10 +41,13 @@ export interface ErrorEnvelope {
  */
 export class ApiError extends HTTPException {
   readonly code: ErrorCode;
+  /** Sent with the envelope, e.g. Retry-After on 429. */
+  readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
     super(ERROR_STATUS[code], { message });
     this.code = code;
+    this.headers = headers;
   }
 
   /** The JSON envelope for this error. */
@@ -53,7 +56,7 @@ export class ApiError extends HTTPException {
   }
 
   override getResponse(): Response {
-    return Response.json(this.toEnvelope(), { status: this.status });
+    return Response.json(this.toEnvelope(), { status: this.status, headers: this.headers });
   }
 }
 

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
@@ -9,8 +10,10 @@ const TOKEN = "admin-token-for-console-tests";
 const ORIGIN = "https://worker.example";
 
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cf-connecting-ip", newClientIp());
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }

@@ -1,15 +1,21 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+import { API_LIMIT, SIGNIN_LIMIT, type Limit } from "../src/routes/admin/rate-limit";
 
 const TOKEN = "admin-token-for-security-tests";
 
-async function call(path: string, init: RequestInit & { env?: Env } = {}): Promise<{ status: number; text: string; headers: Headers }> {
+/** A request through the Worker from `clientIp` (CF-Connecting-IP; null sends none), by default a new address. */
+async function call(path: string, init: RequestInit & { env?: Env; clientIp?: string | null } = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const headers = new Headers(init.headers);
+  const ip = init.clientIp === undefined ? newClientIp() : init.clientIp;
+  if (ip !== null) headers.set("cf-connecting-ip", ip);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, init), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  const response = await worker.fetch(new Request(`https://worker.example${path}`, { ...init, headers }), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
   await waitOnExecutionContext(ctx);
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
@@ -99,5 +105,71 @@ describe("console sign-in form that cannot be read", () => {
     const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": contentType }, body });
     expect(status).toBe(400);
     expect(JSON.parse(text)).toEqual({ error: { code: "request_invalid", message: expect.stringContaining("token") } });
+  });
+});
+
+/**
+ * Sends until the limiter answers 429 and says after how many requests. A fresh address is never
+ * refused within its first `limit` requests. Windows are aligned to the clock, so a new one may begin
+ * mid-test (at most once: a test is far shorter than a period) and allow up to `limit` more.
+ */
+async function untilLimited(limit: Limit, send: () => ReturnType<typeof call>) {
+  for (let sent = 1; sent <= 2 * limit.limit + 1; sent++) {
+    const response = await send();
+    if (response.status === 429) return { sent, ...response };
+  }
+  throw new Error(`no 429 after ${2 * limit.limit + 1} requests: does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`);
+}
+
+function expectRateLimited(response: { status: number; text: string; headers: Headers }, limit: Limit, sent: readonly string[]) {
+  expect(response.status).toBe(429);
+  expect(response.headers.get("retry-after")).toBe(String(limit.periodSeconds));
+  expect(JSON.parse(response.text)).toEqual({
+    error: { code: "rate_limited", message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.` },
+  });
+  for (const secret of [TOKEN, ...sent]) expect(response.text).not.toContain(secret);
+}
+
+describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
+  const ORIGIN = "https://worker.example";
+  const signIn = (clientIp: string | null, token: string) => () => call("/admin/login", { method: "POST", clientIp, headers: { origin: ORIGIN }, body: new URLSearchParams({ token }) });
+  const apiCall = (clientIp: string, token: string) => () => call("/admin/api/stats", { clientIp, headers: { authorization: `Bearer ${token}` } });
+
+  it(`answers 429 rate_limited after ${SIGNIN_LIMIT.limit} bad sign-ins from one address, then refuses the right token too`, async () => {
+    const ip = newClientIp();
+    const bad = await untilLimited(SIGNIN_LIMIT, signIn(ip, "guess-1"));
+    expect(bad.sent).toBeGreaterThan(SIGNIN_LIMIT.limit);
+    expectRateLimited(bad, SIGNIN_LIMIT, ["guess-1"]);
+    // The right token is counted and refused as well: were it let through, a limited guesser would
+    // still recognise it by its 303 and the limit would slow no one.
+    const right = await untilLimited(SIGNIN_LIMIT, signIn(ip, TOKEN));
+    expect(right.sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
+    expect(right.headers.get("set-cookie")).toBeNull();
+    expectRateLimited(right, SIGNIN_LIMIT, []);
+  });
+
+  it(`answers 429 rate_limited after ${API_LIMIT.limit} admin API requests with bad tokens from one address`, async () => {
+    const ip = newClientIp();
+    const bad = await untilLimited(API_LIMIT, apiCall(ip, "guess-2"));
+    expect(bad.sent).toBeGreaterThan(API_LIMIT.limit);
+    expectRateLimited(bad, API_LIMIT, ["guess-2"]);
+    const right = await untilLimited(API_LIMIT, apiCall(ip, TOKEN));
+    expect(right.sent).toBeLessThanOrEqual(API_LIMIT.limit + 1);
+    expectRateLimited(right, API_LIMIT, []);
+  });
+
+  it("limits only the address that made the attempts", async () => {
+    const limited = newClientIp();
+    await untilLimited(SIGNIN_LIMIT, signIn(limited, "guess-3"));
+    await untilLimited(API_LIMIT, apiCall(limited, "guess-3"));
+    const other = newClientIp();
+    expect((await signIn(other, TOKEN)()).status).toBe(303);
+    expect((await apiCall(other, TOKEN)()).status).toBe(200);
+  });
+
+  it("counts requests without CF-Connecting-IP in one shared bucket rather than not at all", async () => {
+    const bad = await untilLimited(SIGNIN_LIMIT, signIn(null, "guess-4"));
+    expectRateLimited(bad, SIGNIN_LIMIT, ["guess-4"]);
+    expect((await untilLimited(SIGNIN_LIMIT, signIn(null, TOKEN))).sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
   });
 });

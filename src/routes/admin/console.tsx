@@ -12,6 +12,7 @@ import type { AppEnv } from "../../app";
 import { eventNotFound, replay } from "./api";
 import { adminToken, constantTimeEqual, hasSession, requireSameOrigin, SESSION_COOKIE, sessionValue } from "./auth";
 import { encodeCursor, parseListQuery } from "./query";
+import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
 
 const SESSION_SECONDS = 8 * 60 * 60;
 
@@ -50,7 +51,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       />,
     );
   })
-  .post("/login", requireSameOrigin, async (c) => {
+  .post("/login", requireSameOrigin, rateLimit(SIGNIN_LIMIT), async (c) => {
     // A malformed multipart body makes parseBody throw a TypeError: the client's mistake, not ours.
     const form = await c.req.parseBody().catch(() => {
       throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
