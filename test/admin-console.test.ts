@@ -73,6 +73,9 @@ describe("operator console", () => {
     ["no session cookie", (_cookie: string) => ({ origin: ORIGIN }), 401, "unauthorized"],
     ["a cookie for another token", (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }), 401, "unauthorized"],
     ["a cross-origin form", (cookie: string) => ({ origin: "https://evil.example", cookie }), 403, "forbidden"],
+    ["a cross-site form without Origin", (cookie: string) => ({ "sec-fetch-site": "cross-site", cookie }), 403, "forbidden"],
+    ["a form with neither Origin nor Sec-Fetch-Site", (cookie: string) => ({ cookie }), 403, "forbidden"],
+    ["a form from a sibling subdomain", (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }), 403, "forbidden"],
   ])("refuses a replay with %s and leaves the event dead", async (_name, headersFor, status, code) => {
     const id = await deadEvent();
     const response = await call(`/admin/events/${id}/replay`, { method: "POST", headers: headersFor(await signIn()) });

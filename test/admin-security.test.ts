@@ -56,7 +56,7 @@ describe("admin API authentication", () => {
   });
 
   it("does not accept the console's session cookie in place of the Bearer token", async () => {
-    const login = await call("/admin/login", { method: "POST", body: new URLSearchParams({ token: TOKEN }) });
+    const login = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example" }, body: new URLSearchParams({ token: TOKEN }) });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     expect((await call("/admin/api/stats", { headers: { cookie } })).status).toBe(401);
   });
@@ -93,6 +93,41 @@ describe("admin API bad input", () => {
     expect(status).toBe(409);
     expect(JSON.parse(text).error).toEqual({ code: "replay_not_allowed", message: `Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed.` });
     expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
+  });
+});
+
+describe("console forms posted from another site", () => {
+  const form = () => new URLSearchParams({ token: TOKEN });
+  it.each([
+    ["another origin", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
+    ["another origin, without Sec-Fetch-Site (an older browser)", { origin: "https://evil.example" }],
+    ["no Origin and a cross-site Sec-Fetch-Site", { "sec-fetch-site": "cross-site" }],
+    ["no Origin and no Sec-Fetch-Site", {}],
+    ["Origin: null (a sandboxed frame or a redirect)", { origin: "null" }],
+    ["a sibling subdomain", { origin: "https://other.worker.example", "sec-fetch-site": "same-site" }],
+    ["a text/plain form without Origin", { "content-type": "text/plain" }],
+  ])("refuses sign-in and sign-out from %s with 403 forbidden and sets no cookie", async (_name, headers) => {
+    for (const path of ["/admin/login", "/admin/logout"]) {
+      const { status, text, headers: answer } = await call(path, { method: "POST", headers, body: form() });
+      expect(status).toBe(403);
+      expect(JSON.parse(text)).toEqual({ error: { code: "forbidden", message: expect.stringContaining("console's own pages") } });
+      expect(answer.get("set-cookie")).toBeNull();
+    }
+  });
+
+  it.each([
+    ["its own Origin", { origin: "https://worker.example" }],
+    ["Sec-Fetch-Site: same-origin without Origin", { "sec-fetch-site": "same-origin" }],
+    ["its own Origin and Sec-Fetch-Site: same-origin", { origin: "https://worker.example", "sec-fetch-site": "same-origin" }],
+  ])("accepts a sign-in posted from %s", async (_name, headers) => {
+    const { status, headers: answer } = await call("/admin/login", { method: "POST", headers, body: form() });
+    expect(status).toBe(303);
+    expect(answer.get("set-cookie")).toMatch(/^admin_session=/);
+  });
+
+  it("keeps the admin API usable from scripts, which send no Origin", async () => {
+    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(status).toBe(200);
   });
 });
 

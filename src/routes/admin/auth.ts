@@ -63,15 +63,3 @@ export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
   const cookie = getCookie(c, SESSION_COOKIE);
   return token !== null && cookie !== undefined && (await constantTimeEqual(cookie, await sessionValue(token)));
 }
-
-/**
- * Refuses a state-changing console request sent from another origin. SameSite=Strict already keeps
- * the cookie off cross-site requests; this also covers same-site sibling origins.
- */
-export const requireSameOrigin = createMiddleware<AppEnv>(async (c, next) => {
-  const origin = c.req.header("origin");
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) {
-    throw new ApiError("forbidden", "The console only accepts forms posted from its own origin.");
-  }
-  await next();
-});
