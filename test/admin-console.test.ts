@@ -31,6 +31,38 @@ async function deadEvent(): Promise<string> {
   return e.id as string;
 }
 
+/** The CSP hash source of a style element's text, as a browser computes it. */
+async function styleHash(css: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(css)));
+  return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
+}
+
+describe("console security headers", () => {
+  it.each([
+    ["the sign-in page", async () => call("/admin")],
+    ["the events page", async () => call("/admin", { headers: { cookie: await signIn() } })],
+    ["an event's page", async () => call(`/admin/events/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
+    ["a refused form post", async () => call("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
+  ])("sends a CSP that allows only the console's own stylesheet, and no framing, referrer or caching, on %s", async (_name, load) => {
+    const response = await load();
+    const h = response.headers;
+    const html = await response.text();
+    const csp = h.get("content-security-policy");
+    if (html.startsWith("<")) {
+      // The one inline stylesheet is allowed by its hash; no script, no style attribute, nothing else inline.
+      const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!);
+      expect(styles).toHaveLength(1);
+      expect(csp).toContain(`style-src ${await styleHash(styles[0]!)}`);
+      expect(html).not.toMatch(/<script|\sstyle=/);
+    }
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(h.get("referrer-policy")).toBe("no-referrer");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("cache-control")).toBe("no-store");
+  });
+});
+
 describe("operator console", () => {
   it("shows the sign-in form, not events, without a session", async () => {
     const html = await (await call("/admin")).text();

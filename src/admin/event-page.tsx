@@ -44,7 +44,7 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dd>{e.secretIndex === null ? "—" : `#${e.secretIndex + 1}`}</dd>
         </dl>
         {REPLAYABLE.includes(e.status) && (
-          <form method="post" action={`/admin/events/${e.id}/replay`} style="margin-top:14px">
+          <form method="post" action={`/admin/events/${e.id}/replay`} class="actions">
             <button type="submit">Replay</button>
           </form>
         )}
