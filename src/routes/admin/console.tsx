@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
+import { timingSafeEqual } from "hono/utils/buffer";
 import { createMiddleware } from "hono/factory";
 import { EventPage } from "../../admin/event-page";
 import { EventsPage } from "../../admin/events-page";
@@ -13,7 +14,7 @@ import { ApiError } from "../../errors";
 import { log } from "../../log";
 import type { AppEnv } from "../../app";
 import { eventNotFound, replay } from "./api";
-import { adminToken, constantTimeEqual, hasSession, SESSION_COOKIE, sessionValue } from "./auth";
+import { adminToken, hasSession, SESSION_COOKIE, sessionValue } from "./auth";
 import { encodeCursor, parseListQuery } from "./query";
 import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
 
@@ -68,7 +69,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
     });
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (!(await constantTimeEqual(token, adminToken(c.env)!))) {
+    if (!(await timingSafeEqual(token, adminToken(c.env)!))) {
       log("warn", "admin_signin_failed");
       return c.redirect("/admin?signin=failed", 303);
     }
