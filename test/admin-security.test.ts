@@ -141,6 +141,15 @@ describe("console sign-in form that cannot be read", () => {
     expect(status).toBe(400);
     expect(JSON.parse(text)).toEqual({ error: { code: "request_invalid", message: expect.stringContaining("token") } });
   });
+
+  it("answers 413 payload_too_large for a sign-in body over 16 KiB, declared or streamed", async () => {
+    const big = `token=${"x".repeat(16 * 1024)}`;
+    for (const body of [big, new Blob([big]).stream()]) {
+      const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": "application/x-www-form-urlencoded" }, body });
+      expect(status).toBe(413);
+      expect(JSON.parse(text)).toEqual({ error: { code: "payload_too_large", message: expect.stringContaining("larger than") } });
+    }
+  });
 });
 
 /**

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
+import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
@@ -63,7 +64,8 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       />,
     );
   })
-  .post("/login", csrf(), rateLimit(SIGNIN_LIMIT), async (c) => {
+  // The form is one token field: a bigger body is not a sign-in, and is refused before it is buffered.
+  .post("/login", csrf(), rateLimit(SIGNIN_LIMIT), bodyLimit({ maxSize: 16 * 1024 }), async (c) => {
     // A malformed multipart body makes parseBody throw a TypeError: the client's mistake, not ours.
     const form = await c.req.parseBody().catch(() => {
       throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
