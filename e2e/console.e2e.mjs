@@ -64,7 +64,11 @@ after(async () => {
 describe("operator console in Chromium", () => {
   it("signs in with the token, shows the dead event, replays it and shows it processed", async () => {
     const page = await browser.newPage();
+    const cspViolations = [];
+    page.on("console", (m) => m.text().includes("Content Security Policy") && cspViolations.push(m.text()));
     await page.goto(`${worker.base}/admin`);
+    // The page's CSP allows its one inline stylesheet by hash: a wrong hash would leave it unstyled.
+    assert.equal(await page.locator("header").evaluate((el) => getComputedStyle(el).backgroundColor), "rgb(26, 31, 54)");
     await page.fill('input[name="token"]', "not-the-token");
     await page.click('button[type="submit"]');
     await page.waitForSelector("text=not this Worker's ADMIN_TOKEN");
@@ -106,6 +110,7 @@ describe("operator console in Chromium", () => {
     assert.equal((await page.locator(`tr[data-event-id="${EVENT_ID}"] .badge`).textContent()).trim(), "processed");
     assert.equal((await page.locator('[data-status="dead"] .n').textContent()).trim(), "0");
     await page.screenshot({ path: join(SHOTS, "console-after-replay.png"), fullPage: true });
+    assert.deepEqual(cspViolations, []);
   });
 
   it("answers the admin API with the Bearer token and 401 without it", async () => {

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { ApiError } from "./errors";
+import { HTTPException } from "hono/http-exception";
+import { ApiError, fromHttpException } from "./errors";
 import { errorName, log } from "./log";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
@@ -42,7 +43,10 @@ export function createApp(options: AppOptions = {}) {
     )
     .onError((err, c) => {
       if (err instanceof ApiError) return err.getResponse();
-      log("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: errorName(err) });
+      // Hono's middleware (csrf(), bodyLimit(), …) refuses requests with a plain HTTPException.
+      if (err instanceof HTTPException && err.status < 500) return fromHttpException(err).getResponse();
+      const status = err instanceof HTTPException ? err.status : undefined;
+      log("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: errorName(err), status });
       return new ApiError("internal_error", "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.").getResponse();
     });
 }

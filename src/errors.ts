@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
+  rate_limited: 429,
   webhook_secret_missing: 500,
   webhook_secret_invalid: 500,
   config_invalid: 500,
@@ -40,10 +41,13 @@ export interface ErrorEnvelope {
  */
 export class ApiError extends HTTPException {
   readonly code: ErrorCode;
+  /** Sent with the envelope, e.g. Retry-After on 429. */
+  readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
     super(ERROR_STATUS[code], { message });
     this.code = code;
+    this.headers = headers;
   }
 
   /** The JSON envelope for this error. */
@@ -52,6 +56,31 @@ export class ApiError extends HTTPException {
   }
 
   override getResponse(): Response {
-    return Response.json(this.toEnvelope(), { status: this.status });
+    return Response.json(this.toEnvelope(), { status: this.status, headers: this.headers });
   }
+}
+
+// What the 4xx statuses of Hono's own middleware mean here, written for the person debugging. The
+// exception's message and response are Hono's (or a library's) text, so neither is ever sent.
+const HONO_4XX: Partial<Record<number, [ErrorCode, string]>> = {
+  400: ["request_invalid", "The request could not be read: a header or body is malformed. Check the Content-Type and the body against README.md."],
+  401: ["unauthorized", "Authentication is required: the admin API takes `Authorization: Bearer <ADMIN_TOKEN>`; the console needs a sign-in at /admin."],
+  403: ["forbidden", "Refused: console forms are accepted only from the console's own pages (the browser's Origin and Sec-Fetch-Site headers did not say this post came from this origin). Open /admin on this Worker and submit the form there."],
+  404: ["not_found", "Nothing is served here. Stripe should post to /webhooks/stripe; health is at GET /health."],
+  405: ["method_not_allowed", "This path does not accept that method; README.md lists the routes."],
+  413: ["payload_too_large", "The request body is larger than this endpoint accepts."],
+  429: ["rate_limited", "Too many requests from this address; wait for the Retry-After header's seconds and try again."],
+};
+
+/**
+ * The envelope error for a 4xx `HTTPException` thrown by Hono's middleware (csrf(), bodyLimit(), …):
+ * its status picks a stable code; a 4xx with no code of its own is answered 400 `request_invalid`.
+ * (A 5xx is an unexpected error: onError logs it and answers `internal_error`.)
+ *
+ * @example
+ * if (err instanceof HTTPException && err.status < 500) return fromHttpException(err).getResponse();
+ */
+export function fromHttpException(err: HTTPException): ApiError {
+  const [code, message] = HONO_4XX[err.status] ?? HONO_4XX[400]!;
+  return new ApiError(code, message);
 }

@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { deliver } from "./helpers/deliver";
+import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
@@ -12,6 +13,7 @@ const adminEnv = envWith({ ADMIN_TOKEN: TOKEN });
 async function api(path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${TOKEN}`);
+  headers.set("cf-connecting-ip", newClientIp());
   const ctx = createExecutionContext();
   const response = await worker.fetch(new Request(`https://worker.example/admin/api${path}`, { ...init, headers }), adminEnv, ctx);
   await waitOnExecutionContext(ctx);

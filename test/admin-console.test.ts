@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
+import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
@@ -9,8 +10,10 @@ const TOKEN = "admin-token-for-console-tests";
 const ORIGIN = "https://worker.example";
 
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("cf-connecting-ip", newClientIp());
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
@@ -27,6 +30,38 @@ async function deadEvent(): Promise<string> {
   await setRow(e.id as string, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
   return e.id as string;
 }
+
+/** The CSP hash source of a style element's text, as a browser computes it. */
+async function styleHash(css: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(css)));
+  return `'sha256-${btoa(String.fromCharCode(...digest))}'`;
+}
+
+describe("console security headers", () => {
+  it.each([
+    ["the sign-in page", async () => call("/admin")],
+    ["the events page", async () => call("/admin", { headers: { cookie: await signIn() } })],
+    ["an event's page", async () => call(`/admin/events/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
+    ["a refused form post", async () => call("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
+  ])("sends a CSP that allows only the console's own stylesheet, and no framing, referrer or caching, on %s", async (_name, load) => {
+    const response = await load();
+    const h = response.headers;
+    const html = await response.text();
+    const csp = h.get("content-security-policy");
+    if (html.startsWith("<")) {
+      // The one inline stylesheet is allowed by its hash; no script, no style attribute, nothing else inline.
+      const styles = [...html.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1]!);
+      expect(styles).toHaveLength(1);
+      expect(csp).toContain(`style-src ${await styleHash(styles[0]!)}`);
+      expect(html).not.toMatch(/<script|\sstyle=/);
+    }
+    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(h.get("referrer-policy")).toBe("no-referrer");
+    expect(h.get("x-frame-options")).toBe("DENY");
+    expect(h.get("x-content-type-options")).toBe("nosniff");
+    expect(h.get("cache-control")).toBe("no-store");
+  });
+});
 
 describe("operator console", () => {
   it("shows the sign-in form, not events, without a session", async () => {
@@ -70,6 +105,9 @@ describe("operator console", () => {
     ["no session cookie", (_cookie: string) => ({ origin: ORIGIN }), 401, "unauthorized"],
     ["a cookie for another token", (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }), 401, "unauthorized"],
     ["a cross-origin form", (cookie: string) => ({ origin: "https://evil.example", cookie }), 403, "forbidden"],
+    ["a cross-site form without Origin", (cookie: string) => ({ "sec-fetch-site": "cross-site", cookie }), 403, "forbidden"],
+    ["a form with neither Origin nor Sec-Fetch-Site", (cookie: string) => ({ cookie }), 403, "forbidden"],
+    ["a form from a sibling subdomain", (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }), 403, "forbidden"],
   ])("refuses a replay with %s and leaves the event dead", async (_name, headersFor, status, code) => {
     const id = await deadEvent();
     const response = await call(`/admin/events/${id}/replay`, { method: "POST", headers: headersFor(await signIn()) });

@@ -1,15 +1,21 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+import { API_LIMIT, SIGNIN_LIMIT, type Limit } from "../src/routes/admin/rate-limit";
 
 const TOKEN = "admin-token-for-security-tests";
 
-async function call(path: string, init: RequestInit & { env?: Env } = {}): Promise<{ status: number; text: string; headers: Headers }> {
+/** A request through the Worker from `clientIp` (CF-Connecting-IP; null sends none), by default a new address. */
+async function call(path: string, init: RequestInit & { env?: Env; clientIp?: string | null } = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const headers = new Headers(init.headers);
+  const ip = init.clientIp === undefined ? newClientIp() : init.clientIp;
+  if (ip !== null) headers.set("cf-connecting-ip", ip);
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, init), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
+  const response = await worker.fetch(new Request(`https://worker.example${path}`, { ...init, headers }), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
   await waitOnExecutionContext(ctx);
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
@@ -50,7 +56,7 @@ describe("admin API authentication", () => {
   });
 
   it("does not accept the console's session cookie in place of the Bearer token", async () => {
-    const login = await call("/admin/login", { method: "POST", body: new URLSearchParams({ token: TOKEN }) });
+    const login = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example" }, body: new URLSearchParams({ token: TOKEN }) });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     expect((await call("/admin/api/stats", { headers: { cookie } })).status).toBe(401);
   });
@@ -87,5 +93,127 @@ describe("admin API bad input", () => {
     expect(status).toBe(409);
     expect(JSON.parse(text).error).toEqual({ code: "replay_not_allowed", message: `Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed.` });
     expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
+  });
+});
+
+describe("console forms posted from another site", () => {
+  const form = () => new URLSearchParams({ token: TOKEN });
+  it.each([
+    ["another origin", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
+    ["another origin, without Sec-Fetch-Site (an older browser)", { origin: "https://evil.example" }],
+    ["no Origin and a cross-site Sec-Fetch-Site", { "sec-fetch-site": "cross-site" }],
+    ["no Origin and no Sec-Fetch-Site", {}],
+    ["Origin: null (a sandboxed frame or a redirect)", { origin: "null" }],
+    ["a sibling subdomain", { origin: "https://other.worker.example", "sec-fetch-site": "same-site" }],
+    ["a text/plain form without Origin", { "content-type": "text/plain" }],
+  ])("refuses sign-in and sign-out from %s with 403 forbidden and sets no cookie", async (_name, headers) => {
+    for (const path of ["/admin/login", "/admin/logout"]) {
+      const { status, text, headers: answer } = await call(path, { method: "POST", headers, body: form() });
+      expect(status).toBe(403);
+      expect(JSON.parse(text)).toEqual({ error: { code: "forbidden", message: expect.stringContaining("console's own pages") } });
+      expect(answer.get("set-cookie")).toBeNull();
+    }
+  });
+
+  it.each([
+    ["its own Origin", { origin: "https://worker.example" }],
+    ["Sec-Fetch-Site: same-origin without Origin", { "sec-fetch-site": "same-origin" }],
+    ["its own Origin and Sec-Fetch-Site: same-origin", { origin: "https://worker.example", "sec-fetch-site": "same-origin" }],
+  ])("accepts a sign-in posted from %s", async (_name, headers) => {
+    const { status, headers: answer } = await call("/admin/login", { method: "POST", headers, body: form() });
+    expect(status).toBe(303);
+    expect(answer.get("set-cookie")).toMatch(/^admin_session=/);
+  });
+
+  it("keeps the admin API usable from scripts, which send no Origin", async () => {
+    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(status).toBe(200);
+  });
+});
+
+describe("console sign-in form that cannot be read", () => {
+  it.each([
+    ["multipart without a boundary", "multipart/form-data", "token=abc"],
+    ["multipart whose body does not match its boundary", "multipart/form-data; boundary=xyz", "not multipart at all"],
+    ["multipart cut off mid-part", "multipart/form-data; boundary=xyz", '--xyz\r\nContent-Disposition: form-data; name="token"\r\n\r\nabc'],
+  ])("answers 400 request_invalid for %s", async (_name, contentType, body) => {
+    const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": contentType }, body });
+    expect(status).toBe(400);
+    expect(JSON.parse(text)).toEqual({ error: { code: "request_invalid", message: expect.stringContaining("token") } });
+  });
+
+  it("answers 413 payload_too_large for a sign-in body over 16 KiB, declared or streamed", async () => {
+    const big = `token=${"x".repeat(16 * 1024)}`;
+    for (const body of [big, new Blob([big]).stream()]) {
+      const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": "application/x-www-form-urlencoded" }, body });
+      expect(status).toBe(413);
+      expect(JSON.parse(text)).toEqual({ error: { code: "payload_too_large", message: expect.stringContaining("larger than") } });
+    }
+  });
+});
+
+/**
+ * Sends until the limiter answers 429 and says after how many requests. A fresh address is never
+ * refused within its first `limit` requests. Windows are aligned to the clock, so a new one may begin
+ * mid-test (at most once: a test is far shorter than a period) and allow up to `limit` more.
+ */
+async function untilLimited(limit: Limit, send: () => ReturnType<typeof call>) {
+  for (let sent = 1; sent <= 2 * limit.limit + 1; sent++) {
+    const response = await send();
+    if (response.status === 429) return { sent, ...response };
+  }
+  throw new Error(`no 429 after ${2 * limit.limit + 1} requests: does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`);
+}
+
+function expectRateLimited(response: { status: number; text: string; headers: Headers }, limit: Limit, sent: readonly string[]) {
+  expect(response.status).toBe(429);
+  expect(response.headers.get("retry-after")).toBe(String(limit.periodSeconds));
+  expect(JSON.parse(response.text)).toEqual({
+    error: { code: "rate_limited", message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.` },
+  });
+  for (const secret of [TOKEN, ...sent]) expect(response.text).not.toContain(secret);
+}
+
+describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
+  const ORIGIN = "https://worker.example";
+  const signIn = (clientIp: string | null, token: string) => () => call("/admin/login", { method: "POST", clientIp, headers: { origin: ORIGIN }, body: new URLSearchParams({ token }) });
+  const apiCall = (clientIp: string, token: string) => () => call("/admin/api/stats", { clientIp, headers: { authorization: `Bearer ${token}` } });
+
+  it(`answers 429 rate_limited after ${SIGNIN_LIMIT.limit} bad sign-ins from one address, then refuses the right token too`, async () => {
+    const ip = newClientIp();
+    const bad = await untilLimited(SIGNIN_LIMIT, signIn(ip, "guess-1"));
+    expect(bad.sent).toBeGreaterThan(SIGNIN_LIMIT.limit);
+    expectRateLimited(bad, SIGNIN_LIMIT, ["guess-1"]);
+    // The right token is counted and refused as well: were it let through, a limited guesser would
+    // still recognise it by its 303 and the limit would slow no one.
+    const right = await untilLimited(SIGNIN_LIMIT, signIn(ip, TOKEN));
+    expect(right.sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
+    expect(right.headers.get("set-cookie")).toBeNull();
+    expectRateLimited(right, SIGNIN_LIMIT, []);
+  });
+
+  it(`answers 429 rate_limited after ${API_LIMIT.limit} admin API requests with bad tokens from one address`, async () => {
+    const ip = newClientIp();
+    const bad = await untilLimited(API_LIMIT, apiCall(ip, "guess-2"));
+    expect(bad.sent).toBeGreaterThan(API_LIMIT.limit);
+    expectRateLimited(bad, API_LIMIT, ["guess-2"]);
+    const right = await untilLimited(API_LIMIT, apiCall(ip, TOKEN));
+    expect(right.sent).toBeLessThanOrEqual(API_LIMIT.limit + 1);
+    expectRateLimited(right, API_LIMIT, []);
+  });
+
+  it("limits only the address that made the attempts", async () => {
+    const limited = newClientIp();
+    await untilLimited(SIGNIN_LIMIT, signIn(limited, "guess-3"));
+    await untilLimited(API_LIMIT, apiCall(limited, "guess-3"));
+    const other = newClientIp();
+    expect((await signIn(other, TOKEN)()).status).toBe(303);
+    expect((await apiCall(other, TOKEN)()).status).toBe(200);
+  });
+
+  it("counts requests without CF-Connecting-IP in one shared bucket rather than not at all", async () => {
+    const bad = await untilLimited(SIGNIN_LIMIT, signIn(null, "guess-4"));
+    expectRateLimited(bad, SIGNIN_LIMIT, ["guess-4"]);
+    expect((await untilLimited(SIGNIN_LIMIT, signIn(null, TOKEN))).sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
   });
 });

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /** The console's whole stylesheet, inlined in each page: no build step, no extra request. */
 export const STYLES = `
 :root { --bg:#f6f7f9; --card:#fff; --ink:#1a1f36; --muted:#6b7385; --line:#e3e8ee; --accent:#635bff;
@@ -45,4 +47,11 @@ pre.error { background:var(--bad-bg); color:var(--bad); white-space:pre-wrap; }
 .muted { color:var(--muted); }
 .pager { display:flex; justify-content:space-between; margin-top:12px; }
 .empty { padding:28px; text-align:center; color:var(--muted); }
+.actions { margin-top:14px; }
 `;
+
+/**
+ * The CSP source that allows exactly this stylesheet as an inline <style> (and no other inline style,
+ * `style=` attributes included). Layout renders STYLES unescaped, so the browser hashes these bytes.
+ */
+export const STYLES_CSP_HASH = `'sha256-${createHash("sha256").update(STYLES).digest("base64")}'`;

@@ -9,6 +9,7 @@ import { dispatch } from "../../queue/enqueue";
 import type { AppEnv } from "../../app";
 import { requireBearer } from "./auth";
 import { encodeCursor, parseListQuery } from "./query";
+import { API_LIMIT, rateLimit } from "./rate-limit";
 
 /** At most this many events are replayed or purged per bulk call; `next_cursor` continues. */
 export const REPLAY_BATCH = 50;
@@ -59,9 +60,12 @@ export function eventJson(e: EventSummary) {
   };
 }
 
-/** `/admin/api/*`: the operator API, Bearer-authenticated (enabled/disabled is checked by the parent). */
+/**
+ * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (enabled/disabled is
+ * checked by the parent).
+ */
 export const adminApiRoutes = new Hono<AppEnv>()
-  .use(requireBearer)
+  .use(rateLimit(API_LIMIT), requireBearer)
   .get("/events", async (c) => {
     const q = parseListQuery(c.req.query());
     const { events, next } = await listEvents(createDb(c.env.DB), q.filter, q.cursor, q.limit);

@@ -1,17 +1,23 @@
 import { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
+import { bodyLimit } from "hono/body-limit";
+import { csrf } from "hono/csrf";
+import { secureHeaders } from "hono/secure-headers";
+import { timingSafeEqual } from "hono/utils/buffer";
 import { createMiddleware } from "hono/factory";
 import { EventPage } from "../../admin/event-page";
 import { EventsPage } from "../../admin/events-page";
 import { LoginPage } from "../../admin/login";
+import { STYLES_CSP_HASH } from "../../admin/styles";
 import { getEvent, ledgerStats, listEvents } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import type { AppEnv } from "../../app";
 import { eventNotFound, replay } from "./api";
-import { adminToken, constantTimeEqual, hasSession, requireSameOrigin, SESSION_COOKIE, sessionValue } from "./auth";
+import { adminToken, hasSession, SESSION_COOKIE, sessionValue } from "./auth";
 import { encodeCursor, parseListQuery } from "./query";
+import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
 
 const SESSION_SECONDS = 8 * 60 * 60;
 
@@ -24,16 +30,24 @@ const requireSession = createMiddleware<AppEnv>(async (c, next) => {
 /**
  * `GET /admin` and its forms. Browsers cannot send a Bearer header on navigation, so the token is
  * posted once and exchanged for an HttpOnly, SameSite=Strict cookie holding an HMAC of it; every
- * state-changing form is a POST that also passes an origin check.
+ * state-changing form is a POST that csrf() accepts only when the browser says it came from this
+ * origin (Sec-Fetch-Site: same-origin, or this Origin). A form post that says neither, Origin absent
+ * included, is refused 403: SameSite already keeps the cookie off cross-site requests, and this also
+ * covers sign-in (which has no cookie yet) and same-site sibling origins.
  */
 export const adminConsoleRoutes = new Hono<AppEnv>()
-  .use(async (c, next) => {
-    await next();
-    // Operator pages hold payloads: never cache them, never frame them.
-    c.header("Cache-Control", "no-store");
-    c.header("X-Frame-Options", "DENY");
-    c.header("Referrer-Policy", "same-origin");
-  })
+  // Operator pages hold payloads: never cache them, frame them or leak their URLs (ids in the path)
+  // as a referrer. They have no script and one inline stylesheet, allowed by its hash.
+  .use(
+    secureHeaders({
+      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: [STYLES_CSP_HASH], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      xFrameOptions: "DENY",
+    }),
+    async (c, next) => {
+      await next();
+      c.header("Cache-Control", "no-store");
+    },
+  )
   .get("/", async (c) => {
     if (!(await hasSession(c))) return c.html(<LoginPage error={c.req.query("signin") === "failed" ? "That token is not this Worker's ADMIN_TOKEN." : undefined} />);
     const raw = c.req.query();
@@ -50,10 +64,14 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       />,
     );
   })
-  .post("/login", requireSameOrigin, async (c) => {
-    const form = await c.req.parseBody();
+  // The form is one token field: a bigger body is not a sign-in, and is refused before it is buffered.
+  .post("/login", csrf(), rateLimit(SIGNIN_LIMIT), bodyLimit({ maxSize: 16 * 1024 }), async (c) => {
+    // A malformed multipart body makes parseBody throw a TypeError: the client's mistake, not ours.
+    const form = await c.req.parseBody().catch(() => {
+      throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
+    });
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (!(await constantTimeEqual(token, adminToken(c.env)!))) {
+    if (!(await timingSafeEqual(token, adminToken(c.env)!))) {
       log("warn", "admin_signin_failed");
       return c.redirect("/admin?signin=failed", 303);
     }
@@ -66,7 +84,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     });
     return c.redirect("/admin", 303);
   })
-  .post("/logout", requireSameOrigin, (c) => {
+  .post("/logout", csrf(), (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/admin" });
     return c.redirect("/admin", 303);
   })
@@ -76,7 +94,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     if (event === null) throw eventNotFound(c.req.param("id"));
     return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is sent to the queue again and will be processed shortly." : undefined} />);
   })
-  .post("/events/:id/replay", requireSameOrigin, requireSession, async (c) => {
+  .post("/events/:id/replay", csrf(), requireSession, async (c) => {
     const id = c.req.param("id");
     const db = createDb(c.env.DB);
     const event = await getEvent(db, id);
