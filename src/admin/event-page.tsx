@@ -43,13 +43,8 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dt>Verified by secret</dt>
           <dd>{e.secretIndex === null ? "—" : `#${e.secretIndex + 1}`}</dd>
         </dl>
-<<<<<<< HEAD
         {(REPLAYABLE_STATUSES as readonly string[]).includes(e.status) && (
-          <form method="post" action={`/admin/events/${e.id}/replay`} style="margin-top:14px">
-=======
-        {REPLAYABLE.includes(e.status) && (
           <form method="post" action={`/admin/events/${e.id}/replay`} class="actions">
->>>>>>> console-hardening
             <button type="submit">Replay</button>
           </form>
         )}
