@@ -1,4 +1,5 @@
 import { ApiError } from "./errors";
+import { parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
 
 /** The Worker's configuration, parsed once at the boundary from `env`. */
 export interface Config {
@@ -6,6 +7,8 @@ export interface Config {
   webhookSecrets: readonly WebhookSecret[];
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
+  /** Where every Stripe API call goes (STRIPE_API_BASE; Stripe's API by default). */
+  stripeApiBase: StripeApiBase;
 }
 
 /** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
@@ -27,12 +30,27 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
  * const result = readConfig(env);
  * if (!result.ok) throw result.error;
  */
-export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS">): ConfigResult {
+export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "STRIPE_API_BASE">): ConfigResult {
   const secrets = parseSecrets(env.STRIPE_WEBHOOK_SECRET);
   if (secrets instanceof ApiError) return { ok: false, error: secrets };
   const tolerance = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
   if (tolerance instanceof ApiError) return { ok: false, error: tolerance };
-  return { ok: true, config: { webhookSecrets: secrets, toleranceSeconds: tolerance } };
+  const apiBase = readStripeApiBase(env);
+  if (apiBase instanceof ApiError) return { ok: false, error: apiBase };
+  return { ok: true, config: { webhookSecrets: secrets, toleranceSeconds: tolerance, stripeApiBase: apiBase } };
+}
+
+/**
+ * STRIPE_API_BASE alone, for code that calls the Stripe API but does not verify deliveries.
+ * A refused base is a `config_invalid` ApiError naming the variable, never repeating its value.
+ *
+ * @example
+ * const base = readStripeApiBase(env);
+ * if (base instanceof ApiError) log("error", "config_invalid", { message: base.message });
+ */
+export function readStripeApiBase(env: Pick<Env, "STRIPE_API_BASE">): StripeApiBase | ApiError {
+  const result = parseStripeApiBase(env.STRIPE_API_BASE);
+  return result.ok ? result.base : new ApiError("config_invalid", result.message);
 }
 
 /**
