@@ -16,6 +16,7 @@ export default defineConfig(async () => {
             STRIPE_WEBHOOK_SECRET: "whsec_test_secret_for_vitest",
             // A developer's .dev.vars is loaded too; tests never reach the real Stripe API.
             STRIPE_SECRET_KEY: "",
+            STRIPE_API_BASE: "",
           },
         },
       }),

@@ -1,99 +1,139 @@
 // Named *.e2e.mjs (not *.test.mjs) so that vitest, which runs test/ inside workerd, never picks it up.
-// `npm run stripe:listen` against a fake `stripe` executable put first on PATH. Runs under Node's
-// test runner (node --test), not workerd: the script is a Node CLI that spawns processes.
+// `npm run stripe:listen` with the real Stripe CLI binary (@stripe/cli, as npm installed it) against
+// a local fake of the Stripe API (e2e/fake-stripe.mjs), forwarding to a stand-in for `npm run dev`
+// that records what reaches it. Runs under Node's test runner (node --test).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { startFakeStripe } from "./fake-stripe.mjs";
+import { isolatedEnv, runScript, startScript } from "./scripts.mjs";
+import { ROOT } from "./worker.mjs";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SCRIPT = join(ROOT, "scripts", "stripe-listen.mjs");
+const KEY = "sk_test_fake_stripe_listen_e2e";
 const EVENTS = JSON.parse(readFileSync(join(ROOT, "scripts", "stripe-listen-events.json"), "utf8"));
+const event = (type) => ({ ...JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", "event.json"), "utf8")), id: `evt_listen_${type.replaceAll(".", "_")}`, type });
 
 let dir;
-let bin;
-
-/** A fake Stripe CLI: records each argv as a JSON line; `--print-secret` prints $FAKE_SECRET or fails. */
-function installFakeStripe() {
-  bin = join(dir, "bin");
-  mkdirSync(bin);
-  const path = join(bin, "stripe");
-  writeFileSync(
-    path,
-    `#!${process.execPath}
-const fs = require("node:fs");
-fs.appendFileSync(${JSON.stringify(join(dir, "calls.jsonl"))}, JSON.stringify(process.argv.slice(2)) + "\\n");
-if (process.argv.includes("--print-secret")) {
-  if (!process.env.FAKE_SECRET) { console.error("You have not configured API keys yet. Run stripe login."); process.exit(1); }
-  console.log(process.env.FAKE_SECRET);
-}
-`,
-  );
-  chmodSync(path, 0o755);
-}
-
-function run(env = {}, args = []) {
-  return spawnSync(process.execPath, [SCRIPT, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env } });
-}
-
-const calls = () => (existsSync(join(dir, "calls.jsonl")) ? readFileSync(join(dir, "calls.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)) : []);
+let fake;
+let local;
 const devVars = () => readFileSync(join(dir, ".dev.vars"), "utf8");
 
-beforeEach(() => {
+/** A stand-in for the Worker under `npm run dev`: records each delivery and answers 200. */
+async function startLocalWorker() {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d) => (body += d));
+    req.on("end", () => {
+      received.push({ path: req.url, signature: req.headers["stripe-signature"], body });
+      res.writeHead(200, { "content-type": "application/json" }).end('{"received":true}');
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { port: String(server.address().port), received, stop: () => new Promise((r) => server.close(r)) };
+}
+
+/** Runs the script until its `stripe listen` holds the fake's WebSocket, then returns it running. */
+async function listening(args, env) {
+  const run = startScript("stripe:listen", { args: ["--port", local.port, ...args], cwd: dir, env });
+  await Promise.race([fake.cliConnected(), run.exited.then((code) => assert.fail(`stripe:listen exited (${code}) before connecting:\n${run.output()}`))]);
+  return run;
+}
+
+async function stop(run) {
+  run.child.kill("SIGINT");
+  await run.exited;
+  await fake.cliDisconnected();
+}
+
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "stripe-listen-"));
   copyFileSync(join(ROOT, ".dev.vars.example"), join(dir, ".dev.vars.example"));
   copyFileSync(join(ROOT, "wrangler.toml"), join(dir, "wrangler.toml"));
-  installFakeStripe();
+  fake = await startFakeStripe({ apiKey: KEY });
+  local = await startLocalWorker();
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await fake.stop();
+  await local.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
-describe("npm run stripe:listen", () => {
-  it("creates .dev.vars from the example with the printed secret, asks for a restart, and forwards the handled events to the dev port", () => {
-    const result = run({ FAKE_SECRET: "whsec_from_fake_cli" });
-    assert.equal(result.status, 0, result.stderr);
+describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
+  it("writes the session's secret into a new .dev.vars, asks for a restart, and forwards only the handled types, signed, to the dev port", async () => {
+    const run = await listening([], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));
     const example = readFileSync(join(dir, ".dev.vars.example"), "utf8");
-    assert.equal(devVars(), example.replace(/^STRIPE_WEBHOOK_SECRET=.*$/m, "STRIPE_WEBHOOK_SECRET=whsec_from_fake_cli"));
-    assert.match(result.stdout, /restart it now/);
-    assert.deepEqual(calls(), [
-      ["listen", "--print-secret"],
-      ["listen", "--forward-to", "http://localhost:8787/webhooks/stripe", "--events", EVENTS.join(",")],
-    ]);
+    assert.equal(devVars(), example.replace(/^STRIPE_WEBHOOK_SECRET=.*$/m, `STRIPE_WEBHOOK_SECRET=${fake.sessionSecret}`));
+    assert.match(run.output(), /Using the Stripe CLI 1\.42\.14 from node_modules/);
+    assert.match(run.output(), /restart it now/);
+
+    fake.sendEvent(event("balance.available")); // not a handled type: the CLI must not forward it
+    const answer = await fake.sendEvent(event("customer.created"));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(local.received.map((r) => [r.path, JSON.parse(r.body).type]), [["/webhooks/stripe", "customer.created"]]);
+    const { signature, body } = local.received[0];
+    const t = signature.match(/t=(\d+)/)[1];
+    assert.equal(signature.match(/v1=(\w+)/)[1], createHmac("sha256", fake.sessionSecret).update(`${t}.${body}`).digest("hex"));
+
+    const sessions = fake.requests.filter((r) => r.path === "/v1/stripecli/sessions");
+    assert.equal(sessions.length, 2, "one session for --print-secret, one for listening");
+    assert.equal(sessions[1].form.forward_to_url, `http://localhost:${local.port}/webhooks/stripe`);
+    assert.match(run.output(), new RegExp(`Forwarding ${EVENTS.length} event types`));
+    await stop(run);
   });
 
-  it("keeps every other line of an existing .dev.vars and says no restart is needed when the secret is unchanged", () => {
-    writeFileSync(join(dir, ".dev.vars"), "# mine\nADMIN_TOKEN=keep-me\nSTRIPE_WEBHOOK_SECRET=whsec_old\nSTRIPE_SECRET_KEY=rk_test_keep\n");
-    assert.equal(run({ FAKE_SECRET: "whsec_new" }).status, 0);
-    assert.equal(devVars(), "# mine\nADMIN_TOKEN=keep-me\nSTRIPE_WEBHOOK_SECRET=whsec_new\nSTRIPE_SECRET_KEY=rk_test_keep\n");
-    const again = run({ FAKE_SECRET: "whsec_new" });
-    assert.match(again.stdout, /no restart of `npm run dev` needed/);
-    assert.doesNotMatch(again.stdout, /restart it now/);
+  it("keeps every other line of .dev.vars (STRIPE_API_BASE read from it) and needs no restart when the secret is unchanged", async () => {
+    writeFileSync(join(dir, ".dev.vars"), `# mine\nADMIN_TOKEN=keep-me\nSTRIPE_WEBHOOK_SECRET=whsec_old\nSTRIPE_API_BASE=${fake.base}\n`);
+    const env = isolatedEnv({ STRIPE_API_KEY: KEY });
+    await stop(await listening([], env));
+    assert.equal(devVars(), `# mine\nADMIN_TOKEN=keep-me\nSTRIPE_WEBHOOK_SECRET=${fake.sessionSecret}\nSTRIPE_API_BASE=${fake.base}\n`);
+    const again = await listening([], env);
+    assert.match(again.output(), /no restart of `npm run dev` needed/);
+    assert.doesNotMatch(again.output(), /restart it now/);
+    await stop(again);
   });
 
-  it("adds the secret line when .dev.vars has none, and honours --port and extra stripe flags", () => {
+  it("adds the secret line when .dev.vars has none, and passes extra flags (here --api-key) to both stripe listen calls", async () => {
     writeFileSync(join(dir, ".dev.vars"), "ADMIN_TOKEN=x\n");
-    assert.equal(run({ FAKE_SECRET: "whsec_added" }, ["--port", "8871", "--api-key", "rk_test_1"]).status, 0);
-    assert.equal(devVars(), "ADMIN_TOKEN=x\nSTRIPE_WEBHOOK_SECRET=whsec_added\n");
-    assert.deepEqual(calls().at(-1), ["listen", "--forward-to", "http://localhost:8871/webhooks/stripe", "--events", EVENTS.join(","), "--api-key", "rk_test_1"]);
+    await stop(await listening(["--api-key", KEY], isolatedEnv({ STRIPE_API_BASE: fake.base })));
+    assert.equal(devVars(), `ADMIN_TOKEN=x\nSTRIPE_WEBHOOK_SECRET=${fake.sessionSecret}\n`);
+    assert.equal(fake.requests.filter((r) => r.path === "/v1/stripecli/sessions").length, 2);
   });
 
-  it("explains stripe login and leaves .dev.vars alone when the CLI prints no secret", () => {
+  it("explains how to log in and leaves .dev.vars alone when the CLI gets no session", async () => {
     writeFileSync(join(dir, ".dev.vars"), "STRIPE_WEBHOOK_SECRET=whsec_untouched\n");
-    const result = run({ FAKE_SECRET: "" });
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /stripe login/);
+    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: "sk_test_not_the_fakes_key", STRIPE_API_BASE: fake.base }) });
+    assert.equal(status, 1);
+    assert.match(output, /did not print a signing secret/);
+    assert.match(output, /status=401/);
+    assert.match(output, /npx stripe login/);
     assert.equal(devVars(), "STRIPE_WEBHOOK_SECRET=whsec_untouched\n");
-    assert.equal(calls().length, 1);
   });
 
-  it("tells how to install the CLI and points to npm run send when stripe is not on PATH", () => {
-    const result = spawnSync(process.execPath, [SCRIPT], { cwd: dir, encoding: "utf8", env: { ...process.env, PATH: join(dir, "empty") } });
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /is not on your PATH/);
-    assert.match(result.stderr, /brew install stripe\/stripe-cli\/stripe/);
-    assert.match(result.stderr, /npm run send -- checkout.session.completed/);
+  it("explains how to log in when the CLI has no API key at all", async () => {
+    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_API_BASE: fake.base }) });
+    assert.equal(status, 1);
+    assert.match(output, /npx stripe login/);
+    assert.equal(existsSync(join(dir, ".dev.vars")), false);
+    assert.deepEqual(fake.requests, []);
+  });
+
+  it("refuses a plain-http STRIPE_API_BASE that is not loopback before running the CLI", async () => {
+    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: "http://stripe-mock.internal:12111" }) });
+    assert.equal(status, 1);
+    assert.match(output, /STRIPE_API_BASE uses plain http:\/\/ for an address that is not loopback/);
+    assert.equal(existsSync(join(dir, ".dev.vars")), false);
+  });
+
+  it("says so when STRIPE_CLI names a binary that does not exist", async () => {
+    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_CLI: join(dir, "no-such-stripe"), STRIPE_API_BASE: fake.base }) });
+    assert.equal(status, 1);
+    assert.match(output, /Using the Stripe CLI from STRIPE_CLI/);
+    assert.match(output, /was not found\. Unset STRIPE_CLI/);
     assert.equal(existsSync(join(dir, ".dev.vars")), false);
   });
 });

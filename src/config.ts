@@ -1,4 +1,5 @@
 import { ApiError } from "./errors";
+import { parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
 
 /** The Worker's configuration, parsed once at the boundary from `env`. */
 export interface Config {
@@ -10,6 +11,8 @@ export interface Config {
   retentionDays: number;
   /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
   d1MaxBytes: number;
+  /** Where every Stripe API call goes (STRIPE_API_BASE; Stripe's API by default). */
+  stripeApiBase: StripeApiBase;
 }
 
 /** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
@@ -37,7 +40,9 @@ export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
  * const result = readConfig(env);
  * if (!result.ok) throw result.error;
  */
-export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES">): ConfigResult {
+type SettingsEnv = Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE">;
+
+export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
   const secrets = readWebhookSecrets(env);
   if (secrets instanceof ApiError) return { ok: false, error: secrets };
   const settings = readSettings(env);
@@ -46,14 +51,29 @@ export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBH
 }
 
 /** Every setting but the secrets, for `/health`, which reports the two apart. */
-export function readSettings(env: Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES">): Omit<Config, "webhookSecrets"> | ApiError {
+export function readSettings(env: SettingsEnv): Omit<Config, "webhookSecrets"> | ApiError {
   const toleranceSeconds = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
   if (toleranceSeconds instanceof ApiError) return toleranceSeconds;
   const retentionDays = parseRetentionDays(env.LEDGER_RETENTION_DAYS);
   if (retentionDays instanceof ApiError) return retentionDays;
   const d1MaxBytes = parseD1MaxBytes(env.D1_MAX_BYTES);
   if (d1MaxBytes instanceof ApiError) return d1MaxBytes;
-  return { toleranceSeconds, retentionDays, d1MaxBytes };
+  const stripeApiBase = readStripeApiBase(env);
+  if (stripeApiBase instanceof ApiError) return stripeApiBase;
+  return { toleranceSeconds, retentionDays, d1MaxBytes, stripeApiBase };
+}
+
+/**
+ * STRIPE_API_BASE alone, for code that calls the Stripe API but does not verify deliveries.
+ * A refused base is a `config_invalid` ApiError naming the variable, never repeating its value.
+ *
+ * @example
+ * const base = readStripeApiBase(env);
+ * if (base instanceof ApiError) log("error", "config_invalid", { message: base.message });
+ */
+export function readStripeApiBase(env: Pick<Env, "STRIPE_API_BASE">): StripeApiBase | ApiError {
+  const result = parseStripeApiBase(env.STRIPE_API_BASE);
+  return result.ok ? result.base : new ApiError("config_invalid", result.message);
 }
 
 /**

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// Local development with real Stripe test events, in one command and with no restart:
+//
+//   npm run dev:stripe [-- --port 8787] [-- any extra `stripe listen` flags, e.g. --api-key rk_test_…]
+//
+// 1. `stripe listen --print-secret` gets the signing secret of your CLI session, and it is written
+//    as STRIPE_WEBHOOK_SECRET into .dev.vars (created from .dev.vars.example when missing; every
+//    other line kept) before the Worker starts, so the Worker verifies with it from its first request;
+// 2. the D1 migrations are applied to the local database;
+// 3. `wrangler dev` starts, and once it answers, `stripe listen --forward-to
+//    http://localhost:<port>/webhooks/stripe --events <the handled types>`; both outputs are shown,
+//    prefixed [worker] and [stripe]. One Ctrl-C (or SIGTERM) stops both; if either exits, so does the other.
+// The CLI is the one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH.
+// STRIPE_API_BASE (environment or .dev.vars) is passed on to the CLI as --api-base.
+import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
+import { ensureDevVars, writeDevVar } from "./lib/dev-vars.mjs";
+import { applyLocalMigrations, takePortFlag, WRANGLER } from "./lib/local-dev.mjs";
+import { ProcessGroup } from "./lib/run-together.mjs";
+import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit } from "./lib/stripe-cli.mjs";
+
+const { port, rest: extra } = takePortFlag(process.argv.slice(2));
+const cli = stripeCliOrExit();
+console.log(`Using ${cli.label}.`);
+const apiBase = stripeApiBaseOrExit();
+const secret = listenSecretOrExit(cli, apiBase, extra);
+
+if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+const changed = writeDevVar("STRIPE_WEBHOOK_SECRET", secret);
+console.log(`${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`);
+if (!applyLocalMigrations()) process.exit(1);
+
+const group = new ProcessGroup();
+const local = `http://localhost:${port}`;
+console.log(`Starting wrangler dev on ${local}, then stripe listen forwarding ${EVENTS.length} event types to ${local}/webhooks/stripe. Ctrl-C stops both.`);
+group.start("worker", process.execPath, [WRANGLER, "dev", "--port", port, "--show-interactive-dev-session=false"]);
+if (await answers(`${local}/health`, () => group.running("worker"))) {
+  group.start("stripe", cli.command, forwardArgs(port, apiBase, extra));
+  console.log("Trigger an event with: npx stripe trigger checkout.session.completed");
+}
+process.exit(await group.done);
+
+/** Waits until the URL answers at all (any status) or `alive()` turns false; true when it answered. */
+async function answers(url, alive) {
+  while (alive()) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return false;
+}

@@ -1,0 +1,43 @@
+// What `npm run dev` and `npm run dev:stripe` share: wrangler from node_modules, local migrations.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+/** wrangler's own entry point, run with this Node (no npx, no shell). */
+export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/**
+ * Applies the D1 migrations to the local database without the confirmation prompt (wrangler asks
+ * on a terminal; stdin is closed here so it takes its non-interactive default). True on success.
+ */
+export function applyLocalMigrations() {
+  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], { stdio: ["ignore", "inherit", "inherit"] });
+  return result.status === 0;
+}
+
+/** The `[dev] port` of wrangler.toml, which `wrangler dev` listens on (8787 when unset). */
+export function devPort() {
+  const toml = existsSync("wrangler.toml") ? readFileSync("wrangler.toml", "utf8") : "";
+  const dev = toml.split(/^\[dev\]\s*$/m)[1];
+  return dev?.split(/^\[/m)[0].match(/^\s*port\s*=\s*(\d+)/m)?.[1] ?? "8787";
+}
+
+/**
+ * Takes `--port N` (or `--port=N`) out of the arguments: the local Worker's port, which both scripts
+ * need; every other argument is left for `stripe listen`.
+ */
+export function takePortFlag(argv) {
+  let port;
+  const rest = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--port") port = argv[++i];
+    else if (argv[i].startsWith("--port=")) port = argv[i].slice("--port=".length);
+    else rest.push(argv[i]);
+  }
+  if (port !== undefined && !/^\d+$/.test(port)) {
+    console.error(`--port takes a port number, got "${port ?? ""}".`);
+    process.exit(2);
+  }
+  return { port: port ?? devPort(), rest };
+}

@@ -1,0 +1,73 @@
+// The Stripe CLI as the scripts run it: which binary, the `stripe listen` secret, the forwarding flags.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+
+/** The event types the built-in handlers use: the one list `stripe listen` forwards and the endpoint enables. */
+export const EVENTS = JSON.parse(readFileSync(new URL("../stripe-listen-events.json", import.meta.url), "utf8"));
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Which Stripe CLI to run. By default the binary npm installed with @stripe/cli (pinned in
+ * package.json, so everyone runs the version the tests ran); STRIPE_CLI overrides it with a path, or
+ * `STRIPE_CLI=stripe` for the one on PATH. Returns { command, label }, or null when neither exists.
+ */
+export function resolveStripeCli() {
+  const chosen = process.env.STRIPE_CLI?.trim();
+  if (chosen) return { command: chosen, label: `the Stripe CLI from STRIPE_CLI (${chosen})` };
+  try {
+    const { version } = require("@stripe/cli/package.json");
+    const platform = require("@stripe/cli/platforms.json")[`${process.platform}-${process.arch}`];
+    const bin = platform && join(dirname(require.resolve(`${platform.pkg}/package.json`)), "bin", platform.bin);
+    if (bin && existsSync(bin)) return { command: bin, label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)` };
+  } catch {
+    // not installed, or no build for this platform
+  }
+  return null;
+}
+
+/** resolveStripeCli(), or a message on how to get one and exit 1. */
+export function stripeCliOrExit() {
+  const cli = resolveStripeCli();
+  if (cli) return cli;
+  console.error(`The Stripe CLI binary is not installed: @stripe/cli has no build for ${process.platform}-${process.arch} here,
+or npm skipped it (npm install --omit=optional). Run \`npm install\`, or install the CLI yourself
+(https://docs.stripe.com/stripe-cli) and run with STRIPE_CLI=stripe to use the one on your PATH.
+
+No Stripe account or no network? Send signed test events offline instead:
+  npm run dev                                        (in one terminal)
+  npm run send -- checkout.session.completed         (in another)`);
+  process.exit(1);
+}
+
+/** `--api-base` for the CLI when STRIPE_API_BASE points elsewhere than Stripe's API; the user's own flags come after it and win. */
+export function apiBaseFlags(apiBase) {
+  return apiBase.isDefault ? [] : ["--api-base", apiBase.origin];
+}
+
+/**
+ * Runs `stripe listen --print-secret` and returns the signing secret of the CLI's session; when it
+ * prints none (not logged in, no network), says why and exits 1, touching nothing.
+ */
+export function listenSecretOrExit(cli, apiBase, extra) {
+  const printed = spawnSync(cli.command, ["listen", "--print-secret", ...apiBaseFlags(apiBase), ...extra], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  if (printed.error?.code === "ENOENT") {
+    console.error(`${cli.label} was not found. Unset STRIPE_CLI to use the one npm installed, or fix the path.`);
+    process.exit(1);
+  }
+  const secret = (printed.stdout ?? "").trim().split(/\s+/).find((w) => w.startsWith("whsec_"));
+  if (printed.status !== 0 || !secret) {
+    console.error(`\`stripe listen --print-secret\` did not print a signing secret (exit ${printed.status}).`);
+    if (printed.stderr?.trim()) console.error(printed.stderr.trim());
+    console.error("Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.");
+    process.exit(1);
+  }
+  return secret;
+}
+
+/** The arguments of `stripe listen` that forwards the handled event types to the local Worker. */
+export function forwardArgs(port, apiBase, extra) {
+  return ["listen", "--forward-to", `http://localhost:${port}/webhooks/stripe`, "--events", EVENTS.join(","), ...apiBaseFlags(apiBase), ...extra];
+}
