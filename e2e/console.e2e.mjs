@@ -92,7 +92,7 @@ describe("operator console in Chromium", () => {
     await page.waitForSelector(`h2:has-text("${EVENT_ID}")`);
     await page.screenshot({ path: join(SHOTS, "console-event-detail.png"), fullPage: true });
     await page.click('button:has-text("Replay")');
-    await page.waitForSelector("text=Replayed: the event is queued");
+    await page.waitForSelector("text=Replayed: the event is sent to the queue again");
 
     // The local queue consumer picks the message up within its batch timeout; reload until it has.
     const deadline = Date.now() + 30_000;
