@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { billingHandlers } from "../src/billing/handlers";
 import { FULFILMENT_CLAIM_MS, once } from "../src/billing/once";
 import { createDb } from "../src/db/client";
+import { customers } from "../src/db/schema";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { ledgerRow, setRow } from "./helpers/ledger";
 
@@ -59,6 +60,26 @@ describe("once-only fulfilment", () => {
     expect(await ledgerRow(event.id)).toMatchObject({ status: "processed" });
     await processEvents([eventAt("invoice.payment_succeeded", paidInvoice(), T)], handlers);
     expect(calls).toBe(3); // failed once, succeeded once; the other invoice is a different object
+  });
+
+  it("commits a hook's ctx.write with the mark that it is done, and nothing of a hook that throws", async () => {
+    const credit = (fail: boolean) =>
+      billingHandlers().fulfil("invoice.paid", (invoice, event, ctx) => {
+        ctx.write(ctx.db.insert(customers).values({ id: `cus_credit_${invoice.id}`, email: null, livemode: false, lastEventCreated: event.created, lastEventId: event.id, updatedAt: ctx.nowMs }));
+        if (fail) throw new Error("mailer down after queueing the write");
+      });
+    const invoice = paidInvoice();
+    const event = eventAt("invoice.paid", invoice, T);
+    const credited = () => env.DB.prepare("SELECT COUNT(*) AS n FROM customers WHERE id = ?").bind(`cus_credit_${invoice.id}`).first<{ n: number }>();
+    const fulfilment = () => env.DB.prepare("SELECT status FROM fulfilments WHERE object_id = ? AND kind = 'invoice.paid'").bind(invoice.id).first<{ status: string }>();
+
+    expect(await processEvents([event], credit(true))).toEqual([event.id]);
+    expect((await credited())?.n).toBe(0);
+    expect((await fulfilment())?.status).toBe("pending");
+
+    await processEvents([event], credit(false));
+    expect((await credited())?.n).toBe(1);
+    expect((await fulfilment())?.status).toBe("done");
   });
 
   it("refuses to run an effect another attempt holds, then takes it over once the claim has expired", async () => {

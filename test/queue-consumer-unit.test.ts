@@ -5,7 +5,9 @@ import { Handlers } from "../src/handlers/registry";
 import { retryDelaySeconds } from "../src/queue/backoff";
 import { createWorker } from "../src/worker";
 import { buildEvent, OBJECTS } from "./helpers/events";
+import { customers } from "../src/db/schema";
 import { envWith, failingD1 } from "./helpers/faults";
+import { d1FailingOn } from "./reliability/support/faulty-d1";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 
 let nextMessage = 0;
@@ -99,12 +101,29 @@ describe("events queue consumer", () => {
 
   it("acks without running handlers for an event another consumer holds under a live lease", async () => {
     const e = await seeded();
-    await setRow(e.id, { status: "processing", attempts: 1, redrive_at: Date.now() + 60_000 });
+    await setRow(e.id, { status: "processing", attempts: 1, lease_until: Date.now() + 60_000 });
     let calls = 0;
     const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
     expect(result.explicitAcks).toEqual(ids);
     expect(calls).toBe(0);
     expect((await ledgerRow(e.id))?.status).toBe("processing");
+  });
+
+  it("takes over an event whose consumer's lease has run out", async () => {
+    const e = await seeded();
+    await setRow(e.id, { status: "processing", attempts: 1, lease_until: Date.now() - 1 });
+    let calls = 0;
+    await consume("stripe-events", [{ id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
+    expect(calls).toBe(1);
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 2, lease_until: null });
+  });
+
+  it("processes two copies of one event in one batch once", async () => {
+    const e = await seeded();
+    let calls = 0;
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }, { id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
+    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    expect(calls).toBe(1);
   });
 
   it("handles every message of a mixed batch on its own and never throws", async () => {
@@ -128,6 +147,48 @@ describe("events queue consumer", () => {
     const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers(), envWith({ DB: failingD1() }));
     expect(result.retryMessages).toEqual([{ msgId: ids[0], delaySeconds: retryDelaySeconds(1) }]);
     expect(await ledgerRow(e.id)).toMatchObject({ status: "received", attempts: 0 });
+  });
+});
+
+describe("writes handlers queue with ctx.write", () => {
+  const customerRow = (id: string) => env.DB.prepare("SELECT id, email FROM customers WHERE id = ?").bind(id).first<{ id: string; email: string | null }>();
+  /** A handler that queues an insert into `customers`, with a NULL where the table forbids one when asked to. */
+  const writing = (customerId: (eventId: string) => string | null) =>
+    new Handlers().on("invoice.paid", (_invoice, event, ctx) => {
+      ctx.write(
+        ctx.db.insert(customers).values({ id: customerId(event.id) as string, email: "buyer@example.com", livemode: false, lastEventCreated: event.created, lastEventId: event.id, updatedAt: ctx.nowMs }),
+      );
+    });
+
+  it("commits them in one transaction with the event's outcome", async () => {
+    const e = await seeded();
+    const customerId = `cus_${e.id}`;
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], writing(() => customerId));
+    expect(result.explicitAcks).toEqual(ids);
+    expect(await customerRow(customerId)).toEqual({ id: customerId, email: "buyer@example.com" });
+    expect((await ledgerRow(e.id))?.status).toBe("processed");
+  });
+
+  it("fails only the event whose write D1 refuses, with the reason, and commits the rest of the batch", async () => {
+    const good = await seeded();
+    const bad = await seeded();
+    const { result, ids } = await consume("stripe-events", [{ id: good.id }, { id: bad.id }], writing((id) => (id === bad.id ? null : `cus_${id}`)));
+    expect(result.explicitAcks).toEqual([ids[0]]);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual([ids[1]]);
+    expect(await customerRow(`cus_${good.id}`)).not.toBeNull();
+    expect((await ledgerRow(good.id))?.status).toBe("processed");
+    expect(await ledgerRow(bad.id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/^Writing the handlers' changes failed: .*NOT NULL/) });
+  });
+
+  it("commits nothing a handler queued when the outcome cannot be recorded, and the event is retried", async () => {
+    const e = await seeded();
+    const customerId = `cus_${e.id}`;
+    // Claims go through; every later batch (the outcome) fails, as in a D1 outage mid-invocation.
+    const outage = envWith({ DB: d1FailingOn(/^update "stripe_events" set "status" = \?, "lease_until"/) });
+    const { result, ids } = await consume("stripe-events", [{ id: e.id }], writing(() => customerId), outage);
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+    expect(await customerRow(customerId)).toBeNull();
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "processing", lease_until: expect.any(Number) });
   });
 });
 

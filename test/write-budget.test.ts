@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { billingHandlers } from "../src/billing/handlers";
+import { pruneLedger } from "../src/cron/retention";
+import { createWorker } from "../src/worker";
+import { stripeObject } from "./helpers/billing";
+import { deliver } from "./helpers/deliver";
+import { buildEvent } from "./helpers/events";
+import { envWith } from "./helpers/faults";
+import { ledgerRow, seedEvent } from "./helpers/ledger";
+import { observedD1, rowsWritten } from "./helpers/observed-d1";
+import { heldQueue } from "./reliability/support/held-queue";
+import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+
+// D1 bills and throttles by rows written, index entries included (its own meta.rows_written, read
+// here from the real local D1). These figures are the design's budget: an index added to the ledger,
+// or a status change that touches one, shows up here first.
+
+const DAY = 86_400_000;
+
+async function deliverObserved(event: Record<string, unknown>) {
+  const { db, statements } = observedD1();
+  const { queue, sent } = heldQueue();
+  const response = await deliver(event, { env: envWith({ DB: db, EVENTS_QUEUE: queue }) });
+  expect(response.status).toBe(200);
+  return { statements, sent };
+}
+
+async function consumeObserved(id: string, handlers = billingHandlers()) {
+  const { db, statements } = observedD1();
+  const outcome = await consumeBatch(createWorker({ handlers }), EVENTS_QUEUE, [id], 1, envWith({ DB: db }));
+  expect(outcome.acked).toEqual([id]);
+  return statements;
+}
+
+describe("D1 rows written over an event's life", () => {
+  it("a checkout.session.completed: 3 to record it, 1 to claim, 2 to project, 1 to finish, 1 when retention deletes it", async () => {
+    const session = stripeObject("checkoutSession", { id: `cs_test_${crypto.randomUUID().slice(0, 8)}` });
+    const event = buildEvent("checkout.session.completed", session);
+    const id = event.id as string;
+
+    const delivery = await deliverObserved(event);
+    // The request path: one statement (the insert), the row and its two index entries (id, type).
+    expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(["insert into \"stripe_events\""]);
+    expect(rowsWritten(delivery.statements)).toBe(3);
+    expect(delivery.sent).toEqual([id]);
+
+    const consumer = await consumeObserved(id);
+    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "attempts"/)).toBe(1); // claim
+    expect(rowsWritten(consumer, /^insert into "checkout_sessions"/)).toBe(2); // the row and its customer index
+    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "lease_until"/)).toBe(1); // finish
+    expect(rowsWritten(consumer)).toBe(4);
+    expect((await ledgerRow(id))?.status).toBe("processed");
+
+    // A later arrival, so that this event is not the newest row (which retention always keeps).
+    await seedEvent(buildEvent("customer.created", stripeObject("customer")));
+    const { db, statements } = observedD1();
+    await pruneLedger(envWith({ DB: db }), { retentionDays: 30 }, Date.now() + 31 * DAY);
+    expect(await ledgerRow(id)).toBeNull();
+    expect(rowsWritten(statements)).toBe(1);
+
+    // 7 rows while it lives, 8 with its deletion (the issue's budget: at most 8).
+    expect(rowsWritten([...delivery.statements, ...consumer, ...statements])).toBe(8);
+  });
+
+  it("a duplicate delivery writes nothing", async () => {
+    const event = buildEvent("customer.created", stripeObject("customer"));
+    await deliverObserved(event);
+    const again = await deliverObserved(event);
+    expect(again.statements).toHaveLength(1);
+    expect(rowsWritten(again.statements)).toBe(0);
+    expect(again.sent).toEqual([]);
+  });
+
+  it("a paid checkout writes a fulfilment record only when a hook is registered: 1 to claim it, 1 to mark it done", async () => {
+    const paid = () => buildEvent("checkout.session.completed", stripeObject("checkoutSession", { id: `cs_test_${crypto.randomUUID().slice(0, 8)}`, status: "complete", payment_status: "paid" }));
+    const withoutHook = paid();
+    await deliverObserved(withoutHook);
+    expect(rowsWritten(await consumeObserved(withoutHook.id as string), /"fulfilments"/)).toBe(0);
+
+    const withHook = paid();
+    await deliverObserved(withHook);
+    const granted: string[] = [];
+    const consumer = await consumeObserved(withHook.id as string, billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)));
+    expect(granted).toHaveLength(1);
+    expect(rowsWritten(consumer, /"fulfilments"/)).toBe(2);
+  });
+});
