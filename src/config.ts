@@ -43,6 +43,19 @@ export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 type SettingsEnv = Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE">;
 
 export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
+  // An isolate's `env` does not change while it lives (a new secret or var is a new deployment), so
+  // it is parsed once per env object, not on every delivery.
+  let result = parsed.get(env);
+  if (!result) {
+    result = parseConfig(env);
+    parsed.set(env, result);
+  }
+  return result;
+}
+
+const parsed = new WeakMap<object, ConfigResult>();
+
+function parseConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
   const secrets = readWebhookSecrets(env);
   if (secrets instanceof ApiError) return { ok: false, error: secrets };
   const settings = readSettings(env);

@@ -32,4 +32,9 @@ describe("structured delivery log", () => {
     expect(text).not.toContain(TEST_SECRET);
     expect(text).not.toContain("whsec_forged");
   });
+
+  it("logs a body refused for its size like any other rejected delivery", async () => {
+    const lines = await logLines(() => deliver("x".repeat(1024 * 1024 + 1), { signature: "t=1,v1=00" }));
+    expect(lines.filter((l) => l.msg === "delivery")).toEqual([{ level: "warn", msg: "delivery", event_id: null, type: null, outcome: "payload_too_large", duration_ms: 0 }]);
+  });
 });

@@ -3,7 +3,7 @@ import { readConfig } from "../config";
 import { createDb } from "../db/client";
 import { recordEvent } from "../db/events";
 import { ApiError } from "../errors";
-import { readBodyCapped } from "../http/read-body";
+import { limitBody } from "../http/read-body";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import { verifyDelivery } from "../stripe/verify";
@@ -21,12 +21,12 @@ export interface Receipt {
  * One D1 statement (the insert) per delivery; the cron re-sends anything whose send was lost.
  */
 export const webhookRoutes = new Hono<AppEnv>()
-  .post("/stripe", async (c) => {
+  .post("/stripe", limitBody, async (c) => {
     const started = c.var.now();
     let eventId: string | undefined;
     let eventType: string | undefined;
     try {
-      const payload = await readBodyCapped(c.req.raw);
+      const payload = await c.req.text();
       const config = readConfig(c.env);
       if (!config.ok) throw config.error;
 
