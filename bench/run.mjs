@@ -128,7 +128,7 @@ let drain;
     await server.stop();
   }
 }
-log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} %, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`);
+log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`);
 
 // Projections: what the drained database holds per event beyond the ledger rows alone.
 const ledgerBytes = storage.ledger.perEvent;

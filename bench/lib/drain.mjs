@@ -26,7 +26,8 @@ export async function waitForFinal(server, expected, { timeoutMs, onPoll } = {})
 
 /**
  * Posts `count` events at `concurrency`, then waits for all of them to be final. While deliveries
- * arrive, the ledger is sampled every second: how many rows exist (accepted) and how many are final.
+ * arrive, the ledger is sampled four times a second: how many rows exist (accepted) and how many
+ * are final.
  */
 export async function measureDrain(server, { count, concurrency = 16, timeoutMs = 300_000, log = () => {} }) {
   const events = buildEvents("drain", count);
@@ -39,7 +40,7 @@ export async function measureDrain(server, { count, concurrency = 16, timeoutMs 
     while (ingesting) {
       const counts = await statusCounts(server);
       samples.push({ accepted: Object.values(counts).reduce((a, b) => a + b, 0), final: finalOf(counts) });
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 250));
     }
   })();
   const ingest = await runLoad({

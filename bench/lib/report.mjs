@@ -15,6 +15,7 @@ export function pooledCpu(rows, kind) {
 }
 const at = (rows, kind, concurrency) => rows.find((r) => r.kind === kind && r.concurrency === concurrency);
 const ratio = (x, y) => x / y;
+const percent = (share) => (Number.isNaN(share) ? "n/a (the ingest was too short to sample)" : `${fmt(share * 100, 0)} %`);
 const verdict = (value, limit) => (value <= limit ? "met" : "**missed**");
 
 /** The ratios and targets of the issue, from the per-target rows. */
@@ -89,7 +90,7 @@ export function renderResults(r) {
     `| Queue sends per new event in the request (before the answer + waitUntil) | ${fmt(reqSends, 1)} (${fmt(ack.queue_messages_sent, 1)} + ${fmt(afterAck.queue_messages_sent, 1)}) | 1, in waitUntil | ${reqSends === 1 && ack.queue_messages_sent === 0 ? "met" : "**missed**"} |`,
     `| D1 rows written per new event, whole life incl. consumer and projection (${ROWS_WRITTEN_TARGET.type}) | ${fmt(rowsWritten, 1)} | ≤ ${ROWS_WRITTEN_TARGET.max} | ${verdict(rowsWritten, ROWS_WRITTEN_TARGET.max)} |`,
     `| cost per million events (whole life incl. retention) | $${fmt(r.cost.result.total)} | ≤ $${TARGETS.costPerMillion} | ${verdict(r.cost.result.total, TARGETS.costPerMillion)} |`,
-    `| drain: consumer keeps up with ingest (rate while deliveries arrived) | ${fmt(r.drain.keepUp * 100, 0)} % | ≥ ${TARGETS.keepUp * 100} % | ${r.drain.keepUp >= TARGETS.keepUp ? "met" : "**missed**"} |`,
+    `| drain: consumer keeps up with ingest (rate while deliveries arrived) | ${percent(r.drain.keepUp)} | ≥ ${TARGETS.keepUp * 100} % | ${Number.isNaN(r.drain.keepUp) ? "–" : r.drain.keepUp >= TARGETS.keepUp ? "met" : "**missed**"} |`,
     `| growth | bounded by retention (${r.capacity.retentionDays} days): full after ${fmt(r.capacity.withRetention, 0)} days at 1M events/month, vs ${fmt(r.capacity.retentionOff, 0)} without | bounded | see "How long one database lasts" |`,
     "",
   );
@@ -116,7 +117,7 @@ function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
     `| accepted (200) | ${d.accepted} |`,
     `| ingest | ${fmt(d.ingestSeconds, 1)} s (${fmt(d.ingestPerSecond, 0)} deliveries/s while the consumer ran) |`,
     `| all final after | ${fmt(d.totalSeconds, 1)} s${d.timedOut ? " (**timed out**)" : ""} |`,
-    `| **consumer keeps up with ingest**: events made final ÷ events accepted while deliveries arrived (sampled every second, from 10 % of the ingest to its end) | **${fmt(d.keepUp * 100, 0)} %** |`,
+    `| **consumer keeps up with ingest**: events made final ÷ events accepted while deliveries arrived (sampled four times a second, from 10 % of the ingest to its end) | **${percent(d.keepUp)}** |`,
     `| final when the last delivery was answered | ${d.finalAtIngestEnd} of ${d.count} (${fmt((d.finalAtIngestEnd / d.count) * 100, 0)} %; the queue may hold a message up to its batch timeout, so this can stay below 100 % even when the consumer keeps up) |`,
     `| drain rate (final rows / time from first post) | ${fmt(d.drainPerSecond, 0)} events/s |`,
     `| consumer alone, after ingest ended | ${d.count - d.finalAtIngestEnd >= d.count * 0.05 ? `${fmt(d.consumerOnlyPerSecond, 0)} events/s` : `n/a: only ${d.count - d.finalAtIngestEnd} events were left when the ingest ended (the consumer ran at least as fast as the ${fmt(d.ingestPerSecond, 0)}/s ingest)`} |`,
