@@ -1,31 +1,38 @@
 #!/usr/bin/env node
 // `npm run bench`: this Worker (a) against a floor receiver (b), a bare HMAC verify (c) and the
-// usual Express stack (d), on this machine, with one load generator; then static figures,
-// operation counts, the drain and the cost. Prints as it goes and writes bench/RESULTS.md.
+// usual Express stack (d), on this machine, with one load generator; then static figures, the
+// ingest ramp, operation counts by statement (retention included), the drain, bytes stored per
+// event, how long one database lasts, and the cost. Prints as it goes and writes bench/RESULTS.md.
 //
 //   npm run bench                      full run (a few minutes on 2 cores)
-//   BENCH_SCALE=0.2 npm run bench      smaller runs, for trying it out
+//   BENCH_SCALE=0.2 npm run bench      smaller runs (and ramp steps), for trying it out
 //   BENCH_DRAIN=2000 npm run bench     events in the drain (default 10000)
 //   BENCH_OUT=/tmp/r.md npm run bench  write the results elsewhere
+//   BENCH_PROFILE=0 npm run bench      skip the profile
 import { rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { countOperations } from "./lib/ops.mjs";
+import { daysUntilFull } from "./lib/capacity.mjs";
+import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
 import { costPerMillionEvents } from "./lib/cost.mjs";
 import { measureDrain } from "./lib/drain.mjs";
 import { measureServer, fmt } from "./lib/measure.mjs";
 import { profileWorker } from "./lib/profile.mjs";
-import { renderResults, sum } from "./lib/report.mjs";
+import { measureRamp } from "./lib/ramp.mjs";
+import { renderResults } from "./lib/report.mjs";
+import { bytesPerEvent } from "./lib/storage.mjs";
 import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
 import { buildBundle, startExpress, startWorker, workerTargets } from "./lib/targets.mjs";
 
-// Ports: 8800–8809 for the servers under test (Miniflare's own loopback server takes an OS-assigned port).
-const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806 };
+// Ports: 8800–8808 for the servers under test (the profile's inspector takes 8807; Miniflare's own
+// loopback server takes an OS-assigned port).
+const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806, ramp: 8808 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const PLAN = [
   { concurrency: 1, count: Math.max(50, Math.round(1000 * scale)) },
   { concurrency: 16, count: Math.max(100, Math.round(2000 * scale)) },
   { concurrency: 64, count: Math.max(100, Math.round(2000 * scale)) },
 ];
+const RAMP_PER_STEP = Math.max(200, Math.round(1500 * scale));
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN ?? 10_000);
 const OUT = process.env.BENCH_OUT ?? new URL("RESULTS.md", import.meta.url).pathname;
 const log = (line) => console.log(line);
@@ -64,17 +71,41 @@ log("(d) Express + stripe.webhooks.constructEvent + node:sqlite …");
   }
 }
 
-log("Counting D1 and Queue operations per event (counting wrapper, consumers on) …");
+// Settings as deployed: the retention the counting run ages its rows past, and the consumer's batch size.
+const { workerOptions } = unstable_getMiniflareWorkerOptions(new URL("../wrangler.toml", import.meta.url).pathname);
+const retentionDays = Number(workerOptions.bindings.LEDGER_RETENTION_DAYS);
+const batchSize = Object.entries(workerOptions.queueConsumers ?? {}).find(([name]) => !name.endsWith("-dlq"))?.[1]?.maxBatchSize ?? 10;
+
+// The ramp: (a), whose database also gives the ledger's bytes per event, then the floor (b) for what
+// one local D1 takes behind the least code a receiver can run.
+const storage = {};
+const ramp = {};
+for (const key of ["a", "b"]) {
+  log(`Ingest ramp: ${workers[key].label}, consumers off, fresh D1, ${RAMP_PER_STEP} new deliveries per step …`);
+  const server = await startWorker(workers[key], { port: PORT.ramp });
+  try {
+    const run = () => measureRamp(server, { count: RAMP_PER_STEP, log });
+    if (key === "a") ({ result: ramp.a, storage: storage.ledger } = await bytesPerEvent(server, run));
+    else ramp.b = await run();
+  } finally {
+    await server.stop();
+  }
+  log(`  knee: ${fmt(ramp[key].knee.perSecond, 0)}/s at ${ramp[key].knee.concurrency} connection(s)`);
+}
+log(`  ledger alone: ${fmt(storage.ledger.perEvent, 0)} bytes/event`);
+
+log("Counting D1 and Queue operations per event type (counting wrapper, consumers on), then one retention run …");
 let ops;
 {
   const server = await startWorker(workers.counting, { port: PORT.counting, consumers: true });
   try {
-    ops = await countOperations(server, { count: 40 });
+    ops = await countOperations(server, { count: 40, retentionDays });
   } finally {
     await server.stop();
   }
 }
-log(`  new event: ${JSON.stringify(sum(ops.perNewEvent))}`);
+for (const type of ops.types) log(`  ${type}: ${fmt(wholeLife(ops.perType[type].newEvent).d1_rows_written, 1)} rows written (request + consumer)`);
+log(`  retention: ${fmt(ops.retention.perPrunedRow.d1_rows_written, 1)} rows written per pruned row (${ops.retention.pruned} pruned)`);
 
 let profile = null;
 if (process.env.BENCH_PROFILE !== "0") {
@@ -92,22 +123,27 @@ let drain;
 {
   const server = await startWorker(workers.a, { port: PORT.drain, consumers: true });
   try {
-    drain = await measureDrain(server, { count: DRAIN_EVENTS, log });
+    ({ result: drain, storage: storage.drained } = await bytesPerEvent(server, () => measureDrain(server, { count: DRAIN_EVENTS, log })));
   } finally {
     await server.stop();
   }
 }
-log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), lost ${drain.lost}`);
+log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`);
 
-const total = sum(ops.perNewEvent);
-// Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
-const { workerOptions } = unstable_getMiniflareWorkerOptions(new URL("../wrangler.toml", import.meta.url).pathname);
-const batchSize = Object.entries(workerOptions.queueConsumers ?? {}).find(([name]) => !name.endsWith("-dlq"))?.[1]?.maxBatchSize ?? 10;
+// Projections: what the drained database holds per event beyond the ledger rows alone.
+const ledgerBytes = storage.ledger.perEvent;
+const projectionBytes = Math.max(0, storage.drained.perEvent - ledgerBytes);
+const capacity = { retentionDays, ledgerBytes, projectionBytes, ...daysUntilFull({ ledgerBytes, projectionBytes, retentionDays }) };
+
+// An event's whole life, retention included, averaged over the mix; Queue operations are sends
+// (re-sends by the cron included), deliveries and acks.
+const life = wholeLifeWithRetention(ops.mix.newEvent, ops.retention);
 const costInputs = {
   cpuMsPerEvent: drain.cpuMsPerEvent,
-  d1RowsRead: total.d1_rows_read,
-  d1RowsWritten: total.d1_rows_written,
-  queueOps: total.queue_messages_sent + total.queue_messages_delivered + total.queue_acks,
+  d1RowsRead: life.d1_rows_read,
+  d1RowsWritten: life.d1_rows_written,
+  queueOps: life.queue_messages_sent + life.queue_messages_delivered + life.queue_acks,
+  // Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
   consumerInvocationsPerEvent: 1 / batchSize,
 };
 const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs) };
@@ -121,6 +157,9 @@ const results = {
   startup,
   targets,
   ops,
+  ramp,
+  storage,
+  capacity,
   profile,
   drain,
   cost,

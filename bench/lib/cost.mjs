@@ -17,9 +17,11 @@ export const PRICES = {
 };
 
 /**
- * Dollars per million events, each delivered once, from counted operations and measured CPU.
- * `consumerInvocationsPerEvent` is 1 / batch size: whether a queue consumer invocation is billed as
- * a request is not stated on the pricing page, so it is counted as one (the dearer reading).
+ * Dollars per million events, each delivered once by Stripe, from counted operations and measured
+ * CPU, over an event's whole life: `d1RowsWritten` includes the retention delete, `queueOps` every
+ * send (the cron's re-sends included), delivery and ack. `consumerInvocationsPerEvent` is 1 / batch
+ * size: whether a queue consumer invocation is billed as a request is not stated on the pricing
+ * page, so it is counted as one (the dearer reading).
  */
 export function costPerMillionEvents({ cpuMsPerEvent, d1RowsRead, d1RowsWritten, queueOps, consumerInvocationsPerEvent }) {
   const lines = {

@@ -10,35 +10,44 @@ const FIXTURES = new URL("../../test/fixtures/", import.meta.url);
 /** The secret every bench target is configured with (a local, made-up value). */
 export const BENCH_SECRET = "whsec_bench_local_secret_not_for_production";
 
-/** Event types sent round-robin: two with built-in handlers, two usually without (→ `ignored`). */
+/** Event types sent round-robin: each has a built-in handler that projects its object. */
 const MIX = [
   ["checkout.session.completed", "checkout.session.json"],
   ["invoice.paid", "invoice.json"],
   ["customer.subscription.updated", "subscription.json"],
   ["customer.created", "customer.json"],
 ];
+/** The event types of the mix, in round-robin order. */
+export const MIX_TYPES = MIX.map(([type]) => type);
 
 const HEADERS = Object.fromEntries(
   Object.entries(readJson("delivery-headers.json")).filter(([name]) => name.toLowerCase() !== "stripe-signature"),
 );
 const BASE_EVENT = readJson("stripe-objects/event.json");
-const OBJECTS = new Map(MIX.map(([, file]) => [file, readJson(`stripe-objects/${file}`)]));
+const OBJECTS = new Map(MIX.map(([type, file]) => [type, readJson(`stripe-objects/${file}`)]));
+
+// Stripe's example objects are an unpaid session and a draft invoice; these fields make them the
+// paid objects that trigger the once-only fulfilments (src/billing/handlers.ts).
+const PAID_FIELDS = {
+  "checkout.session.completed": { status: "complete", payment_status: "paid" },
+  "invoice.paid": { status: "paid" },
+};
 
 /**
- * `count` distinct events (ids `evt_bench_<tag>_<n>`), as serialised JSON bodies. The same body can
- * be signed again later to make a duplicate delivery, as Stripe re-signs every retry.
+ * `count` distinct events (ids `evt_bench_<tag>_<n>`), as serialised JSON bodies, with the types in
+ * `types` taken round-robin (default: the whole mix). `paid` makes sessions and invoices paid. The
+ * same body can be signed again later to make a duplicate delivery, as Stripe re-signs every retry.
  */
-export function buildEvents(tag, count, start = 0) {
+export function buildEvents(tag, count, { types = MIX_TYPES, paid = false } = {}) {
   const created = Math.floor(Date.now() / 1000);
   const events = new Array(count);
-  for (let n = 0; n < count; n++) {
-    const i = start + n;
-    const [type, file] = MIX[i % MIX.length];
-    const object = structuredClone(OBJECTS.get(file));
+  for (let i = 0; i < count; i++) {
+    const type = types[i % types.length];
+    const object = { ...structuredClone(OBJECTS.get(type)), ...(paid ? PAID_FIELDS[type] : {}) };
     // Distinct objects too, so once-per-object fulfilment does real work for every event.
     object.id = `${String(object.id).split("_")[0]}_bench_${tag}_${i}`;
     const event = { ...BASE_EVENT, id: `evt_bench_${tag}_${i}`, type, created, api_version: "2026-10-28.endive", data: { object } };
-    events[n] = { id: event.id, type, body: JSON.stringify(event) };
+    events[i] = { id: event.id, type, objectId: object.id, body: JSON.stringify(event) };
   }
   return events;
 }

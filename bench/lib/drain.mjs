@@ -17,19 +17,32 @@ export async function waitForFinal(server, expected, { timeoutMs, onPoll } = {})
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await statusCounts(server);
-    const final = FINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+    const final = finalOf(counts);
     onPoll?.(counts, final);
     if (final >= expected || Date.now() > deadline) return { counts, final, timedOut: final < expected };
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-/** Posts `count` events at `concurrency`, then waits for all of them to be final. */
+/**
+ * Posts `count` events at `concurrency`, then waits for all of them to be final. While deliveries
+ * arrive, the ledger is sampled four times a second: how many rows exist (accepted) and how many
+ * are final.
+ */
 export async function measureDrain(server, { count, concurrency = 16, timeoutMs = 300_000, log = () => {} }) {
   const events = buildEvents("drain", count);
   const deliveries = events.map((e) => ({ id: e.id, ...signDelivery(e.body) }));
   const cpuBefore = processCpuMs(server.pid);
   const t0 = Date.now();
+  const samples = [];
+  let ingesting = true;
+  const sampling = (async () => {
+    while (ingesting) {
+      const counts = await statusCounts(server);
+      samples.push({ accepted: Object.values(counts).reduce((a, b) => a + b, 0), final: finalOf(counts) });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
   const ingest = await runLoad({
     url: server.webhookUrl,
     deliveries,
@@ -38,8 +51,11 @@ export async function measureDrain(server, { count, concurrency = 16, timeoutMs 
     onProgress: (n) => log(`  drain: posted ${n}/${count}`),
   });
   const ingestSeconds = (Date.now() - t0) / 1000;
+  ingesting = false;
+  await sampling;
   const atIngestEnd = await statusCounts(server);
-  const finalAtIngestEnd = FINAL.reduce((n, s) => n + (atIngestEnd[s] ?? 0), 0);
+  const finalAtIngestEnd = finalOf(atIngestEnd);
+  samples.push({ accepted: Object.values(atIngestEnd).reduce((a, b) => a + b, 0), final: finalAtIngestEnd });
   let lastLog = 0;
   const result = await waitForFinal(server, count, {
     timeoutMs,
@@ -61,6 +77,7 @@ export async function measureDrain(server, { count, concurrency = 16, timeoutMs 
     totalSeconds,
     drainPerSecond: result.final / totalSeconds,
     finalAtIngestEnd,
+    keepUp: keepUp(samples, count),
     // The consumer alone, once no more deliveries compete with it for the CPU.
     consumerOnlyPerSecond: totalSeconds > ingestSeconds ? (result.final - finalAtIngestEnd) / (totalSeconds - ingestSeconds) : NaN,
     counts: result.counts,
@@ -70,4 +87,19 @@ export async function measureDrain(server, { count, concurrency = 16, timeoutMs 
     timedOut: result.timedOut,
     cpuMsPerEvent: cpuMs / count,
   };
+}
+
+const finalOf = (counts) => FINAL.reduce((n, s) => n + (counts[s] ?? 0), 0);
+
+/**
+ * How fast events became final while deliveries arrived, as a share of how fast they were accepted:
+ * Δfinal / Δaccepted between the first sample past 10 % of the ingest and its end. Below 100 % the
+ * backlog grew the whole time; at 100 % the consumer finished events as fast as they came (it cannot
+ * finish them faster than they arrive, so the figure does not go much above 100 %).
+ */
+function keepUp(samples, count) {
+  const from = samples.find((s) => s.accepted >= count * 0.1);
+  const to = samples.at(-1);
+  if (!from || to.accepted - from.accepted < count * 0.5) return NaN; // too short an ingest to tell
+  return (to.final - from.final) / (to.accepted - from.accepted);
 }

@@ -4,7 +4,8 @@
 //
 //   fork("bench/lib/host.mjs", [JSON.stringify({ modules: [entry, ...imports], modulesRoot, port, consumers })])
 //
-// Messages from the parent: { id, op: "sql", sql } → { id, rows }; { id, op: "stop" }.
+// Messages from the parent: { id, op: "sql", sql } → { id, rows, meta }; { id, op: "scheduled" }
+// → { id, outcome } (one run of the Worker's cron handler, as Cloudflare fires it); { id, op: "stop" }.
 // First message to the parent: { ready: true, url, workerdPid } (or { error }).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,8 +45,11 @@ try {
   process.on("message", async (msg) => {
     try {
       if (msg.op === "sql") {
-        const { results } = await db.prepare(msg.sql).all();
-        process.send({ id: msg.id, rows: results });
+        const { results, meta } = await db.prepare(msg.sql).all();
+        process.send({ id: msg.id, rows: results, meta });
+      } else if (msg.op === "scheduled") {
+        const { outcome } = await (await mf.getWorker()).scheduled({ cron: "* * * * *" });
+        process.send({ id: msg.id, outcome });
       } else if (msg.op === "stop") {
         await mf.dispose();
         process.send({ id: msg.id, stopped: true });
@@ -68,7 +72,8 @@ function workerOptions(fromConfig) {
     modulesRoot: opts.modulesRoot,
     compatibilityDate: fromConfig.compatibilityDate,
     compatibilityFlags: fromConfig.compatibilityFlags,
-    bindings: { STRIPE_WEBHOOK_TOLERANCE_SECONDS: fromConfig.bindings.STRIPE_WEBHOOK_TOLERANCE_SECONDS ?? "300", STRIPE_WEBHOOK_SECRET: BENCH_SECRET },
+    // The [vars] as deployed (tolerance, retention, size limit) and the bench's own signing secret.
+    bindings: { ...fromConfig.bindings, STRIPE_WEBHOOK_SECRET: BENCH_SECRET },
     d1Databases: fromConfig.d1Databases,
     queueProducers: fromConfig.queueProducers,
     // Without a consumer the ack path is measured alone; the drain and soak turn the consumers on.

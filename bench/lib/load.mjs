@@ -7,8 +7,10 @@ import http from "node:http";
 /**
  * Sends every delivery once and returns throughput, latency percentiles (ms) and the answers.
  * `check(delivery, status, body)` returns an error string for an unexpected answer, else null.
+ * When `signal` aborts, no further delivery is started (the crash test stops its load that way);
+ * the figures then cover the deliveries that were sent.
  */
-export async function runLoad({ url, deliveries, concurrency, check = () => null, onProgress }) {
+export async function runLoad({ url, deliveries, concurrency, check = () => null, onProgress, signal }) {
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const latencies = new Float64Array(deliveries.length);
@@ -22,6 +24,7 @@ export async function runLoad({ url, deliveries, concurrency, check = () => null
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (;;) {
+        if (signal?.aborted) return;
         const i = next++;
         if (i >= deliveries.length) return;
         const d = deliveries[i];
@@ -43,11 +46,12 @@ export async function runLoad({ url, deliveries, concurrency, check = () => null
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
 
-  const sorted = Array.from(latencies).sort((a, b) => a - b);
+  const sent = Math.min(next, deliveries.length);
+  const sorted = Array.from(latencies.subarray(0, sent)).sort((a, b) => a - b);
   return {
-    count: deliveries.length,
+    count: sent,
     seconds,
-    perSecond: deliveries.length / seconds,
+    perSecond: sent / seconds,
     p50: percentile(sorted, 0.5),
     p99: percentile(sorted, 0.99),
     statuses: Object.fromEntries(statuses),

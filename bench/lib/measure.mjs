@@ -4,7 +4,8 @@ import { buildEvents, signDelivery } from "./deliveries.mjs";
 import { runLoad } from "./load.mjs";
 import { processCpuMs, settledCpuMs } from "./cpu.mjs";
 
-const expectNew = (_d, status, body) => (status === 200 && body.includes('"duplicate":false') ? null : `expected a new-event 200, got ${status} ${body.slice(0, 160)}`);
+/** The load generator's check for a first delivery: a 200 that says it was new. */
+export const expectNew = (_d, status, body) => (status === 200 && body.includes('"duplicate":false') ? null : `expected a new-event 200, got ${status} ${body.slice(0, 160)}`);
 const expectDuplicate = (_d, status, body) => (status === 200 && body.includes('"duplicate":true') ? null : `expected a duplicate 200, got ${status} ${body.slice(0, 160)}`);
 
 /** Signs every event now (not timed). Duplicates are re-signed, as Stripe re-signs each retry. */

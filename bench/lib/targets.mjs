@@ -9,11 +9,14 @@ import { BENCH_SECRET } from "./deliveries.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WORKERS = join(ROOT, "bench", "workers");
-const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+/** The project's pinned wrangler CLI. */
+export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+/** Offline: no usage metrics, and no download of Cloudflare's `request.cf` data for local runs. */
+export const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
 /** Runs wrangler (the project's pinned copy) with stdin closed; returns its combined output. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] });
   const output = `${result.stdout}\n${result.stderr}`;
   if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${output}`);
   return output;
@@ -44,8 +47,9 @@ export function workerTargets(bundleDir) {
 }
 
 /**
- * Starts a Worker target in its own workerd. Resolves to { url, pid (of workerd), sql(query), stop() }.
- * `consumers` turns on the queue consumers from wrangler.toml (off: the ack path is measured alone).
+ * Starts a Worker target in its own workerd. Resolves to { url, webhookUrl, pid (of workerd),
+ * sql(query) → rows, sizeBytes(), scheduled(), stop() }. `consumers` turns on the queue consumers
+ * from wrangler.toml (off: the ack path is measured alone).
  */
 export async function startWorker(target, { port, consumers = false, inspectorPort }) {
   const child = fork(join(ROOT, "bench", "lib", "host.mjs"), [JSON.stringify({ ...target, port, consumers, inspectorPort })], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
@@ -74,6 +78,10 @@ export async function startWorker(target, { port, consumers = false, inspectorPo
     webhookUrl: new URL("/webhooks/stripe", first.url).href,
     pid: first.workerdPid,
     sql: async (sql) => (await call("sql", { sql })).rows,
+    /** The database's size as D1 itself reports it with every result (`meta.size_after`, bytes). */
+    sizeBytes: async () => (await call("sql", { sql: "SELECT 1" })).meta.size_after,
+    /** Runs the Worker's `scheduled` handler once, as the every-minute cron would. */
+    scheduled: async () => (await call("scheduled")).outcome,
     stop: async () => {
       await call("stop").catch(() => {});
       await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));

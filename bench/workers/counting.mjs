@@ -1,18 +1,21 @@
 // Wraps the deployed bundle (./index.js, copied next to this file) to count what it asks of its
-// bindings, without changing what it does: D1 statements, round trips and the rows D1 reports
-// read and written; Queue messages sent, delivered, acked and retried. Used only by the counting
-// run, never by the timed runs.
+// bindings, without changing what it does: D1 statements (with their SQL text), round trips and the
+// rows D1 reports read and written; Queue messages sent, delivered, acked and retried. Used only by
+// the counting run, never by the timed runs.
 //   GET /__bench/counts → the totals so far.
 //
 // Phases: "ack" = the request's own work that the answer waits for; "after_ack" = work handed to
-// ctx.waitUntil; "consumer" = the queue handler. An op belongs to waitUntil when it starts after
-// the answer, or when it starts in the same synchronous turn as a ctx.waitUntil(...) call (the
-// argument of waitUntil is evaluated, and its first binding call made, just before the call).
+// ctx.waitUntil; "consumer" = the queue handler; "cron" = the scheduled handler. An op belongs to
+// waitUntil when it starts after the answer, or when it starts in the same synchronous turn as a
+// ctx.waitUntil(...) call (the argument of waitUntil is evaluated, and its first binding call made,
+// just before the call).
 import worker from "./index.js";
 
+const PHASES = ["ack", "after_ack", "consumer", "cron"];
 const totals = {};
-for (const phase of ["ack", "after_ack", "consumer"]) {
-  totals[phase] = { d1_statements: 0, d1_round_trips: 0, d1_rows_read: 0, d1_rows_written: 0, queue_messages_sent: 0, queue_send_calls: 0, queue_messages_delivered: 0, queue_acks: 0, queue_retries: 0 };
+for (const phase of PHASES) {
+  // `statements`: per SQL text, what D1 reported for it; the bench classifies the SQL (bench/lib/statements.mjs).
+  totals[phase] = { d1_statements: 0, d1_round_trips: 0, d1_rows_read: 0, d1_rows_written: 0, queue_messages_sent: 0, queue_send_calls: 0, queue_messages_delivered: 0, queue_acks: 0, queue_retries: 0, statements: {} };
 }
 
 export default {
@@ -41,6 +44,14 @@ export default {
     }
     return worker.queue(batch, wrapEnv(env, phase), ctx);
   },
+  async scheduled(controller, env, ctx) {
+    // The cron's jobs run in waitUntil; awaiting them here means the run is over, and its counts
+    // complete, when the scheduled event reports back.
+    const pending = [];
+    const wrappedCtx = { waitUntil: (promise) => void pending.push(promise), passThroughOnException: () => ctx.passThroughOnException(), props: ctx.props };
+    await worker.scheduled(controller, wrapEnv(env, { name: "cron" }), wrappedCtx);
+    await Promise.allSettled(pending);
+  },
 };
 
 // Binding calls started in the current synchronous turn (cleared at the next microtask checkpoint).
@@ -63,32 +74,40 @@ function wrapEnv(env, phase) {
   return { ...env, DB: wrapD1(env.DB, phase), EVENTS_QUEUE: wrapQueue(env.EVENTS_QUEUE, phase) };
 }
 
-function record(op, statements, metas) {
+/** One round trip of `runs`: [{ sql, result }], where `result` is D1's answer for that statement. */
+function record(op, runs) {
   const t = totals[op.phase];
   t.d1_round_trips++;
-  t.d1_statements += statements;
-  for (const meta of metas) {
-    t.d1_rows_read += meta?.rows_read ?? 0;
-    t.d1_rows_written += meta?.rows_written ?? 0;
+  for (const { sql, result } of runs) {
+    const meta = result?.meta ?? {};
+    const s = (t.statements[sql] ??= { count: 0, rows_read: 0, rows_written: 0, rows_returned: 0 });
+    t.d1_statements++;
+    s.count++;
+    for (const [key, value] of [["rows_read", meta.rows_read], ["rows_written", meta.rows_written]]) {
+      t[`d1_${key}`] += value ?? 0;
+      s[key] += value ?? 0;
+    }
+    s.rows_returned += result?.results?.length ?? 0;
   }
 }
 
 function wrapD1(db, phase) {
   // first() and raw() are served from all() so that D1's meta (rows read/written) is visible; the
   // statements here are single-table, so the row values and their order are unchanged.
-  const wrapStatement = (stmt) => ({
+  const wrapStatement = (stmt, sql) => ({
     real: stmt,
-    bind: (...args) => wrapStatement(stmt.bind(...args)),
+    sql,
+    bind: (...args) => wrapStatement(stmt.bind(...args), sql),
     async all() {
       const op = startOp(phase);
       const result = await stmt.all();
-      record(op, 1, [result.meta]);
+      record(op, [{ sql, result }]);
       return result;
     },
     async run() {
       const op = startOp(phase);
       const result = await stmt.run();
-      record(op, 1, [result.meta]);
+      record(op, [{ sql, result }]);
       return result;
     },
     async first(column) {
@@ -103,17 +122,18 @@ function wrapD1(db, phase) {
     },
   });
   return {
-    prepare: (sql) => wrapStatement(db.prepare(sql)),
+    prepare: (sql) => wrapStatement(db.prepare(sql), sql),
     async batch(statements) {
       const op = startOp(phase);
       const results = await db.batch(statements.map((s) => s.real));
-      record(op, statements.length, results.map((r) => r.meta));
+      record(op, statements.map((s, i) => ({ sql: s.sql, result: results[i] })));
       return results;
     },
     async exec(sql) {
       const op = startOp(phase);
       const result = await db.exec(sql);
-      record(op, result.count ?? 1, []);
+      // exec reports no meta per statement, only how many it ran.
+      record(op, Array.from({ length: result.count ?? 1 }, () => ({ sql, result: null })));
       return result;
     },
     withSession: () => wrapD1(db, phase),

@@ -1,11 +1,13 @@
 // (b) The floor receiver: only what any receiver that loses nothing must do, with no framework,
 // SDK or ORM. Verify the HMAC with WebCrypto, record the event with its payload in one raw D1
 // `INSERT … ON CONFLICT DO NOTHING RETURNING` (same table as the real Worker, same migrations),
-// send the id to the Queue in waitUntil, answer.
+// send the id to the Queue in waitUntil, answer. SQLite assigns `seq` (the rowid) and the column
+// defaults fill status, attempts and source; `redrive_at` stays NULL, as the real Worker leaves it,
+// so both insert the same row and index entries.
 import { reject, verifyStripeSignature } from "./hmac.mjs";
 
-const INSERT = `INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, status, redrive_at, secret_index, payload)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8, 0, ?9) ON CONFLICT (id) DO NOTHING RETURNING id`;
+const INSERT = `INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, secret_index, payload)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8) ON CONFLICT (id) DO NOTHING RETURNING seq`;
 
 export default {
   async fetch(request, env, ctx) {
@@ -24,7 +26,7 @@ export default {
     let row;
     try {
       row = await env.DB.prepare(INSERT)
-        .bind(event.id, event.type, event.api_version ?? null, event.livemode ? 1 : 0, event.account ?? null, event.created, now, now + 60_000, body)
+        .bind(event.id, event.type, event.api_version ?? null, event.livemode ? 1 : 0, event.account ?? null, event.created, now, body)
         .first();
     } catch {
       return reject("storage_unavailable", 500);

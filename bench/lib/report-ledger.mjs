@@ -1,0 +1,136 @@
+// The ledger's sections of bench/RESULTS.md: D1 work per event (by statement and phase), bytes
+// stored per event, the ingest ramp and what they mean for one database's life.
+import { D1_LIMIT_BYTES } from "./capacity.mjs";
+import { fmt } from "./measure.mjs";
+import { sumPhases, wholeLife, wholeLifeWithRetention } from "./ops.mjs";
+import { KNEE_MIN_GAIN, KNEE_P99_FACTOR } from "./ramp.mjs";
+
+const PHASE_NAMES = { ack: "before the answer", after_ack: "in waitUntil", consumer: "consumer", cron: "cron" };
+/** Issue 9's budget: rows written over a checkout.session.completed's life, consumer and projection included. */
+export const ROWS_WRITTEN_TARGET = { type: "checkout.session.completed", max: 8 };
+
+export function renderOps(ops) {
+  const columns = [...ops.types.map((type) => [type, ops.perType[type].newEvent]), ["**mix average**", ops.mix.newEvent]];
+  const header = (first) => [`| ${first} | ${columns.map(([name]) => name).join(" | ")} |`, `| --- |${" ---: |".repeat(columns.length)}`];
+  const cells = (value) => columns.map(([, perEvent]) => value(perEvent)).join(" | ");
+  const retention = ops.retention.perPrunedRow;
+
+  // Every (phase, statement) that wrote or ran for some type, in phase order, biggest writers first.
+  const keys = [];
+  for (const phase of ["ack", "after_ack", "consumer"]) {
+    const labels = new Set(columns.flatMap(([, p]) => Object.keys(p[phase].statements)));
+    const written = (label) => ops.mix.newEvent[phase].statements[label]?.rows_written ?? 0;
+    keys.push(...[...labels].sort((x, y) => written(y) - written(x)).map((label) => [phase, label]));
+  }
+  const statementCell = (s) => (s ? `${fmt(s.rows_written, 2)} (${fmt(s.count, 2)})` : "–");
+  const retentionLabels = Object.entries(retention.statements).sort((x, y) => y[1].rows_written - x[1].rows_written);
+
+  const total = (label, pick) => `| ${label} | ${cells((p) => fmt(pick(p).d1_rows_written, 1))} |`;
+  const retentionTotal = (p) => wholeLifeWithRetention(p, ops.retention);
+  const target = ops.perType[ROWS_WRITTEN_TARGET.type].newEvent;
+  const ops1 = (label, o) => `| ${label} | ${fmt(o.d1_statements, 2)} | ${fmt(o.d1_round_trips, 2)} | ${fmt(o.d1_rows_read, 1)} | ${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 2)} | ${fmt(o.queue_messages_delivered, 2)} | ${fmt(o.queue_acks, 2)} |`;
+  const mix = ops.mix;
+  return [
+    "## D1 and Queue operations per event",
+    "",
+    `Counted, not estimated: the deployed bundle ran inside \`bench/workers/counting.mjs\`, which wraps the \`DB\` and \`EVENTS_QUEUE\` bindings, the queue batch and the scheduled handler, and records every statement's SQL with the rows D1 itself reports in \`meta\` (\`rows_written\` counts every table row and index entry a statement changes). For each event type of the mix, ${ops.count} new events were sent one at a time and drained (all ${ops.final.final} final: ${JSON.stringify(ops.final.counts)}), then the same ${ops.count} again as duplicates. The statements are named by \`bench/lib/statements.mjs\` from their SQL. "before the answer" = work the 2xx waits for; "in waitUntil" = work handed to \`ctx.waitUntil\`; "consumer" = the queue handler.`,
+    "",
+    `Retention: the Worker's clock cannot be moved, so every counted row was made ${ops.retention.shiftDays} days old instead (\`seq\` and \`received_at\` moved back through the host's own D1 connection, not counted), then the Worker's \`scheduled\` handler ran once (outcome \`${ops.retention.outcome}\`): it pruned ${ops.retention.pruned} of the ${ops.retention.rows} rows (the newest row is always kept, so that \`seq\` never goes back). Its figures below are per pruned row and apply to every type alike.`,
+    "",
+    "### D1 rows written per new event, by statement",
+    "",
+    "Each cell: rows written per event (statements per event). A statement that serves a whole consumer batch counts a fraction per event.",
+    "",
+    ...header("statement (phase)"),
+    ...keys.map(([phase, label]) => `| ${label} (${PHASE_NAMES[phase]}) | ${cells((p) => statementCell(p[phase].statements[label]))} |`),
+    ...retentionLabels.map(([label, s]) => `| ${label} (cron, per pruned row) | ${cells(() => statementCell(s))} |`),
+    "",
+    "### Totals per new event",
+    "",
+    ...header("D1 rows written"),
+    total("request path (before the answer + in waitUntil)", (p) => sumPhases(p, ["ack", "after_ack"])),
+    total("consumer (claim, projection, finish)", (p) => sumPhases(p, ["consumer"])),
+    total("**whole life: request + consumer**", wholeLife),
+    `| cron run that prunes it (per pruned row) | ${cells(() => fmt(retention.d1_rows_written, 1))} |`,
+    total("**whole life incl. retention**", retentionTotal),
+    `| D1 rows read, whole life incl. retention | ${cells((p) => fmt(retentionTotal(p).d1_rows_read, 1))} |`,
+    "",
+    `${ROWS_WRITTEN_TARGET.type}: **${fmt(wholeLife(target).d1_rows_written, 1)}** rows written over its life (issue 9's budget: ≤ ${ROWS_WRITTEN_TARGET.max}), **${fmt(retentionTotal(target).d1_rows_written, 1)}** with the retention delete. The bench's sessions are Stripe's example (unpaid) and the deployed Worker registers no \`fulfil()\` hook, so no \`fulfilments\` row is written; a Worker with a hook adds, per paid object, the fulfilment's claim and done mark and the hook's own writes (not counted here).`,
+    "",
+    "### Per phase (mix average)",
+    "",
+    "| per event | D1 statements | D1 round trips | D1 rows read | D1 rows written | Queue messages sent | messages delivered | acks |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ops1("new: before the answer", mix.newEvent.ack),
+    ops1("new: in waitUntil", mix.newEvent.after_ack),
+    ops1("new: consumer", mix.newEvent.consumer),
+    ops1("**new: whole life**", wholeLife(mix.newEvent)),
+    ops1("cron run that prunes it (per pruned row)", retention),
+    ops1("**new: whole life incl. retention**", wholeLifeWithRetention(mix.newEvent, ops.retention)),
+    ops1("duplicate: before the answer", mix.duplicate.ack),
+    ops1("**duplicate: total**", wholeLife(mix.duplicate)),
+    "",
+  ];
+}
+
+/** Bytes per event: the ledger alone (consumers off) and ledger + projections (after the drain). */
+export function renderStorage(ledger, drained) {
+  const projections = drained.perEvent - ledger.perEvent;
+  return [
+    "## Bytes stored per event",
+    "",
+    "D1's own figure for the database size (`meta.size_after`, the whole file: tables, indexes and free pages) on a fresh database before and after the run, divided by the events it recorded. Local D1 is SQLite with 4 KiB pages, as in production; the events are the bench mix built from Stripe's example objects, so real payloads (and bytes per event) vary with your events.",
+    "",
+    "| | events | size before → after | bytes per event |",
+    "| --- | ---: | ---: | ---: |",
+    `| ledger alone (the ingest ramp of (a), consumers off: rows \`received\`; average payload ${fmt(ledger.payloadBytes, 0)} bytes) | ${ledger.events} | ${kib(ledger.sizeBefore)} → ${kib(ledger.sizeAfter)} | ${fmt(ledger.perEvent, 0)} |`,
+    `| ledger + projections (the drain, every row processed, each event a new object in its billing table) | ${drained.events} | ${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | ${fmt(drained.perEvent, 0)} |`,
+    `| … projections and the processed rows' extra columns (difference) | | | ${fmt(projections, 0)} |`,
+    "",
+  ];
+}
+
+/** The ramp of (a) and of the floor (b), side by side, with each one's knee. */
+export function renderRamp(ramp) {
+  const step = (r, i) => {
+    const s = r.steps[i];
+    return `${fmt(s.perSecond, 0)}${s.concurrency === r.knee.concurrency ? " (knee)" : ""} | ${fmt(s.p50)} | ${fmt(s.p99)}${s.failures ? ` (${s.failures} unexpected answers)` : ""}`;
+  };
+  const knee = (name, r) => {
+    const k = r.knee;
+    const why = k.next === null ? "no step degraded" : `at ${k.next} connections ${k.stoppedBy === "p99" ? `p99 passed ${KNEE_P99_FACTOR}× the one-connection p99` : `throughput rose by less than ${KNEE_MIN_GAIN * 100} %`}`;
+    return `- ${name}: **${fmt(k.perSecond, 0)} new events/s** sustained, at ${k.concurrency} connection(s) with p99 ${fmt(k.p99)} ms (${why}); highest throughput at any latency ${fmt(Math.max(...r.steps.map((s) => s.perSecond)), 0)}/s.`;
+  };
+  return [
+    "## Ingest ramp: what one local D1 sustains",
+    "",
+    `New deliveries with the consumers off, ${ramp.a.count} per step after a 300-delivery warm-up, each target on its own fresh local D1, at a rising number of keep-alive connections (closed loop: a connection sends its next delivery when the answer arrives). The knee is the last step before the first one whose p99 exceeds ${KNEE_P99_FACTOR}× the p99 at one connection or whose throughput rose by less than ${KNEE_MIN_GAIN * 100} % over the step before; its throughput is the sustained rate. Local workerd runs the Worker, its D1 and its queue on this machine's CPUs, so these are rates of the whole local stack on this machine; the floor (b) runs the least code a receiver can, so where (a) stays below it, this Worker's own code is the limit rather than D1. Cloudflare's published ceiling for one production D1 is about 1,000 simple queries/s (single-threaded).`,
+    "",
+    "| connections | (a) deliveries/s | (a) p50 ms | (a) p99 ms | (b) deliveries/s | (b) p50 ms | (b) p99 ms |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...ramp.a.steps.map((s, i) => `| ${s.concurrency} | ${step(ramp.a, i)} | ${step(ramp.b, i)} |`),
+    "",
+    knee("(a) this Worker", ramp.a),
+    knee("(b) floor receiver", ramp.b),
+    "",
+  ];
+}
+
+export function renderCapacity(c) {
+  const days = (d) => (Number.isFinite(d) ? `${fmt(d, 0)} days (${fmt(d / 365.25, 1)} years)` : "never");
+  return [
+    "## How long one database lasts",
+    "",
+    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day, spread evenly), from the bytes per event above, until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB (after which D1 refuses every write and every delivery would be answered 500):`,
+    "",
+    "| retention | the database is full after |",
+    "| --- | ---: |",
+    `| off (\`LEDGER_RETENTION_DAYS=0\`): ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event, kept for ever | ${days(c.retentionOff)} |`,
+    `| ${c.retentionDays} days (the default) | ${days(c.withRetention)} |`,
+    "",
+    `Assumptions: with retention, the ledger's steady state is ${c.retentionDays} days of events (${fmt(c.ledgerSteadyBytes / 1e9, 2)} GB at ${fmt(c.ledgerBytes, 0)} bytes each; SQLite reuses the pages that deleted rows free, so the file stops growing there); the projections are never pruned and grow by ${fmt(c.projectionBytes, 0)} bytes per event, an upper bound, since in the bench every event brings a new object while real events mostly update objects that exist. \`failed\` and \`dead\` rows are kept too (none here). Ingest capacity is not the limit: 1M events a month is ${fmt(c.eventsPerDay / 86400, 2)} events/s on average.`,
+    "",
+  ];
+}
+
+const kib = (bytes) => `${fmt(bytes / 1024, 0)} KiB`;
