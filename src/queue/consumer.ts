@@ -41,6 +41,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
   const db = createDb(env.DB);
   const started = now();
   const claimed: Claimed[] = [];
+  let skipped = 0;
   try {
     const [first, ...rest] = claimEvents(db, [...new Set(messages.map((m) => m.body.id))], started);
     const rows = new Map((await db.batch([first!, ...rest])).flat().map((row) => [row.id, row]));
@@ -51,14 +52,17 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
       if (event) claimed.push({ message, event });
       else {
         message.ack(); // Already final, dead, claimed by another copy, or held under a live lease.
-        log("info", "event_skipped", { event_id: message.body.id, reason: "not_claimable" });
+        skipped++;
       }
     }
   } catch (err) {
     retryAll(messages, "event_storage_error", err);
     return;
   }
-  if (claimed.length === 0) return;
+  if (claimed.length === 0) {
+    log("info", "batch_processed", { messages: messages.length, processed: 0, ignored: 0, failed: 0, skipped, duration_ms: now() - started });
+    return;
+  }
 
   const stripe = createStripeApi(env);
   await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event.payload, { env, db, stripe, handlers, nowMs: started }))));
@@ -72,17 +76,21 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
     await Promise.all(claimed.map((c) => commitAlone(db, c, finished)));
   }
 
+  // One line per batch, and one per failed event: each event's own story is in the ledger, and a
+  // line per success would multiply the log volume by the batch size.
+  const counts = { processed: 0, ignored: 0, failed: 0 };
   for (const { message, event, outcome } of claimed) {
-    const fields = { event_id: message.body.id, type: event.type, attempts: event.attempts, duration_ms: finished - started };
     if (outcome!.ok) {
       message.ack();
-      log("info", "event_processed", { ...fields, status: outcome!.handled ? "processed" : "ignored" });
+      counts[outcome!.handled ? "processed" : "ignored"]++;
     } else {
       const delaySeconds = retryDelaySeconds(event.attempts);
       message.retry({ delaySeconds });
-      log("warn", "event_failed", { ...fields, retry_in_s: delaySeconds, error: outcome!.errorName });
+      counts.failed++;
+      log("warn", "event_failed", { event_id: event.id, type: event.type, attempts: event.attempts, retry_in_s: delaySeconds, error: outcome!.errorName });
     }
   }
+  log("info", "batch_processed", { messages: messages.length, ...counts, skipped, duration_ms: finished - started });
 }
 
 /** Every event's handler writes and outcome, with one finishing statement per final status. */
