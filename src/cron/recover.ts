@@ -6,6 +6,7 @@ import { readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
+import { snapshotEntry } from "../stripe/event-shape";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
 
@@ -116,5 +117,5 @@ async function initialState(db: Database, nowSeconds: number): Promise<RecoveryS
 }
 
 function recordRecovered(db: Database, event: Stripe.Event, nowMs: number): Promise<boolean> {
-  return recordEvent(db, event, { receivedAt: nowMs, payload: JSON.stringify(event), source: "recovery" });
+  return recordEvent(db, snapshotEntry(event), { receivedAt: nowMs, payload: JSON.stringify(event), source: "recovery" });
 }

@@ -1,7 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
-import type Stripe from "stripe";
 import { cachedFor, type Database } from "./client";
-import { stripeEvents, type EventStatus } from "./schema";
+import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
 
 /**
  * The ledger's status machine, in one place.
@@ -56,6 +55,27 @@ export const SWEEP_STATE = "ledger_sweep";
 /** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */
 export const IDS_PER_STATEMENT = 90;
 
+/**
+ * What the ledger records about an event, whichever format delivered it (see src/stripe/event-shape.ts
+ * for how a verified snapshot event or thin notification becomes one).
+ */
+export interface LedgerEvent {
+  id: string;
+  type: string;
+  format: EventFormat;
+  /** Unix seconds (a thin event's ISO 8601 `created`, converted). */
+  created: number;
+  livemode: boolean;
+  /** A snapshot event's `api_version`; null for thin events, which have none. */
+  apiVersion: string | null;
+  /** The connected account (`acct_…`) the event belongs to, null for the platform's own. */
+  account: string | null;
+  /** A thin event's `context`, as sent. */
+  context: string | null;
+  /** `data.object.id` (snapshot) or `related_object.id` (thin), when there is one. */
+  objectId: string | null;
+}
+
 /** How an event reached the ledger, besides the event itself. */
 export interface Arrival {
   receivedAt: number;
@@ -85,6 +105,9 @@ const insertStatement = cachedFor((db) =>
       receivedAt: sql.placeholder("receivedAt"),
       source: sql.placeholder("source"),
       secretIndex: sql.placeholder("secretIndex"),
+      format: sql.placeholder("format"),
+      objectId: sql.placeholder("objectId"),
+      context: sql.placeholder("context"),
       payload: sql.placeholder("payload"),
     })
     .onConflictDoNothing({ target: stripeEvents.id })
@@ -99,20 +122,23 @@ const insertStatement = cachedFor((db) =>
  * time: the cron's sweep finds it if it is still unclaimed after `LEDGER_TIMING.graceMs`.
  *
  * @example
- * const isNew = await recordEvent(db, event, { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
+ * const isNew = await recordEvent(db, snapshotEntry(event), { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
  */
-export async function recordEvent(db: Database, event: Stripe.Event, arrival: Arrival): Promise<boolean> {
+export async function recordEvent(db: Database, event: LedgerEvent, arrival: Arrival): Promise<boolean> {
   const inserted = await insertStatement(db).all({
     seqFloor: arrival.receivedAt * 1000,
     id: event.id,
     type: event.type,
-    apiVersion: event.api_version ?? null,
-    livemode: event.livemode === true ? 1 : 0,
-    account: event.account ?? null,
+    apiVersion: event.apiVersion,
+    livemode: event.livemode ? 1 : 0,
+    account: event.account,
     created: event.created,
     receivedAt: arrival.receivedAt,
     source: arrival.source,
     secretIndex: arrival.secretIndex ?? null,
+    format: event.format,
+    objectId: event.objectId,
+    context: event.context,
     payload: arrival.payload,
   });
   return inserted.length === 1;
@@ -136,6 +162,9 @@ export async function markSendFailed(db: Database, ids: readonly string[], nowMs
 export interface ClaimedEvent {
   id: string;
   type: string;
+  format: EventFormat;
+  /** Unix seconds. */
+  created: number;
   payload: string;
   /** Attempts including this one. */
   attempts: number;
@@ -158,7 +187,7 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
           or(inArray(stripeEvents.status, [...CLAIMABLE]), and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs))),
         ),
       )
-      .returning({ id: stripeEvents.id, type: stripeEvents.type, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
+      .returning({ id: stripeEvents.id, type: stripeEvents.type, format: stripeEvents.format, created: stripeEvents.created, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
   );
 }
 
