@@ -8,12 +8,18 @@ import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
  *   received ──claim──▶ processing ──finish──▶ processed | ignored      (final)
  *       ▲                    │
  *       │                  fail ──▶ failed ──claim──▶ processing …
- *       │                                   └─retries exhausted──▶ dead
+ *       │                    │              └─retries exhausted──▶ dead
+ *       │                  park ──▶ failed, parked (no retry, no re-drive: waits for an operator)
  *       └──────────── replay (failed | dead) ◀──────────────────────────┘
  *
  * A normal event is written three times — inserted, claimed, finished — and none of those writes
  * touches an index other than the ones the insert creates. The cron's re-drive (`redrive_at`) is
  * written only for rows that need it.
+ *
+ * A parked row is `failed` with no `redrive_at`: the queue acked it and the cron's `takeDue` never
+ * selects it, so nothing retries it in a loop; a replay (which accepts any `failed` row) processes it
+ * again. Only `parkEvent` writes that combination (`failEvent` always sets `redrive_at`, `markDead`
+ * sets `dead`), so `PARKED` finds exactly the parked rows.
  */
 export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readonly EventStatus[];
 /** Statuses that still owe processing; `dead` waits for an operator instead. */
@@ -208,6 +214,26 @@ export function failEvent(db: Database, id: string, error: string, retryDelaySec
     .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
+
+/**
+ * The statement recording an attempt that no retry can fix until an operator acts (a thin event with
+ * no STRIPE_SECRET_KEY to fetch its data with): `failed` with the reason in `last_error` and no
+ * re-drive time, so the queue acks it (the caller's job), the cron never re-sends it, and a replay
+ * processes it once the cause is gone. `PARKED` finds these rows.
+ */
+export function parkEvent(db: Database, id: string, error: string) {
+  return db
+    .update(stripeEvents)
+    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: null })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
+}
+
+/**
+ * The condition of a parked row (see `parkEvent`). It names the attention index's condition
+ * verbatim, so SQLite reads only `failed`/`dead` rows from `stripe_events_attention_idx`, never the
+ * ledger.
+ */
+export const PARKED = sql`${sql.raw("status IN ('failed', 'dead')")} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
 /** Marks events whose retries ran out `dead`. They stay in the ledger, payload and error included, for replay. */
 export async function markDead(db: Database, ids: readonly string[]): Promise<void> {
