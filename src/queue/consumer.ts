@@ -188,6 +188,6 @@ async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "
  * a replay; it is never logged or sent in a response.
  */
 function describeForLedger(err: unknown, prefix = ""): string {
-  const text = prefix + (err instanceof Error ? `${err.name}: ${err.message}` : `Non-error thrown: ${String(err)}`);
+  const text = prefix + (err instanceof Error ? `${errorName(err)}: ${err.message}` : `Non-error thrown: ${String(err)}`);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
