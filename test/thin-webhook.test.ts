@@ -1,15 +1,25 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import worker from "../src/index";
 import { deliver, deliverThin, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
+import { newClientIp } from "./helpers/client-ip";
 import { countingQueue, envWith } from "./helpers/faults";
 import { ledgerCount, ledgerRow } from "./helpers/ledger";
 import { signatureHeader } from "./helpers/sign";
 import { SDK_NOTIFICATIONS, thinEvent } from "./helpers/thin";
 
 const now = () => Math.floor(Date.now() / 1000);
+
+// The events accepted here go to the real queue, whose consumer runs after the tests; the file ends
+// once it has finished them, so that it never races the teardown of this file's storage.
+afterAll(() =>
+  vi.waitFor(async () => {
+    const open = await env.DB.prepare("SELECT count(*) AS n FROM stripe_events WHERE status IN ('received', 'processing')").first<{ n: number }>();
+    expect(open?.n).toBe(0);
+  }, { timeout: 30_000, interval: 200 }),
+);
 const HOUR = 3600;
 const subscription = () => thinEvent("v1.customer.subscription.updated", { id: "sub_thin_edge", type: "subscription", url: "/v1/subscriptions/sub_thin_edge" });
 const snapshot = () => buildEvent("invoice.paid", OBJECTS.invoice);
@@ -103,6 +113,16 @@ describe("POST /webhooks/stripe/thin, verification", () => {
     expect((await deliverThin(nested)).status).toBe(200);
     expect(await ledgerRow(one.id)).toMatchObject({ context: "acct_1Connected", account: "acct_1Connected", object_id: "cus_ctx" });
     expect(await ledgerRow(nested.id)).toMatchObject({ context: "acct_1Org/acct_1Child", account: null, object_id: "acct_1Child" });
+  });
+
+  it("shows the format, object and context in the admin API", async () => {
+    const n = thinEvent("v1.customer.updated", { id: "cus_admin", type: "customer", url: "/v1/customers/cus_admin" }, { context: "acct_1Admin" });
+    expect((await deliverThin(n)).status).toBe(200);
+    const ctx = createExecutionContext();
+    const request = new Request(`https://worker.example/admin/api/events/${n.id}`, { headers: { authorization: "Bearer thin-admin-token", "cf-connecting-ip": newClientIp() } });
+    const response = await worker.fetch(request, envWith({ ADMIN_TOKEN: "thin-admin-token" }), ctx);
+    await waitOnExecutionContext(ctx);
+    expect(await response.json()).toMatchObject({ event: { id: n.id, format: "thin", object_id: "cus_admin", context: "acct_1Admin", account: "acct_1Admin", api_version: null, payload: n } });
   });
 
   it("records a snapshot event's format and object id too", async () => {
