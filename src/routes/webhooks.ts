@@ -56,7 +56,7 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
       toleranceSeconds: config.config.toleranceSeconds,
       nowMs: started,
       format,
-      otherFormatUrl: new URL(WEBHOOK_PATHS[other], c.req.url).href,
+      otherFormatUrl: () => new URL(WEBHOOK_PATHS[other], c.req.url).href,
     });
     eventId = event.id;
     eventType = event.type;

@@ -41,8 +41,8 @@ export interface VerifyInput {
   nowMs: number;
   /** The format this endpoint accepts. */
   format: EventFormat;
-  /** Where deliveries of the other format go (a full URL), named when one arrives here by mistake. */
-  otherFormatUrl: string;
+  /** Where deliveries of the other format go (a full URL), named when one arrives here by mistake; only called then. */
+  otherFormatUrl: () => string;
 }
 
 export interface VerifiedDelivery {
@@ -61,7 +61,7 @@ export interface VerifiedDelivery {
  * and what usually causes it; a body of the other format names the URL it should go to.
  *
  * @example
- * const { event } = await verifyDelivery({ payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now(), format: "snapshot", otherFormatUrl });
+ * const { event } = await verifyDelivery({ payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now(), format: "snapshot", otherFormatUrl: () => thinUrl });
  */
 export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelivery> {
   const { payload, header, secrets, toleranceSeconds, nowMs, format } = input;
@@ -168,7 +168,7 @@ function refuseFuture(timestamp: number, nowMs: number, toleranceSeconds: number
  * The ledger's record of a verified body, or the refusal of one whose fields do not have Stripe's
  * types (the insert would fail, and Stripe would be told to retry an event that can never be recorded).
  */
-function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, otherFormatUrl: string): LedgerEvent {
+function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, otherFormatUrl: () => string): LedgerEvent {
   if (format === "snapshot") {
     if (!isSnapshotEvent(parsed)) throw refusedBody(format, payload, otherFormatUrl);
     return snapshotEntry(parsed);
@@ -180,18 +180,18 @@ function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, ot
 }
 
 /** Why a verified body is refused: it is the other format (say where it goes), or not an event at all. */
-function refusedBody(format: EventFormat, payload: string, otherFormatUrl: string): ApiError {
+function refusedBody(format: EventFormat, payload: string, otherFormatUrl: () => string): ApiError {
   const claimed = claimedFormat(payload);
   if (claimed === "thin" && format === "snapshot") {
     return new ApiError(
       "payload_invalid",
-      `The signature is valid but this is a thin event (object "v2.core.event", from an event destination with thin payloads), and this endpoint accepts snapshot events only. Change the event destination's endpoint URL to ${otherFormatUrl} (or its payload style to snapshot).`,
+      `The signature is valid but this is a thin event (object "v2.core.event", from an event destination with thin payloads), and this endpoint accepts snapshot events only. Change the event destination's endpoint URL to ${otherFormatUrl()} (or its payload style to snapshot).`,
     );
   }
   if (claimed === "snapshot" && format === "thin") {
     return new ApiError(
       "payload_invalid",
-      `The signature is valid but this is a snapshot event (object "event"), and this endpoint accepts thin events only. Change the webhook endpoint's URL to ${otherFormatUrl} (or the event destination's payload style to thin).`,
+      `The signature is valid but this is a snapshot event (object "event"), and this endpoint accepts thin events only. Change the webhook endpoint's URL to ${otherFormatUrl()} (or the event destination's payload style to thin).`,
     );
   }
   if (format === "thin") {
@@ -202,6 +202,6 @@ function refusedBody(format: EventFormat, payload: string, otherFormatUrl: strin
   }
   return new ApiError(
     "payload_invalid",
-    `The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (object "v2.core.event") go to ${otherFormatUrl}.`,
+    `The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (object "v2.core.event") go to ${otherFormatUrl()}.`,
   );
 }
