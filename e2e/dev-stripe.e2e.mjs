@@ -36,8 +36,8 @@ async function eventStatus(id) {
 }
 
 /** Starts dev:stripe and waits until its `stripe listen` holds the fake's WebSocket (so the Worker answered). */
-async function started() {
-  run = startScript("dev:stripe", { args: ["--port", PORT], cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: KEY }) });
+async function started(args = []) {
+  run = startScript("dev:stripe", { args: ["--port", PORT, ...args], cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: KEY }) });
   await Promise.race([fake.cliConnected(), run.exited.then((code) => assert.fail(`dev:stripe exited (${code}) before stripe listen connected:\n${run.output()}`))]);
   return run;
 }
@@ -89,6 +89,39 @@ describe("npm run dev:stripe (real Stripe CLI, fake Stripe API, real Worker)", (
     await fake.cliDisconnected();
     assert.equal(await answers(`http://localhost:${PORT}/health`), false, "wrangler dev stopped");
     assert.match(run.output(), /SIGINT received: stopping worker and stripe/);
+  });
+
+  it("with --thin, forwards a thin event that the Worker processes by fetching its object from the API (the fake)", async () => {
+    // The Worker needs a key to fetch a thin event's data; STRIPE_API_BASE already points it at the fake.
+    writeFileSync(join(dir, ".dev.vars"), readFileSync(join(dir, ".dev.vars"), "utf8").replace(/^STRIPE_SECRET_KEY=$/m, `STRIPE_SECRET_KEY=${KEY}`));
+    await started(["--thin"]);
+    assert.match(run.output(), /stripe listen forwarding \d+ thin event types to http:\/\/localhost:8874\/webhooks\/stripe\/thin/);
+
+    const subscription = { ...fixture("subscription.json"), id: `sub_dev_thin_${Date.now()}`, status: "past_due" };
+    fake.serveObject(`/v1/subscriptions/${subscription.id}`, subscription);
+    const { related_object: _sample, ...envelope } = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "thin-events", "notifications.json"), "utf8"))[0];
+    const notification = {
+      ...envelope,
+      id: `evt_dev_thin_${Date.now()}`,
+      type: "v1.customer.subscription.updated",
+      created: new Date().toISOString(),
+      context: null,
+      related_object: { id: subscription.id, type: "subscription", url: `/v1/subscriptions/${subscription.id}` },
+    };
+    const answer = await fake.sendThinEvent(notification);
+    assert.equal(answer.status, 200, answer.body);
+    assert.deepEqual(JSON.parse(answer.body), { received: true, id: notification.id, duplicate: false });
+    let status;
+    for (let i = 0; i < 120 && status !== "processed"; i++) {
+      status = await eventStatus(notification.id);
+      if (status !== "processed") await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(status, "processed");
+    // The fake answers only its key (401 otherwise), so this fetch was made with STRIPE_SECRET_KEY.
+    assert.ok(fake.requests.some((r) => r.method === "GET" && r.path === `/v1/subscriptions/${subscription.id}`), "the Worker fetched the related object");
+    run.child.kill("SIGINT");
+    assert.equal(await run.exited, 130);
+    await fake.cliDisconnected();
   });
 
   it("stops both on SIGTERM", async () => {

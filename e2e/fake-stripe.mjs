@@ -8,6 +8,8 @@
 //   `webhook_response` carrying the local endpoint's status and body.
 // - /v1/webhook_endpoints: create, list, retrieve, update, delete, in memory, refusing api_version on
 //   update as Stripe does.
+// - thin events: `v2_event` messages over the same WebSocket (what a session with --thin-events gets),
+//   and GET of the objects a test serves (`serveObject`), which the Worker fetches for them.
 // The CLI accepts a plain-http --api-base only on 127.0.0.1 (pkg/stripe/url.go), hence the address.
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -18,12 +20,14 @@ const DELIVERY_HEADERS = JSON.parse(readFileSync(new URL("../test/fixtures/deliv
 
 /**
  * Starts the fake. `apiKey`: the only key it accepts (401 otherwise). Returns its `base` URL, every
- * request seen (`requests`: method, path, form fields), the webhook endpoints, `sendEvent()` to push
- * an event to the connected CLI, `cliConnected()` / `cliDisconnected()` and `stop()`.
+ * request seen (`requests`: method, path, form fields, query), the webhook endpoints, `sendEvent()` /
+ * `sendThinEvent()` to push an event to the connected CLI, `serveObject()`, `cliConnected()` /
+ * `cliDisconnected()` and `stop()`.
  */
 export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_${randomBytes(8).toString("hex")}` } = {}) {
   const requests = [];
   const endpoints = new Map();
+  const objects = new Map();
   const sockets = new Set();
   const waiting = new Map();
   let seq = 0;
@@ -45,6 +49,7 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
 
     if (apiKey && req.headers.authorization !== `Bearer ${apiKey}`) return fail(401, "Invalid API Key provided.");
     const route = `${req.method} ${url.pathname}`;
+    if (req.method === "GET" && objects.has(url.pathname)) return send(200, objects.get(url.pathname));
     if (route === "POST /v1/stripecli/sessions") {
       return send(200, {
         websocket_url: `ws://127.0.0.1:${server.address().port}/cli-websocket`,
@@ -113,7 +118,8 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       sockets.add(ws);
       ws.on("message", (data) => {
         const message = JSON.parse(String(data));
-        if (message.type === "webhook_response") waiting.get(message.webhook_conversation_id)?.(message);
+        // A thin event's response names the event (notification_id), not a conversation.
+        if (message.type === "webhook_response") waiting.get(message.webhook_conversation_id || `thin:${message.notification_id}`)?.(message);
       });
       ws.on("close", () => {
         sockets.delete(ws);
@@ -159,6 +165,24 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
         http_headers: { ...DELIVERY_HEADERS, "Stripe-Signature": `t=${t},v1=${v1}` },
         endpoint: { api_version: null },
       };
+      for (const ws of sockets) ws.send(JSON.stringify(message));
+      return answered;
+    },
+    /** Answers GET `path` (e.g. `/v1/subscriptions/sub_…`) with `object`, as Stripe's API would. */
+    serveObject(path, object) {
+      objects.set(path, object);
+    },
+    /**
+     * Pushes a thin event notification to the connected CLI as Stripe does for a session with
+     * --thin-events (a `v2_event` message, signed with the session secret) and resolves with the CLI's
+     * `webhook_response` for it.
+     */
+    sendThinEvent(notification) {
+      const payload = JSON.stringify(notification);
+      const t = Math.floor(Date.now() / 1000);
+      const v1 = createHmac("sha256", sessionSecret).update(`${t}.${payload}`).digest("hex");
+      const answered = new Promise((resolve) => waiting.set(`thin:${notification.id}`, resolve));
+      const message = { type: "v2_event", payload, http_headers: { ...DELIVERY_HEADERS, "Stripe-Signature": `t=${t},v1=${v1}` }, destination_id: "ed_cli_fake" };
       for (const ws of sockets) ws.send(JSON.stringify(message));
       return answered;
     },

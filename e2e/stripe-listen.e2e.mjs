@@ -15,6 +15,12 @@ import { ROOT } from "./worker.mjs";
 
 const KEY = "sk_test_fake_stripe_listen_e2e";
 const EVENTS = JSON.parse(readFileSync(join(ROOT, "scripts", "stripe-listen-events.json"), "utf8"));
+const THIN_EVENTS = JSON.parse(readFileSync(join(ROOT, "scripts", "stripe-listen-thin-events.json"), "utf8"));
+/** A thin notification on the envelope of the SDK's sample (test/fixtures/thin-events). */
+const thin = (type, related) => {
+  const { related_object: _sample, ...envelope } = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "thin-events", "notifications.json"), "utf8"))[0];
+  return { ...envelope, id: `evt_listen_thin_${type.replaceAll(".", "_")}`, type, created: new Date().toISOString(), context: null, ...(related ? { related_object: related } : {}) };
+};
 const event = (type) => ({ ...JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", "event.json"), "utf8")), id: `evt_listen_${type.replaceAll(".", "_")}`, type });
 
 let dir;
@@ -83,6 +89,30 @@ describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
     assert.equal(sessions.length, 2, "one session for --print-secret, one for listening");
     assert.equal(sessions[1].form.forward_to_url, `http://localhost:${local.port}/webhooks/stripe`);
     assert.match(run.output(), new RegExp(`Forwarding ${EVENTS.length} event types`));
+    await stop(run);
+  });
+
+  it("with --thin, writes the same secret and forwards only the handled thin types, signed, to /webhooks/stripe/thin", async () => {
+    const run = await listening(["--thin"], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));
+    assert.match(devVars(), new RegExp(`^STRIPE_WEBHOOK_SECRET=${fake.sessionSecret}$`, "m"));
+    assert.match(run.output(), new RegExp(`Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${local.port}/webhooks/stripe/thin`));
+    assert.match(run.output(), /STRIPE_SECRET_KEY is not set in \.dev\.vars: the Worker records thin events but parks them/);
+
+    fake.sendThinEvent(thin("v2.core.event_destination.ping", { id: "ed_x", type: "v2.core.event_destination", url: "/v2/core/event_destinations/ed_x" })); // not handled: not forwarded
+    fake.sendEvent(event("customer.created")); // a snapshot event: shown, not forwarded (so never answered)
+    const n = thin("v1.customer.subscription.updated", { id: "sub_listen", type: "subscription", url: "/v1/subscriptions/sub_listen" });
+    const answer = await fake.sendThinEvent(n);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(local.received.map((r) => [r.path, JSON.parse(r.body).type]), [["/webhooks/stripe/thin", "v1.customer.subscription.updated"]]);
+    const { signature, body } = local.received[0];
+    assert.equal(body, JSON.stringify(n));
+    const t = signature.match(/t=(\d+)/)[1];
+    assert.equal(signature.match(/v1=(\w+)/)[1], createHmac("sha256", fake.sessionSecret).update(`${t}.${body}`).digest("hex"));
+
+    const session = fake.requests.filter((r) => r.path === "/v1/stripecli/sessions")[1];
+    assert.equal(session.form.forward_thin_to_url, `http://localhost:${local.port}/webhooks/stripe/thin`);
+    assert.equal(session.form.forward_to_url, undefined);
+    assert.ok(session.form.websocket_features.includes("v2_events"), JSON.stringify(session.form));
     await stop(run);
   });
 

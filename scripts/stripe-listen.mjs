@@ -1,23 +1,25 @@
 #!/usr/bin/env node
 // Connects the Stripe CLI to a local Worker that is already running (`npm run dev`):
 //
-//   npm run stripe:listen [-- --port 8787] [-- any extra `stripe listen` flags, e.g. --api-key rk_test_…]
+//   npm run stripe:listen [-- --port 8787] [-- --thin] [-- any extra `stripe listen` flags, e.g. --api-key rk_test_…]
 //
 // 1. `stripe listen --print-secret` prints the signing secret of your CLI session;
 // 2. that secret is written as STRIPE_WEBHOOK_SECRET into .dev.vars (created from .dev.vars.example
 //    when missing; every other line is kept), telling you when `npm run dev` needs a restart;
 // 3. `stripe listen --forward-to http://localhost:<port>/webhooks/stripe --events <the types the
-//    built-in handlers use>` runs until you stop it (Ctrl-C).
+//    built-in handlers use>` runs until you stop it (Ctrl-C); with --thin, `--forward-thin-to
+//    http://localhost:<port>/webhooks/stripe/thin --thin-events <their v1. thin twins>` instead.
 // `npm run dev:stripe` does all of this and starts the Worker too, with no restart. The CLI is the
 // one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH instead.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on as --api-base.
 import { spawn } from "node:child_process";
 import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
-import { ensureDevVars, writeDevVar } from "./lib/dev-vars.mjs";
-import { takePortFlag } from "./lib/local-dev.mjs";
-import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit } from "./lib/stripe-cli.mjs";
+import { ensureDevVars, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
+import { takePortFlag, takeThinFlag } from "./lib/local-dev.mjs";
+import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit, THIN_EVENTS } from "./lib/stripe-cli.mjs";
 
-const { port, rest: extra } = takePortFlag(process.argv.slice(2));
+const { port, rest: afterPort } = takePortFlag(process.argv.slice(2));
+const { thin, rest: extra } = takeThinFlag(afterPort);
 const cli = stripeCliOrExit();
 console.log(`Using ${cli.label}.`);
 const apiBase = stripeApiBaseOrExit();
@@ -32,7 +34,12 @@ If \`npm run dev\` is already running, restart it now so the Worker verifies wit
   console.log(".dev.vars already has this `stripe listen` signing secret; no restart of `npm run dev` needed.");
 }
 
-console.log(`Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. Trigger one with: npx stripe trigger checkout.session.completed`);
-const child = spawn(cli.command, forwardArgs(port, apiBase, extra), { stdio: "inherit" });
+if (thin) {
+  console.log(`Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${port}/webhooks/stripe/thin (snapshot events are shown, not forwarded).`);
+  if (!readDevVar("STRIPE_SECRET_KEY")) console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
+} else {
+  console.log(`Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. Trigger one with: npx stripe trigger checkout.session.completed`);
+}
+const child = spawn(cli.command, forwardArgs(port, apiBase, extra, { thin }), { stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));

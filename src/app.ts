@@ -37,7 +37,7 @@ export function createApp(options: AppOptions = {}) {
     .route("/admin", adminRoutes)
     .notFound((c) =>
       c.json(
-        new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`).toEnvelope(),
+        new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe (webhook endpoints, snapshot events) or /webhooks/stripe/thin (event destinations with thin payloads); health is at GET /health.`).toEnvelope(),
         404,
       ),
     )

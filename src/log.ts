@@ -16,7 +16,10 @@ export function log(level: "info" | "warn" | "error", msg: string, fields: Recor
 /**
  * What may be logged about an error of unknown origin: its class name only. The message can carry
  * customer data or secrets (a handler's fetch URL, a driver's SQL text), so it is never logged.
+ * Stripe's SDK errors are named `Error`; their class (`StripeRateLimitError`, …) is in `type`.
  */
 export function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
+  if (!(err instanceof Error)) return typeof err;
+  const type = (err as { type?: unknown }).type;
+  return err.name === "Error" && typeof type === "string" && /^Stripe[A-Za-z]*Error$/.test(type) ? type : err.name;
 }

@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { readConfig } from "./config";
 import { recoverMissedEvents } from "./cron/recover";
+import { recoverMissedThinEvents } from "./cron/recover-thin";
 import { redriveDueEvents } from "./cron/redrive";
 import { pruneLedger } from "./cron/retention";
 import type { Handlers } from "./handlers/registry";
@@ -17,7 +18,8 @@ export interface WorkerOptions {
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
  * and the every-minute cron (`scheduled`): the re-drive, the retention of final events, and the
- * recovery of events Stripe never delivered (every 10 minutes, only with STRIPE_SECRET_KEY). A queue
+ * recovery of events Stripe never delivered, snapshot and thin (every 10 minutes, only with
+ * STRIPE_SECRET_KEY, each only for a delivery format in use). A queue
  * whose name ends in `-dlq` is treated as the dead-letter queue, so renamed queues per environment
  * keep working.
  *
@@ -40,7 +42,8 @@ export function createWorker(options: WorkerOptions) {
       // A bad setting stops the retention (it could delete too much), never the re-drive.
       if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));
       else log("error", "config_invalid", { code: config.error.code });
-      ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { error: errorName(err) })));
+      ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "snapshot", error: errorName(err) })));
+      ctx.waitUntil(recoverMissedThinEvents(env, options.handlers, nowMs));
     },
   } satisfies ExportedHandler<Env, unknown>;
 }

@@ -65,7 +65,7 @@ describe("once-only fulfilment", () => {
   it("commits a hook's ctx.write with the mark that it is done, and nothing of a hook that throws", async () => {
     const credit = (fail: boolean) =>
       billingHandlers().fulfil("invoice.paid", (invoice, event, ctx) => {
-        ctx.write(ctx.db.insert(customers).values({ id: `cus_credit_${invoice.id}`, email: null, livemode: false, lastEventCreated: event.created, lastEventId: event.id, updatedAt: ctx.nowMs }));
+        ctx.write(ctx.db.insert(customers).values({ id: `cus_credit_${invoice.id}`, email: null, livemode: false, lastEventCreated: T, lastEventId: event.id, updatedAt: ctx.nowMs }));
         if (fail) throw new Error("mailer down after queueing the write");
       });
     const invoice = paidInvoice();

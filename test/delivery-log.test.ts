@@ -15,18 +15,18 @@ async function logLines(run: () => Promise<unknown>): Promise<Record<string, unk
 }
 
 describe("structured delivery log", () => {
-  it("writes one JSON line per accepted delivery with id, type, outcome and duration", async () => {
+  it("writes one JSON line per accepted delivery with id, type, format, outcome and duration", async () => {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     const lines = await logLines(() => deliver(event));
     const deliveries = lines.filter((l) => l.msg === "delivery");
-    expect(deliveries).toEqual([{ level: "info", msg: "delivery", event_id: event.id, type: "invoice.paid", outcome: "accepted", duration_ms: expect.any(Number) }]);
+    expect(deliveries).toEqual([{ level: "info", msg: "delivery", event_id: event.id, type: "invoice.paid", format: "snapshot", outcome: "accepted", duration_ms: expect.any(Number) }]);
   });
 
   it("logs a rejected delivery with its error code and nothing secret", async () => {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     const lines = await logLines(() => deliver(event, { secrets: ["whsec_forged"] }));
     expect(lines.filter((l) => l.msg === "delivery")).toEqual([
-      { level: "warn", msg: "delivery", event_id: null, type: null, outcome: "signature_invalid", duration_ms: expect.any(Number) },
+      { level: "warn", msg: "delivery", event_id: null, type: null, format: "snapshot", outcome: "signature_invalid", duration_ms: expect.any(Number) },
     ]);
     const text = JSON.stringify(lines);
     expect(text).not.toContain(TEST_SECRET);
@@ -35,6 +35,6 @@ describe("structured delivery log", () => {
 
   it("logs a body refused for its size like any other rejected delivery", async () => {
     const lines = await logLines(() => deliver("x".repeat(1024 * 1024 + 1), { signature: "t=1,v1=00" }));
-    expect(lines.filter((l) => l.msg === "delivery")).toEqual([{ level: "warn", msg: "delivery", event_id: null, type: null, outcome: "payload_too_large", duration_ms: 0 }]);
+    expect(lines.filter((l) => l.msg === "delivery")).toEqual([{ level: "warn", msg: "delivery", event_id: null, type: null, format: "snapshot", outcome: "payload_too_large", duration_ms: 0 }]);
   });
 });

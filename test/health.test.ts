@@ -19,7 +19,12 @@ describe("GET /health", () => {
     expect(status).toBe(200);
     expect(body).toEqual({
       ok: true,
-      checks: { webhook_secret: { ok: true, configured: 2 }, settings: { ok: true }, database: { ok: true, size_bytes: expect.any(Number), max_bytes: 10_000_000_000 } },
+      checks: {
+        webhook_secret: { ok: true, configured: 2 },
+        settings: { ok: true },
+        database: { ok: true, size_bytes: expect.any(Number), max_bytes: 10_000_000_000 },
+        stripe_api: { ok: true, key_configured: false },
+      },
     });
   });
 

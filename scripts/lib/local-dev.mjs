@@ -41,3 +41,8 @@ export function takePortFlag(argv) {
   }
   return { port: port ?? devPort(), rest };
 }
+
+/** Takes `--thin` out of the arguments: forward thin events instead of snapshot events. */
+export function takeThinFlag(argv) {
+  return { thin: argv.includes("--thin"), rest: argv.filter((a) => a !== "--thin") };
+}

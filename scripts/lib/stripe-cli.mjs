@@ -6,6 +6,8 @@ import { dirname, join } from "node:path";
 
 /** The event types the built-in handlers use: the one list `stripe listen` forwards and the endpoint enables. */
 export const EVENTS = JSON.parse(readFileSync(new URL("../stripe-listen-events.json", import.meta.url), "utf8"));
+/** Their thin twins (`v1.` + type), which `stripe listen --thin-events` forwards with `--thin`. */
+export const THIN_EVENTS = JSON.parse(readFileSync(new URL("../stripe-listen-thin-events.json", import.meta.url), "utf8"));
 
 const require = createRequire(import.meta.url);
 
@@ -67,7 +69,14 @@ export function listenSecretOrExit(cli, apiBase, extra) {
   return secret;
 }
 
-/** The arguments of `stripe listen` that forwards the handled event types to the local Worker. */
-export function forwardArgs(port, apiBase, extra) {
-  return ["listen", "--forward-to", `http://localhost:${port}/webhooks/stripe`, "--events", EVENTS.join(","), ...apiBaseFlags(apiBase), ...extra];
+/**
+ * The arguments of `stripe listen` that forwards the handled event types to the local Worker: snapshot
+ * events to /webhooks/stripe, or with `thin` their thin twins to /webhooks/stripe/thin (as an event
+ * destination with thin payloads would; the CLI still shows snapshot events then, but forwards none).
+ */
+export function forwardArgs(port, apiBase, extra, { thin = false } = {}) {
+  const forward = thin
+    ? ["--forward-thin-to", `http://localhost:${port}/webhooks/stripe/thin`, "--thin-events", THIN_EVENTS.join(",")]
+    : ["--forward-to", `http://localhost:${port}/webhooks/stripe`, "--events", EVENTS.join(",")];
+  return ["listen", ...forward, ...apiBaseFlags(apiBase), ...extra];
 }

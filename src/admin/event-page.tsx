@@ -26,6 +26,10 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           </dd>
           <dt>Type</dt>
           <dd class="mono">{e.type}</dd>
+          <dt>Format</dt>
+          <dd>{e.format === "thin" ? "thin (data fetched from the Stripe API)" : "snapshot"}</dd>
+          <dt>Object</dt>
+          <dd class="mono">{e.objectId ?? "—"}</dd>
           <dt>Attempts</dt>
           <dd>{e.attempts}</dd>
           <dt>Received</dt>
@@ -37,7 +41,13 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dt>Mode</dt>
           <dd>{e.livemode ? "live" : "test"}</dd>
           <dt>Account</dt>
-          <dd class="mono">{e.account ?? "platform"}</dd>
+          <dd class="mono">{e.account ?? (e.context ? "—" : "platform")}</dd>
+          {e.context && (
+            <>
+              <dt>Stripe-Context</dt>
+              <dd class="mono">{e.context}</dd>
+            </>
+          )}
           <dt>Source</dt>
           <dd>{e.source}</dd>
           <dt>Verified by secret</dt>

@@ -1,29 +1,28 @@
 import type Stripe from "stripe";
 import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
-import { Handlers, type HandlerContext } from "../handlers/registry";
+import { Handlers, type Handler, type HandlerContext, type StripeEventOf, type StripeEventType, type ThinHandler, type ThinHandlerContext } from "../handlers/registry";
 import { fulfilOnce } from "./fulfil";
 import { project, type ProjectedTable, type RowOf } from "./project";
 import { invoiceSubscriptionId, rows, type AppliedBy } from "./rows";
-
-const by = (event: Stripe.Event, ctx: HandlerContext): AppliedBy => ({ eventId: event.id, eventCreated: event.created, nowMs: ctx.nowMs });
+import { fromSnapshot, fromThin, type BillingStep, type Origin } from "./sources";
 
 /** Checkout Session payment statuses that mean the buyer has paid (or owes nothing). */
 const PAID = new Set(["paid", "no_payment_required"]);
 
 /**
- * A handler that writes an event's object to its table through `project` (newer events win); with an
- * API key, a same-second tie stores the object re-read with `retrieve`.
+ * A step that writes an object to its table through `project` (newer versions win). On a same-second
+ * tie, an object that came in a snapshot event is re-read with `retrieve` when there is an API key;
+ * one just fetched for a thin event is already the latest and wins as it is.
  */
 function projector<O extends { id?: string | null }, T extends ProjectedTable>(
   table: T,
   toRow: (object: O, by: AppliedBy) => RowOf<T>,
   retrieve?: (stripe: Stripe, id: string) => Promise<NoInfer<O>>,
-) {
-  return (object: O, event: Stripe.Event, ctx: HandlerContext) => {
-    const applied = by(event, ctx);
+): BillingStep<O> {
+  return (object, origin, ctx) => {
     const { stripe } = ctx;
-    const refetch = stripe && retrieve ? async () => toRow(await retrieve(stripe, object.id ?? ""), applied) : undefined;
-    return project(ctx, table, toRow(object, applied), refetch);
+    const refetch = stripe && retrieve && !origin.fetched ? async () => toRow(await retrieve(stripe, object.id ?? ""), origin.applied) : undefined;
+    return project(ctx, table, toRow(object, origin.applied), refetch);
   };
 }
 
@@ -37,14 +36,14 @@ const projectInvoice = projector(invoices, rows.invoice, (stripe, id) => stripe.
 const projectPaymentIntent = projector(paymentIntents, rows.paymentIntent, (stripe, id) => stripe.paymentIntents.retrieve(id));
 const projectCharge = projector(charges, rows.charge, (stripe, id) => stripe.charges.retrieve(id));
 
-async function fulfilPaidCheckout(session: Stripe.Checkout.Session, event: Stripe.Event, ctx: HandlerContext) {
-  await projectCheckoutSession(session, event, ctx);
-  if (PAID.has(session.payment_status)) await fulfilOnce("checkout_session.paid", session, event, ctx);
+async function fulfilPaidCheckout(session: Stripe.Checkout.Session, origin: Origin, ctx: HandlerContext) {
+  await projectCheckoutSession(session, origin, ctx);
+  if (PAID.has(session.payment_status)) await fulfilOnce("checkout_session.paid", session, origin.event, ctx);
 }
 
-async function creditPaidInvoice(invoice: Stripe.Invoice, event: Stripe.Event, ctx: HandlerContext) {
-  await projectInvoice(invoice, event, ctx);
-  if (invoice.status === "paid") await fulfilOnce("invoice.paid", invoice, event, ctx);
+async function creditPaidInvoice(invoice: Stripe.Invoice, origin: Origin, ctx: HandlerContext) {
+  await projectInvoice(invoice, origin, ctx);
+  if (invoice.status === "paid") await fulfilOnce("invoice.paid", invoice, origin.event, ctx);
 }
 
 /**
@@ -53,44 +52,69 @@ async function creditPaidInvoice(invoice: Stripe.Invoice, event: Stripe.Event, c
  * subscription is re-read from Stripe and stored; without one, the `customer.subscription.updated`
  * event Stripe sends alongside brings the new status.
  */
-async function recordFailedInvoice(invoice: Stripe.Invoice, event: Stripe.Event, ctx: HandlerContext) {
-  await projectInvoice(invoice, event, ctx);
+async function recordFailedInvoice(invoice: Stripe.Invoice, origin: Origin, ctx: HandlerContext) {
+  await projectInvoice(invoice, origin, ctx);
   const subscriptionId = invoiceSubscriptionId(invoice);
   if (subscriptionId && ctx.stripe) {
     const current = await ctx.stripe.subscriptions.retrieve(subscriptionId);
-    await project(ctx, subscriptions, rows.subscription(current, by(event, ctx)));
+    await project(ctx, subscriptions, rows.subscription(current, origin.applied));
   }
 }
 
 /**
+ * A customer the API no longer knows (a thin customer event answered 404): stored as deleted, as a
+ * `customer.deleted` snapshot event would. Other objects answered 404 are left as they are.
+ */
+function recordMissingCustomer(id: string, origin: Origin, ctx: ThinHandlerContext) {
+  const gone = { id, object: "customer", deleted: true, livemode: origin.event.livemode } as Stripe.DeletedCustomer;
+  return projectDeletedCustomer(gone, origin, ctx);
+}
+
+/**
+ * Each built-in step, by the snapshot event type that triggers it. The thin twin of each type
+ * (`v1.` + type) triggers the same step on the object fetched from the API.
+ */
+const STEPS = {
+  "checkout.session.completed": fulfilPaidCheckout,
+  "checkout.session.async_payment_succeeded": fulfilPaidCheckout,
+  "checkout.session.async_payment_failed": projectCheckoutSession,
+  "checkout.session.expired": projectCheckoutSession,
+  "customer.created": projectCustomer,
+  "customer.updated": projectCustomer,
+  "customer.deleted": projectDeletedCustomer,
+  "customer.subscription.created": projectSubscription,
+  "customer.subscription.updated": projectSubscription,
+  "customer.subscription.paused": projectSubscription,
+  "customer.subscription.resumed": projectSubscription,
+  "customer.subscription.trial_will_end": projectSubscription,
+  "customer.subscription.deleted": projectCanceledSubscription,
+  "invoice.paid": creditPaidInvoice,
+  "invoice.payment_succeeded": creditPaidInvoice,
+  "invoice.payment_failed": recordFailedInvoice,
+  "payment_intent.succeeded": projectPaymentIntent,
+  "payment_intent.payment_failed": projectPaymentIntent,
+  "payment_intent.canceled": projectPaymentIntent,
+  "payment_intent.processing": projectPaymentIntent,
+  "charge.refunded": projectCharge,
+} satisfies { [K in StripeEventType]?: BillingStep<StripeEventOf<K>["data"]["object"]> };
+
+type BilledType = keyof typeof STEPS;
+
+/**
  * The built-in handlers: they keep `customers`, `subscriptions`, `checkout_sessions`, `invoices`,
- * `payment_intents` and `charges` true to Stripe whatever order events arrive in, and trigger the
- * once-only `checkout_session.paid` and `invoice.paid` fulfilments.
+ * `payment_intents` and `charges` true to Stripe whatever order events arrive in and whichever format
+ * delivers them (each snapshot type and its thin `v1.` twin end in the same row), and trigger the
+ * once-only `checkout_session.paid` and `invoice.paid` fulfilments, once per object across formats.
  *
  * @example
  * export default createWorker({ handlers: billingHandlers().fulfil("invoice.paid", creditAccount) });
  */
 export function billingHandlers(handlers = new Handlers()): Handlers {
-  return handlers
-    .on("checkout.session.completed", fulfilPaidCheckout)
-    .on("checkout.session.async_payment_succeeded", fulfilPaidCheckout)
-    .on("checkout.session.async_payment_failed", projectCheckoutSession)
-    .on("checkout.session.expired", projectCheckoutSession)
-    .on("customer.created", projectCustomer)
-    .on("customer.updated", projectCustomer)
-    .on("customer.deleted", projectDeletedCustomer)
-    .on("customer.subscription.created", projectSubscription)
-    .on("customer.subscription.updated", projectSubscription)
-    .on("customer.subscription.paused", projectSubscription)
-    .on("customer.subscription.resumed", projectSubscription)
-    .on("customer.subscription.trial_will_end", projectSubscription)
-    .on("customer.subscription.deleted", projectCanceledSubscription)
-    .on("invoice.paid", creditPaidInvoice)
-    .on("invoice.payment_succeeded", creditPaidInvoice)
-    .on("invoice.payment_failed", recordFailedInvoice)
-    .on("payment_intent.succeeded", projectPaymentIntent)
-    .on("payment_intent.payment_failed", projectPaymentIntent)
-    .on("payment_intent.canceled", projectPaymentIntent)
-    .on("payment_intent.processing", projectPaymentIntent)
-    .on("charge.refunded", projectCharge);
+  // Each step was checked against its type's object above; the loop only wires them up.
+  for (const [type, step] of Object.entries(STEPS) as [BilledType, BillingStep<never>][]) {
+    const isCustomer = type.startsWith("customer.") && !type.startsWith("customer.subscription.");
+    handlers.on(type, fromSnapshot(step) as unknown as Handler<BilledType>);
+    handlers.onThin(`v1.${type}`, fromThin(step, isCustomer ? recordMissingCustomer : undefined) as ThinHandler<`v1.${BilledType}`>);
+  }
+  return handlers;
 }

@@ -2,10 +2,11 @@ import type Stripe from "stripe";
 import { asc, desc } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
-import { readJobState, writeJobState } from "../db/job-state";
+import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
+import { snapshotEntry } from "../stripe/event-shape";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
 
@@ -33,7 +34,11 @@ interface RecoveryState {
 }
 
 export interface RecoveryReport {
-  skipped?: "no_api_key" | "not_due";
+  /**
+   * Why nothing was listed: no key; not due yet; no handler for the format; or the format is not in
+   * use (thin: never delivered here; snapshot: only thin events were ever delivered here).
+   */
+  skipped?: "no_api_key" | "not_due" | "no_handlers" | "format_not_in_use";
   pages: number;
   listed: number;
   recovered: number;
@@ -45,7 +50,9 @@ export interface RecoveryReport {
  * (deduplicated by event id, so running it any time is safe): every event created since the last
  * completed pass, plus those Stripe marks `delivery_success=false`. A run reads at most `maxPages`
  * pages of `pageSize` events (default 10 of 100) and saves where it stopped; the next run resumes there. Needs STRIPE_SECRET_KEY.
- * Only event types that have a handler are recorded.
+ * Only event types that have a handler are recorded. An install that has only ever processed thin
+ * events (an event destination with thin payloads, no webhook endpoint) skips it: every event listed
+ * here would be a snapshot twin of one already delivered thin (src/cron/recover-thin.ts covers those).
  *
  * @example
  * await recoverMissedEvents(env, handlers, Date.now());
@@ -60,6 +67,8 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
   const nowSeconds = Math.floor(nowMs / 1000);
   const saved = await readJobState<RecoveryState>(db, STATE_KEY);
   if (saved && !saved.pass && nowMs - saved.lastRunAt < RECOVERY_INTERVAL_MS) return { ...report, skipped: "not_due" };
+  const [thinSeen, snapshotSeen] = await Promise.all([readJobState(db, formatSeenKey("thin")), readJobState(db, formatSeenKey("snapshot"))]);
+  if (thinSeen && !snapshotSeen) return { ...report, skipped: "format_not_in_use" };
   const state = saved ?? (await initialState(db, nowSeconds));
   state.lastRunAt = nowMs;
   const wanted = new Set(handlers.types());
@@ -95,11 +104,11 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
       state.undelivered = page.has_more && page.data.length > 0 ? { startingAfter: page.data[page.data.length - 1]!.id } : null;
     }
   } catch (err) {
-    log("error", "recovery_failed", { error: errorName(err), pages: report.pages, recovered: report.recovered });
+    log("error", "recovery_failed", { format: "snapshot", error: errorName(err), pages: report.pages, recovered: report.recovered });
   } finally {
     await writeJobState(db, STATE_KEY, state, nowMs);
   }
-  log(report.recovered > 0 ? "warn" : "info", "recovery", { ...report });
+  log(report.recovered > 0 ? "warn" : "info", "recovery", { format: "snapshot", ...report });
   return report;
 }
 
@@ -116,5 +125,5 @@ async function initialState(db: Database, nowSeconds: number): Promise<RecoveryS
 }
 
 function recordRecovered(db: Database, event: Stripe.Event, nowMs: number): Promise<boolean> {
-  return recordEvent(db, event, { receivedAt: nowMs, payload: JSON.stringify(event), source: "recovery" });
+  return recordEvent(db, snapshotEntry(event), { receivedAt: nowMs, payload: JSON.stringify(event), source: "recovery" });
 }

@@ -36,6 +36,9 @@ const summaryColumns = {
   redriveAt: stripeEvents.redriveAt,
   secretIndex: stripeEvents.secretIndex,
   source: stripeEvents.source,
+  format: stripeEvents.format,
+  objectId: stripeEvents.objectId,
+  context: stripeEvents.context,
 };
 
 /**

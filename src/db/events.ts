@@ -1,7 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
-import type Stripe from "stripe";
 import { cachedFor, type Database } from "./client";
-import { stripeEvents, type EventStatus } from "./schema";
+import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
 
 /**
  * The ledger's status machine, in one place.
@@ -9,12 +8,18 @@ import { stripeEvents, type EventStatus } from "./schema";
  *   received ──claim──▶ processing ──finish──▶ processed | ignored      (final)
  *       ▲                    │
  *       │                  fail ──▶ failed ──claim──▶ processing …
- *       │                                   └─retries exhausted──▶ dead
+ *       │                    │              └─retries exhausted──▶ dead
+ *       │                  park ──▶ failed, parked (no retry, no re-drive: waits for an operator)
  *       └──────────── replay (failed | dead) ◀──────────────────────────┘
  *
  * A normal event is written three times — inserted, claimed, finished — and none of those writes
  * touches an index other than the ones the insert creates. The cron's re-drive (`redrive_at`) is
  * written only for rows that need it.
+ *
+ * A parked row is `failed` with no `redrive_at`: the queue acked it and the cron's `takeDue` never
+ * selects it, so nothing retries it in a loop; a replay (which accepts any `failed` row) processes it
+ * again. Only `parkEvent` writes that combination (`failEvent` always sets `redrive_at`, `markDead`
+ * sets `dead`), so `PARKED` finds exactly the parked rows.
  */
 export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readonly EventStatus[];
 /** Statuses that still owe processing; `dead` waits for an operator instead. */
@@ -56,6 +61,27 @@ export const SWEEP_STATE = "ledger_sweep";
 /** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */
 export const IDS_PER_STATEMENT = 90;
 
+/**
+ * What the ledger records about an event, whichever format delivered it (see src/stripe/event-shape.ts
+ * for how a verified snapshot event or thin notification becomes one).
+ */
+export interface LedgerEvent {
+  id: string;
+  type: string;
+  format: EventFormat;
+  /** Unix seconds (a thin event's ISO 8601 `created`, converted). */
+  created: number;
+  livemode: boolean;
+  /** A snapshot event's `api_version`; null for thin events, which have none. */
+  apiVersion: string | null;
+  /** The connected account (`acct_…`) the event belongs to, null for the platform's own. */
+  account: string | null;
+  /** A thin event's `context`, as sent. */
+  context: string | null;
+  /** `data.object.id` (snapshot) or `related_object.id` (thin), when there is one. */
+  objectId: string | null;
+}
+
 /** How an event reached the ledger, besides the event itself. */
 export interface Arrival {
   receivedAt: number;
@@ -85,6 +111,9 @@ const insertStatement = cachedFor((db) =>
       receivedAt: sql.placeholder("receivedAt"),
       source: sql.placeholder("source"),
       secretIndex: sql.placeholder("secretIndex"),
+      format: sql.placeholder("format"),
+      objectId: sql.placeholder("objectId"),
+      context: sql.placeholder("context"),
       payload: sql.placeholder("payload"),
     })
     .onConflictDoNothing({ target: stripeEvents.id })
@@ -99,20 +128,23 @@ const insertStatement = cachedFor((db) =>
  * time: the cron's sweep finds it if it is still unclaimed after `LEDGER_TIMING.graceMs`.
  *
  * @example
- * const isNew = await recordEvent(db, event, { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
+ * const isNew = await recordEvent(db, snapshotEntry(event), { receivedAt: Date.now(), payload, source: "webhook", secretIndex: 0 });
  */
-export async function recordEvent(db: Database, event: Stripe.Event, arrival: Arrival): Promise<boolean> {
+export async function recordEvent(db: Database, event: LedgerEvent, arrival: Arrival): Promise<boolean> {
   const inserted = await insertStatement(db).all({
     seqFloor: arrival.receivedAt * 1000,
     id: event.id,
     type: event.type,
-    apiVersion: event.api_version ?? null,
-    livemode: event.livemode === true ? 1 : 0,
-    account: event.account ?? null,
+    apiVersion: event.apiVersion,
+    livemode: event.livemode ? 1 : 0,
+    account: event.account,
     created: event.created,
     receivedAt: arrival.receivedAt,
     source: arrival.source,
     secretIndex: arrival.secretIndex ?? null,
+    format: event.format,
+    objectId: event.objectId,
+    context: event.context,
     payload: arrival.payload,
   });
   return inserted.length === 1;
@@ -136,6 +168,9 @@ export async function markSendFailed(db: Database, ids: readonly string[], nowMs
 export interface ClaimedEvent {
   id: string;
   type: string;
+  format: EventFormat;
+  /** Unix seconds. */
+  created: number;
   payload: string;
   /** Attempts including this one. */
   attempts: number;
@@ -158,7 +193,7 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
           or(inArray(stripeEvents.status, [...CLAIMABLE]), and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs))),
         ),
       )
-      .returning({ id: stripeEvents.id, type: stripeEvents.type, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
+      .returning({ id: stripeEvents.id, type: stripeEvents.type, format: stripeEvents.format, created: stripeEvents.created, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
   );
 }
 
@@ -179,6 +214,26 @@ export function failEvent(db: Database, id: string, error: string, retryDelaySec
     .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
+
+/**
+ * The statement recording an attempt that no retry can fix until an operator acts (a thin event with
+ * no STRIPE_SECRET_KEY to fetch its data with): `failed` with the reason in `last_error` and no
+ * re-drive time, so the queue acks it (the caller's job), the cron never re-sends it, and a replay
+ * processes it once the cause is gone. `PARKED` finds these rows.
+ */
+export function parkEvent(db: Database, id: string, error: string) {
+  return db
+    .update(stripeEvents)
+    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: null })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
+}
+
+/**
+ * The condition of a parked row (see `parkEvent`). It names the attention index's condition
+ * verbatim, so SQLite reads only `failed`/`dead` rows from `stripe_events_attention_idx`, never the
+ * ledger.
+ */
+export const PARKED = sql`${sql.raw("status IN ('failed', 'dead')")} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
 /** Marks events whose retries ran out `dead`. They stay in the ledger, payload and error included, for replay. */
 export async function markDead(db: Database, ids: readonly string[]): Promise<void> {

@@ -10,6 +10,14 @@ export const EVENT_STATUSES = ["received", "processing", "processed", "ignored",
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /**
+ * How Stripe delivered an event: `snapshot` (a webhook endpoint's `object: "event"`, the object in
+ * `data.object`) or `thin` (an event destination's `object: "v2.core.event"` notification, whose data
+ * the consumer fetches from the API).
+ */
+export const EVENT_FORMATS = ["snapshot", "thin"] as const;
+export type EventFormat = (typeof EVENT_FORMATS)[number];
+
+/**
  * The ledger: one row per Stripe event id, written before the delivery is acknowledged. The
  * verified body is kept in `payload` so processing and replay never depend on a queue message
  * (queue messages are capped at 128 KB; Stripe events can be larger).
@@ -56,6 +64,19 @@ export const stripeEvents = sqliteTable(
     secretIndex: integer(),
     /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
     source: text({ enum: ["webhook", "recovery"] }).notNull().default("webhook"),
+    /** The delivery format; rows recorded before thin events existed are `snapshot`. */
+    format: text({ enum: EVENT_FORMATS }).notNull().default("snapshot"),
+    /**
+     * The id of the object the event is about: `data.object.id` of a snapshot event, `related_object.id`
+     * of a thin one (null when it has none). Written once at insert; not indexed (every index costs a
+     * row written per event), so nothing may filter on it until a query that needs it pays for one.
+     */
+    objectId: text(),
+    /**
+     * A thin event's `context` as Stripe sent it (`acct_…`, or `acct_…/acct_…` for nested accounts):
+     * the Stripe-Context its data is fetched with. Null for snapshot events, which carry `account`.
+     */
+    context: text(),
     payload: text().notNull(),
   },
   (t) => [

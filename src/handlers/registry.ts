@@ -8,6 +8,21 @@ export type StripeEventType = Stripe.Event["type"];
 /** The typed event for one event type, e.g. `StripeEventOf<"invoice.paid">` is `Stripe.InvoicePaidEvent`. */
 export type StripeEventOf<T extends StripeEventType> = Extract<Stripe.Event, { type: T }>;
 
+/** A thin event notification as the SDK types it (`Stripe.V2.Core.EventNotification`): 326 types, v1 and v2. */
+export type ThinEventNotification = Stripe.V2.Core.EventNotification;
+
+/** Every thin event type Stripe's SDK knows, e.g. `"v1.customer.subscription.updated"`, `"v2.core.account.created"`. */
+export type ThinEventType = ThinEventNotification["type"];
+
+/**
+ * The typed notification for one thin type: `ThinEventOf<"v1.invoice.paid">` has
+ * `fetchRelatedObject(): Promise<Stripe.Invoice>` and `fetchEvent()`.
+ */
+export type ThinEventOf<T extends ThinEventType> = Extract<ThinEventNotification, { type: T }>;
+
+/** The event that triggered a handler or hook: a snapshot event (`object: "event"`) or a thin notification (`object: "v2.core.event"`). */
+export type TriggeringEvent = Stripe.Event | ThinEventNotification;
+
 /** What a handler gets besides the event. */
 export interface HandlerContext {
   env: Env;
@@ -48,8 +63,28 @@ export interface FulfilmentObjects {
 }
 export type FulfilmentKind = keyof FulfilmentObjects;
 
-/** A once-only effect: runs at most once per object, whatever events, replays or retries occur. */
-export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObjects[K], event: Stripe.Event, ctx: HandlerContext) => unknown;
+/**
+ * A once-only effect: runs at most once per object, whatever events, replays or retries occur, and
+ * whichever format delivered them. `event` is the one that triggered it: narrow on
+ * `event.object === "event"` (snapshot) or `"v2.core.event"` (thin) before reading format-specific fields.
+ */
+export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObjects[K], event: TriggeringEvent, ctx: HandlerContext) => unknown;
+
+/** What a thin handler gets besides the notification: the same as a snapshot handler, with an API client always present. */
+export type ThinHandlerContext = HandlerContext & {
+  /**
+   * The API client for this event: STRIPE_SECRET_KEY's, with the notification's Stripe-Context (the
+   * connected account) when it has one. A thin event without a key never reaches a handler.
+   */
+  stripe: Stripe;
+};
+
+/**
+ * Handles one thin event type. `notification.fetchRelatedObject()` and `notification.fetchEvent()`
+ * call the Stripe API once per attempt, however many handlers ask; what they throw (429, 5xx, network)
+ * fails the event, which the queue retries with backoff.
+ */
+export type ThinHandler<T extends ThinEventType> = (notification: ThinEventOf<T>, ctx: ThinHandlerContext) => unknown;
 
 /**
  * The event handlers, keyed by event type, and the fulfilment hooks, keyed by kind. Handlers run in
@@ -58,13 +93,19 @@ export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObject
  * event (retries, re-drives, replays), so it must be idempotent; hooks registered with `fulfil`
  * are made once-only for you.
  *
+ * Snapshot events (`on`) and thin events (`onThin`) have separate handler lists keyed by their own
+ * type names (`invoice.paid` / `v1.invoice.paid`); the built-in billing handlers register both, and
+ * `fulfil` hooks run once per object whichever format delivered the payment.
+ *
  * @example
  * const handlers = billingHandlers()
  *   .on("invoice.paid", async (invoice, event, { db }) => { … })
+ *   .onThin("v2.core.account.updated", async (notification, { stripe }) => { const account = await notification.fetchRelatedObject(); … })
  *   .fulfil("checkout_session.paid", async (session) => { await sendReceipt(session); });
  */
 export class Handlers {
   readonly #byType = new Map<string, Handler<StripeEventType>[]>();
+  readonly #byThinType = new Map<string, ThinHandler<ThinEventType>[]>();
   readonly #hooks = new Map<FulfilmentKind, FulfilmentHook<FulfilmentKind>[]>();
 
   /** Adds a handler for `type`; several handlers for one type run in the order added. */
@@ -72,6 +113,14 @@ export class Handlers {
     const list = this.#byType.get(type) ?? [];
     list.push(handler as unknown as Handler<StripeEventType>);
     this.#byType.set(type, list);
+    return this;
+  }
+
+  /** Adds a handler for a thin event type; several handlers for one type run in the order added. */
+  onThin<T extends ThinEventType>(type: T, handler: ThinHandler<T>): this {
+    const list = this.#byThinType.get(type) ?? [];
+    list.push(handler as unknown as ThinHandler<ThinEventType>);
+    this.#byThinType.set(type, list);
     return this;
   }
 
@@ -88,13 +137,23 @@ export class Handlers {
     return this.#byType.get(type) ?? [];
   }
 
+  /** The handlers for a thin event type, empty when none is registered. */
+  forThin(type: string): readonly ThinHandler<ThinEventType>[] {
+    return this.#byThinType.get(type) ?? [];
+  }
+
   /** The hooks for a fulfilment kind, empty when none is registered. */
   hooksFor<K extends FulfilmentKind>(kind: K): readonly FulfilmentHook<K>[] {
     return (this.#hooks.get(kind) ?? []) as unknown as FulfilmentHook<K>[];
   }
 
-  /** The event types that have at least one handler. */
+  /** The snapshot event types that have at least one handler. */
   types(): string[] {
     return [...this.#byType.keys()];
+  }
+
+  /** The thin event types that have at least one handler. */
+  thinTypes(): string[] {
+    return [...this.#byThinType.keys()];
   }
 }

@@ -15,9 +15,10 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  */
 export const limitBody = bodyLimit({
   maxSize: MAX_BODY_BYTES,
-  onError: () => {
+  onError: (c) => {
     // The route never runs, so its delivery line is written here.
-    log("warn", "delivery", { event_id: null, type: null, outcome: "payload_too_large", duration_ms: 0 });
+    const format = c.req.path.endsWith("/thin") ? "thin" : "snapshot";
+    log("warn", "delivery", { event_id: null, type: null, format, outcome: "payload_too_large", duration_ms: 0 });
     throw new ApiError(
       "payload_too_large",
       `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB. Stripe events are much smaller, so this request did not come from Stripe.`,

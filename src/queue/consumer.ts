@@ -1,10 +1,13 @@
 import type Stripe from "stripe";
 import type { BatchItem } from "drizzle-orm/batch";
 import { createDb, type Database } from "../db/client";
-import { claimEvents, failEvent, finishEvents, type ClaimedEvent } from "../db/events";
-import type { HandlerContext, Handlers } from "../handlers/registry";
+import { claimEvents, failEvent, finishEvents, parkEvent, type ClaimedEvent } from "../db/events";
+import { markFormatSeen } from "../db/job-state";
+import type { EventFormat } from "../db/schema";
+import type { HandlerContext, Handlers, ThinHandlerContext } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
+import { clientForThin, noApiClientReason, rehydrateThin } from "../stripe/thin";
 import { retryDelaySeconds } from "./backoff";
 import { isEventMessage, type EventMessage } from "./message";
 
@@ -12,7 +15,11 @@ import { isEventMessage, type EventMessage } from "./message";
 const MAX_ERROR_LENGTH = 1000;
 
 type Write = BatchItem<"sqlite">;
-type Outcome = { ok: true; handled: boolean; writes: Write[] } | { ok: false; error: string; errorName: string };
+/**
+ * What one attempt came to. A failure with `park` cannot succeed on retry (a thin event with no API
+ * client): the event is parked and its message acked instead of retried.
+ */
+type Outcome = { ok: true; handled: boolean; writes: Write[] } | { ok: false; error: string; errorName: string; park?: boolean };
 interface Claimed {
   message: Message<EventMessage>;
   event: ClaimedEvent;
@@ -25,6 +32,8 @@ interface Claimed {
  * `ctx.write`; one `db.batch` (one transaction) commits every event's writes together with its
  * outcome. Only then is each message acked or retried on its own. If that transaction fails, each
  * event is committed on its own, so one bad write fails one event, not the batch. Never throws.
+ * Thin events run their `onThin` handlers with the notification re-read from the ledger; one with no
+ * handler is `ignored` without an API call, one that needs the API without STRIPE_SECRET_KEY is parked.
  *
  * @example
  * async queue(batch, env) { await consumeEvents(batch, env, handlers, Date.now); }
@@ -60,12 +69,12 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
     return;
   }
   if (claimed.length === 0) {
-    log("info", "batch_processed", { messages: messages.length, processed: 0, ignored: 0, failed: 0, skipped, duration_ms: now() - started });
+    log("info", "batch_processed", { messages: messages.length, processed: 0, ignored: 0, failed: 0, parked: 0, skipped, duration_ms: now() - started });
     return;
   }
 
   const stripe = createStripeApi(env);
-  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event.payload, { env, db, stripe, handlers, nowMs: started }))));
+  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event, { env, db, stripe, handlers, nowMs: started }))));
 
   const finished = now();
   try {
@@ -78,11 +87,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
 
   // One line per batch, and one per failed event: each event's own story is in the ledger, and a
   // line per success would multiply the log volume by the batch size.
-  const counts = { processed: 0, ignored: 0, failed: 0 };
+  const counts = { processed: 0, ignored: 0, failed: 0, parked: 0 };
   for (const { message, event, outcome } of claimed) {
     if (outcome!.ok) {
       message.ack();
       counts[outcome!.handled ? "processed" : "ignored"]++;
+    } else if (outcome!.park) {
+      message.ack(); // Retrying cannot help; the row waits, `failed` and parked, for a replay.
+      counts.parked++;
+      log("warn", "event_parked", { event_id: event.id, type: event.type, attempts: event.attempts, reason: outcome!.errorName });
     } else {
       const delaySeconds = retryDelaySeconds(event.attempts);
       message.retry({ delaySeconds });
@@ -93,10 +106,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
   log("info", "batch_processed", { messages: messages.length, ...counts, skipped, duration_ms: finished - started });
 }
 
-/** Every event's handler writes and outcome, with one finishing statement per final status. */
+/**
+ * Every event's handler writes and outcome, with one finishing statement per final status, and a
+ * note of each delivery format seen (for the recovery; a no-op once noted).
+ */
 function sharedWrites(db: Database, claimed: readonly Claimed[], nowMs: number): Write[] {
   const done = { processed: [] as string[], ignored: [] as string[] };
-  const writes: Write[] = [];
+  const firstCreated = new Map<EventFormat, number>();
+  for (const { event } of claimed) firstCreated.set(event.format, Math.min(event.created, firstCreated.get(event.format) ?? Infinity));
+  const writes: Write[] = [...firstCreated].map(([format, created]) => markFormatSeen(db, format, created, nowMs));
   for (const c of claimed) {
     if (c.outcome!.ok) {
       writes.push(...c.outcome!.writes);
@@ -108,6 +126,7 @@ function sharedWrites(db: Database, claimed: readonly Claimed[], nowMs: number):
 
 /** One event's handler writes and its outcome, to commit in one transaction. */
 function outcomeWrites(db: Database, { event, outcome }: Claimed, nowMs: number): Write[] {
+  if (!outcome!.ok && outcome!.park) return [parkEvent(db, event.id, outcome!.error)];
   if (!outcome!.ok) return [failEvent(db, event.id, outcome!.error, retryDelaySeconds(event.attempts), nowMs)];
   return [...outcome!.writes, ...finishEvents(db, [event.id], outcome!.handled ? "processed" : "ignored", nowMs)];
 }
@@ -139,14 +158,35 @@ function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: 
   }
 }
 
-async function runHandlers(payload: string, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+  if (event.format === "thin") return runThinHandlers(event, base);
   const writes: Write[] = [];
   const ctx: HandlerContext = { ...base, write: (query) => void writes.push(query) };
   try {
-    const event = JSON.parse(payload) as Stripe.Event;
-    const list = ctx.handlers.for(event.type);
-    for (const handler of list) await handler(event.data.object, event, ctx);
+    const parsed = JSON.parse(event.payload) as Stripe.Event;
+    const list = ctx.handlers.for(parsed.type);
+    for (const handler of list) await handler(parsed.data.object, parsed, ctx);
     return { ok: true, handled: list.length > 0, writes };
+  } catch (err) {
+    return { ok: false, error: describeForLedger(err), errorName: errorName(err) };
+  }
+}
+
+/**
+ * A thin event: no handler means `ignored`, decided before anything needs the API (Stripe's
+ * `v2.core.event_destination.ping` ends here, key or not). Otherwise the notification is re-read from
+ * the stored body with the API client, whose fetches handlers share; without a client it is parked.
+ */
+async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+  const list = base.handlers.forThin(event.type);
+  if (list.length === 0) return { ok: true, handled: false, writes: [] };
+  if (!base.stripe) return { ok: false, park: true, error: noApiClientReason(base.env), errorName: "no_stripe_api_client" };
+  const writes: Write[] = [];
+  try {
+    const notification = rehydrateThin(base.stripe, event.payload);
+    const ctx: ThinHandlerContext = { ...base, stripe: clientForThin(base.stripe, notification), write: (query) => void writes.push(query) };
+    for (const handler of list) await handler(notification, ctx);
+    return { ok: true, handled: true, writes };
   } catch (err) {
     return { ok: false, error: describeForLedger(err), errorName: errorName(err) };
   }
@@ -157,6 +197,6 @@ async function runHandlers(payload: string, base: Omit<HandlerContext, "write">)
  * a replay; it is never logged or sent in a response.
  */
 function describeForLedger(err: unknown, prefix = ""): string {
-  const text = prefix + (err instanceof Error ? `${err.name}: ${err.message}` : `Non-error thrown: ${String(err)}`);
+  const text = prefix + (err instanceof Error ? `${errorName(err)}: ${err.message}` : `Non-error thrown: ${String(err)}`);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }

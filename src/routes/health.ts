@@ -2,6 +2,8 @@ import { Hono } from "hono";
 import { sql } from "drizzle-orm";
 import { readSettings, readWebhookSecrets, type WebhookSecret } from "../config";
 import { createDb } from "../db/client";
+import { PARKED } from "../db/events";
+import { stripeEvents } from "../db/schema";
 import { ApiError } from "../errors";
 import { errorName, log } from "../log";
 import type { AppEnv } from "../app";
@@ -20,7 +22,9 @@ interface Check {
 
 /**
  * `GET /health`: 200 when the Worker can verify and record deliveries, 503 naming the failing check
- * otherwise. Reports counts, sizes and codes only, never a secret's value.
+ * otherwise. Reports counts, sizes and codes only, never a secret's value. `checks.stripe_api` warns
+ * while thin events are parked for want of STRIPE_SECRET_KEY (they are recorded and safe, but
+ * nothing processes them until the key is set and they are replayed).
  */
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const nowMs = c.var.now();
@@ -30,16 +34,22 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
   const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
+  // One query both proves D1 answers on the current schema and counts parked thin events (read from
+  // the attention index, never the ledger).
+  let parked: number | null = null;
   const database = await createDb(c.env.DB)
-    .run(sql`SELECT 1 FROM stripe_events LIMIT 1`)
-    .then((result) => sizeCheck(result.meta.size_after, maxBytes))
+    .run(sql`SELECT count(*) AS parked FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`)
+    .then((result) => {
+      parked = (result.results[0] as { parked: number } | undefined)?.parked ?? 0;
+      return sizeCheck(result.meta.size_after, maxBytes);
+    })
     .catch((err: unknown): Check => {
       log("error", "health_database_failed", { error: errorName(err) });
       return { ok: false, message: "D1 (binding DB) did not answer a query on stripe_events: is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?" };
     });
 
   const ok = webhookSecret.ok && settings.ok && database.ok;
-  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database } }, ok ? 200 : 503);
+  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(c.env, parked) } }, ok ? 200 : 503);
 });
 
 /**
@@ -61,6 +71,24 @@ function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & 
       ? { ok: true, configured: secrets.length }
       : { ok: false, configured: secrets.length, message: "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`." };
   if (warnings.length > 0) check.warnings = warnings;
+  return check;
+}
+
+/**
+ * Whether STRIPE_SECRET_KEY is set, and a warning naming it while thin events are parked (`parked`
+ * is null when D1 did not answer). Never fails the health check: deliveries are still verified and
+ * recorded without a key.
+ */
+function stripeApiCheck(env: Pick<Env, "STRIPE_SECRET_KEY">, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
+  const keyConfigured = Boolean(env.STRIPE_SECRET_KEY?.trim());
+  const check: Check & { key_configured: boolean; parked_thin_events?: number } = { ok: true, key_configured: keyConfigured };
+  if (parked === null || parked === 0) return check;
+  check.parked_thin_events = parked;
+  check.warnings = [
+    keyConfigured
+      ? `${parked} thin event(s) were parked while STRIPE_SECRET_KEY was unset (or STRIPE_API_BASE refused) and wait for a replay: POST /admin/api/replay?status=failed, or Replay in the console.`
+      : `${parked} thin event(s) are recorded but parked: their data must be fetched from the Stripe API and STRIPE_SECRET_KEY is not set. Set it (wrangler secret put STRIPE_SECRET_KEY), then replay them (POST /admin/api/replay?status=failed).`,
+  ];
   return check;
 }
 

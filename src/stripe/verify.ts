@@ -1,10 +1,33 @@
 import Stripe from "stripe";
 import type { WebhookSecret } from "../config";
+import type { LedgerEvent } from "../db/events";
+import type { EventFormat } from "../db/schema";
 import { ApiError } from "../errors";
+import { claimedFormat, isSnapshotEvent, isThinPayload, snapshotEntry, thinEntry } from "./event-shape";
 import { parseSignatureHeader } from "./signature-header";
 
 // Made once per isolate: the provider is stateless, and Workers has no Node crypto to default to.
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
+
+// `parseEventNotificationAsync` is an instance method, and a Stripe instance needs a key although
+// parsing sends nothing. This one's HTTP client refuses every request, so the placeholder key can
+// never leave the Worker. Built on the first thin delivery: most isolates never need it.
+let thinVerifier: Stripe | undefined;
+function verifierForThin(): Stripe {
+  thinVerifier ??= new Stripe("sk_thin_verification_only", {
+    httpClient: Stripe.createFetchHttpClient(() => Promise.reject(new Error("This Stripe client only verifies thin event signatures."))),
+    maxNetworkRetries: 0,
+  });
+  return thinVerifier;
+}
+
+/** Verifies the signature and age with the SDK's function for one format; resolves to the parsed body. */
+type SdkVerify = (payload: string, header: string, secret: string, toleranceSeconds: number, nowMs: number) => Promise<unknown>;
+
+const SDK_VERIFY: Record<EventFormat, SdkVerify> = {
+  snapshot: (payload, header, secret, tolerance, nowMs) => Stripe.webhooks.constructEventAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
+  thin: (payload, header, secret, tolerance, nowMs) => verifierForThin().parseEventNotificationAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
+};
 
 export interface VerifyInput {
   /** The raw body exactly as received. */
@@ -16,24 +39,32 @@ export interface VerifyInput {
   toleranceSeconds: number;
   /** The current time in milliseconds; injectable so a captured delivery verifies at its own time. */
   nowMs: number;
+  /** The format this endpoint accepts. */
+  format: EventFormat;
+  /** Where deliveries of the other format go (a full URL), named when one arrives here by mistake; only called then. */
+  otherFormatUrl: () => string;
 }
 
 export interface VerifiedDelivery {
-  event: Stripe.Event;
+  /** What the ledger records about the event. */
+  event: LedgerEvent;
   /** Zero-based position of the configured secret that verified it (never the secret itself). */
   secretIndex: number;
 }
 
 /**
- * Verifies a delivery with Stripe's SDK (`constructEventAsync` over SubtleCrypto), trying each
- * configured secret, and also refuses timestamps more than the tolerance in the future (the SDK only
- * checks the past). Throws an `ApiError` that says what is wrong and what usually causes it.
+ * Verifies a delivery with Stripe's SDK over SubtleCrypto (`constructEventAsync` for snapshot events,
+ * `parseEventNotificationAsync` for thin ones), trying each configured secret. Both formats are
+ * checked in the same order: the signature, then the timestamp (in the past by the SDK, in the future
+ * here, as the SDK does not), then the payload's shape, so a stale or future delivery is always
+ * `timestamp_out_of_tolerance`, never `payload_invalid`. Throws an `ApiError` that says what is wrong
+ * and what usually causes it; a body of the other format names the URL it should go to.
  *
  * @example
- * const { event } = await verifyDelivery({ payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now() });
+ * const { event } = await verifyDelivery({ payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now(), format: "snapshot", otherFormatUrl: () => thinUrl });
  */
 export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelivery> {
-  const { payload, header, secrets, toleranceSeconds, nowMs } = input;
+  const { payload, header, secrets, toleranceSeconds, nowMs, format } = input;
   if (header === null || header.trim() === "") {
     throw new ApiError(
       "signature_missing",
@@ -46,14 +77,14 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
       "The request body is empty. Stripe always sends the event as a JSON body; a proxy in front of this Worker may be dropping it.",
     );
   }
-  const parsed = parseSignatureHeader(header);
-  if (parsed.timestamp === null) {
+  const parsedHeader = parseSignatureHeader(header);
+  if (parsedHeader.timestamp === null) {
     throw new ApiError("signature_invalid", "The Stripe-Signature header has no t=<unix seconds> timestamp. Pass the header through unchanged.");
   }
-  if (parsed.v1Count === 0) {
+  if (parsedHeader.v1Count === 0) {
     throw new ApiError(
       "signature_invalid",
-      parsed.hasV0
+      parsedHeader.hasV0
         ? "The Stripe-Signature header has only a v0 signature. v0 is a test-mode decoy; Stripe signs with v1, which is missing here."
         : "The Stripe-Signature header has no v1 signature. Pass the header through unchanged.",
     );
@@ -67,31 +98,26 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
       if (matchedExpired === null && (await signedWith(payload, header, secret, nowMs))) matchedExpired = { position: secretIndex + 1, expiresAt };
       continue;
     }
-    let event: Stripe.Event;
+    let parsed: unknown;
     try {
-      event = await Stripe.webhooks.constructEventAsync(payload, header, secret, toleranceSeconds, cryptoProvider, nowMs);
+      parsed = await SDK_VERIFY[format](payload, header, secret, toleranceSeconds, nowMs);
     } catch (err) {
       if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
         // The SDK checks the signature before the age, so this message means the secret matched.
         if (err.message.startsWith("Timestamp outside the tolerance zone")) signatureMatchedButStale = true;
         continue;
       }
-      // Anything else is thrown after the signature matched: the signed body is not an event.
-      throw notAnEvent();
+      // Anything else is thrown after the signature matched and the age passed: the signed body is
+      // not an event of this format. The timestamp still comes first.
+      refuseFuture(parsedHeader.timestamp, nowMs, toleranceSeconds);
+      throw refusedBody(format, payload, input.otherFormatUrl);
     }
-    assertEventShape(event);
-    const skewSeconds = parsed.timestamp - Math.floor(nowMs / 1000);
-    if (skewSeconds > toleranceSeconds) {
-      throw new ApiError(
-        "timestamp_out_of_tolerance",
-        `The signature is valid but its timestamp is ${skewSeconds} s in the future (tolerance ${toleranceSeconds} s). Check the clock of whatever signed this delivery.`,
-      );
-    }
-    return { event, secretIndex };
+    refuseFuture(parsedHeader.timestamp, nowMs, toleranceSeconds);
+    return { event: toLedgerEvent(format, parsed, payload, input.otherFormatUrl), secretIndex };
   }
 
   if (signatureMatchedButStale) {
-    const ageSeconds = Math.floor(nowMs / 1000) - parsed.timestamp;
+    const ageSeconds = Math.floor(nowMs / 1000) - parsedHeader.timestamp;
     throw new ApiError(
       "timestamp_out_of_tolerance",
       `The signature is valid but was made ${ageSeconds} s ago (tolerance ${toleranceSeconds} s). Stripe signs every retry afresh, so this is a replayed or long-delayed request; raise STRIPE_WEBHOOK_TOLERANCE_SECONDS only if a proxy really holds deliveries that long.`,
@@ -127,33 +153,55 @@ async function signedWith(payload: string, header: string, secret: string, nowMs
   }
 }
 
-/**
- * The fields the ledger stores must have Stripe's types, or the insert would fail and Stripe would be
- * told to retry (500) an event that can never be recorded.
- */
-function assertEventShape(event: unknown): asserts event is Stripe.Event {
-  const candidate = event as Record<string, unknown> | null;
-  const optionalString = (v: unknown) => v === undefined || v === null || typeof v === "string";
-  if (
-    typeof candidate !== "object" ||
-    candidate === null ||
-    Array.isArray(candidate) ||
-    typeof candidate.id !== "string" ||
-    !candidate.id.startsWith("evt_") ||
-    typeof candidate.type !== "string" ||
-    candidate.type === "" ||
-    !Number.isSafeInteger(candidate.created) ||
-    !(candidate.livemode === undefined || typeof candidate.livemode === "boolean") ||
-    !optionalString(candidate.api_version) ||
-    !optionalString(candidate.account)
-  ) {
-    throw notAnEvent();
+/** Refuses a signature timestamp further in the future than the tolerance (the SDK checks only the past). */
+function refuseFuture(timestamp: number, nowMs: number, toleranceSeconds: number): void {
+  const skewSeconds = timestamp - Math.floor(nowMs / 1000);
+  if (skewSeconds > toleranceSeconds) {
+    throw new ApiError(
+      "timestamp_out_of_tolerance",
+      `The signature is valid but its timestamp is ${skewSeconds} s in the future (tolerance ${toleranceSeconds} s). Check the clock of whatever signed this delivery.`,
+    );
   }
 }
 
-function notAnEvent(): ApiError {
+/**
+ * The ledger's record of a verified body, or the refusal of one whose fields do not have Stripe's
+ * types (the insert would fail, and Stripe would be told to retry an event that can never be recorded).
+ */
+function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, otherFormatUrl: () => string): LedgerEvent {
+  if (format === "snapshot") {
+    if (!isSnapshotEvent(parsed)) throw refusedBody(format, payload, otherFormatUrl);
+    return snapshotEntry(parsed);
+  }
+  // The SDK's notification has methods and a parsed context; the ledger reads the body as sent.
+  const body: unknown = JSON.parse(payload);
+  if (!isThinPayload(body)) throw refusedBody(format, payload, otherFormatUrl);
+  return thinEntry(body);
+}
+
+/** Why a verified body is refused: it is the other format (say where it goes), or not an event at all. */
+function refusedBody(format: EventFormat, payload: string, otherFormatUrl: () => string): ApiError {
+  const claimed = claimedFormat(payload);
+  if (claimed === "thin" && format === "snapshot") {
+    return new ApiError(
+      "payload_invalid",
+      `The signature is valid but this is a thin event (object "v2.core.event", from an event destination with thin payloads), and this endpoint accepts snapshot events only. Change the event destination's endpoint URL to ${otherFormatUrl()} (or its payload style to snapshot).`,
+    );
+  }
+  if (claimed === "snapshot" && format === "thin") {
+    return new ApiError(
+      "payload_invalid",
+      `The signature is valid but this is a snapshot event (object "event"), and this endpoint accepts thin events only. Change the webhook endpoint's URL to ${otherFormatUrl()} (or the event destination's payload style to thin).`,
+    );
+  }
+  if (format === "thin") {
+    return new ApiError(
+      "payload_invalid",
+      "The signature is valid but the body is not a thin event notification: it must be a JSON object with object \"v2.core.event\", an id starting with evt_, a type, an ISO 8601 created time, and, when present, a related_object with a url path.",
+    );
+  }
   return new ApiError(
     "payload_invalid",
-    "The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (v2) need an event destination that sends snapshot events.",
+    `The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (object "v2.core.event") go to ${otherFormatUrl()}.`,
   );
 }

@@ -29,16 +29,18 @@ let messageSeq = 0;
 
 /**
  * Records events in the ledger and runs them through the queue consumer one at a time, in the order
- * given (the order Stripe delivered them in), with the built-in billing handlers unless others are given.
+ * given (the order Stripe delivered them in), with the built-in billing handlers unless others are given,
+ * and the consumer's clock (`now`, what fetched thin objects are stamped with) when given. Thin
+ * notifications (`object: "v2.core.event"`) are recorded as thin events.
  * Returns the ids of messages the consumer retried.
  */
-export async function processEvents(events: Record<string, unknown>[], handlers: Handlers = billingHandlers(), testEnv: Env = env): Promise<string[]> {
+export async function processEvents(events: Record<string, unknown>[], handlers: Handlers = billingHandlers(), testEnv: Env = env, now?: () => number): Promise<string[]> {
   const retried: string[] = [];
   for (const event of events) {
     await seedEvent(event);
     const batch = createMessageBatch("stripe-events", [{ id: `m${++messageSeq}`, timestamp: new Date(), attempts: 1, body: { id: event.id } }]);
     const ctx = createExecutionContext();
-    await createWorker({ handlers }).queue(batch, testEnv, ctx);
+    await createWorker({ handlers, ...(now ? { now } : {}) }).queue(batch, testEnv, ctx);
     const result = await getQueueResult(batch, ctx);
     if (result.retryMessages.length > 0) retried.push(event.id as string);
   }

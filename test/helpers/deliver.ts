@@ -17,6 +17,8 @@ export interface DeliverOptions {
   env?: Env;
   worker?: FetchHandler;
   method?: string;
+  /** The webhook path; defaults to the snapshot endpoint. */
+  path?: string;
 }
 
 /** Stripe's delivery headers (fixtures/delivery-headers.json) minus the signature placeholder. */
@@ -28,14 +30,14 @@ export function stripeHeaders(signature: string | null): Headers {
 }
 
 /**
- * Posts a body to /webhooks/stripe through the Worker's real fetch handler, signed like Stripe does,
- * and waits for everything the Worker put in waitUntil (the enqueue) before returning.
+ * Posts a body to /webhooks/stripe (or `options.path`) through the Worker's real fetch handler, signed
+ * like Stripe does, and waits for everything the Worker put in waitUntil (the enqueue) before returning.
  */
 export async function deliver(body: string | object, options: DeliverOptions = {}): Promise<Response> {
   const payload = typeof body === "string" ? body : JSON.stringify(body);
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const signature = options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
-  const request = new Request("https://worker.example/webhooks/stripe", {
+  const request = new Request(`https://worker.example${options.path ?? "/webhooks/stripe"}`, {
     method: options.method ?? "POST",
     headers: stripeHeaders(signature),
     body: payload,
@@ -44,4 +46,9 @@ export async function deliver(body: string | object, options: DeliverOptions = {
   const response = await (options.worker ?? worker).fetch(request, options.env ?? env, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/** Posts a thin notification to /webhooks/stripe/thin, signed like Stripe signs an event destination's deliveries. */
+export function deliverThin(body: string | object, options: DeliverOptions = {}): Promise<Response> {
+  return deliver(body, { path: "/webhooks/stripe/thin", ...options });
 }

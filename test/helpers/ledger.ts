@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
 import { createDb } from "../../src/db/client";
 import { recordEvent, seqAt } from "../../src/db/events";
+import { isThinPayload, snapshotEntry, thinEntry } from "../../src/stripe/event-shape";
 
 /** The ledger row for an event, read with plain SQL so assertions do not depend on the ORM mapping. */
 export async function ledgerRow(id: string, db: D1Database = env.DB) {
@@ -17,13 +18,15 @@ export async function ledgerCount(id: string): Promise<number> {
 let arrivals = 0;
 
 /**
- * Records an event through the Worker's own ledger function, without a delivery or an enqueue. Given
+ * Records an event (snapshot, or thin when it is a `v2.core.event` notification) through the Worker's
+ * own ledger function, without a delivery or an enqueue. Given
  * a past `receivedAt`, the row is also placed at that point of the arrival order (`seq`), as if it
  * had arrived then: the insert itself puts a late row after every row already there.
  */
 export async function seedEvent(event: Record<string, unknown>, receivedAt?: number): Promise<void> {
   const at = receivedAt ?? Date.now();
-  await recordEvent(createDb(env.DB), event as unknown as Stripe.Event, { receivedAt: at, payload: JSON.stringify(event), source: "webhook" });
+  const entry = isThinPayload(event) ? thinEntry(event) : snapshotEntry(event as unknown as Stripe.Event);
+  await recordEvent(createDb(env.DB), entry, { receivedAt: at, payload: JSON.stringify(event), source: "webhook" });
   if (receivedAt !== undefined) {
     await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?").bind(seqAt(at) + (++arrivals % 1000), event.id).run();
   }

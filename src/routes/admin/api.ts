@@ -57,6 +57,9 @@ export function eventJson(e: EventSummary) {
     api_version: e.apiVersion,
     source: e.source,
     secret_index: e.secretIndex,
+    format: e.format,
+    object_id: e.objectId,
+    context: e.context,
   };
 }
 
