@@ -8,6 +8,7 @@ import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
 import type { AppEnv } from "../../app";
 import { requireBearer } from "./auth";
+import { backfillApiRoutes } from "./backfill";
 import { encodeCursor, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
 
@@ -129,4 +130,5 @@ export const adminApiRoutes = new Hono<AppEnv>()
       },
       database: { size_bytes: size, max_bytes: settings instanceof ApiError ? null : settings.d1MaxBytes },
     });
-  });
+  })
+  .route("/", backfillApiRoutes);
