@@ -9,6 +9,7 @@ import { dispatch } from "../../queue/enqueue";
 import type { AppEnv } from "../../app";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";
+import { endpointApiRoutes } from "./endpoint";
 import { encodeCursor, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
 
@@ -131,4 +132,5 @@ export const adminApiRoutes = new Hono<AppEnv>()
       database: { size_bytes: size, max_bytes: settings instanceof ApiError ? null : settings.d1MaxBytes },
     });
   })
-  .route("/", backfillApiRoutes);
+  .route("/", backfillApiRoutes)
+  .route("/", endpointApiRoutes);
