@@ -63,6 +63,11 @@ export async function runBackfill(env: Env, now: () => number, options: { start:
   const db = createDb(env.DB);
   let lease: string | null = null;
   try {
+    // The cron asks every minute: without a running backfill it only reads, and writes no lease.
+    if (!options.start) {
+      const saved = await readBackfill(db);
+      if (saved?.status !== "running") return { ...report, outcome: "not_running", state: saved };
+    }
     lease = await acquireBackfillLease(db, now());
     if (!lease) return { ...report, outcome: "busy", state: await readBackfill(db) };
     report.state = options.start ? await startOrResumeBackfill(db, now()) : await readBackfill(db);
