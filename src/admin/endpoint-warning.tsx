@@ -1,4 +1,5 @@
 import type { EndpointReport } from "../stripe/endpoint-check";
+import { utc } from "./layout";
 
 /**
  * The last endpoint drift check, when it found something: warnings (handled event types Stripe never
@@ -10,7 +11,7 @@ export function EndpointWarning(props: { report: EndpointReport | null }) {
   if (!r || (r.warnings.length === 0 && r.info.length === 0)) return null;
   return (
     <div class="panel" id="endpoint-drift">
-      <h2>Webhook endpoint (checked {r.checked_at.replace("T", " ").replace(/\.\d{3}Z$/, " UTC")})</h2>
+      <h2>Webhook endpoint (checked {utc(Date.parse(r.checked_at))})</h2>
       {r.warnings.map((w) => (
         <div class="notice error" role="alert">
           {w}
