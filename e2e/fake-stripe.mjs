@@ -10,6 +10,9 @@
 //   update as Stripe does.
 // - thin events: `v2_event` messages over the same WebSocket (what a session with --thin-events gets),
 //   and GET of the objects a test serves (`serveObject`), which the Worker fetches for them.
+// - list APIs (`serveList`: GET /v1/customers, /v1/subscriptions, …) paged with `limit` and
+//   `starting_after` like Stripe's, which the Worker's backfill reads; `failListOnce` answers one
+//   request with an error (a 429) first.
 // The CLI accepts a plain-http --api-base only on 127.0.0.1 (pkg/stripe/url.go), hence the address.
 import { createHmac, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -28,6 +31,7 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
   const requests = [];
   const endpoints = new Map();
   const objects = new Map();
+  const lists = new Map();
   const sockets = new Set();
   const waiting = new Map();
   let seq = 0;
@@ -50,6 +54,17 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
     if (apiKey && req.headers.authorization !== `Bearer ${apiKey}`) return fail(401, "Invalid API Key provided.");
     const route = `${req.method} ${url.pathname}`;
     if (req.method === "GET" && objects.has(url.pathname)) return send(200, objects.get(url.pathname));
+    const list = req.method === "GET" && lists.get(url.pathname);
+    if (list) {
+      const failure = list.failures.findIndex((f) => (f.startingAfter ?? null) === (query.starting_after ?? null));
+      if (failure !== -1) {
+        const [{ status }] = list.failures.splice(failure, 1);
+        return fail(status, "Request rate limit exceeded.", status === 429 ? "rate_limit_error" : "api_error");
+      }
+      const limit = Math.min(Number(query.limit ?? 10), list.pageCap);
+      const from = query.starting_after ? list.objects.findIndex((o) => o.id === query.starting_after) + 1 : 0;
+      return send(200, { object: "list", url: url.pathname, has_more: from + limit < list.objects.length, data: list.objects.slice(from, from + limit) });
+    }
     if (route === "POST /v1/stripecli/sessions") {
       return send(200, {
         websocket_url: `ws://127.0.0.1:${server.address().port}/cli-websocket`,
@@ -167,6 +182,17 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       };
       for (const ws of sockets) ws.send(JSON.stringify(message));
       return answered;
+    },
+    /**
+     * Answers the list API at `path` (e.g. `/v1/customers`) with `objects`, in that order, at most
+     * `pageCap` per page whatever `limit` asks (so a small account still spans several pages).
+     */
+    serveList(path, objects, { pageCap = 100 } = {}) {
+      lists.set(path, { objects, pageCap, failures: [] });
+    },
+    /** The next request to the list at `path` with this `startingAfter` (null: the first page) answers `status` instead, once. */
+    failListOnce(path, status, { startingAfter = null } = {}) {
+      lists.get(path).failures.push({ status, startingAfter });
     },
     /** Answers GET `path` (e.g. `/v1/subscriptions/sub_…`) with `object`, as Stripe's API would. */
     serveObject(path, object) {

@@ -1,20 +1,23 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, fromHttpException } from "./errors";
+import type { Handlers } from "./handlers/registry";
 import { errorName, log } from "./log";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
-/** Hono typing shared by every route: the Worker's bindings plus the injected clock. */
+/** Hono typing shared by every route: the Worker's bindings plus the injected clock and the handlers. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { now: () => number };
+  Variables: { now: () => number; handlers: Handlers };
 }
 
 export interface AppOptions {
   /** Current time in milliseconds. Tests inject a fixed clock to verify captured deliveries. */
   now?: () => number;
+  /** The registered handlers: the endpoint drift check compares the event types they handle. */
+  handlers: Handlers;
 }
 
 /**
@@ -22,14 +25,15 @@ export interface AppOptions {
  * `{"error":{"code","message"}}`.
  *
  * @example
- * const app = createApp({ now: () => 1591264652_000 });
+ * const app = createApp({ now: () => 1591264652_000, handlers: defaultHandlers() });
  * const res = await app.fetch(request, env, ctx);
  */
-export function createApp(options: AppOptions = {}) {
+export function createApp(options: AppOptions) {
   const now = options.now ?? Date.now;
   return new Hono<AppEnv>()
     .use(async (c, next) => {
       c.set("now", now);
+      c.set("handlers", options.handlers);
       await next();
     })
     .route("/webhooks", webhookRoutes)

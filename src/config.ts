@@ -174,3 +174,32 @@ function parseD1MaxBytes(raw: string | undefined): number | ApiError {
   }
   return value;
 }
+
+/** The path Stripe webhook endpoints post snapshot events to (src/routes/webhooks.ts). */
+export const WEBHOOK_PATH = "/webhooks/stripe";
+
+/**
+ * WEBHOOK_URL, the URL of this Worker's webhook endpoint, which the daily drift check looks for
+ * among the account's endpoints (a Worker learns its own URL only from requests). Given like
+ * `npm run stripe:endpoint -- --url`: the Worker's base URL, `/webhooks/stripe` appended unless it is
+ * already there. Null when unset (the check then finds the endpoint by the marker stripe:endpoint
+ * sets). A malformed value is an ApiError for the check to report; it never affects deliveries.
+ *
+ * @example
+ * readWebhookUrl({ WEBHOOK_URL: "https://stripe-webhooks.example.workers.dev" }); // "https://stripe-webhooks.example.workers.dev/webhooks/stripe"
+ */
+export function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | ApiError {
+  const raw = (env.WEBHOOK_URL ?? "").trim();
+  if (raw === "") return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // not an absolute URL: refused below
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    return new ApiError("config_invalid", "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).");
+  }
+  const path = url.pathname.replace(/\/+$/, "");
+  return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;
+}

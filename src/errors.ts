@@ -14,6 +14,8 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   replay_not_allowed: 409,
+  /** An admin call that needs the Stripe API (backfill, endpoint check) while STRIPE_SECRET_KEY is unset. */
+  stripe_key_missing: 409,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,
@@ -23,6 +25,8 @@ export const ERROR_STATUS = {
   config_invalid: 500,
   storage_unavailable: 500,
   internal_error: 500,
+  /** The Stripe API refused or did not answer a call an admin request needed (its class and status are named, never its message). */
+  stripe_api_error: 502,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

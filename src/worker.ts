@@ -1,5 +1,7 @@
 import { createApp } from "./app";
+import { runBackfill } from "./backfill/run";
 import { readConfig } from "./config";
+import { checkEndpointIfDue } from "./cron/endpoint-check";
 import { recoverMissedEvents } from "./cron/recover";
 import { recoverMissedThinEvents } from "./cron/recover-thin";
 import { redriveDueEvents } from "./cron/redrive";
@@ -17,9 +19,10 @@ export interface WorkerOptions {
 
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
- * and the every-minute cron (`scheduled`): the re-drive, the retention of final events, and the
+ * and the every-minute cron (`scheduled`): the re-drive, the retention of final events, the
  * recovery of events Stripe never delivered, snapshot and thin (every 10 minutes, only with
- * STRIPE_SECRET_KEY, each only for a delivery format in use). A queue
+ * STRIPE_SECRET_KEY, each only for a delivery format in use), and, with STRIPE_SECRET_KEY, the daily
+ * endpoint drift check and the next pages of a backfill in progress. A queue
  * whose name ends in `-dlq` is treated as the dead-letter queue, so renamed queues per environment
  * keep working.
  *
@@ -28,7 +31,7 @@ export interface WorkerOptions {
  */
 export function createWorker(options: WorkerOptions) {
   const now = options.now ?? Date.now;
-  const app = createApp({ now });
+  const app = createApp({ now, handlers: options.handlers });
   return {
     fetch: app.fetch,
     async queue(batch, env, _ctx) {
@@ -44,6 +47,9 @@ export function createWorker(options: WorkerOptions) {
       else log("error", "config_invalid", { code: config.error.code });
       ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "snapshot", error: errorName(err) })));
       ctx.waitUntil(recoverMissedThinEvents(env, options.handlers, nowMs));
+      ctx.waitUntil(checkEndpointIfDue(env, options.handlers, nowMs));
+      // Continues a backfill someone started (never starts one), a few pages per tick.
+      ctx.waitUntil(runBackfill(env, now, { start: false }));
     },
   } satisfies ExportedHandler<Env, unknown>;
 }

@@ -4,12 +4,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
+import { Handlers } from "../src/handlers/registry";
 
 // Hono's middleware (csrf(), bodyLimit(), bearerAuth(), …) fails by throwing an HTTPException with its
 // own plain-text response and sometimes a message. The real app, plus one route that throws exactly
 // that, so that every status goes through the real onError.
 const LEAK = "whsec_should_never_leak";
-const app = createApp().all("/test/hono-throws/:status", (c) => {
+const app = createApp({ handlers: new Handlers() }).all("/test/hono-throws/:status", (c) => {
   const status = Number(c.req.param("status")) as ContentfulStatusCode;
   throw new HTTPException(status, { message: `middleware text with ${LEAK}`, res: new Response(`plain ${LEAK}`, { status }) });
 });

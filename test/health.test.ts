@@ -24,6 +24,7 @@ describe("GET /health", () => {
         settings: { ok: true },
         database: { ok: true, size_bytes: expect.any(Number), max_bytes: 10_000_000_000 },
         stripe_api: { ok: true, key_configured: false },
+        endpoint: { ok: true, last_checked_at: null },
       },
     });
   });

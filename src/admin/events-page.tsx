@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import { UNFINISHED_STATUSES, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
 import { EVENT_STATUSES } from "../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
@@ -9,6 +10,8 @@ export interface EventsPageProps {
   query: { status?: string; type?: string; from?: string; to?: string };
   nextCursor: string | null;
   notice?: string;
+  /** Shown above the counts: the endpoint drift warning and the backfill panel (src/admin/status-banner.tsx). */
+  banner?: Child;
 }
 
 /**
@@ -23,6 +26,7 @@ export function EventsPage(props: EventsPageProps) {
   return (
     <Layout title="Events" signedIn={true}>
       {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.banner}
       <div class="cards">
         <a class="card" href="/admin">
           <div class="n">{total}</div>

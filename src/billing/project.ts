@@ -1,4 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { toSnakeCase } from "drizzle-orm/casing";
 import type { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 import type { HandlerContext } from "../handlers/registry";
 
@@ -46,6 +48,48 @@ function upsertUnlessOlder<T extends ProjectedTable>(db: HandlerContext["db"], t
     .onConflictDoUpdate({
       target: table.id,
       set: set as Partial<typeof customers.$inferInsert>,
-      setWhere: sql`excluded.last_event_created >= ${table.lastEventCreated}`,
+      setWhere: notOlder(table),
     });
+}
+
+/**
+ * The ordering rule of every projected write, in SQL: the incoming row (`excluded`) replaces the stored
+ * one only if its `last_event_created` is not older. SQLite evaluates it only on conflict, so a new
+ * object is always inserted.
+ */
+function notOlder(table: ProjectedTable): SQL {
+  return sql`excluded.last_event_created >= ${table.lastEventCreated}`;
+}
+
+/** D1 binds at most 100 parameters per statement. */
+const MAX_BOUND_PARAMETERS = 100;
+
+/**
+ * Statements writing many rows of one table under the same rule as `project` (a row is replaced only
+ * by a version not older than its own), for objects that need no same-second refetch because they were
+ * just read from the API. Multi-row upserts, each under D1's 100 bound parameters (7 subscriptions or
+ * charges, 12 customers per statement); the rows must all have the same columns. Reads nothing: the
+ * guard alone decides, so the statements are correct whatever was written in between.
+ *
+ * @example
+ * const [first, ...rest] = upsertRowsUnlessOlder(db, subscriptions, page.map((s) => rows.subscription(s, by)));
+ * if (first) await db.batch([first, ...rest]);
+ */
+export function upsertRowsUnlessOlder<T extends ProjectedTable>(db: HandlerContext["db"], table: T, rows: readonly RowOf<T>[]): BatchItem<"sqlite">[] {
+  if (rows.length === 0) return [];
+  const keys = Object.keys(rows[0]!).filter((k) => k !== "id");
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  // Every updated column takes the incoming row's value; with many rows it can only be named as excluded.<column>.
+  const set = Object.fromEntries(keys.map((k) => [k, sql.raw(`excluded."${toSnakeCase(columns[k]!.name)}"`)]));
+  const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / (keys.length + 1)));
+  const statements: BatchItem<"sqlite">[] = [];
+  for (let i = 0; i < rows.length; i += perStatement) {
+    statements.push(
+      db
+        .insert(table as typeof customers)
+        .values(rows.slice(i, i + perStatement) as (typeof customers.$inferInsert)[])
+        .onConflictDoUpdate({ target: table.id, set: set as Partial<typeof customers.$inferInsert>, setWhere: notOlder(table) }),
+    );
+  }
+  return statements;
 }

@@ -40,7 +40,19 @@ export const FETCH_CLOCK_MARGIN_SECONDS = 1;
  * fetchedStamp(notification, ctx.nowMs); // e.g. 1767225599 for a fetch at 1767225600.4 s
  */
 export function fetchedStamp(notification: Pick<ThinEventNotification, "created">, nowMs: number): number {
-  return Math.max(thinCreatedSeconds(notification.created), Math.floor(nowMs / 1000) - FETCH_CLOCK_MARGIN_SECONDS);
+  return Math.max(thinCreatedSeconds(notification.created), fetchedAt(nowMs));
+}
+
+/**
+ * The version of any object read from the API when our clock said `nowMs` (read before the request):
+ * that second minus FETCH_CLOCK_MARGIN_SECONDS, so never later than Stripe's read. The one stamping
+ * rule for fetched objects: `fetchedStamp` (thin events) and the backfill (list pages) both use it.
+ *
+ * @example
+ * fetchedAt(1767225600_400); // 1767225599
+ */
+export function fetchedAt(nowMs: number): number {
+  return Math.floor(nowMs / 1000) - FETCH_CLOCK_MARGIN_SECONDS;
 }
 
 /**

@@ -3,7 +3,8 @@ import { sql } from "drizzle-orm";
 import { readSettings, readWebhookSecrets, type WebhookSecret } from "../config";
 import { createDb } from "../db/client";
 import { PARKED } from "../db/events";
-import { stripeEvents } from "../db/schema";
+import { jobState, stripeEvents } from "../db/schema";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
 import { ApiError } from "../errors";
 import { errorName, log } from "../log";
 import type { AppEnv } from "../app";
@@ -24,7 +25,8 @@ interface Check {
  * `GET /health`: 200 when the Worker can verify and record deliveries, 503 naming the failing check
  * otherwise. Reports counts, sizes and codes only, never a secret's value. `checks.stripe_api` warns
  * while thin events are parked for want of STRIPE_SECRET_KEY (they are recorded and safe, but
- * nothing processes them until the key is set and they are replayed).
+ * nothing processes them until the key is set and they are replayed). `checks.endpoint` shows the
+ * cron's last daily endpoint drift check (warnings, never a 503).
  */
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const nowMs = c.var.now();
@@ -34,13 +36,19 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
   const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
-  // One query both proves D1 answers on the current schema and counts parked thin events (read from
-  // the attention index, never the ledger).
+  // One query both proves D1 answers on the current schema, counts parked thin events (read from
+  // the attention index, never the ledger) and reads the last endpoint drift check (saved by the cron,
+  // so /health never calls Stripe).
   let parked: number | null = null;
+  let endpoint: EndpointCheckState | null = null;
   const database = await createDb(c.env.DB)
-    .run(sql`SELECT count(*) AS parked FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`)
+    .run(
+      sql`SELECT count(*) AS parked, (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${ENDPOINT_CHECK_STATE}) AS endpoint_check FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`,
+    )
     .then((result) => {
-      parked = (result.results[0] as { parked: number } | undefined)?.parked ?? 0;
+      const row = result.results[0] as { parked: number; endpoint_check: string | null } | undefined;
+      parked = row?.parked ?? 0;
+      endpoint = row?.endpoint_check ? (JSON.parse(row.endpoint_check) as EndpointCheckState) : null;
       return sizeCheck(result.meta.size_after, maxBytes);
     })
     .catch((err: unknown): Check => {
@@ -49,8 +57,24 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     });
 
   const ok = webhookSecret.ok && settings.ok && database.ok;
-  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(c.env, parked) } }, ok ? 200 : 503);
+  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(c.env, parked), endpoint: endpointCheck(endpoint) } }, ok ? 200 : 503);
 });
+
+/**
+ * The last endpoint drift check, as saved: always `ok` (drift loses events Stripe never sends, but
+ * this Worker still verifies and records everything it gets, so it is never a 503), with its
+ * `warnings` (handled types not enabled, a disabled endpoint, another API version, no endpoint found,
+ * a failed check) and `info` (enabled types no handler uses), each present only when non-empty.
+ * `last_checked_at` is null until the first check (it needs STRIPE_SECRET_KEY).
+ */
+function endpointCheck(saved: EndpointCheckState | null): Check & { last_checked_at: string | null; endpoints?: string[]; info?: string[] } {
+  if (!saved) return { ok: true, last_checked_at: null };
+  const { report } = saved;
+  const check: Check & { last_checked_at: string; endpoints: string[]; info?: string[] } = { ok: true, last_checked_at: report.checked_at, endpoints: report.endpoints.map((e) => e.id) };
+  if (report.warnings.length > 0) check.warnings = report.warnings;
+  if (report.info.length > 0) check.info = report.info;
+  return check;
+}
 
 /**
  * Healthy while at least one secret still verifies; entries that expired or expire within

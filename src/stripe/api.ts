@@ -30,3 +30,24 @@ export function createStripeApi(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API
     timeout: 10_000,
   });
 }
+
+/**
+ * `createStripeApi` for an admin request that cannot work without the API: throws 409
+ * `stripe_key_missing` when STRIPE_SECRET_KEY is unset and 500 `config_invalid` when STRIPE_API_BASE
+ * is refused, each saying what `purpose` needs. Never repeats a value.
+ *
+ * @example
+ * const stripe = requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+ */
+export function requireStripeApi(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">, purpose: string): Stripe {
+  const base = readStripeApiBase(env);
+  if (env.STRIPE_SECRET_KEY?.trim() && base instanceof ApiError) throw base;
+  const stripe = createStripeApi(env);
+  if (!stripe) {
+    throw new ApiError(
+      "stripe_key_missing",
+      `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): a restricted key with read access to Webhook Endpoints, Customers, Subscriptions, Checkout Sessions, Invoices, PaymentIntents and Charges.`,
+    );
+  }
+  return stripe;
+}

@@ -8,6 +8,8 @@ import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
 import type { AppEnv } from "../../app";
 import { requireBearer } from "./auth";
+import { backfillApiRoutes } from "./backfill";
+import { endpointApiRoutes } from "./endpoint";
 import { encodeCursor, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
 
@@ -129,4 +131,6 @@ export const adminApiRoutes = new Hono<AppEnv>()
       },
       database: { size_bytes: size, max_bytes: settings instanceof ApiError ? null : settings.d1MaxBytes },
     });
-  });
+  })
+  .route("/", backfillApiRoutes)
+  .route("/", endpointApiRoutes);

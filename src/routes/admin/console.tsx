@@ -8,6 +8,7 @@ import { createMiddleware } from "hono/factory";
 import { EventPage } from "../../admin/event-page";
 import { EventsPage } from "../../admin/events-page";
 import { LoginPage } from "../../admin/login";
+import { statusBanner } from "../../admin/status-banner";
 import { STYLES_CSP_HASH } from "../../admin/styles";
 import { getEvent, ledgerStats, listEvents } from "../../db/admin";
 import { createDb } from "../../db/client";
@@ -53,7 +54,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     const raw = c.req.query();
     const q = parseListQuery(raw);
     const db = createDb(c.env.DB);
-    const [stats, page] = await Promise.all([ledgerStats(db, c.var.now()), listEvents(db, q.filter, q.cursor, q.limit)]);
+    const [stats, page, banner] = await Promise.all([ledgerStats(db, c.var.now()), listEvents(db, q.filter, q.cursor, q.limit), statusBanner(c.env, db)]);
     return c.html(
       <EventsPage
         stats={stats}
@@ -61,6 +62,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
         query={{ status: raw.status, type: raw.type, from: raw.from, to: raw.to }}
         nextCursor={encodeCursor(page.next)}
         notice={raw.replayed ? `Replayed ${raw.replayed} event(s).` : undefined}
+        banner={banner}
       />,
     );
   })
