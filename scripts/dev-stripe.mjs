@@ -10,12 +10,13 @@
 // 3. `wrangler dev` starts, and once it answers, `stripe listen --forward-to
 //    http://localhost:<port>/webhooks/stripe --events <the handled types>` (with --thin: their thin
 //    twins, `--forward-thin-to …/webhooks/stripe/thin --thin-events …`); both outputs are shown,
-//    prefixed [worker] and [stripe]. One Ctrl-C (or SIGTERM) stops both; if either exits, so does the other.
+//    prefixed [worker] and [stripe], and the Worker's cron fires every minute as Cloudflare would.
+//    One Ctrl-C (or SIGTERM) stops both; if either exits, so does the other.
 // The CLI is the one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on to the CLI as --api-base.
 import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
 import { ensureDevVars, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
-import { applyLocalMigrations, takePortFlag, takeThinFlag, WRANGLER } from "./lib/local-dev.mjs";
+import { answers, applyLocalMigrations, fireCronEveryMinute, takePortFlag, takeThinFlag, WRANGLER } from "./lib/local-dev.mjs";
 import { ProcessGroup } from "./lib/run-together.mjs";
 import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit, THIN_EVENTS } from "./lib/stripe-cli.mjs";
 
@@ -38,20 +39,9 @@ console.log(`Starting wrangler dev on ${local}, then stripe listen forwarding ${
 if (thin && !readDevVar("STRIPE_SECRET_KEY")) console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
 group.start("worker", process.execPath, [WRANGLER, "dev", "--port", port, "--show-interactive-dev-session=false"]);
 if (await answers(`${local}/health`, () => group.running("worker"))) {
+  fireCronEveryMinute(local);
   group.start("stripe", cli.command, forwardArgs(port, apiBase, extra, { thin }));
   console.log("Trigger an event with: npx stripe trigger checkout.session.completed");
 }
 process.exit(await group.done);
 
-/** Waits until the URL answers at all (any status) or `alive()` turns false; true when it answered. */
-async function answers(url, alive) {
-  while (alive()) {
-    try {
-      await fetch(url, { signal: AbortSignal.timeout(2000) });
-      return true;
-    } catch {
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  return false;
-}

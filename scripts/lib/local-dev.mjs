@@ -46,3 +46,37 @@ export function takePortFlag(argv) {
 export function takeThinFlag(argv) {
   return { thin: argv.includes("--thin"), rest: argv.filter((a) => a !== "--thin") };
 }
+
+/** Waits until `url` answers at all (any status) or `alive()` turns false; true when it answered. */
+export async function answers(url, alive) {
+  while (alive()) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return false;
+}
+
+/**
+ * Fires the local Worker's cron (`* * * * *`) at every minute boundary, as Cloudflare does in
+ * production: `wrangler dev` never fires crons by itself, and without the cron an event whose queue
+ * message was lost (a restart of `wrangler dev` drops its in-memory queue) would wait for ever.
+ * Returns a function that stops it.
+ */
+export function fireCronEveryMinute(base) {
+  const url = `${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`;
+  let timer;
+  const next = () => {
+    timer = setTimeout(async () => {
+      // A Worker that is restarting does not answer; the next minute tries again.
+      await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => {});
+      next();
+    }, 60_000 - (Date.now() % 60_000));
+    timer.unref?.();
+  };
+  next();
+  return () => clearTimeout(timer);
+}
