@@ -14,7 +14,8 @@
 //   `starting_after` like Stripe's, which the Worker's backfill reads; `failListOnce` answers one
 //   request with an error (a 429) first.
 // The CLI accepts a plain-http --api-base only on 127.0.0.1 (pkg/stripe/url.go), hence the address.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import { stripeV1 } from "../scripts/lib/stripe-signature.mjs";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
@@ -169,7 +170,7 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
     sendEvent(event) {
       const payload = JSON.stringify(event);
       const t = Math.floor(Date.now() / 1000);
-      const v1 = createHmac("sha256", sessionSecret).update(`${t}.${payload}`).digest("hex");
+      const v1 = stripeV1(payload, sessionSecret, t);
       const conversation = `wc_fake_${++seq}`;
       const answered = new Promise((resolve) => waiting.set(conversation, resolve));
       const message = {
@@ -206,7 +207,7 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
     sendThinEvent(notification) {
       const payload = JSON.stringify(notification);
       const t = Math.floor(Date.now() / 1000);
-      const v1 = createHmac("sha256", sessionSecret).update(`${t}.${payload}`).digest("hex");
+      const v1 = stripeV1(payload, sessionSecret, t);
       const answered = new Promise((resolve) => waiting.set(`thin:${notification.id}`, resolve));
       const message = { type: "v2_event", payload, http_headers: { ...DELIVERY_HEADERS, "Stripe-Signature": `t=${t},v1=${v1}` }, destination_id: "ed_cli_fake" };
       for (const ws of sockets) ws.send(JSON.stringify(message));

@@ -5,17 +5,16 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runScript } from "./scripts.mjs";
 import { ROOT } from "./worker.mjs";
+import { WRANGLER } from "../scripts/lib/local-dev.mjs";
 
 const PORT = "8876";
 const STUB = "http://127.0.0.1:8879";
 const TOKEN = "e2e-send-thin-admin-token";
-const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
 let dir;

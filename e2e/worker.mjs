@@ -2,13 +2,12 @@
 // state directory and an env file in a temp dir (the developer's .dev.vars is neither read nor written).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { WRANGLER } from "../scripts/lib/local-dev.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
 /** Runs a wrangler command to completion, throwing with its output when it fails. */

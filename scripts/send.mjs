@@ -14,11 +14,12 @@
 // v1.billing.meter.*) to /webhooks/stripe/thin instead, and answers the Worker's fetch of its related
 // object from a local stub of the Stripe API on the port of STRIPE_API_BASE in .dev.vars.
 import { execFileSync } from "node:child_process";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseStripeApiBase } from "../src/stripe/api-base.ts";
 import { readDevVar } from "./lib/dev-vars.mjs";
+import { stripeSignatureHeader } from "./lib/stripe-signature.mjs";
 import { startStripeApiStub } from "./lib/stripe-api-stub.mjs";
 
 const FIXTURES = new URL("../test/fixtures/", import.meta.url);
@@ -187,8 +188,7 @@ from a local stub. Point the Worker at it in .dev.vars, then restart \`npm run d
 async function post(body, { stale = false, tampered = false }) {
   const payload = JSON.stringify(body);
   const t = Math.floor(Date.now() / 1000) - (stale ? 3600 : 0);
-  const sign = (key) => createHmac("sha256", key).update(`${t}.${payload}`).digest("hex");
-  const headers = { ...readJson("delivery-headers.json"), "Stripe-Signature": `t=${t},v1=${sign(secret)},v0=${sign("whsec_decoy")}` };
+  const headers = { ...readJson("delivery-headers.json"), "Stripe-Signature": stripeSignatureHeader(payload, secret, t) };
   // A tampered delivery changes the body after signing, as a proxy re-serialising JSON would.
   const sent = tampered ? JSON.stringify(body, null, 2) : payload;
   let response;

@@ -1,13 +1,14 @@
 import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { billingRow, clearBilling, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 
 afterEach(() => vi.restoreAllMocks());
 
-const SUB = "sub_ordering_test";
 const T = 1_760_000_000;
+/** A subscription id of its own for every scenario, so no scenario sees another's row. */
+const newSubscriptionId = () => `sub_ordering_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
 
 /** A subscription's lifecycle as Stripe would send it, oldest first: [type, fields, created]. */
 const LIFECYCLE: [string, Record<string, unknown>, number][] = [
@@ -20,18 +21,20 @@ const LIFECYCLE: [string, Record<string, unknown>, number][] = [
   ["customer.subscription.deleted", { status: "canceled", canceled_at: T + 60 }, T + 60],
 ];
 
-/** Fresh events (new ids) for the lifecycle steps at `indexes`, in that order. */
-function events(indexes: number[]) {
+/** Fresh events (new ids) for the lifecycle steps at `indexes` of subscription `sub`, in that order. */
+function events(sub: string, indexes: number[]) {
   return indexes.map((i) => {
     const [type, fields, created] = LIFECYCLE[i]!;
-    return eventAt(type, stripeObject("subscription", { id: SUB, customer: "cus_ordering", ...fields }), created);
+    return eventAt(type, stripeObject("subscription", { id: sub, customer: "cus_ordering", ...fields }), created);
   });
 }
 
+/** The row a new subscription ends with after the steps at `indexes`, without its id. */
 async function finalState(indexes: number[]) {
-  await clearBilling();
-  expect(await processEvents(events(indexes))).toEqual([]);
-  return billingRow("subscriptions", SUB);
+  const sub = newSubscriptionId();
+  expect(await processEvents(events(sub, indexes))).toEqual([]);
+  const { id: _id, ...row } = (await billingRow("subscriptions", sub))!;
+  return row;
 }
 
 /** Deterministic permutations so a failure names the order that broke. */
@@ -64,26 +67,24 @@ describe("billing state under reordering", () => {
   });
 
   it("creates the row from an .updated that arrives before .created, and the late .created changes nothing", async () => {
-    await clearBilling();
-    await processEvents(events([1]));
-    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active" });
-    await processEvents(events([0]));
-    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active", last_event_created: T + 10 });
+    const sub = newSubscriptionId();
+    await processEvents(events(sub, [1]));
+    expect(await billingRow("subscriptions", sub)).toMatchObject({ status: "active" });
+    await processEvents(events(sub, [0]));
+    expect(await billingRow("subscriptions", sub)).toMatchObject({ status: "active", last_event_created: T + 10 });
   });
 
-  it("applies same-second events in arrival order when no API key is set", async () => {
-    await clearBilling();
-    const first = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "active" }), T);
-    const second = eventAt("customer.subscription.updated", stripeObject("subscription", { id: SUB, status: "past_due" }), T);
-    await processEvents([first, second]);
-    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "past_due" });
-    await clearBilling();
-    await processEvents([{ ...second, id: `${second.id}b` }, { ...first, id: `${first.id}b` }]);
-    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "active" });
+  it.each([
+    ["active then past_due", ["active", "past_due"], "past_due"],
+    ["past_due then active", ["past_due", "active"], "active"],
+  ])("applies same-second events in arrival order when no API key is set (%s)", async (_name, statuses, last) => {
+    const sub = newSubscriptionId();
+    await processEvents(statuses.map((status) => eventAt("customer.subscription.updated", stripeObject("subscription", { id: sub, status }), T)));
+    expect(await billingRow("subscriptions", sub)).toMatchObject({ status: last });
   });
 
   it("stores the object fetched from the Stripe API on a same-second tie when STRIPE_SECRET_KEY is set", async () => {
-    await clearBilling();
+    const SUB = newSubscriptionId();
     const current = stripeObject("subscription", { id: SUB, status: "past_due", cancel_at_period_end: true });
     const seen = stubStripeApi(http.get(`https://api.stripe.com/v1/subscriptions/${SUB}`, () => HttpResponse.json(current)));
     const env = envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" });
@@ -97,10 +98,10 @@ describe("billing state under reordering", () => {
   });
 
   it("does not call the Stripe API for events that are newer or older than the stored one", async () => {
-    await clearBilling();
+    const sub = newSubscriptionId();
     const seen = stubStripeApi();
-    expect(await processEvents(events([2, 0, 1, 3]), undefined, envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" }))).toEqual([]);
+    expect(await processEvents(events(sub, [2, 0, 1, 3]), undefined, envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" }))).toEqual([]);
     expect(seen).toEqual([]);
-    expect(await billingRow("subscriptions", SUB)).toMatchObject({ status: "paused", last_event_created: T + 30 });
+    expect(await billingRow("subscriptions", sub)).toMatchObject({ status: "paused", last_event_created: T + 30 });
   });
 });

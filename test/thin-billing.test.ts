@@ -2,7 +2,7 @@ import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { FETCH_CLOCK_MARGIN_SECONDS } from "../src/billing/sources";
-import { billingRow, clearBilling, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
@@ -28,24 +28,22 @@ describe("thin and snapshot twins of one change", () => {
     ["fetched well after the change", 100],
     ["fetched in the same second as the change", 0],
   ])("end in the same subscriptions row in both orders when %s", async (_name, fetchedAfter) => {
-    const sub = stripeObject("subscription", { id: uid("sub"), status: "past_due", cancel_at_period_end: true });
-    stubStripeApi(apiObject(sub));
-    const a = twins(sub, T);
-    await clearBilling();
+    // Two subscriptions in the same state: one gets the snapshot event first, the other the thin one.
+    const [subA, subB] = [uid("sub"), uid("sub")].map((id) => stripeObject("subscription", { id, status: "past_due", cancel_at_period_end: true }));
+    stubStripeApi(apiObject(subA!), apiObject(subB!));
+    const a = twins(subA!, T);
     expect(await processEvents([a.snapshot, a.thin], billingHandlers(), keyed, at(fetchedAfter))).toEqual([]);
-    const snapshotFirst = await billingRow("subscriptions", sub.id);
+    const { id: _a, ...snapshotFirst } = (await billingRow("subscriptions", subA!.id))!;
 
-    const b = twins(sub, T);
-    await clearBilling();
+    const b = twins(subB!, T);
     expect(await processEvents([b.thin, b.snapshot], billingHandlers(), keyed, at(fetchedAfter))).toEqual([]);
-    const thinFirst = await billingRow("subscriptions", sub.id);
+    const { id: _b, ...thinFirst } = (await billingRow("subscriptions", subB!.id))!;
 
     expect(thinFirst).toEqual(snapshotFirst);
     expect(snapshotFirst).toMatchObject({ status: "past_due", cancel_at_period_end: 1, last_event_created: Math.max(T, T + fetchedAfter - FETCH_CLOCK_MARGIN_SECONDS) });
   });
 
   it("keeps the fetched state when an older snapshot event arrives after it", async () => {
-    await clearBilling();
     const id = uid("sub");
     stubStripeApi(apiObject(stripeObject("subscription", { id, status: "active" })));
     const thin = thinEvent("v1.customer.subscription.updated", relatedTo(stripeObject("subscription", { id })), { created: T });
@@ -56,22 +54,20 @@ describe("thin and snapshot twins of one change", () => {
   });
 
   it("does not overwrite a row written by an event created after the fetch, and lets a later event overwrite it", async () => {
-    await clearBilling();
-    const id = uid("sub");
-    stubStripeApi(apiObject(stripeObject("subscription", { id, status: "active" })));
-    const newer = eventAt("customer.subscription.deleted", stripeObject("subscription", { id, status: "canceled" }), T + 200);
-    const thin = thinEvent("v1.customer.subscription.updated", relatedTo(stripeObject("subscription", { id })), { created: T });
-    await processEvents([newer, thin], billingHandlers(), keyed, at(100));
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "canceled", last_event_created: T + 200 });
+    const [first, second] = [uid("sub"), uid("sub")];
+    stubStripeApi(...[first, second].map((id) => apiObject(stripeObject("subscription", { id, status: "active" }))));
+    const thinFor = (id: string) => thinEvent("v1.customer.subscription.updated", relatedTo(stripeObject("subscription", { id })), { created: T });
 
-    await clearBilling();
-    const later = eventAt("customer.subscription.updated", stripeObject("subscription", { id, status: "past_due" }), T + 150);
-    await processEvents([{ ...thin, id: `${thin.id}b` }, later], billingHandlers(), keyed, at(100));
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "past_due", last_event_created: T + 150 });
+    const newer = eventAt("customer.subscription.deleted", stripeObject("subscription", { id: first, status: "canceled" }), T + 200);
+    await processEvents([newer, thinFor(first)], billingHandlers(), keyed, at(100));
+    expect(await billingRow("subscriptions", first)).toMatchObject({ status: "canceled", last_event_created: T + 200 });
+
+    const later = eventAt("customer.subscription.updated", stripeObject("subscription", { id: second, status: "past_due" }), T + 150);
+    await processEvents([thinFor(second), later], billingHandlers(), keyed, at(100));
+    expect(await billingRow("subscriptions", second)).toMatchObject({ status: "past_due", last_event_created: T + 150 });
   });
 
   it("re-reads the subscription of a thin invoice.payment_failed, as for its snapshot twin", async () => {
-    await clearBilling();
     const subscription = stripeObject("subscription", { id: uid("sub"), status: "past_due" });
     const invoice = stripeObject("invoice", { id: uid("in"), status: "open", amount_paid: 0, parent: { type: "subscription_details", subscription_details: { subscription: subscription.id } } });
     const seen = stubStripeApi(apiObject(invoice), apiObject(subscription));

@@ -2,8 +2,8 @@
 // objects (test/fixtures/stripe-objects), each with a distinct event id and object id, signed the
 // way Stripe signs (t=, v1=, v0 decoy). Signing happens here, before any timed run, so the load
 // generator's own HMAC work is never part of a measurement.
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { stripeSignatureHeader } from "../../scripts/lib/stripe-signature.mjs";
 
 const FIXTURES = new URL("../../test/fixtures/", import.meta.url);
 
@@ -59,9 +59,8 @@ export function buildEvents(tag, count, { types = MIX_TYPES, paid = false } = {}
 export function signDelivery(body, { kind = "valid", nowSeconds = Math.floor(Date.now() / 1000) } = {}) {
   const t = kind === "stale" ? nowSeconds - 3600 : nowSeconds;
   const secret = kind === "forged" ? "whsec_forger_does_not_know_the_secret" : BENCH_SECRET;
-  const sign = (key) => createHmac("sha256", key).update(`${t}.${body}`).digest("hex");
   return {
-    headers: { ...HEADERS, "Stripe-Signature": `t=${t},v1=${sign(secret)},v0=${sign("whsec_decoy")}` },
+    headers: { ...HEADERS, "Stripe-Signature": stripeSignatureHeader(body, secret, t) },
     body,
   };
 }

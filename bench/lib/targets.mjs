@@ -2,15 +2,15 @@
 // process (host.mjs); (d) runs as a plain Node child process.
 import { fork, spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { BENCH_SECRET } from "./deliveries.mjs";
+import { WRANGLER } from "../../scripts/lib/local-dev.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WORKERS = join(ROOT, "bench", "workers");
 /** The project's pinned wrangler CLI. */
-export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+export { WRANGLER };
 /** Offline: no usage metrics, and no download of Cloudflare's `request.cf` data for local runs. */
 export const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 

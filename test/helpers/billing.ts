@@ -54,10 +54,3 @@ export async function billingRow(table: string, id: string): Promise<Record<stri
   const { updated_at: _u, last_event_id: _e, ...rest } = row;
   return rest;
 }
-
-/** Removes every billing row of a subscription, so a scenario can be replayed from scratch. */
-export async function clearBilling(): Promise<void> {
-  for (const table of ["customers", "subscriptions", "checkout_sessions", "invoices", "payment_intents", "charges", "fulfilments"]) {
-    await env.DB.prepare(`DELETE FROM ${table}`).run();
-  }
-}
