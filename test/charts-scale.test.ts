@@ -4,6 +4,10 @@ import { CHART_HOURS } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
 import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { seqAt } from "../src/db/events";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { Handlers } from "../src/handlers/registry";
+import { createWorker } from "../src/worker";
+import { adminEnv, ADMIN_TOKEN, ORIGIN } from "./helpers/admin";
 import { observedD1 } from "./helpers/observed-d1";
 
 // The charts on a ledger of a million rows: 30 days of arrivals (retention's default), ≈ 1,400 an hour.
@@ -15,6 +19,8 @@ const SPAN_MS = 30 * 86_400_000;
 const NOW = hourOf(Date.now()) + 30 * 60_000;
 const START = NOW - SPAN_MS;
 const STEP = SPAN_MS / ROWS;
+const current = hourOf(NOW);
+const weekFrom = current - CHART_HOURS * HOUR_MS;
 
 beforeAll(async () => {
   // Statuses: 1 in 500 each received, processing, failed, dead; 1 in 20 ignored; the rest processed,
@@ -30,6 +36,8 @@ beforeAll(async () => {
      FROM r`,
   ).run();
   console.log(`seeded ${ROWS} rows in ${Date.now() - started} ms`);
+  // What the cron leaves after a week of runs: every hour of the week computed, the current one last.
+  for (let hour = weekFrom; hour <= current; hour += HOUR_MS) await recomputeHour(createDb(env.DB), hour, NOW, hour === current);
 }, 600_000);
 
 /** A plan step that reads all of stripe_events or one of its full indexes. */
@@ -45,14 +53,13 @@ function nearestRank(sorted: number[], p: number): number | null {
   return sorted.length === 0 ? null : sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
 }
 
-const current = hourOf(NOW);
-const weekFrom = current - CHART_HOURS * HOUR_MS;
 
 describe("charts on a seeded ledger of a million rows", () => {
-  it("recomputes each hour from that hour's arrivals alone, through the rowid and the attention index", async () => {
+  it("recomputes each hour from that hour's arrivals alone, through the rowid and the attention index, rewriting nothing unchanged", async () => {
     const { db, statements } = observedD1();
     for (let hour = weekFrom; hour <= current; hour += HOUR_MS) await recomputeHour(createDb(db), hour, NOW, hour === current);
     expect(statements).toHaveLength(CHART_HOURS + 1);
+    expect(statements.reduce((n, s) => n + s.rowsWritten, 0)).toBe(0);
     const perHour = ROWS / (SPAN_MS / HOUR_MS);
     for (const s of statements) {
       const plan = await planOf(s.sql, s.params);
@@ -95,5 +102,30 @@ describe("charts on a seeded ledger of a million rows", () => {
     expect(statements).toHaveLength(1);
     expect(await planOf(statements[0]!.sql, statements[0]!.params)).toEqual([expect.stringMatching(/^SEARCH ledger_hours USING PRIMARY KEY \(hour>\? AND hour<\?\)$/)]);
     expect(statements[0]!.rowsRead).toBeLessThanOrEqual(CHART_HOURS + 1);
+  });
+
+  it("draws the charts page from those rows: inline SVG whose bars carry the ledger's own counts", async () => {
+    const worker = createWorker({ handlers: new Handlers(), now: () => NOW });
+    const fetchPage = async (path: string, init: RequestInit = {}) => {
+      const ctx = createExecutionContext();
+      const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), adminEnv(), ctx);
+      await waitOnExecutionContext(ctx);
+      return response;
+    };
+    const login = await fetchPage("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
+    const html = await (await fetchPage("/admin/charts", { headers: { cookie: login.headers.get("set-cookie")!.split(";")[0]! } })).text();
+    expect(html.match(/<svg class="chart"/g)).toHaveLength(4);
+    expect(html).not.toMatch(/<script|\sstyle=/);
+
+    const hour = current - HOUR_MS;
+    const { results } = await env.DB.prepare("SELECT status, count(*) AS n FROM stripe_events WHERE seq >= ? AND seq < ? GROUP BY status")
+      .bind(seqAt(hour), seqAt(hour + HOUR_MS))
+      .all<{ status: string; n: number }>();
+    const of = (...statuses: string[]) => results.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + r.n, 0);
+    const bars = [...html.matchAll(new RegExp(`data-hour="${new Date(hour).toISOString()}" data-status="(\\w+)" data-count="(\\d+)"`, "g"))].map((m) => [m[1], Number(m[2])]);
+    // The hour is drawn in both the 24-hour and the 7-day chart.
+    const expected = [["processed", of("processed")], ["ignored", of("ignored")], ["pending", of("received", "processing")], ["failed", of("failed")], ["dead", of("dead")]].filter(([, n]) => n !== 0);
+    expect(bars).toEqual([...expected, ...expected]);
+    expect(html.match(/<polyline class="c-p50"/g)?.length).toBeGreaterThan(0);
   });
 });
