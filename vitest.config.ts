@@ -17,6 +17,7 @@ export default defineConfig(async () => {
             // A developer's .dev.vars is loaded too; tests never reach the real Stripe API.
             STRIPE_SECRET_KEY: "",
             STRIPE_API_BASE: "",
+            ALERT_WEBHOOK_URL: "",
           },
         },
       }),

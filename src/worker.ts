@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { readConfig } from "./config";
+import { sendAlerts } from "./cron/alerts";
 import { refreshLedgerHours } from "./cron/ledger-hours";
 import { recoverMissedEvents } from "./cron/recover";
 import { recoverMissedThinEvents } from "./cron/recover-thin";
@@ -18,8 +19,8 @@ export interface WorkerOptions {
 
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
- * and the every-minute cron (`scheduled`): the re-drive, the charts' hourly aggregates, the retention
- * of final events, and the
+ * and the every-minute cron (`scheduled`): the re-drive, the charts' hourly aggregates, the alerts
+ * (with ALERT_WEBHOOK_URL), the retention of final events, and the
  * recovery of events Stripe never delivered, snapshot and thin (every 10 minutes, only with
  * STRIPE_SECRET_KEY, each only for a delivery format in use). A queue
  * whose name ends in `-dlq` is treated as the dead-letter queue, so renamed queues per environment
@@ -41,6 +42,7 @@ export function createWorker(options: WorkerOptions) {
       const nowMs = now();
       ctx.waitUntil(redriveDueEvents(env, nowMs));
       ctx.waitUntil(refreshLedgerHours(env, nowMs));
+      ctx.waitUntil(sendAlerts(env, nowMs));
       const config = readConfig(env);
       // A bad setting stops the retention (it could delete too much), never the re-drive.
       if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));

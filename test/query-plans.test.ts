@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents, purgeEvents, SCAN_WINDOW, type EventFilter } from "../src/db/admin";
+import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents, oldestUnprocessed, purgeEvents, SCAN_WINDOW, type EventFilter } from "../src/db/admin";
+import { deathsSince, parkedThinCount } from "../src/db/attention";
 import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
 import { customerView } from "../src/db/customer-view";
@@ -157,6 +158,14 @@ describe("query plans on a seeded ledger", () => {
       await recomputeHour(db, hourOf(NOW), NOW, true);
       await recomputeHour(db, hourOf(NOW) - 50 * 3_600_000, NOW, false);
       await readHours(db, hourOf(NOW) - 7 * 86_400_000, hourOf(NOW) + 3_600_000);
+    });
+  });
+
+  it("the alerts' checks read no whole table: deaths since the last alert, the oldest unprocessed event, parked thin events", async () => {
+    await expectNoFullScan(async (db) => {
+      await deathsSince(db, NOW - 86_400_000);
+      await oldestUnprocessed(db);
+      await parkedThinCount(db);
     });
   });
 

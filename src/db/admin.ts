@@ -202,7 +202,7 @@ export interface LedgerStats {
     bySecretIndex: { secretIndex: number; count: number; lastReceivedAt: number }[];
   };
   /** The oldest event not yet processed (dead rows excluded: they wait for an operator, not the queue). */
-  oldestUnprocessed: { id: string; receivedAt: number; status: EventStatus } | null;
+  oldestUnprocessed: { id: string; type: string; receivedAt: number; status: EventStatus } | null;
 }
 
 /**
@@ -215,12 +215,7 @@ export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerSt
   const type = stripeEvents.type;
   const [unfinishedRows, oldestRows, statusRows, typeRows, secretRows] = await db.batch([
     db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES]))).groupBy(stripeEvents.status),
-    db
-      .select({ id: stripeEvents.id, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
-      .from(stripeEvents)
-      .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
-      .orderBy(stripeEvents.seq)
-      .limit(1),
+    oldestUnprocessedQuery(db, open),
     db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(since).groupBy(stripeEvents.status),
     db.select({ type, count: count() }).from(stripeEvents).where(since).groupBy(type).orderBy(desc(count()), type).limit(100),
     db
@@ -243,6 +238,24 @@ export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerSt
     },
     oldestUnprocessed: oldestRows[0] ?? null,
   };
+}
+
+function oldestUnprocessedQuery(db: Database, open: SQL) {
+  return db
+    .select({ id: stripeEvents.id, type: stripeEvents.type, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
+    .from(stripeEvents)
+    .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
+    .orderBy(stripeEvents.seq)
+    .limit(1);
+}
+
+/**
+ * The oldest event still owed processing (`received`, `processing`, `failed`; dead ones wait for an
+ * operator instead), or null, read from the rows that can hold one (see `candidates`).
+ */
+export async function oldestUnprocessed(db: Database): Promise<LedgerStats["oldestUnprocessed"]> {
+  const [row] = await oldestUnprocessedQuery(db, (await candidates(db, OPEN_STATUSES))!);
+  return row ?? null;
 }
 
 /** The database's size in bytes, as D1 reports it with every result. */
