@@ -35,6 +35,11 @@ export const STACK = [
 
 const x = (i: number, n: number) => PLOT.left + ((PLOT.right - PLOT.left) * i) / n;
 
+/** 0, the middle (when it is a whole number) and the top: counts never get a fractional gridline. */
+function countTicks(max: number): number[] {
+  return max % 2 === 0 ? [0, max / 2, max] : [0, max];
+}
+
 /** Round up to 1, 2 or 5 × a power of ten, so the axis reads in round numbers. */
 function niceMax(value: number): number {
   if (value <= 0) return 1;
@@ -88,7 +93,7 @@ export function DeliveriesChart(props: { title: string; slots: Slot[]; everyHour
     <figure class="panel">
       <figcaption>{props.title}</figcaption>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${totals.reduce((a, b) => a + b, 0)} deliveries`}>
-        <ValueAxis ticks={[0, max / 2, max]} scale={scale} format={(v) => String(v)} />
+        <ValueAxis ticks={countTicks(max)} scale={scale} format={(v) => String(v)} />
         {props.slots.map((s, i) => {
           if (!s.row) return null;
           let base = 0;
@@ -131,13 +136,25 @@ export function LinesChart(props: {
       <figcaption>{props.title}</figcaption>
       <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={props.title}>
         <ValueAxis ticks={ticks} scale={scale} format={props.format} />
-        {props.series.map((series) =>
-          segments(props.slots.map((slot) => (slot.row ? series.of(slot.row) : null))).map((segment) => (
-            <polyline class={`c-${series.key}`} data-series={series.key} points={segment.map(([i, v]) => `${(x(i, n) + step / 2).toFixed(1)},${scale(v).toFixed(1)}`).join(" ")}>
-              <title>{series.label}</title>
-            </polyline>
-          )),
-        )}
+        {props.series.map((series) => {
+          const values = props.slots.map((slot) => (slot.row ? series.of(slot.row) : null));
+          const at = (i: number, v: number) => [(x(i, n) + step / 2).toFixed(1), scale(v).toFixed(1)] as const;
+          return (
+            <>
+              {segments(values).map((segment) => (
+                <polyline class={`c-${series.key}`} data-series={series.key} points={segment.map(([i, v]) => at(i, v).join(",")).join(" ")} />
+              ))}
+              {/* A dot per hour, so a lone value shows and each one can be read on hover. */}
+              {values.map((v, i) =>
+                v === null ? null : (
+                  <circle class={`c-${series.key}`} cx={at(i, v)[0]} cy={at(i, v)[1]} r="2.5" data-hour={new Date(props.slots[i]!.hour).toISOString()} data-value={v}>
+                    <title>{`${utc(props.slots[i]!.hour)}: ${series.label} ${props.format(v)}`}</title>
+                  </circle>
+                ),
+              )}
+            </>
+          );
+        })}
         <HourAxis slots={props.slots} everyHours={props.everyHours} />
       </svg>
       <Legend items={props.series.map((s) => ({ key: s.key, label: s.label }))} />
@@ -158,7 +175,7 @@ function Legend(props: { items: { key: string; label: string }[] }) {
   );
 }
 
-/** Runs of consecutive non-null values as [index, value] pairs (a single point still draws a dot-long line). */
+/** Runs of consecutive non-null values as [index, value] pairs. */
 function segments(values: (number | null)[]): [number, number][][] {
   const out: [number, number][][] = [];
   let run: [number, number][] = [];
@@ -169,12 +186,12 @@ function segments(values: (number | null)[]): [number, number][][] {
     } else run.push([i, v]);
   });
   if (run.length > 0) out.push(run);
-  return out.map((r) => (r.length === 1 ? [r[0]!, [r[0]![0] + 0.2, r[0]![1]]] : r));
+  return out;
 }
 
 function linearScale(values: number[]) {
   const max = niceMax(Math.max(0, ...values));
-  return { scale: (v: number) => PLOT.bottom - ((PLOT.bottom - PLOT.top) * v) / max, ticks: [0, max / 2, max] };
+  return { scale: (v: number) => PLOT.bottom - ((PLOT.bottom - PLOT.top) * v) / max, ticks: countTicks(max) };
 }
 
 /** Durations from 100 ms up, on a log scale with round ticks. */

@@ -21,7 +21,7 @@ a { color:var(--accent); }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; text-decoration:none; color:inherit; }
 .card .n { font-size:24px; font-weight:650; font-variant-numeric:tabular-nums; }
 .card .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.5px; }
-.panel { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px; margin-bottom:20px; }
+.panel { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px; margin-bottom:20px; overflow-x:auto; }
 .panel h2 { font-size:14px; margin:0 0 10px; }
 form.filters { display:flex; flex-wrap:wrap; gap:10px; align-items:flex-end; }
 label { display:flex; flex-direction:column; gap:4px; font-size:12px; color:var(--muted); }
@@ -79,8 +79,8 @@ svg.chart polyline { fill:none; stroke-width:2; }
 polyline.c-p50, polyline.c-processed { stroke:#2e9d5b; }
 polyline.c-p95, polyline.c-failed { stroke:#e5a13a; }
 polyline.c-dead { stroke:#d9534f; }
-.c-p50 { background:#2e9d5b; }
-.c-p95 { background:#e5a13a; }
+.c-p50 { fill:#2e9d5b; background:#2e9d5b; }
+.c-p95 { fill:#e5a13a; background:#e5a13a; }
 details summary { cursor:pointer; color:var(--muted); margin-top:8px; }
 `;
 
