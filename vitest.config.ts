@@ -18,6 +18,7 @@ export default defineConfig(async () => {
             STRIPE_SECRET_KEY: "",
             STRIPE_API_BASE: "",
             WEBHOOK_URL: "",
+            ALERT_WEBHOOK_URL: "",
           },
         },
       }),

@@ -1,5 +1,5 @@
 import { ApiError } from "./errors";
-import { parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
+import { isLoopback, parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
 
 /** The Worker's configuration, parsed once at the boundary from `env`. */
 export interface Config {
@@ -13,6 +13,8 @@ export interface Config {
   d1MaxBytes: number;
   /** Where every Stripe API call goes (STRIPE_API_BASE; Stripe's API by default). */
   stripeApiBase: StripeApiBase;
+  /** Where the cron's alerts are posted (ALERT_WEBHOOK_URL, Slack-compatible JSON); null: no alerts. */
+  alertWebhookUrl: string | null;
 }
 
 /** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
@@ -40,7 +42,7 @@ export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
  * const result = readConfig(env);
  * if (!result.ok) throw result.error;
  */
-type SettingsEnv = Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE">;
+type SettingsEnv = Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE" | "ALERT_WEBHOOK_URL">;
 
 export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
   // An isolate's `env` does not change while it lives (a new secret or var is a new deployment), so
@@ -73,7 +75,34 @@ export function readSettings(env: SettingsEnv): Omit<Config, "webhookSecrets"> |
   if (d1MaxBytes instanceof ApiError) return d1MaxBytes;
   const stripeApiBase = readStripeApiBase(env);
   if (stripeApiBase instanceof ApiError) return stripeApiBase;
-  return { toleranceSeconds, retentionDays, d1MaxBytes, stripeApiBase };
+  const alertWebhookUrl = readAlertWebhookUrl(env);
+  if (alertWebhookUrl instanceof ApiError) return alertWebhookUrl;
+  return { toleranceSeconds, retentionDays, d1MaxBytes, stripeApiBase, alertWebhookUrl };
+}
+
+/**
+ * ALERT_WEBHOOK_URL alone, so that the alerts can still report another setting that is wrong: unset
+ * or blank is null (no alerts); otherwise an `https://` URL, or `http://` only on a loopback address
+ * (the URL itself is usually the receiver's secret, as Slack's are). Never repeats the value.
+ *
+ * @example
+ * const url = readAlertWebhookUrl(env); // "https://hooks.slack.com/services/…" | null | ApiError
+ */
+export function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null | ApiError {
+  const raw = (env.ALERT_WEBHOOK_URL ?? "").trim();
+  if (raw === "") return null;
+  const refuse = (why: string) =>
+    new ApiError("config_invalid", `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return refuse("is not an absolute URL");
+  }
+  if (url.protocol === "https:") return url.href;
+  if (url.protocol === "http:" && isLoopback(url.hostname)) return url.href;
+  if (url.protocol === "http:") return refuse("uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://");
+  return refuse("must start with https:// (or http:// for a loopback address)");
 }
 
 /**

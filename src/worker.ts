@@ -2,6 +2,8 @@ import { createApp } from "./app";
 import { runBackfill } from "./backfill/run";
 import { readConfig } from "./config";
 import { checkEndpointIfDue } from "./cron/endpoint-check";
+import { sendAlerts } from "./cron/alerts";
+import { refreshLedgerHours } from "./cron/ledger-hours";
 import { recoverMissedEvents } from "./cron/recover";
 import { recoverMissedThinEvents } from "./cron/recover-thin";
 import { redriveDueEvents } from "./cron/redrive";
@@ -19,7 +21,8 @@ export interface WorkerOptions {
 
 /**
  * Builds the Worker's handlers: HTTP (`fetch`), the events queue and its dead-letter queue (`queue`),
- * and the every-minute cron (`scheduled`): the re-drive, the retention of final events, the
+ * and the every-minute cron (`scheduled`): the re-drive, the charts' hourly aggregates, the alerts
+ * (with ALERT_WEBHOOK_URL), the retention of final events, the
  * recovery of events Stripe never delivered, snapshot and thin (every 10 minutes, only with
  * STRIPE_SECRET_KEY, each only for a delivery format in use), and, with STRIPE_SECRET_KEY, the daily
  * endpoint drift check and the next pages of a backfill in progress. A queue
@@ -35,12 +38,14 @@ export function createWorker(options: WorkerOptions) {
   return {
     fetch: app.fetch,
     async queue(batch, env, _ctx) {
-      if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env);
+      if (batch.queue.endsWith("-dlq")) await consumeDeadLetters(batch, env, now());
       else await consumeEvents(batch, env, options.handlers, now);
     },
     async scheduled(_controller, env, ctx) {
       const nowMs = now();
       ctx.waitUntil(redriveDueEvents(env, nowMs));
+      ctx.waitUntil(refreshLedgerHours(env, nowMs));
+      ctx.waitUntil(sendAlerts(env, nowMs));
       const config = readConfig(env);
       // A bad setting stops the retention (it could delete too much), never the re-drive.
       if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));

@@ -31,6 +31,13 @@ async function deadEvent(): Promise<string> {
   return e.id as string;
 }
 
+async function processedEvent(): Promise<string> {
+  const e = buildEvent("customer.test_console", OBJECTS.customer);
+  await seedEvent(e);
+  await setRow(e.id as string, { status: "processed", redrive_at: null });
+  return e.id as string;
+}
+
 /** The CSP hash source of a style element's text, as a browser computes it. */
 async function styleHash(css: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(css)));
@@ -42,6 +49,11 @@ describe("console security headers", () => {
     ["the sign-in page", async () => call("/admin")],
     ["the events page", async () => call("/admin", { headers: { cookie: await signIn() } })],
     ["an event's page", async () => call(`/admin/events/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
+    ["an object's timeline", async () => call(`/admin/objects/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
+    ["a customer view", async () => call(`/admin/customers/${OBJECTS.customer.id}`, { headers: { cookie: await signIn() } })],
+    ["the charts", async () => call("/admin/charts", { headers: { cookie: await signIn() } })],
+    ["a bulk replay's confirmation", async () => call("/admin/replay?status=dead", { headers: { cookie: await signIn() } })],
+    ["a processed event's replay confirmation", async () => call(`/admin/events/${await processedEvent()}/replay`, { headers: { cookie: await signIn() } })],
     ["a refused form post", async () => call("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
   ])("sends a CSP that allows only the console's own stylesheet, and no framing, referrer or caching, on %s", async (_name, load) => {
     const response = await load();
@@ -71,6 +83,15 @@ describe("operator console", () => {
     // The inline stylesheet must reach the browser unescaped, or its quoted font names break the CSS.
     expect(html).toContain('"Segoe UI"');
   });
+
+  it.each(["/admin/events/evt_signed_out", "/admin/objects/sub_signed_out", "/admin/objects?id=sub_signed_out", "/admin/customers/cus_signed_out", "/admin/charts", "/admin/replay?status=dead", "/admin/events/evt_signed_out/replay"])(
+    "sends %s to the sign-in form without a session",
+    async (path) => {
+      const response = await call(path);
+      expect(response.status).toBe(303);
+      expect(response.headers.get("location")).toBe("/admin");
+    },
+  );
 
   it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {
     const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });

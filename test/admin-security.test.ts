@@ -71,6 +71,10 @@ describe("admin API bad input", () => {
     ["an unreadable time", "/admin/api/events?from=yesterday", /^from must be/],
     ["a forged cursor", "/admin/api/events?cursor=bm90LWpzb24", /^cursor is not one/],
     ["a bulk replay over its batch size", "/admin/api/replay?limit=51", /^limit must be a whole number from 1 to 50/],
+    ["allow_processed that is not a boolean", "/admin/api/events/evt_x/replay?allow_processed=yes", /^allow_processed must be true or false/],
+    ["an object id that is not a Stripe id", "/admin/api/objects/not-an-id", /^The id must be a Stripe id/],
+    ["an object id with a quote", "/admin/api/objects/sub_1'--", /^The id must be a Stripe id/],
+    ["a customer id that is a subscription's", "/admin/api/customers/sub_123", /^The id must start with cus_/],
   ])("answers 400 request_invalid for %s", async (_name, path, message) => {
     const { status, text } = await call(path, { method: path.includes("/replay") ? "POST" : "GET", headers: auth });
     expect(status).toBe(400);
@@ -85,13 +89,21 @@ describe("admin API bad input", () => {
     }
   });
 
-  it.each(["processed", "ignored", "processing", "received"])("answers 409 replay_not_allowed for a %s event and leaves it alone", async (rowStatus) => {
+  it.each([
+    ["processed", "", / To run its handlers again \(fulfilments stay once-only\), replay it with allow_processed=true/],
+    ["ignored", "?allow_processed=false", / To run its handlers again/],
+    ["processing", "", /replayed\.$/],
+    ["received", "?allow_processed=true", /replayed\.$/],
+  ])("answers 409 replay_not_allowed for a %s event (query %j) and leaves it alone", async (rowStatus, query, hint) => {
     const e = buildEvent("customer.updated", OBJECTS.customer);
     await seedEvent(e);
     await setRow(e.id as string, { status: rowStatus, redrive_at: null });
-    const { status, text } = await call(`/admin/api/events/${e.id}/replay`, { method: "POST", headers: auth });
+    const { status, text } = await call(`/admin/api/events/${e.id}/replay${query}`, { method: "POST", headers: auth });
     expect(status).toBe(409);
-    expect(JSON.parse(text).error).toEqual({ code: "replay_not_allowed", message: `Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed.` });
+    const { error } = JSON.parse(text);
+    expect(error.code).toBe("replay_not_allowed");
+    expect(error.message).toMatch(new RegExp(`^Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed\\.`));
+    expect(error.message).toMatch(hint);
     expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
   });
 });

@@ -1,19 +1,27 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { databaseSize, findReplayable, getEvent, ledgerStats, listEvents, purgeEvents, type EventFilter } from "../src/db/admin";
+import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents, oldestUnprocessed, purgeEvents, SCAN_WINDOW, type EventFilter } from "../src/db/admin";
+import { deathsSince, parkedThinCount } from "../src/db/attention";
+import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
+import { customerView } from "../src/db/customer-view";
+import { hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
+import { objectTimeline } from "../src/db/timeline";
 import { claimEvents, finishEvents, markDead, markSendFailed, pruneFinal, resetForReplay, sweepArrivals, takeDue } from "../src/db/events";
 import { observedD1, type ObservedStatement } from "./helpers/observed-d1";
 
 // Every query the product runs on the ledger — the console's lists and filters, replay and purge,
-// the stats, the cron's sweep, re-drive and retention, the consumer's claim and outcome — must reach
-// its rows through the primary key, an index range, or a partial index that only holds rows needing
-// attention, and read rows in proportion to its answer, not to the ledger. The ledger is seeded like
-// a real one: 20,000 arrivals over the 30 days retention keeps, nearly all final, a few of every other
-// status. (The stats read the last day of arrivals: a thirtieth of the ledger.)
+// the stats, an object's timeline, the customer view, the charts' hourly aggregates, the cron's sweep,
+// re-drive and retention, the consumer's claim and outcome — must reach its rows through the primary
+// key, an index range, or a partial index that only holds rows needing attention, and read rows in
+// proportion to its answer, not to the ledger. The ledger is seeded like a real one: 100,000 arrivals
+// over the 30 days retention keeps, nearly all final, a few of every other status, about 20,000
+// objects. (The stats read the last day of arrivals, a thirtieth of the ledger; a filter without an
+// index reads a window of SCAN_WINDOW arrivals, a twentieth; an hour's aggregate, one hour of
+// arrivals.) The billing tables hold 2,000 customers' rows.
 
 const NOW = Date.now();
-const ROWS = 20_000;
+const ROWS = 100_000;
 const SPAN_MS = 30 * 86_400_000;
 /** Where the sweep has read up to: ten minutes ago. */
 const SWEPT_TO = (NOW - 10 * 60_000) * 1000;
@@ -28,14 +36,35 @@ beforeAll(async () => {
       `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS - 1}),
        r AS (SELECT i, ${NOW - SPAN_MS} + i * ${SPAN_MS / ROWS} AS at,
                     CASE i % 500 WHEN 1 THEN 'received' WHEN 2 THEN 'processing' WHEN 3 THEN 'failed' WHEN 4 THEN 'dead' ELSE CASE WHEN i % 20 = 5 THEN 'ignored' ELSE 'processed' END END AS status FROM n)
-       INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, redrive_at, payload)
-       SELECT at * 1000, 'evt_plan_' || i, 'type.' || (i % 25), 0, 1700000000, at, status,
-              CASE WHEN status IN ('received', 'processing', 'failed') AND at * 1000 <= ${SWEPT_TO} THEN ${NOW} + 60000 END, '{}'
+       INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, redrive_at, processed_at, object_id, payload)
+       SELECT at * 1000, 'evt_plan_' || i, 'type.' || (i % 25), 0, 1700000000 + i, at, status,
+              CASE WHEN status IN ('received', 'processing', 'failed') AND at * 1000 <= ${SWEPT_TO} THEN ${NOW} + 60000 END,
+              CASE WHEN status IN ('processed', 'ignored') THEN at + 250 END,
+              CASE i % 5 WHEN 0 THEN 'cus_plan_' || (i % 2000) WHEN 1 THEN 'sub_plan_' || (i % 4000) WHEN 2 THEN 'in_plan_' || (i % 6000) WHEN 3 THEN 'pi_plan_' || (i % 4000) END,
+              '{}'
        FROM r`,
     ),
+    ...BILLING_SEED.map((sql) => env.DB.prepare(sql)),
     env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('ledger_sweep', ?, 0)").bind(JSON.stringify({ seq: SWEPT_TO })),
   ]);
 });
+
+/** 2,000 customers, each with 2 subscriptions, 3 invoices, 2 payment intents, a checkout session, a refunded charge and a fulfilment. */
+const BILLING_SEED = [
+  ["customers (id, email, name, deleted", "'cus_plan_' || i, 'c' || i || '@example.com', NULL, 0", 2000],
+  ["subscriptions (id, customer_id, status, price_ids, current_period_end, cancel_at_period_end", "'sub_plan_' || i, 'cus_plan_' || (i % 2000), CASE WHEN i % 3 = 0 THEN 'canceled' ELSE 'active' END, '[\"price_1\"]', 1800000000, 0", 4000],
+  ["invoices (id, customer_id, subscription_id, status, amount_paid, amount_due, currency", "'in_plan_' || i, 'cus_plan_' || (i % 2000), 'sub_plan_' || (i % 4000), 'paid', 1000, 1000, 'usd'", 6000],
+  ["payment_intents (id, customer_id, status, amount, amount_received, currency", "'pi_plan_' || i, 'cus_plan_' || (i % 2000), 'succeeded', 1000, 1000, 'usd'", 4000],
+  ["checkout_sessions (id, customer_id, mode, status, payment_status, payment_intent_id, amount_total, currency", "'cs_plan_' || i, 'cus_plan_' || (i % 2000), 'payment', 'complete', 'paid', 'pi_plan_' || i, 1000, 'usd'", 2000],
+  ["charges (id, customer_id, payment_intent_id, status, amount, amount_refunded, refunded, currency", "'ch_plan_' || i, 'cus_plan_' || (i % 2000), 'pi_plan_' || i, 'succeeded', 1000, 1000, 1, 'usd'", 2000],
+].map(
+  ([columns, values, n]) =>
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${Number(n) - 1})
+     INSERT INTO ${columns}, livemode, last_event_created, last_event_id, updated_at) SELECT ${values}, 0, 1700000000 + i, 'evt_plan_' || i, 0 FROM n`,
+).concat(
+  `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+   INSERT INTO fulfilments (object_id, kind, status, event_id, claimed_until, completed_at) SELECT 'cs_plan_' || i, 'checkout_session.paid', 'done', 'evt_plan_' || i, 0, 0 FROM n`,
+);
 
 /** The plan and the rows read of every statement `run` made, against the seeded ledger. */
 async function plansOf(run: (db: ReturnType<typeof createDb>) => Promise<unknown>): Promise<{ sql: string; plan: string[]; rowsRead: number }[]> {
@@ -49,8 +78,11 @@ async function plansOf(run: (db: ReturnType<typeof createDb>) => Promise<unknown
   );
 }
 
-/** A plan step that reads all of stripe_events or one of its full indexes (partial indexes are bounded by design). */
-const FULL_SCAN = /^SCAN stripe_events(?! USING (COVERING )?INDEX stripe_events_(attention|redrive)_idx)/;
+/**
+ * A plan step that reads all of stripe_events or one of its full indexes (partial indexes are bounded
+ * by design: the attention and re-drive indexes hold only rows that need someone), or a whole billing table.
+ */
+const FULL_SCAN = /^SCAN (stripe_events(?! USING (COVERING )?INDEX stripe_events_(attention|redrive)_idx)|customers|subscriptions|invoices|checkout_sessions|payment_intents|charges|fulfilments|ledger_hours)\b/;
 
 async function expectNoFullScan(run: (db: ReturnType<typeof createDb>) => Promise<unknown>): Promise<void> {
   const plans = await plansOf(run);
@@ -70,6 +102,8 @@ const FILTERS: [string, EventFilter][] = [
   ["processing or failed", { statuses: ["processing", "failed"] }],
   ["received or dead", { statuses: ["received", "dead"] }],
   ["processed", { statuses: ["processed"] }],
+  ["processed or dead", { statuses: ["processed", "dead"] }],
+  ["ignored of one type", { statuses: ["ignored"], type: "type.5" }],
   ["an arrival time range", { receivedFrom: NOW - 3 * 86_400_000, receivedTo: NOW - 2 * 86_400_000 }],
   ["dead of one type in a time range", { statuses: ["dead"], type: "type.7", receivedFrom: NOW - 5 * 86_400_000 }],
 ];
@@ -89,6 +123,49 @@ describe("query plans on a seeded ledger", () => {
       const { ids } = await findReplayable(db, filter, null, 50);
       await resetForReplay(db, ids.slice(0, 2), NOW);
       await purgeEvents(db, ids.slice(2, 4));
+    });
+  });
+
+  it("a filter without an index reads one window of arrivals per page, and pages on where it ended", async () => {
+    const { db, statements } = observedD1();
+    const { events, next } = await listEvents(createDb(db), { type: "type.3" }, null, 50);
+    expect(events.length).toBe(50);
+    const rare = await listEvents(createDb(db), { type: "type.none" }, null, 50);
+    expect(rare).toMatchObject({ events: [], next: expect.any(Number), window: { rowsRead: SCAN_WINDOW } });
+    expect(next).toBeGreaterThan(rare.next!);
+    for (const s of statements) expect(s.rowsRead, s.sql).toBeLessThanOrEqual(SCAN_WINDOW + 1);
+  });
+
+  it("an object's timeline, an event's object and the customer view read no whole table", async () => {
+    await expectNoFullScan(async (db) => {
+      await objectTimeline(db, "sub_plan_7");
+      await objectTimeline(db, "evt_plan_42");
+      await billingObject(db, "sub_plan_7");
+      await billingObject(db, "cus_plan_7");
+      await customerView(db, "cus_plan_7");
+    });
+  });
+
+  it("the confirmation's count of a bulk replay reads no whole table", async () => {
+    await expectNoFullScan(async (db) => {
+      await countReplayable(db, {});
+      await countReplayable(db, { statuses: ["dead"], type: "type.7", receivedFrom: NOW - 5 * 86_400_000 });
+    });
+  });
+
+  it("the charts' hourly aggregates: the cron reads an hour of arrivals, the page reads ledger_hours", async () => {
+    await expectNoFullScan(async (db) => {
+      await recomputeHour(db, hourOf(NOW), NOW, true);
+      await recomputeHour(db, hourOf(NOW) - 50 * 3_600_000, NOW, false);
+      await readHours(db, hourOf(NOW) - 7 * 86_400_000, hourOf(NOW) + 3_600_000);
+    });
+  });
+
+  it("the alerts' checks read no whole table: deaths since the last alert, the oldest unprocessed event, parked thin events", async () => {
+    await expectNoFullScan(async (db) => {
+      await deathsSince(db, NOW - 86_400_000);
+      await oldestUnprocessed(db);
+      await parkedThinCount(db);
     });
   });
 
@@ -115,7 +192,7 @@ describe("query plans on a seeded ledger", () => {
       await claim!;
       const [finish] = finishEvents(db, ids, "processed", NOW);
       await finish!;
-      await markDead(db, ["evt_plan_2003"]);
+      await markDead(db, ["evt_plan_2003"], NOW);
       await markSendFailed(db, ["evt_plan_2501"], NOW);
     });
   });

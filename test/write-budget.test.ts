@@ -4,11 +4,12 @@ import { billingHandlers } from "../src/billing/handlers";
 import { pruneLedger } from "../src/cron/retention";
 import { createWorker } from "../src/worker";
 import { stripeObject } from "./helpers/billing";
-import { deliver } from "./helpers/deliver";
+import { deliver, deliverThin } from "./helpers/deliver";
 import { buildEvent } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
+import { thinEvent } from "./helpers/thin";
 import { heldQueue } from "./reliability/support/held-queue";
 import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
 
@@ -50,7 +51,7 @@ describe("D1 rows written over an event's life", () => {
     const id = event.id as string;
 
     const delivery = await deliverObserved(event);
-    // The request path: one statement (the insert), the row and its two index entries (id, type).
+    // The request path: one statement (the insert), the row and its two index entries (id, object_id).
     expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(["insert into \"stripe_events\""]);
     expect(rowsWritten(delivery.statements)).toBe(3);
     expect(delivery.sent).toEqual([id]);
@@ -71,6 +72,14 @@ describe("D1 rows written over an event's life", () => {
 
     // 7 rows while it lives, 8 with its deletion (the budget: at most 8).
     expect(rowsWritten([...delivery.statements, ...consumer, ...statements])).toBe(8);
+  });
+
+  it("an event about no object (a destination ping) costs 2 rows to record: no object_id index entry", async () => {
+    const { db, statements } = observedD1();
+    const { queue } = heldQueue();
+    const response = await deliverThin(thinEvent("v2.core.event_destination.ping", null), { env: envWith({ DB: db, EVENTS_QUEUE: queue }) });
+    expect(response.status).toBe(200);
+    expect(rowsWritten(statements)).toBe(2);
   });
 
   it("a duplicate delivery writes nothing", async () => {

@@ -1,8 +1,11 @@
 import type { StripeEventRow } from "../db/schema";
-import { REPLAYABLE_STATUSES } from "../db/events";
+import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../db/events";
 import { Layout, StatusBadge, utc } from "./layout";
 
-/** One event: its ledger fields, last error, payload, and a Replay button when it can be replayed. */
+/**
+ * One event: its ledger fields, last error, payload, a Replay button when it failed or died, and a
+ * link to the explicit confirmation when it is final (processed or ignored).
+ */
 export function EventPage(props: { event: StripeEventRow; notice?: string }) {
   const e = props.event;
   let pretty = e.payload;
@@ -29,13 +32,19 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dt>Format</dt>
           <dd>{e.format === "thin" ? "thin (data fetched from the Stripe API)" : "snapshot"}</dd>
           <dt>Object</dt>
-          <dd class="mono">{e.objectId ?? "—"}</dd>
+          <dd class="mono">{e.objectId ? <a href={`/admin/objects/${e.objectId}`}>{e.objectId}</a> : "—"}</dd>
           <dt>Attempts</dt>
           <dd>{e.attempts}</dd>
           <dt>Received</dt>
           <dd>{utc(e.receivedAt)}</dd>
           <dt>Processed</dt>
           <dd>{utc(e.processedAt)}</dd>
+          {e.deadAt !== null && (
+            <>
+              <dt>Dead since</dt>
+              <dd>{utc(e.deadAt)}</dd>
+            </>
+          )}
           <dt>Created at Stripe</dt>
           <dd>{utc(e.created * 1000)}</dd>
           <dt>Mode</dt>
@@ -57,6 +66,13 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <form method="post" action={`/admin/events/${e.id}/replay`} class="actions">
             <button type="submit">Replay</button>
           </form>
+        )}
+        {(FINAL_STATUSES as readonly string[]).includes(e.status) && (
+          <p class="actions">
+            <a class="button" href={`/admin/events/${e.id}/replay`}>
+              Replay this {e.status} event…
+            </a>
+          </p>
         )}
       </div>
       {e.lastError && (

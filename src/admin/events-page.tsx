@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { UNFINISHED_STATUSES, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
+import { SCAN_WINDOW, UNFINISHED_STATUSES, type EventPage, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
 import { EVENT_STATUSES } from "../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
@@ -9,9 +9,13 @@ export interface EventsPageProps {
   /** The current filter as the form submitted it, to refill the form and build links. */
   query: { status?: string; type?: string; from?: string; to?: string };
   nextCursor: string | null;
+  /** Set when this filter has no index and the page read a bounded window of arrivals. */
+  window: EventPage["window"];
   notice?: string;
   /** Shown above the counts: the endpoint drift warning and the backfill panel (src/admin/status-banner.tsx). */
   banner?: Child;
+  /** Offered after a bulk replay that stopped at its maximum. */
+  moreToReplay?: boolean;
 }
 
 /**
@@ -22,10 +26,23 @@ export function EventsPage(props: EventsPageProps) {
   const { stats, events, query } = props;
   const total = Object.values(stats.recent.byStatus).reduce((a, b) => a + b, 0);
   const isUnfinished = (s: string): s is UnfinishedStatus => (UNFINISHED_STATUSES as readonly string[]).includes(s);
-  const link = (extra: Record<string, string>) => `/admin?${new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][])}`;
+  const params = (extra: Record<string, string>) => new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][]);
+  const link = (extra: Record<string, string>) => `/admin?${params(extra)}`;
+  const statuses = query.status ? query.status.split(",") : ["failed", "dead"];
+  const replayable = stats.unfinished.failed + stats.unfinished.dead > 0 && statuses.some((s) => s === "failed" || s === "dead");
   return (
     <Layout title="Events" signedIn={true}>
-      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+          {props.moreToReplay && (
+            <>
+              {" "}
+              More match: <a href={`/admin/replay?${params({})}`}>replay the rest…</a>
+            </>
+          )}
+        </div>
+      )}
       {props.banner}
       <div class="cards">
         <a class="card" href="/admin">
@@ -84,6 +101,21 @@ export function EventsPage(props: EventsPageProps) {
           {stats.recent.bySecretIndex.length === 0 ? "none" : stats.recent.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
         </p>
       </div>
+      {props.window && (
+        <p class="note" data-window-rows={props.window.rowsRead}>
+          A type or a processed/ignored status has no index: each page reads at most {SCAN_WINDOW} arrivals, newest first, and shows the
+          matches among them, so a page may hold fewer events than fit (or none) while older arrivals remain. This page read{" "}
+          {props.window.rowsRead}
+          {props.window.oldestSeq !== null ? `, back to ${utc(Math.floor(props.window.oldestSeq / 1000))}` : ""}.
+        </p>
+      )}
+      {replayable && (
+        <p class="actions">
+          <a class="button" href={`/admin/replay?${params({})}`}>
+            Replay the failed and dead events matching this filter…
+          </a>
+        </p>
+      )}
       <table>
         <thead>
           <tr>
@@ -117,7 +149,7 @@ export function EventsPage(props: EventsPageProps) {
       {events.length === 0 && <div class="empty panel">No events match this filter.</div>}
       <div class="pager">
         <span />
-        {props.nextCursor && <a href={link({ cursor: props.nextCursor })}>Older events →</a>}
+        {props.nextCursor && <a href={link({ cursor: props.nextCursor })}>{props.window ? "Search older arrivals →" : "Older events →"}</a>}
       </div>
     </Layout>
   );

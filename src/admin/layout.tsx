@@ -1,7 +1,10 @@
 import type { Child } from "hono/jsx";
 import { STYLES } from "./styles";
 
-/** The page shell shared by every console page; `signedIn` shows the sign-out button. */
+/**
+ * The page shell shared by every console page; `signedIn` shows the navigation, the search box (any
+ * Stripe id: the search is a plain GET form, so it works without JavaScript) and the sign-out button.
+ */
 export function Layout(props: { title: string; signedIn: boolean; children?: Child }) {
   return (
     <html lang="en">
@@ -16,12 +19,22 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
       <body>
         <header>
           <h1>
-            <a href="/admin">Stripe webhooks · events</a>
+            <a href="/admin">Stripe webhooks</a>
           </h1>
           {props.signedIn && (
-            <form method="post" action="/admin/logout">
-              <button type="submit">Sign out</button>
-            </form>
+            <>
+              <nav>
+                <a href="/admin">Events</a>
+                <a href="/admin/charts">Charts</a>
+              </nav>
+              <form class="search" method="get" action="/admin/objects" role="search">
+                <input name="id" placeholder="evt_, cus_, sub_, in_, cs_, pi_, ch_, re_ …" aria-label="Stripe id" required />
+                <button type="submit">Search</button>
+              </form>
+              <form method="post" action="/admin/logout">
+                <button type="submit" class="signout">Sign out</button>
+              </form>
+            </>
           )}
         </header>
         <main>{props.children}</main>
@@ -34,6 +47,16 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
 export function StatusBadge(props: { status: string }) {
   return <span class={`badge s-${props.status}`}>{props.status}</span>;
 }
+
+/** An amount in a currency's minor unit as people read it: `12.50 USD`, `1200 JPY`. */
+export function money(amount: number | null, currency: string | null): string {
+  if (amount === null) return "—";
+  const code = (currency ?? "").toUpperCase();
+  return ZERO_DECIMAL.has(code) ? `${amount} ${code}` : `${(amount / 100).toFixed(2)} ${code}`;
+}
+
+// Stripe's zero-decimal currencies: amounts are already whole units.
+const ZERO_DECIMAL = new Set(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]);
 
 /** Unix ms as a UTC time an operator can compare with Stripe's Dashboard and Workers Logs. */
 export function utc(ms: number | null): string {

@@ -19,7 +19,8 @@ export type Cursor = number;
 /** The list row: everything but the payload, which can be large. */
 export type EventSummary = Omit<StripeEventRow, "payload">;
 
-const summaryColumns = {
+/** The columns of an `EventSummary`, for queries that list events. */
+export const summaryColumns = {
   seq: stripeEvents.seq,
   id: stripeEvents.id,
   type: stripeEvents.type,
@@ -33,6 +34,7 @@ const summaryColumns = {
   leaseUntil: stripeEvents.leaseUntil,
   lastError: stripeEvents.lastError,
   processedAt: stripeEvents.processedAt,
+  deadAt: stripeEvents.deadAt,
   redriveAt: stripeEvents.redriveAt,
   secretIndex: stripeEvents.secretIndex,
   source: stripeEvents.source,
@@ -60,24 +62,57 @@ async function candidates(db: Database, statuses: readonly EventStatus[]): Promi
   return inArray(stripeEvents.seq, statuses.includes("dead") ? unionAll(...sources) : unionAll(sources[0], sources[1]));
 }
 
-async function whereOf(db: Database, filter: EventFilter, after: Cursor | null): Promise<SQL | undefined> {
-  const statuses = filter.statuses && filter.statuses.length > 0 ? filter.statuses : undefined;
+/**
+ * Rows a page of a filter that no index answers (a type, `processed`/`ignored`) reads at most: the
+ * newest arrivals before the cursor. Reading until `limit` matches are found could read the whole
+ * ledger for a rare type; a window keeps every page bounded, at the price of pages that may hold
+ * fewer matches than `limit` (even none) while `next` continues where the window ended.
+ */
+export const SCAN_WINDOW = 5_000;
+
+function nonEmpty(statuses: readonly EventStatus[] | undefined): readonly EventStatus[] | undefined {
+  return statuses && statuses.length > 0 ? statuses : undefined;
+}
+
+/**
+ * The arrivals a page may read: below the cursor (or `to`), at or above `from`. Always bounded above,
+ * so the plan is a range on the rowid or an index, never a table scan.
+ */
+function arrivalRange(filter: EventFilter, after: Cursor | null): SQL | undefined {
   return and(
-    // Always bounded above, so the plan is a range on the rowid or an index, never a table scan.
     lt(stripeEvents.seq, after ?? (filter.receivedTo !== undefined ? seqAt(filter.receivedTo + 1) : Number.MAX_SAFE_INTEGER)),
     filter.receivedTo !== undefined && after !== null ? lt(stripeEvents.seq, seqAt(filter.receivedTo + 1)) : undefined,
     filter.receivedFrom !== undefined ? gte(stripeEvents.seq, seqAt(filter.receivedFrom)) : undefined,
+  );
+}
+
+async function whereOf(db: Database, filter: EventFilter, after: Cursor | null): Promise<SQL | undefined> {
+  const statuses = nonEmpty(filter.statuses);
+  return and(
+    arrivalRange(filter, after),
     statuses ? inArray(stripeEvents.status, [...statuses]) : undefined,
     statuses ? await candidates(db, statuses) : undefined,
     filter.type ? eq(stripeEvents.type, filter.type) : undefined,
   );
 }
 
+/** A page of the list. `window` is set when the page read a bounded window of arrivals (see SCAN_WINDOW). */
+export interface EventPage {
+  events: EventSummary[];
+  next: Cursor | null;
+  window: { rowsRead: number; oldestSeq: number | null } | null;
+}
+
 /**
  * One page of events matching the filter, newest arrival first (a cursor never skips or repeats a
  * row: `seq` is unique). `next` is null on the last page. Time filters apply to the arrival time.
+ * A filter that names a type or a final status, and whose statuses no partial index holds, reads at
+ * most SCAN_WINDOW arrivals per page (see `window`); every other filter reads what it returns.
  */
-export async function listEvents(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<{ events: EventSummary[]; next: Cursor | null }> {
+export async function listEvents(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<EventPage> {
+  const statuses = nonEmpty(filter.statuses);
+  const indexed = statuses ? await candidates(db, statuses) : undefined;
+  if (indexed === undefined && (statuses !== undefined || filter.type)) return listWindow(db, filter, after, limit);
   const rows = await db
     .select(summaryColumns)
     .from(stripeEvents)
@@ -85,12 +120,43 @@ export async function listEvents(db: Database, filter: EventFilter, after: Curso
     .orderBy(desc(stripeEvents.seq))
     .limit(limit + 1);
   const events = rows.slice(0, limit);
-  return { events, next: rows.length > limit ? events.at(-1)!.seq : null };
+  return { events, next: rows.length > limit ? events.at(-1)!.seq : null, window: null };
+}
+
+/**
+ * The matches among the SCAN_WINDOW newest arrivals of the range, and where that window ended, in one
+ * round trip. Each statement reads the window once, by the rowid, newest first.
+ */
+async function listWindow(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<EventPage> {
+  const statuses = nonEmpty(filter.statuses);
+  const arrivals = db.select(summaryColumns).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
+  const arrivalSeqs = db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
+  const [rows, [bound]] = await db.batch([
+    db
+      .select()
+      .from(arrivals)
+      .where(and(statuses ? inArray(arrivals.status, [...statuses]) : undefined, filter.type ? eq(arrivals.type, filter.type) : undefined))
+      .orderBy(desc(arrivals.seq))
+      .limit(limit + 1),
+    db.select({ rowsRead: count(), oldestSeq: sql<number | null>`min(${arrivalSeqs.seq})` }).from(arrivalSeqs),
+  ]);
+  const events = rows.slice(0, limit);
+  const window = { rowsRead: bound?.rowsRead ?? 0, oldestSeq: bound?.oldestSeq ?? null };
+  // More matches than fit: continue after the last one shown. Otherwise, if the window was full,
+  // older arrivals are still unread: continue where the window ended.
+  const next = rows.length > limit ? events.at(-1)!.seq : window.rowsRead === SCAN_WINDOW ? window.oldestSeq : null;
+  return { events, next, window };
 }
 
 /** The full ledger row for one event, payload and last error included, or null. */
 export async function getEvent(db: Database, id: string): Promise<StripeEventRow | null> {
   const rows = await db.select().from(stripeEvents).where(eq(stripeEvents.id, id)).limit(1);
+  return rows[0] ?? null;
+}
+
+/** One event without its payload, or null. */
+export async function getEventSummary(db: Database, id: string): Promise<EventSummary | null> {
+  const rows = await db.select(summaryColumns).from(stripeEvents).where(eq(stripeEvents.id, id)).limit(1);
   return rows[0] ?? null;
 }
 
@@ -106,6 +172,17 @@ export async function findReplayable(db: Database, filter: EventFilter, after: C
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   return { ids: page.map((r) => r.id), next: rows.length > limit ? page.at(-1)!.seq : null };
+}
+
+/**
+ * How many `failed`/`dead` events match the filter (other statuses in it are ignored), counted from
+ * the attention index: what a bulk replay of the filter would reset.
+ */
+export async function countReplayable(db: Database, filter: EventFilter): Promise<number> {
+  const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
+  if (statuses.length === 0) return 0;
+  const [row] = await db.select({ n: count() }).from(stripeEvents).where(await whereOf(db, { ...filter, statuses }, null));
+  return row?.n ?? 0;
 }
 
 /** The statuses counted exactly, whatever their age: what still owes processing, and what is dead. */
@@ -125,7 +202,7 @@ export interface LedgerStats {
     bySecretIndex: { secretIndex: number; count: number; lastReceivedAt: number }[];
   };
   /** The oldest event not yet processed (dead rows excluded: they wait for an operator, not the queue). */
-  oldestUnprocessed: { id: string; receivedAt: number; status: EventStatus } | null;
+  oldestUnprocessed: { id: string; type: string; receivedAt: number; status: EventStatus } | null;
 }
 
 /**
@@ -135,16 +212,10 @@ export interface LedgerStats {
 export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerStats> {
   const since = gte(stripeEvents.seq, seqAt(nowMs - STATS_WINDOW_MS));
   const open = (await candidates(db, UNFINISHED_STATUSES))!;
-  // `+type` keeps SQLite from answering the window's type counts by scanning the whole type index.
-  const type = sql<string>`+${stripeEvents.type}`;
+  const type = stripeEvents.type;
   const [unfinishedRows, oldestRows, statusRows, typeRows, secretRows] = await db.batch([
     db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES]))).groupBy(stripeEvents.status),
-    db
-      .select({ id: stripeEvents.id, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
-      .from(stripeEvents)
-      .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
-      .orderBy(stripeEvents.seq)
-      .limit(1),
+    oldestUnprocessedQuery(db, open),
     db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(since).groupBy(stripeEvents.status),
     db.select({ type, count: count() }).from(stripeEvents).where(since).groupBy(type).orderBy(desc(count()), type).limit(100),
     db
@@ -167,6 +238,24 @@ export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerSt
     },
     oldestUnprocessed: oldestRows[0] ?? null,
   };
+}
+
+function oldestUnprocessedQuery(db: Database, open: SQL) {
+  return db
+    .select({ id: stripeEvents.id, type: stripeEvents.type, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
+    .from(stripeEvents)
+    .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
+    .orderBy(stripeEvents.seq)
+    .limit(1);
+}
+
+/**
+ * The oldest event still owed processing (`received`, `processing`, `failed`; dead ones wait for an
+ * operator instead), or null, read from the rows that can hold one (see `candidates`).
+ */
+export async function oldestUnprocessed(db: Database): Promise<LedgerStats["oldestUnprocessed"]> {
+  const [row] = await oldestUnprocessedQuery(db, (await candidates(db, OPEN_STATUSES))!);
+  return row ?? null;
 }
 
 /** The database's size in bytes, as D1 reports it with every result. */

@@ -8,9 +8,14 @@ import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
  *   received ──claim──▶ processing ──finish──▶ processed | ignored      (final)
  *       ▲                    │
  *       │                  fail ──▶ failed ──claim──▶ processing …
- *       │                    │              └─retries exhausted──▶ dead
+ *       │                    │              └─retries exhausted──▶ dead (dead_at set)
  *       │                  park ──▶ failed, parked (no retry, no re-drive: waits for an operator)
- *       └──────────── replay (failed | dead) ◀──────────────────────────┘
+ *       ├──────────── replay (failed | dead) ◀──────────────────────────┘
+ *       └──────────── replay (processed | ignored), only when explicitly allowed
+ *
+ * Replaying a final event is safe because fulfilments are once-only (src/billing/once.ts) and
+ * projections keep the newest state; it still runs `on` handlers again, so it needs an operator's
+ * explicit confirmation (`allowFinal`), e.g. after fixing a handler.
  *
  * A normal event is written three times — inserted, claimed, finished — and none of those writes
  * touches an index other than the ones the insert creates. The cron's re-drive (`redrive_at`) is
@@ -26,6 +31,10 @@ export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readon
 export const OPEN_STATUSES = ["received", "processing", "failed"] as const satisfies readonly EventStatus[];
 /** Statuses an operator may replay, and that retention never deletes. */
 export const REPLAYABLE_STATUSES = ["dead", "failed"] as const satisfies readonly EventStatus[];
+/** What a replay may reset: failed and dead events, and final ones too when explicitly allowed. */
+export function replayableStatuses(allowFinal: boolean): readonly EventStatus[] {
+  return allowFinal ? [...REPLAYABLE_STATUSES, ...FINAL_STATUSES] : REPLAYABLE_STATUSES;
+}
 /** Statuses a queue message may claim outright (a `processing` row only once its lease has run out). */
 const CLAIMABLE = ["received", "failed"] as const satisfies readonly EventStatus[];
 
@@ -235,12 +244,15 @@ export function parkEvent(db: Database, id: string, error: string) {
  */
 export const PARKED = sql`${sql.raw("status IN ('failed', 'dead')")} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
-/** Marks events whose retries ran out `dead`. They stay in the ledger, payload and error included, for replay. */
-export async function markDead(db: Database, ids: readonly string[]): Promise<void> {
+/**
+ * Marks events whose retries ran out `dead`, at `nowMs` (`dead_at`, which the alerts count from).
+ * They stay in the ledger, payload and error included, for replay.
+ */
+export async function markDead(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
   const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
     db
       .update(stripeEvents)
-      .set({ status: "dead", leaseUntil: null, redriveAt: null })
+      .set({ status: "dead", leaseUntil: null, redriveAt: null, deadAt: nowMs })
       .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
   );
   const [first, ...rest] = statements;
@@ -248,17 +260,18 @@ export async function markDead(db: Database, ids: readonly string[]): Promise<vo
 }
 
 /**
- * Puts `failed`/`dead` rows among `ids` back to `received`, due for the cron a grace from now (so a
- * replay whose send fails is still re-driven), and returns the ids it reset. Attempts restart at 0
- * so the retry backoff starts afresh; the last error stays visible until the next outcome.
+ * Puts `failed`/`dead` rows among `ids` (and `processed`/`ignored` ones with `allowFinal`) back to
+ * `received`, due for the cron a grace from now (so a replay whose send fails is still re-driven),
+ * and returns the ids it reset. Attempts restart at 0 so the retry backoff starts afresh; the last
+ * error stays visible until the next outcome.
  */
-export async function resetForReplay(db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
+export async function resetForReplay(db: Database, ids: readonly string[], nowMs: number, allowFinal = false): Promise<string[]> {
   const reset: string[] = [];
   for (const part of chunk(ids, IDS_PER_STATEMENT)) {
     const rows = await db
       .update(stripeEvents)
-      .set({ status: "received", attempts: 0, leaseUntil: null, redriveAt: nowMs + LEDGER_TIMING.graceMs })
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES])))
+      .set({ status: "received", attempts: 0, leaseUntil: null, redriveAt: nowMs + LEDGER_TIMING.graceMs, deadAt: null })
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...replayableStatuses(allowFinal)])))
       .returning({ id: stripeEvents.id });
     reset.push(...rows.map((r) => r.id));
   }

@@ -26,8 +26,11 @@ export type EventFormat = (typeof EVENT_FORMATS)[number];
  * D1 bills every row a statement writes, index entries included, so each index here is paid for by
  * a query the product runs, and a normal event's status changes touch none of them:
  * - the unique index on `id`: idempotency (`INSERT … ON CONFLICT(id) DO NOTHING`) and lookups;
- * - `seq` (the rowid, free): arrival order for the console, time filters, the sweep and retention;
- * - `type`: the console's type filter, newest first;
+ * - `seq` (the rowid, free): arrival order for the console, time filters, the sweep, retention and
+ *   the hourly aggregates (`ledger_hours`);
+ * - `object_id`, partial (`IS NOT NULL`): an object's timeline (the console's search, `/admin/api/objects`);
+ *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
+ *   a bounded window of arrivals per page (src/db/admin.ts), which is why `type` gave its index up;
  * - `redrive_at`, partial: only rows the cron must look at again (never a fresh or final row);
  * - `status` for `failed`/`dead` only, partial: what an operator replays or purges.
  */
@@ -60,6 +63,12 @@ export const stripeEvents = sqliteTable(
     redriveAt: integer(),
     lastError: text(),
     processedAt: integer(),
+    /**
+     * When the dead-letter consumer marked the event `dead` (Unix ms); null otherwise. Written by the
+     * same statement that sets `dead`, so it costs no row: the alerts count deaths since their last
+     * message with it.
+     */
+    deadAt: integer(),
     /** Position (0-based) of the configured webhook secret that verified the delivery. */
     secretIndex: integer(),
     /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
@@ -68,8 +77,8 @@ export const stripeEvents = sqliteTable(
     format: text({ enum: EVENT_FORMATS }).notNull().default("snapshot"),
     /**
      * The id of the object the event is about: `data.object.id` of a snapshot event, `related_object.id`
-     * of a thin one (null when it has none). Written once at insert; not indexed (every index costs a
-     * row written per event), so nothing may filter on it until a query that needs it pays for one.
+     * of a thin one (null when it has none). Written once at insert, with its index entry: the only
+     * index an event's insert pays for besides `id` (it took the place of the `type` index).
      */
     objectId: text(),
     /**
@@ -81,7 +90,7 @@ export const stripeEvents = sqliteTable(
   },
   (t) => [
     check("stripe_events_status_check", sql.raw(`status IN (${EVENT_STATUSES.map((s) => `'${s}'`).join(", ")})`)),
-    index("stripe_events_type_idx").on(t.type),
+    index("stripe_events_object_idx").on(t.objectId).where(sql`object_id IS NOT NULL`),
     index("stripe_events_redrive_idx").on(t.redriveAt).where(sql`redrive_at IS NOT NULL`),
     index("stripe_events_attention_idx").on(t.status).where(sql.raw(`status IN ('failed', 'dead')`)),
   ],
@@ -96,5 +105,36 @@ export const jobState = sqliteTable("job_state", {
   value: text().notNull(),
   updatedAt: integer().notNull(),
 });
+
+/**
+ * Hourly aggregates of the ledger for the console's charts, so that a chart never reads a week of
+ * ledger rows: one row per UTC hour of arrival, recomputed by the every-minute cron from that hour's
+ * `seq` range (src/cron/ledger-hours.ts), never written per event. WITHOUT ROWID in migrations/0005
+ * (drizzle cannot say so): keyed by the hour alone, a new row is one row written.
+ */
+export const ledgerHours = sqliteTable("ledger_hours", {
+  /** Start of the UTC hour, Unix ms. */
+  hour: integer().primaryKey(),
+  /** Arrivals of this hour, by their status when the hour was last recomputed. */
+  received: integer().notNull(),
+  processing: integer().notNull(),
+  processed: integer().notNull(),
+  ignored: integer().notNull(),
+  failed: integer().notNull(),
+  dead: integer().notNull(),
+  /** Received → processed (processed and ignored arrivals of this hour), nearest-rank percentiles, ms. */
+  lagP50Ms: integer("lag_p50_ms"),
+  lagP95Ms: integer("lag_p95_ms"),
+  /**
+   * `failed` and `dead` events in the whole ledger (any arrival time), sampled while this hour was the
+   * current one (the last sample wins); null for an hour the cron did not see as current.
+   */
+  failedTotal: integer(),
+  deadTotal: integer(),
+  /** When the cron last recomputed this hour, Unix ms. */
+  updatedAt: integer().notNull(),
+});
+
+export type LedgerHourRow = typeof ledgerHours.$inferSelect;
 
 export * from "./billing-schema";

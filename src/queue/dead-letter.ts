@@ -5,10 +5,11 @@ import { retryDelaySeconds } from "./backoff";
 import { isEventMessage, type EventMessage } from "./message";
 
 /**
- * Consumes the dead-letter queue: marks each event `dead` (one statement per 90 ids) so operators
- * see it and can replay it. Nothing is deleted; the payload and last error stay in the ledger.
+ * Consumes the dead-letter queue: marks each event `dead` at `nowMs` (one statement per 90 ids) so
+ * operators see it, the alerts report it, and it can be replayed. Nothing is deleted; the payload and
+ * last error stay in the ledger.
  */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, nowMs: number): Promise<void> {
   const messages = batch.messages.filter((message): message is Message<EventMessage> => {
     if (isEventMessage(message.body)) return true;
     log("error", "queue_message_malformed", { message_id: message.id, queue: batch.queue });
@@ -17,7 +18,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
   });
   if (messages.length === 0) return;
   try {
-    await markDead(createDb(env.DB), messages.map((m) => m.body.id));
+    await markDead(createDb(env.DB), messages.map((m) => m.body.id), nowMs);
   } catch (err) {
     for (const message of messages) {
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });

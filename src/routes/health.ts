@@ -80,7 +80,7 @@ function endpointCheck(saved: EndpointCheckState | null): Check & { last_checked
  * Healthy while at least one secret still verifies; entries that expired or expire within
  * EXPIRY_WARNING_MS are named by position (never value) in `warnings`, present only when non-empty.
  */
-function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & { configured: number } {
+export function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & { configured: number } {
   const warnings: string[] = [];
   let usable = 0;
   for (const [i, { expiresAt }] of secrets.entries()) {
@@ -103,7 +103,7 @@ function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): Check & 
  * is null when D1 did not answer). Never fails the health check: deliveries are still verified and
  * recorded without a key.
  */
-function stripeApiCheck(env: Pick<Env, "STRIPE_SECRET_KEY">, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
+export function stripeApiCheck(env: Pick<Env, "STRIPE_SECRET_KEY">, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
   const keyConfigured = Boolean(env.STRIPE_SECRET_KEY?.trim());
   const check: Check & { key_configured: boolean; parked_thin_events?: number } = { ok: true, key_configured: keyConfigured };
   if (parked === null || parked === 0) return check;
@@ -120,7 +120,7 @@ function stripeApiCheck(env: Pick<Env, "STRIPE_SECRET_KEY">, parked: number | nu
  * The database's size (D1 reports it with every result) against D1_MAX_BYTES: a warning from 80 %,
  * failing from 95 %, because D1 refuses every write once the database is full.
  */
-function sizeCheck(sizeBytes: number | undefined, maxBytes: number | null): Check & { size_bytes?: number; max_bytes?: number } {
+export function sizeCheck(sizeBytes: number | undefined, maxBytes: number | null): Check & { size_bytes?: number; max_bytes?: number } {
   if (sizeBytes === undefined || maxBytes === null) return { ok: true };
   const check: Check & { size_bytes: number; max_bytes: number } = { ok: true, size_bytes: sizeBytes, max_bytes: maxBytes };
   const share = sizeBytes / maxBytes;

@@ -1,69 +1,17 @@
 import { Hono } from "hono";
 import { readSettings } from "../../config";
-import { databaseSize, findReplayable, getEvent, ledgerStats, listEvents, purgeEvents, type EventSummary } from "../../db/admin";
-import { createDb, type Database } from "../../db/client";
-import { REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents } from "../../db/admin";
+import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
-import { log } from "../../log";
-import { dispatch } from "../../queue/enqueue";
 import type { AppEnv } from "../../app";
+import { adminObjectRoutes } from "./api-objects";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";
 import { endpointApiRoutes } from "./endpoint";
-import { encodeCursor, parseListQuery } from "./query";
+import { eventJson } from "./json";
+import { encodeCursor, isTrue, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
-
-/** At most this many events are replayed or purged per bulk call; `next_cursor` continues. */
-export const REPLAY_BATCH = 50;
-
-/**
- * Resets replayable events and sends them to the queue. Returns the ids actually reset: an event that
- * moved on meanwhile (or was never dead/failed) is left alone. A failed send is re-driven by the cron.
- */
-export async function replay(env: Env, db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
-  const reset = await resetForReplay(db, ids, nowMs);
-  if (reset.length > 0) await dispatch(env.EVENTS_QUEUE, db, reset, nowMs);
-  for (const id of reset) log("info", "event_replayed", { event_id: id });
-  return reset;
-}
-
-/** Deletes failed/dead events for good (an operator's decision; retention never does). Returns the ids deleted. */
-async function purge(db: Database, ids: readonly string[]): Promise<string[]> {
-  const purged = await purgeEvents(db, ids);
-  for (const id of purged) log("warn", "event_purged", { event_id: id });
-  return purged;
-}
-
-function notReplayable(id: string, status: string, action: "replayed" | "purged"): ApiError {
-  return new ApiError("replay_not_allowed", `Event ${id} is ${status}; only ${REPLAYABLE_STATUSES.join(" or ")} events can be ${action}.`);
-}
-
-/** The notFound answer for an unknown event id. */
-export function eventNotFound(id: string): ApiError {
-  return new ApiError("not_found", `No event ${id} in the ledger.`);
-}
-
-/** The JSON shape of a ledger row for the API (snake_case like Stripe's own API). */
-export function eventJson(e: EventSummary) {
-  return {
-    id: e.id,
-    type: e.type,
-    status: e.status,
-    attempts: e.attempts,
-    last_error: e.lastError,
-    received_at: new Date(e.receivedAt).toISOString(),
-    processed_at: e.processedAt === null ? null : new Date(e.processedAt).toISOString(),
-    created: e.created,
-    livemode: e.livemode,
-    account: e.account,
-    api_version: e.apiVersion,
-    source: e.source,
-    secret_index: e.secretIndex,
-    format: e.format,
-    object_id: e.objectId,
-    context: e.context,
-  };
-}
+import { eventNotFound, notReplayable, purge, replay, REPLAY_BATCH } from "./replay";
 
 /**
  * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (enabled/disabled is
@@ -82,12 +30,15 @@ export const adminApiRoutes = new Hono<AppEnv>()
     // The payload is the verified body as received; parse it for the reader, it was JSON when stored.
     return c.json({ event: { ...eventJson(event), payload: JSON.parse(event.payload) as unknown } });
   })
+  // `allow_processed=true` also replays a processed or ignored event: its `on` handlers run again,
+  // fulfilments stay once-only. Without it such an event answers 409, as before.
   .post("/events/:id/replay", async (c) => {
     const id = c.req.param("id");
+    const allowFinal = isTrue("allow_processed", c.req.query("allow_processed"));
     const db = createDb(c.env.DB);
     const event = await getEvent(db, id);
     if (event === null) throw eventNotFound(id);
-    const reset = await replay(c.env, db, [id], c.var.now());
+    const reset = await replay(c.env, db, [id], c.var.now(), allowFinal);
     if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
     return c.json({ replayed: 1, id, status: "received" });
   })
@@ -98,6 +49,11 @@ export const adminApiRoutes = new Hono<AppEnv>()
     if (event === null) throw eventNotFound(id);
     if ((await purge(db, [id])).length === 0) throw notReplayable(id, event.status, "purged");
     return c.json({ purged: 1, id });
+  })
+  // What a bulk replay of the filter would reset, counted from the attention index (a dry run).
+  .get("/replay", async (c) => {
+    const q = parseListQuery(c.req.query(), REPLAY_BATCH);
+    return c.json({ replayable: await countReplayable(createDb(c.env.DB), q.filter) });
   })
   .post("/replay", async (c) => {
     const q = parseListQuery(c.req.query(), REPLAY_BATCH);
@@ -113,6 +69,7 @@ export const adminApiRoutes = new Hono<AppEnv>()
     const purged = await purge(db, ids);
     return c.json({ purged: purged.length, ids: purged, next_cursor: encodeCursor(next) });
   })
+  .route("/", adminObjectRoutes)
   .get("/stats", async (c) => {
     const db = createDb(c.env.DB);
     const [stats, size] = await Promise.all([ledgerStats(db, c.var.now()), databaseSize(db)]);

@@ -55,3 +55,15 @@ export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
   const cookie = getCookie(c, SESSION_COOKIE);
   return token !== null && cookie !== undefined && (await timingSafeEqual(cookie, await sessionValue(token)));
 }
+
+/** A state-changing console form needs the session; answered with the JSON envelope like any API error. */
+export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  await next();
+});
+
+/** A console page needs the session; without one the browser is sent to the sign-in form. */
+export const requirePageSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (!(await hasSession(c))) return c.redirect("/admin", 303);
+  await next();
+});

@@ -4,7 +4,6 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { createMiddleware } from "hono/factory";
 import { EventPage } from "../../admin/event-page";
 import { EventsPage } from "../../admin/events-page";
 import { LoginPage } from "../../admin/login";
@@ -15,18 +14,15 @@ import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import type { AppEnv } from "../../app";
-import { eventNotFound, replay } from "./api";
-import { adminToken, hasSession, SESSION_COOKIE, sessionValue } from "./auth";
+import { adminToken, hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
+import { consoleChartRoutes } from "./console-charts";
+import { consoleObjectRoutes } from "./console-objects";
+import { consoleReplayRoutes } from "./console-replay";
 import { encodeCursor, parseListQuery } from "./query";
 import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
+import { eventNotFound } from "./replay";
 
 const SESSION_SECONDS = 8 * 60 * 60;
-
-/** A state-changing console form needs the session; answered with the JSON envelope like any API error. */
-const requireSession = createMiddleware<AppEnv>(async (c, next) => {
-  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
-  await next();
-});
 
 /**
  * `GET /admin` and its forms. Browsers cannot send a Bearer header on navigation, so the token is
@@ -61,7 +57,9 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
         events={page.events}
         query={{ status: raw.status, type: raw.type, from: raw.from, to: raw.to }}
         nextCursor={encodeCursor(page.next)}
-        notice={raw.replayed ? `Replayed ${raw.replayed} event(s).` : undefined}
+        window={page.window}
+        notice={raw.replayed ? `Replayed ${raw.replayed} event(s): they are sent to the queue again and will be processed shortly.` : undefined}
+        moreToReplay={raw.more === "1"}
         banner={banner}
       />,
     );
@@ -90,18 +88,11 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     deleteCookie(c, SESSION_COOKIE, { path: "/admin" });
     return c.redirect("/admin", 303);
   })
-  .get("/events/:id", async (c) => {
-    if (!(await hasSession(c))) return c.redirect("/admin", 303);
+  .get("/events/:id", requirePageSession, async (c) => {
     const event = await getEvent(createDb(c.env.DB), c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
     return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is sent to the queue again and will be processed shortly." : undefined} />);
   })
-  .post("/events/:id/replay", csrf(), requireSession, async (c) => {
-    const id = c.req.param("id");
-    const db = createDb(c.env.DB);
-    const event = await getEvent(db, id);
-    if (event === null) throw eventNotFound(id);
-    const reset = await replay(c.env, db, [id], c.var.now());
-    if (reset.length === 0) throw new ApiError("replay_not_allowed", `Event ${id} is ${event.status}; only dead or failed events can be replayed.`);
-    return c.redirect(`/admin/events/${encodeURIComponent(id)}?replayed=1`, 303);
-  });
+  .route("/", consoleReplayRoutes)
+  .route("/", consoleObjectRoutes)
+  .route("/", consoleChartRoutes);

@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
 import type { Cursor, EventFilter } from "../../db/admin";
 import { ApiError } from "../../errors";
@@ -56,4 +57,46 @@ function decodeCursor(raw: string | undefined): Cursor | null {
   const seq = /^s[0-9a-z]{1,12}$/.test(raw) ? Number.parseInt(raw.slice(1), 36) : Number.NaN;
   if (!Number.isSafeInteger(seq)) throw new ApiError("request_invalid", "cursor is not one this API returned; pass next_cursor from the previous page unchanged.");
   return seq;
+}
+
+/**
+ * A boolean query parameter or form field: `true`/`1` or `false`/`0`; absent or blank is false.
+ * Anything else is `request_invalid` naming it, so a typo never silently means "no".
+ */
+export function isTrue(name: string, raw: string | undefined): boolean {
+  const value = raw?.trim().toLowerCase() ?? "";
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0" || value === "") return false;
+  throw new ApiError("request_invalid", `${name} must be true or false.`);
+}
+
+// Stripe ids are a short lowercase prefix, an underscore and letters, digits or underscores
+// (`cus_NffrFeUfNV2Hib`, `cs_test_a1…`, `evt_1Nv…`).
+const STRIPE_ID = /^[a-z]{2,8}_[A-Za-z0-9_]{1,250}$/;
+
+/**
+ * A Stripe object or event id from a path or the search box, trimmed; `request_invalid` for anything
+ * else, or for an id without one of `prefixes` when given.
+ *
+ * @example
+ * parseStripeId(" sub_123 "); // "sub_123"
+ */
+export function parseStripeId(raw: string | undefined, prefixes?: readonly string[]): string {
+  const id = (raw ?? "").trim();
+  if (!STRIPE_ID.test(id)) {
+    throw new ApiError("request_invalid", "The id must be a Stripe id such as evt_…, cus_…, sub_…, in_…, cs_…, pi_…, ch_… or re_….");
+  }
+  if (prefixes && !prefixes.some((p) => id.startsWith(p))) throw new ApiError("request_invalid", `The id must start with ${prefixes.join(" or ")}.`);
+  return id;
+}
+
+/**
+ * A console form's text fields. A body that cannot be read (a malformed multipart) is the client's
+ * mistake: `request_invalid`, not a 500.
+ */
+export async function readForm(c: Context): Promise<Record<string, string>> {
+  const body = await c.req.parseBody().catch(() => {
+    throw new ApiError("request_invalid", "The form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data, as the console's own forms do.");
+  });
+  return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }

@@ -1,0 +1,80 @@
+import { readSettings, readWebhookSecrets } from "../config";
+import { databaseSize, oldestUnprocessed } from "../db/admin";
+import { deathsSince, parkedThinCount } from "../db/attention";
+import type { Database } from "../db/client";
+import { ApiError } from "../errors";
+import { secretCheck, sizeCheck, stripeApiCheck } from "../routes/health";
+
+/** How old the oldest unprocessed event may get before an alert: well past the queue's first retries. */
+export const UNPROCESSED_ALERT_MS = 30 * 60_000;
+
+/** The conditions an alert is sent for, each at most once an hour. */
+export const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "settings"] as const;
+export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
+
+/** A condition that holds now, and the line the alert says about it. */
+export interface Finding {
+  condition: AlertCondition;
+  text: string;
+  /** For `dead`: the newest `dead_at` reported, where the next count of deaths starts. */
+  deadThrough?: number;
+}
+
+/**
+ * Checks the conditions that `due` allows (the others were reported within the hour, so their queries
+ * are skipped) and returns those that hold. Each line carries counts, types, event ids, positions and
+ * variable names only: never a payload, an error text from a handler, or a secret's value.
+ *
+ * @example
+ * const findings = await findAlerts(env, db, Date.now(), (c) => true, 0);
+ */
+export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c: AlertCondition) => boolean, deadSince: number): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const settings = readSettings(env);
+
+  if (due("dead")) {
+    const deaths = await deathsSince(db, deadSince);
+    if (deaths.total > 0) {
+      const types = deaths.byType.map((t) => `${t.type} (${t.count})`).join(", ");
+      findings.push({
+        condition: "dead",
+        text: `${deaths.total} event(s) went dead since the last alert (retries exhausted): ${types}. Fix the cause, then replay them (console: status dead → Replay; API: POST /admin/api/replay?status=dead).`,
+        deadThrough: deaths.newestDeadAt ?? nowMs,
+      });
+    }
+  }
+  if (due("unprocessed")) {
+    const oldest = await oldestUnprocessed(db);
+    if (oldest && nowMs - oldest.receivedAt > UNPROCESSED_ALERT_MS) {
+      findings.push({
+        condition: "unprocessed",
+        text: `The oldest unprocessed event, ${oldest.id} (${oldest.type}, ${oldest.status}), arrived ${minutes(nowMs - oldest.receivedAt)} ago (alert threshold ${minutes(UNPROCESSED_ALERT_MS)}): the consumer is failing, stuck or behind. Check its last_error in the console and Workers Logs.`,
+      });
+    }
+  }
+  if (due("secret_expiry")) {
+    const secrets = readWebhookSecrets(env);
+    const warnings = secrets instanceof ApiError ? [] : (secretCheck(secrets, nowMs).warnings ?? []);
+    if (warnings.length > 0) findings.push({ condition: "secret_expiry", text: warnings.join(" ") });
+  }
+  if (due("database_size") && !(settings instanceof ApiError)) {
+    const check = sizeCheck((await databaseSize(db)) ?? undefined, settings.d1MaxBytes);
+    const said = check.ok ? check.warnings : [check.message!];
+    if (said && said.length > 0) findings.push({ condition: "database_size", text: said.join(" ") });
+  }
+  if (due("thin_parked")) {
+    const warnings = stripeApiCheck(env, await parkedThinCount(db)).warnings ?? [];
+    if (warnings.length > 0) findings.push({ condition: "thin_parked", text: warnings.join(" ") });
+  }
+  if (due("settings")) {
+    const secrets = readWebhookSecrets(env);
+    const wrong = secrets instanceof ApiError ? secrets : settings;
+    if (wrong instanceof ApiError) findings.push({ condition: "settings", text: `/health fails: ${wrong.code}: ${wrong.message}` });
+  }
+  return findings;
+}
+
+function minutes(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m >= 120 ? `${Math.round(m / 60)} h` : `${m} min`;
+}

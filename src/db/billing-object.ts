@@ -1,0 +1,37 @@
+import { eq } from "drizzle-orm";
+import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "./billing-schema";
+import type { Database } from "./client";
+
+/** The billing tables by the prefix of the Stripe ids they hold. */
+const TABLES = {
+  cus_: ["customers", customers],
+  sub_: ["subscriptions", subscriptions],
+  in_: ["invoices", invoices],
+  cs_: ["checkout_sessions", checkoutSessions],
+  pi_: ["payment_intents", paymentIntents],
+  ch_: ["charges", charges],
+  py_: ["charges", charges],
+} as const;
+
+/** A billing row and the table it came from. */
+export interface BillingObject {
+  table: (typeof TABLES)[keyof typeof TABLES][0];
+  row: Record<string, unknown>;
+}
+
+/**
+ * The current row for a Stripe object in the billing tables, found by its id's prefix (one primary
+ * key lookup), or null: not projected (yet), or a kind no table keeps (`re_…` refunds live on their
+ * charge's row, `evt_…` is an event).
+ *
+ * @example
+ * const found = await billingObject(db, "sub_123"); // { table: "subscriptions", row: { id, status, … } }
+ */
+export async function billingObject(db: Database, id: string): Promise<BillingObject | null> {
+  const entry = Object.entries(TABLES).find(([prefix]) => id.startsWith(prefix))?.[1];
+  if (!entry) return null;
+  const [table, schema] = entry;
+  // Each table has its own row type; the caller only displays the columns.
+  const [row] = await db.select().from(schema).where(eq(schema.id, id)).limit(1);
+  return row ? { table, row: row as Record<string, unknown> } : null;
+}

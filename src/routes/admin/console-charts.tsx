@@ -1,0 +1,14 @@
+import { Hono } from "hono";
+import { ChartsPage } from "../../admin/charts-page";
+import { createDb } from "../../db/client";
+import { HOUR_MS, hourOf, readHours } from "../../db/ledger-hours";
+import { CHART_HOURS } from "../../cron/ledger-hours";
+import type { AppEnv } from "../../app";
+import { requirePageSession } from "./auth";
+
+/** `GET /admin/charts`: a week of hourly aggregates (≤ 169 rows of ledger_hours), drawn as inline SVG. */
+export const consoleChartRoutes = new Hono<AppEnv>().get("/charts", requirePageSession, async (c) => {
+  const current = hourOf(c.var.now());
+  const rows = await readHours(createDb(c.env.DB), current - CHART_HOURS * HOUR_MS, current + HOUR_MS);
+  return c.html(<ChartsPage rows={rows} currentHour={current} />);
+});

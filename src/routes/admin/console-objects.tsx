@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { CustomerPage } from "../../admin/customer-page";
+import { ObjectPage } from "../../admin/object-page";
+import { billingObject } from "../../db/billing-object";
+import { createDb } from "../../db/client";
+import { customerView } from "../../db/customer-view";
+import { objectTimeline } from "../../db/timeline";
+import type { AppEnv } from "../../app";
+import { requirePageSession } from "./auth";
+import { parseStripeId } from "./query";
+import { eventNotFound } from "./replay";
+
+/**
+ * The console's answers to "what happened to this object?" and "what does this customer have?":
+ * the search box (a GET form, redirected to the object's own URL), an object's timeline next to its
+ * billing row, and the customer view.
+ */
+export const consoleObjectRoutes = new Hono<AppEnv>()
+  .use("/objects/*", requirePageSession)
+  .use("/objects", requirePageSession)
+  .use("/customers/*", requirePageSession)
+  .get("/objects", (c) => c.redirect(`/admin/objects/${encodeURIComponent(parseStripeId(c.req.query("id")))}`, 303))
+  .get("/objects/:id", async (c) => {
+    const id = parseStripeId(c.req.param("id"));
+    const db = createDb(c.env.DB);
+    const timeline = await objectTimeline(db, id);
+    if (timeline === null) throw eventNotFound(id);
+    const object = timeline.objectId === null ? null : await billingObject(db, timeline.objectId);
+    const owner = timeline.objectId?.startsWith("cus_") ? timeline.objectId : ((object?.row.customerId as string | null | undefined) ?? null);
+    return c.html(<ObjectPage searched={id} timeline={timeline} object={object} customerId={owner} />);
+  })
+  .get("/customers/:id", async (c) => {
+    const id = parseStripeId(c.req.param("id"), ["cus_"]);
+    return c.html(<CustomerPage id={id} view={await customerView(createDb(c.env.DB), id)} />);
+  });

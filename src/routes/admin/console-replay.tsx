@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { csrf } from "hono/csrf";
+import { BulkReplayPage, ReplayProcessedPage } from "../../admin/replay-pages";
+import { countReplayable, getEventSummary } from "../../db/admin";
+import { createDb } from "../../db/client";
+import { FINAL_STATUSES } from "../../db/events";
+import type { AppEnv } from "../../app";
+import { requirePageSession, requireSession } from "./auth";
+import { isTrue, parseListQuery, readForm } from "./query";
+import { CONSOLE_REPLAY_MAX, eventNotFound, notReplayable, replay, replayMatching } from "./replay";
+
+/** The filter fields of the events page, as its form and links carry them. */
+function filterFields(fields: Record<string, string | undefined>) {
+  const pick = (name: string) => (fields[name] ? fields[name] : undefined);
+  return { status: pick("status"), type: pick("type"), from: pick("from"), to: pick("to") };
+}
+
+/**
+ * The console's replays, each behind a confirmation: the failed/dead events matching a filter (the
+ * page says how many), one failed/dead event (its Replay button), and one processed or ignored event
+ * (a page that says fulfilment is once-only, then a form that says so explicitly). Every POST needs
+ * the session and passes csrf() like the other console forms.
+ */
+export const consoleReplayRoutes = new Hono<AppEnv>()
+  .get("/replay", requirePageSession, async (c) => {
+    const query = filterFields(c.req.query());
+    const { filter } = parseListQuery(query);
+    const count = await countReplayable(createDb(c.env.DB), filter);
+    return c.html(<BulkReplayPage query={query} count={count} max={CONSOLE_REPLAY_MAX} />);
+  })
+  .post("/replay", csrf(), requireSession, async (c) => {
+    const query = filterFields(await readForm(c));
+    const { filter } = parseListQuery(query);
+    const { replayed, more } = await replayMatching(c.env, createDb(c.env.DB), filter, c.var.now(), CONSOLE_REPLAY_MAX);
+    const back = new URLSearchParams(Object.entries({ ...query, replayed: String(replayed), more: more ? "1" : "" }).filter(([, v]) => v) as [string, string][]);
+    return c.redirect(`/admin?${back}`, 303);
+  })
+  .get("/events/:id/replay", requirePageSession, async (c) => {
+    const event = await getEventSummary(createDb(c.env.DB), c.req.param("id"));
+    if (event === null) throw eventNotFound(c.req.param("id"));
+    // Failed and dead events are replayed from their page's button; this page is for final ones.
+    if (!(FINAL_STATUSES as readonly string[]).includes(event.status)) return c.redirect(`/admin/events/${encodeURIComponent(event.id)}`, 303);
+    return c.html(<ReplayProcessedPage event={event} />);
+  })
+  .post("/events/:id/replay", csrf(), requireSession, async (c) => {
+    const id = c.req.param("id");
+    const allowFinal = isTrue("allow_processed", (await readForm(c)).allow_processed);
+    const db = createDb(c.env.DB);
+    const event = await getEventSummary(db, id);
+    if (event === null) throw eventNotFound(id);
+    const reset = await replay(c.env, db, [id], c.var.now(), allowFinal);
+    if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
+    return c.redirect(`/admin/events/${encodeURIComponent(id)}?replayed=1`, 303);
+  });

@@ -1,0 +1,100 @@
+import type { Entitlements } from "../../billing/entitlements";
+import type { EventSummary } from "../../db/admin";
+import type { BillingObject } from "../../db/billing-object";
+import type { CustomerView } from "../../db/customer-view";
+import type { Timeline } from "../../db/timeline";
+
+// The admin API's JSON shapes: snake_case like Stripe's own API, times of ours as ISO 8601, Stripe's
+// own times (`created`, periods) as the Unix seconds Stripe sends.
+
+/** A ledger row for the API (no payload). */
+export function eventJson(e: EventSummary) {
+  return {
+    id: e.id,
+    type: e.type,
+    status: e.status,
+    attempts: e.attempts,
+    last_error: e.lastError,
+    received_at: iso(e.receivedAt),
+    processed_at: iso(e.processedAt),
+    dead_at: iso(e.deadAt),
+    created: e.created,
+    livemode: e.livemode,
+    account: e.account,
+    api_version: e.apiVersion,
+    source: e.source,
+    secret_index: e.secretIndex,
+    format: e.format,
+    object_id: e.objectId,
+    context: e.context,
+  };
+}
+
+/** Stripe's name for the object each billing table holds, given as the row's `object` field like Stripe does. */
+const OBJECT_NAMES: Record<BillingObject["table"], string> = {
+  customers: "customer",
+  subscriptions: "subscription",
+  invoices: "invoice",
+  checkout_sessions: "checkout.session",
+  payment_intents: "payment_intent",
+  charges: "charge",
+};
+
+/** A billing table row: its columns in snake_case, `price_ids` as an array, `updated_at` as ISO 8601. */
+export function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
+  const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
+  for (const [key, value] of Object.entries(row)) {
+    const name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    json[name] = name === "price_ids" && typeof value === "string" ? (JSON.parse(value) as unknown) : name === "updated_at" ? iso(value as number) : value;
+  }
+  return json;
+}
+
+/** `GET /admin/api/objects/{id}`: the billing row and the events, in Stripe's `created` order. */
+export function timelineJson(timeline: Timeline, object: BillingObject | null) {
+  return {
+    object_id: timeline.objectId,
+    object: object && billingRowJson(object.table, object.row),
+    events: timeline.events.map((e) => ({ ...eventJson(e), arrival: e.arrival, arrived_late: e.late })),
+    more: timeline.more,
+  };
+}
+
+/** What `BillingService.entitlements()` answers, one item per entitling subscription or purchase. */
+export function entitlementsJson(e: Entitlements) {
+  return [
+    ...e.subscriptions.map((s) => ({
+      kind: "subscription" as const,
+      id: s.id,
+      status: s.status,
+      price_ids: s.priceIds,
+      current_period_end: s.currentPeriodEnd,
+      cancel_at_period_end: s.cancelAtPeriodEnd,
+      trial_end: s.trialEnd,
+    })),
+    ...e.purchases.map((p) => ({ kind: "purchase" as const, checkout_session_id: p.checkoutSessionId, amount_total: p.amountTotal, currency: p.currency, payment_intent_id: p.paymentIntentId })),
+  ];
+}
+
+/** `GET /admin/api/customers/{id}`. */
+export function customerJson(view: CustomerView) {
+  return {
+    customer: view.customer && billingRowJson("customers", view.customer),
+    subscriptions: view.subscriptions.map((r) => billingRowJson("subscriptions", r)),
+    invoices: view.invoices.map((r) => billingRowJson("invoices", r)),
+    checkout_sessions: view.checkoutSessions.map((r) => billingRowJson("checkout_sessions", r)),
+    // A payment intent with the charges kept for it (the billing tables keep refunded charges).
+    payments: view.paymentIntents.map((pi) => ({
+      ...billingRowJson("payment_intents", pi),
+      charges: view.charges.filter((c) => c.paymentIntentId === pi.id).map((c) => billingRowJson("charges", c)),
+    })),
+    fulfilments: view.fulfilments.map((f) => ({ object_id: f.objectId, kind: f.kind, status: f.status, event_id: f.eventId, completed_at: iso(f.completedAt) })),
+    entitled: view.entitlements.entitled,
+    entitlements: entitlementsJson(view.entitlements),
+    events: view.events.map(eventJson),
+  };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}

@@ -1,0 +1,65 @@
+import { findReplayable, purgeEvents, type Cursor, type EventFilter } from "../../db/admin";
+import type { Database } from "../../db/client";
+import { REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { ApiError } from "../../errors";
+import { log } from "../../log";
+import { dispatch } from "../../queue/enqueue";
+
+/** At most this many events are replayed or purged per bulk API call; `next_cursor` continues. */
+export const REPLAY_BATCH = 50;
+/**
+ * At most this many events one console confirmation replays: each page of ids is one UPDATE and one
+ * queue send, so a request stays far inside a Worker's limits; the page offers the rest again.
+ */
+export const CONSOLE_REPLAY_MAX = 500;
+
+/**
+ * Resets replayable events (and final ones with `allowFinal`) and sends them to the queue. Returns the
+ * ids actually reset: an event that moved on meanwhile (or was never replayable) is left alone. A
+ * failed send is re-driven by the cron.
+ *
+ * @example
+ * await replay(env, db, ["evt_123"], Date.now(), true); // a processed event, confirmed by an operator
+ */
+export async function replay(env: Env, db: Database, ids: readonly string[], nowMs: number, allowFinal = false): Promise<string[]> {
+  const reset = await resetForReplay(db, ids, nowMs, allowFinal);
+  if (reset.length > 0) await dispatch(env.EVENTS_QUEUE, db, reset, nowMs);
+  for (const id of reset) log("info", "event_replayed", { event_id: id });
+  return reset;
+}
+
+/**
+ * Replays the `failed`/`dead` events matching the filter, newest arrival first, up to `max` of them in
+ * pages of the id chunk size. `more` says whether matching events remain.
+ */
+export async function replayMatching(env: Env, db: Database, filter: EventFilter, nowMs: number, max: number): Promise<{ replayed: number; more: boolean }> {
+  let replayed = 0;
+  let cursor: Cursor | null = null;
+  do {
+    const page = await findReplayable(db, filter, cursor, Math.min(87, max - replayed));
+    replayed += (await replay(env, db, page.ids, nowMs)).length;
+    cursor = page.next;
+  } while (cursor !== null && replayed < max);
+  return { replayed, more: cursor !== null };
+}
+
+/** Deletes failed/dead events for good (an operator's decision; retention never does). Returns the ids deleted. */
+export async function purge(db: Database, ids: readonly string[]): Promise<string[]> {
+  const purged = await purgeEvents(db, ids);
+  for (const id of purged) log("warn", "event_purged", { event_id: id });
+  return purged;
+}
+
+/** The 409 for an event whose status does not allow the action; a final event names the explicit way. */
+export function notReplayable(id: string, status: string, action: "replayed" | "purged"): ApiError {
+  const final = action === "replayed" && (status === "processed" || status === "ignored");
+  const hint = final
+    ? " To run its handlers again (fulfilments stay once-only), replay it with allow_processed=true, or confirm on its page in the console."
+    : "";
+  return new ApiError("replay_not_allowed", `Event ${id} is ${status}; only ${REPLAYABLE_STATUSES.join(" or ")} events can be ${action}.${hint}`);
+}
+
+/** The notFound answer for an unknown event id. */
+export function eventNotFound(id: string): ApiError {
+  return new ApiError("not_found", `No event ${id} in the ledger.`);
+}
