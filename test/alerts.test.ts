@@ -106,6 +106,15 @@ describe("alerts", () => {
     expect(text).toContain("1 thin event(s) are recorded but parked");
   });
 
+  it("reports the endpoint drift check's warnings from its saved report, without calling Stripe", async () => {
+    const { requests, texts } = receiver();
+    const report = { checked_at: new Date(NOW - 3_600_000).toISOString(), endpoints: [], warnings: ["1 handled event type(s) are not enabled on the endpoint we_123, so Stripe never sends them: invoice.paid."], info: [] };
+    await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('endpoint_check', ?, ?)").bind(JSON.stringify({ report, nextCheckAt: NOW + 3_600_000, fingerprint: "x" }), NOW).run();
+    expect(await sendAlerts(alertEnv(), NOW)).toEqual(["endpoint_drift"]);
+    expect((await texts())[0]).toContain("The webhook endpoint check warns: 1 handled event type(s) are not enabled on the endpoint we_123");
+    expect(requests.map((r) => new URL(r.url).host)).toEqual(["hooks.example.com"]);
+  });
+
   it("reports a setting that /health fails on", async () => {
     const { texts } = receiver();
     expect(await sendAlerts(alertEnv({ LEDGER_RETENTION_DAYS: "2" }), NOW)).toEqual(["settings"]);

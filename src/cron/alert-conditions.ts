@@ -2,6 +2,8 @@ import { readSettings, readWebhookSecrets } from "../config";
 import { databaseSize, oldestUnprocessed } from "../db/admin";
 import { deathsSince, parkedThinCount } from "../db/attention";
 import type { Database } from "../db/client";
+import { readJobState } from "../db/job-state";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
 import { ApiError } from "../errors";
 import { secretCheck, sizeCheck, stripeApiCheck } from "../routes/health";
 
@@ -9,7 +11,7 @@ import { secretCheck, sizeCheck, stripeApiCheck } from "../routes/health";
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
 
 /** The conditions an alert is sent for, each at most once an hour. */
-export const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "settings"] as const;
+export const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "endpoint_drift", "settings"] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 /** A condition that holds now, and the line the alert says about it. */
@@ -65,6 +67,11 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
   if (due("thin_parked")) {
     const warnings = stripeApiCheck(env, await parkedThinCount(db)).warnings ?? [];
     if (warnings.length > 0) findings.push({ condition: "thin_parked", text: warnings.join(" ") });
+  }
+  if (due("endpoint_drift")) {
+    // The daily drift check's saved report: the alert never calls Stripe itself.
+    const warnings = (await readJobState<EndpointCheckState>(db, ENDPOINT_CHECK_STATE))?.report.warnings ?? [];
+    if (warnings.length > 0) findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
   }
   if (due("settings")) {
     const secrets = readWebhookSecrets(env);
