@@ -2,16 +2,11 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, fromHttpException } from "./errors";
 import type { Handlers } from "./handlers/registry";
+import type { AppEnv } from "./http/app-env";
 import { errorName, log } from "./log";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
-
-/** Hono typing shared by every route: the Worker's bindings plus the injected clock and the handlers. */
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { now: () => number; handlers: Handlers };
-}
 
 export interface AppOptions {
   /** Current time in milliseconds. Tests inject a fixed clock to verify captured deliveries. */

@@ -7,7 +7,7 @@ import { jobState, stripeEvents } from "../db/schema";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
 import { ApiError } from "../errors";
 import { errorName, log } from "../log";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/app-env";
 
 /** How long before a secret's expiry `/health` starts warning: a day leaves time to finish the roll. */
 export const EXPIRY_WARNING_MS = 24 * 60 * 60_000;

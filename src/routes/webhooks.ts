@@ -8,7 +8,7 @@ import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import type { EventFormat } from "../db/schema";
 import { verifyDelivery } from "../stripe/verify";
-import type { AppEnv } from "../app";
+import type { AppEnv } from "../http/app-env";
 
 /**
  * Where each delivery format is posted. A Stripe webhook endpoint sends snapshot events and an event

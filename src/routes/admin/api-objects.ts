@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView, isUnknownCustomer } from "../../db/customer-view";

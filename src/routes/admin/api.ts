@@ -3,7 +3,7 @@ import { readSettings } from "../../config";
 import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { adminObjectRoutes } from "./api-objects";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";

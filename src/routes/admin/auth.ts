@@ -3,7 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
 import type { Context } from "hono";
 import { ApiError } from "../../errors";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 
 /** The console's session cookie: an HMAC of the token, never the token itself. */
 export const SESSION_COOKIE = "admin_session";

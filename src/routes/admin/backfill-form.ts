@@ -3,7 +3,7 @@ import { csrf } from "hono/csrf";
 import { runBackfill } from "../../backfill/run";
 import { ApiError } from "../../errors";
 import { requireStripeApi } from "../../stripe/api";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { hasSession } from "./auth";
 
 /**

@@ -4,7 +4,7 @@ import { backfillProgress, readBackfill } from "../../backfill/state";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import { requireStripeApi } from "../../stripe/api";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 
 /**
  * `GET /admin/api/backfill`: the backfill's progress (`status`, `done`, per type `imported` and

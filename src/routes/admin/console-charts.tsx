@@ -3,7 +3,7 @@ import { ChartsPage } from "../../admin/charts-page";
 import { createDb } from "../../db/client";
 import { HOUR_MS, hourOf, readHours } from "../../db/ledger-hours";
 import { CHART_HOURS } from "../../cron/ledger-hours";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 
 /** `GET /admin/charts`: a week of hourly aggregates (≤ 169 rows of ledger_hours), drawn as inline SVG. */

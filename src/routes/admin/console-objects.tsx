@@ -5,7 +5,7 @@ import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView } from "../../db/customer-view";
 import { objectTimeline } from "../../db/timeline";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 import { parseStripeId } from "./query";
 import { eventNotFound } from "./replay";

@@ -4,7 +4,7 @@ import { BulkReplayPage, ReplayProcessedPage } from "../../admin/replay-pages";
 import { countReplayable, getEventSummary } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { FINAL_STATUSES } from "../../db/events";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
 import { isTrue, parseListQuery, readForm } from "./query";
 import { CONSOLE_REPLAY_MAX, eventNotFound, notReplayable, replay, replayMatching } from "./replay";

@@ -13,7 +13,7 @@ import { getEvent, ledgerStats, listEvents } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { adminToken, hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
 import { consoleChartRoutes } from "./console-charts";
 import { consoleObjectRoutes } from "./console-objects";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { adminApiRoutes } from "./api";
 import { requireEnabled } from "./auth";
 import { backfillFormRoutes } from "./backfill-form";
