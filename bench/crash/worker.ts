@@ -15,7 +15,8 @@
 // process using it).
 import { sqliteTable, integer, text } from "drizzle-orm/sqlite-core";
 import { defaultHandlers } from "../../src/handlers";
-import type { FulfilmentHook, FulfilmentKind } from "../../src/handlers/registry";
+import type { FulfilmentKind } from "../../src/billing/kinds";
+import type { FulfilmentHook } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 
 // Created by bench/crash.mjs (CRASH_EFFECTS_DDL there), not by the project's migrations.

@@ -1,4 +1,5 @@
-import type { FulfilmentKind, FulfilmentObjects, HandlerContext, TriggeringEvent } from "../handlers/registry";
+import type { HandlerContext, TriggeringEvent } from "../handlers/registry";
+import type { FulfilmentKind, FulfilmentObjects } from "./kinds";
 import { once } from "./once";
 
 /**

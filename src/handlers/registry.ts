@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
+import type { FulfilmentKind, FulfilmentObjects } from "../billing/kinds";
 import type { Database } from "../db/client";
 
 /** Every event type Stripe's SDK knows, e.g. `"invoice.paid"`. */
@@ -50,18 +51,6 @@ export type Handler<T extends StripeEventType> = (
   event: StripeEventOf<T>,
   ctx: HandlerContext,
 ) => unknown;
-
-/**
- * The once-only effects the built-in billing handlers trigger, and the object each receives:
- * `checkout_session.paid` when a Checkout Session is paid (on completion, or when its delayed
- * payment succeeds), `invoice.paid` when an invoice is paid (Stripe sends both `invoice.paid` and
- * `invoice.payment_succeeded` for one payment; the hook still runs once).
- */
-export interface FulfilmentObjects {
-  "checkout_session.paid": Stripe.Checkout.Session;
-  "invoice.paid": Stripe.Invoice;
-}
-export type FulfilmentKind = keyof FulfilmentObjects;
 
 /**
  * A once-only effect: runs at most once per object, whatever events, replays or retries occur, and
