@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Database } from "./client";
 import { jobState, type EventFormat } from "./schema";
 
@@ -11,6 +11,18 @@ import { jobState, type EventFormat } from "./schema";
 export async function readJobState<T>(db: Database, key: string): Promise<T | null> {
   const [row] = await db.select({ value: jobState.value }).from(jobState).where(eq(jobState.key, key));
   return row ? (JSON.parse(row.value) as T) : null;
+}
+
+/**
+ * Several jobs' saved progress in one query, parsed, by key; a key with nothing saved is absent.
+ *
+ * @example
+ * const saved = await readJobStates(db, [BACKFILL_STATE, ENDPOINT_CHECK_STATE]);
+ * const backfill = saved.get(BACKFILL_STATE) as BackfillState | undefined;
+ */
+export async function readJobStates(db: Database, keys: readonly string[]): Promise<Map<string, unknown>> {
+  const rows = await db.select({ key: jobState.key, value: jobState.value }).from(jobState).where(inArray(jobState.key, [...keys]));
+  return new Map(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
 }
 
 /** Saves a scheduled job's progress, replacing what was there. */

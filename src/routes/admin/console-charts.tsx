@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { ChartsPage } from "../../admin/charts-page";
+import { ChartsPage } from "./views/charts-page";
 import { createDb } from "../../db/client";
 import { HOUR_MS, hourOf, readHours } from "../../db/ledger-hours";
 import { CHART_HOURS } from "../../cron/ledger-hours";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
-import { CustomerPage } from "../../admin/customer-page";
-import { ObjectPage } from "../../admin/object-page";
+import { CustomerPage } from "./views/customer-page";
+import { ObjectPage } from "./views/object-page";
 import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView } from "../../db/customer-view";

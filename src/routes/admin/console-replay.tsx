@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
-import { BulkReplayPage, ReplayProcessedPage } from "../../admin/replay-pages";
+import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
 import { countReplayable, getEventSummary } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { FINAL_STATUSES } from "../../db/events";

@@ -4,13 +4,16 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { EventPage } from "../../admin/event-page";
-import { EventsPage } from "../../admin/events-page";
-import { LoginPage } from "../../admin/login";
-import { statusBanner } from "../../admin/status-banner";
-import { STYLES_CSP_HASH } from "../../admin/styles";
+import { EventPage } from "./views/event-page";
+import { EventsPage } from "./views/events-page";
+import { LoginPage } from "./views/login";
+import { StatusBanner } from "./views/status-banner";
+import { STYLES_CSP_HASH } from "./views/styles";
 import { getEvent, ledgerStats, listEvents } from "../../db/admin";
+import { BACKFILL_STATE, backfillProgress, type BackfillState } from "../../backfill/state";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../../cron/endpoint-check";
 import { createDb } from "../../db/client";
+import { readJobStates } from "../../db/job-state";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import type { AppEnv } from "../../http/app-env";
@@ -50,7 +53,13 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     const raw = c.req.query();
     const q = parseListQuery(raw);
     const db = createDb(c.env.DB);
-    const [stats, page, banner] = await Promise.all([ledgerStats(db, c.var.now()), listEvents(db, q.filter, q.cursor, q.limit), statusBanner(c.env, db)]);
+    const [stats, page, saved] = await Promise.all([
+      ledgerStats(db, c.var.now()),
+      listEvents(db, q.filter, q.cursor, q.limit),
+      readJobStates(db, [BACKFILL_STATE, ENDPOINT_CHECK_STATE]),
+    ]);
+    const endpoint = saved.get(ENDPOINT_CHECK_STATE) as EndpointCheckState | undefined;
+    const backfill = saved.get(BACKFILL_STATE) as BackfillState | undefined;
     return c.html(
       <EventsPage
         stats={stats}
@@ -60,7 +69,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
         window={page.window}
         notice={raw.replayed ? `Replayed ${raw.replayed} event(s): they are sent to the queue again and will be processed shortly.` : undefined}
         moreToReplay={raw.more === "1"}
-        banner={banner}
+        banner={<StatusBanner endpoint={endpoint?.report ?? null} backfill={backfillProgress(backfill ?? null)} keyConfigured={Boolean(c.env.STRIPE_SECRET_KEY?.trim())} />}
       />,
     );
   })

@@ -1,5 +1,5 @@
-import { BACKFILL_TYPES } from "../backfill/objects";
-import type { BackfillProgress } from "../backfill/state";
+import { BACKFILL_TYPES } from "../../../backfill/objects";
+import type { BackfillProgress } from "../../../backfill/state";
 import { utc } from "./layout";
 
 const LABELS: Record<(typeof BACKFILL_TYPES)[number], string> = {

@@ -1,5 +1,5 @@
-import type { LedgerHourRow } from "../db/schema";
-import { HOUR_MS } from "../db/ledger-hours";
+import type { LedgerHourRow } from "../../../db/schema";
+import { HOUR_MS } from "../../../db/ledger-hours";
 import { DeliveriesChart, duration, LinesChart, slots, STACK, type Slot } from "./charts";
 import { DataTable } from "./data-table";
 import { Layout, utc } from "./layout";

@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
-import { SCAN_WINDOW, UNFINISHED_STATUSES, type EventPage, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
-import { EVENT_STATUSES } from "../db/schema";
+import { SCAN_WINDOW, UNFINISHED_STATUSES, type EventPage, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../../../db/admin";
+import { EVENT_STATUSES } from "../../../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
 export interface EventsPageProps {
@@ -12,7 +12,7 @@ export interface EventsPageProps {
   /** Set when this filter has no index and the page read a bounded window of arrivals. */
   window: EventPage["window"];
   notice?: string;
-  /** Shown above the counts: the endpoint drift warning and the backfill panel (src/admin/status-banner.tsx). */
+  /** Shown above the counts: the endpoint drift warning and the backfill panel (views/status-banner.tsx). */
   banner?: Child;
   /** Offered after a bulk replay that stopped at its maximum. */
   moreToReplay?: boolean;

@@ -1,5 +1,5 @@
-import type { LedgerHourRow } from "../db/schema";
-import { HOUR_MS } from "../db/ledger-hours";
+import type { LedgerHourRow } from "../../../db/schema";
+import { HOUR_MS } from "../../../db/ledger-hours";
 import { utc } from "./layout";
 
 // Server-rendered SVG charts: no script, no style attribute (colours come from classes in the
