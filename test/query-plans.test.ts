@@ -1,13 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents, oldestUnprocessed, purgeEvents, SCAN_WINDOW, type EventFilter } from "../src/db/admin";
+import { countReplayable, findReplayable, getEvent, listEvents, SCAN_WINDOW, type EventFilter } from "../src/db/ledger-reads";
+import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger-stats";
 import { deathsSince, parkedThinCount } from "../src/db/attention";
 import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
 import { customerView } from "../src/db/customer-view";
 import { hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { objectTimeline } from "../src/db/timeline";
-import { claimEvents, finishEvents, markDead, markSendFailed, pruneFinal, resetForReplay, sweepArrivals, takeDue } from "../src/db/events";
+import { claimEvents, finishEvents, markDead, markSendFailed, pruneFinal, purgeEvents, resetForReplay, sweepArrivals, takeDue } from "../src/db/events";
 import { observedD1, type ObservedStatement } from "./helpers/observed-d1";
 
 // Every query the product runs on the ledger — the console's lists and filters, replay and purge,

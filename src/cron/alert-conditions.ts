@@ -1,5 +1,5 @@
 import { readSettings, readWebhookSecrets } from "../config";
-import { databaseSize, oldestUnprocessed } from "../db/admin";
+import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
 import { deathsSince, parkedThinCount } from "../db/attention";
 import type { Database } from "../db/client";
 import { readJobState } from "../db/job-state";

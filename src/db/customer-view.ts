@@ -1,7 +1,7 @@
 import { desc, eq, inArray, or, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import { entitlementsFor, type Entitlements } from "../billing/entitlements";
-import { summaryColumns, type EventSummary } from "./admin";
+import { summaryColumns, type EventSummary } from "./ledger-reads";
 import { charges, checkoutSessions, customers, fulfilments, invoices, paymentIntents, subscriptions } from "./billing-schema";
 import type { Database } from "./client";
 import { stripeEvents } from "./schema";

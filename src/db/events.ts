@@ -356,6 +356,22 @@ export async function pruneFinal(db: Database, beforeMs: number, limit: number):
   return deleted.length;
 }
 
+/**
+ * Deletes `failed`/`dead` rows among `ids` (an operator's explicit purge) and returns the ids deleted.
+ * The newest row is kept, like retention does, so that `seq` never goes back.
+ */
+export async function purgeEvents(db: Database, ids: readonly string[]): Promise<string[]> {
+  const purged: string[] = [];
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
+    const rows = await db
+      .delete(stripeEvents)
+      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]), lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`)))
+      .returning({ id: stripeEvents.id });
+    purged.push(...rows.map((r) => r.id));
+  }
+  return purged;
+}
+
 /** Splits a list into parts of at most `size`. */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const parts: T[][] = [];

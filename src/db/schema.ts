@@ -30,7 +30,7 @@ export type EventFormat = (typeof EVENT_FORMATS)[number];
  *   the hourly aggregates (`ledger_hours`);
  * - `object_id`, partial (`IS NOT NULL`): an object's timeline (the console's search, `/admin/api/objects`);
  *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
- *   a bounded window of arrivals per page (src/db/admin.ts), which is why `type` gave its index up;
+ *   a bounded window of arrivals per page (src/db/ledger-reads.ts), which is why `type` gave its index up;
  * - `redrive_at`, partial: only rows the cron must look at again (never a fresh or final row);
  * - `status` for `failed`/`dead` only, partial: what an operator replays or purges.
  */

@@ -1,5 +1,5 @@
 import { desc, eq } from "drizzle-orm";
-import { getEventSummary, summaryColumns, type EventSummary } from "./admin";
+import { getEventSummary, summaryColumns, type EventSummary } from "./ledger-reads";
 import type { Database } from "./client";
 import { stripeEvents } from "./schema";
 

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { readSettings } from "../../config";
-import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents } from "../../db/admin";
+import { countReplayable, findReplayable, getEvent, listEvents } from "../../db/ledger-reads";
+import { databaseSize, ledgerStats } from "../../db/ledger-stats";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";

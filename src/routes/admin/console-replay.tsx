@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
-import { countReplayable, getEventSummary } from "../../db/admin";
+import { countReplayable, getEventSummary } from "../../db/ledger-reads";
 import { createDb } from "../../db/client";
 import { FINAL_STATUSES } from "../../db/events";
 import type { AppEnv } from "../../http/app-env";

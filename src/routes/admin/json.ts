@@ -1,5 +1,5 @@
 import type { Entitlements } from "../../billing/entitlements";
-import type { EventSummary } from "../../db/admin";
+import type { EventSummary } from "../../db/ledger-reads";
 import type { BillingObject } from "../../db/billing-object";
 import type { CustomerView } from "../../db/customer-view";
 import type { Timeline } from "../../db/timeline";

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
-import type { Cursor, EventFilter } from "../../db/admin";
+import type { Cursor, EventFilter } from "../../db/ledger-reads";
 import { ApiError } from "../../errors";
 
 export const DEFAULT_PAGE = 50;

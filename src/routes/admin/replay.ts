@@ -1,6 +1,6 @@
-import { findReplayable, purgeEvents, type Cursor, type EventFilter } from "../../db/admin";
 import type { Database } from "../../db/client";
-import { REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { purgeEvents, REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { findReplayable, type Cursor, type EventFilter } from "../../db/ledger-reads";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";

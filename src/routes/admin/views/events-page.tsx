@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
-import { SCAN_WINDOW, UNFINISHED_STATUSES, type EventPage, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../../../db/admin";
+import { SCAN_WINDOW, type EventPage, type EventSummary } from "../../../db/ledger-reads";
+import { UNFINISHED_STATUSES, type LedgerStats, type UnfinishedStatus } from "../../../db/ledger-stats";
 import { EVENT_STATUSES } from "../../../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
