@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { cachedFor, type Database } from "./client";
-import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
+import { IN_ATTENTION_INDEX, stripeEvents, type EventFormat, type EventStatus } from "./schema";
 
 /**
  * The ledger's status machine, in one place.
@@ -242,7 +242,7 @@ export function parkEvent(db: Database, id: string, error: string) {
  * verbatim, so SQLite reads only `failed`/`dead` rows from `stripe_events_attention_idx`, never the
  * ledger.
  */
-export const PARKED = sql`${sql.raw("status IN ('failed', 'dead')")} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
+export const PARKED = sql`${IN_ATTENTION_INDEX} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
 /**
  * Marks events whose retries ran out `dead`, at `nowMs` (`dead_at`, which the alerts count from).

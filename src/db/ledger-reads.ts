@@ -3,7 +3,7 @@ import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 import { OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
 import { readJobState } from "./job-state";
-import { stripeEvents, type EventStatus, type StripeEventRow } from "./schema";
+import { IN_ATTENTION_INDEX, stripeEvents, type EventStatus, type StripeEventRow } from "./schema";
 
 // What the console and the admin API read from the ledger: filtered pages in arrival order, one
 // event, and what a bulk replay would take. Every read is bounded (an index, or SCAN_WINDOW rows).
@@ -56,12 +56,11 @@ export const summaryColumns = {
 export async function candidates(db: Database, statuses: readonly EventStatus[]): Promise<SQL | undefined> {
   const attention = (s: EventStatus) => (REPLAYABLE_STATUSES as readonly EventStatus[]).includes(s);
   const open = (s: EventStatus) => (OPEN_STATUSES as readonly EventStatus[]).includes(s);
-  const attentionTerm = sql.raw(`status IN ('failed', 'dead')`);
-  if (statuses.every(attention)) return attentionTerm;
+  if (statuses.every(attention)) return IN_ATTENTION_INDEX;
   if (!statuses.every((s) => attention(s) || open(s))) return undefined;
   const sweptTo = (await readJobState<{ seq: number }>(db, SWEEP_STATE))?.seq ?? 0;
   const seqs = (where: SQL | undefined) => db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(where);
-  const sources = [seqs(isNotNull(stripeEvents.redriveAt)), seqs(gt(stripeEvents.seq, sweptTo)), seqs(attentionTerm)] as const;
+  const sources = [seqs(isNotNull(stripeEvents.redriveAt)), seqs(gt(stripeEvents.seq, sweptTo)), seqs(IN_ATTENTION_INDEX)] as const;
   return inArray(stripeEvents.seq, statuses.includes("dead") ? unionAll(...sources) : unionAll(sources[0], sources[1]));
 }
 
