@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { readConfig } from "./config";
 import { ApiError, fromHttpException } from "./errors";
 import type { Handlers } from "./handlers/registry";
 import type { AppEnv } from "./http/app-env";
@@ -29,6 +30,7 @@ export function createApp(options: AppOptions) {
     .use(async (c, next) => {
       c.set("now", now);
       c.set("handlers", options.handlers);
+      c.set("config", readConfig(c.env));
       await next();
     })
     .route("/webhooks", webhookRoutes)

@@ -1,6 +1,6 @@
 import { createApp } from "./app";
 import { runBackfill } from "./backfill/run";
-import { readConfig } from "./config";
+import { readConfig, validConfig } from "./config";
 import { checkEndpointIfDue } from "./cron/endpoint-check";
 import { sendAlerts } from "./cron/alerts";
 import { refreshLedgerHours } from "./cron/ledger-hours";
@@ -9,6 +9,7 @@ import { recoverMissedThinEvents } from "./cron/recover-thin";
 import { redriveDueEvents } from "./cron/redrive";
 import { pruneLedger } from "./cron/retention";
 import type { Handlers } from "./handlers/registry";
+import { ApiError } from "./errors";
 import { errorName, log } from "./log";
 import { consumeEvents } from "./queue/consumer";
 import { consumeDeadLetters } from "./queue/dead-letter";
@@ -46,10 +47,10 @@ export function createWorker(options: WorkerOptions) {
       ctx.waitUntil(redriveDueEvents(env, nowMs));
       ctx.waitUntil(refreshLedgerHours(env, nowMs));
       ctx.waitUntil(sendAlerts(env, nowMs));
-      const config = readConfig(env);
+      const config = validConfig(readConfig(env));
       // A bad setting stops the retention (it could delete too much), never the re-drive.
-      if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));
-      else log("error", "config_invalid", { code: config.error.code });
+      if (config instanceof ApiError) log("error", "config_invalid", { code: config.code });
+      else ctx.waitUntil(pruneLedger(env, config.settings, nowMs));
       ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "snapshot", error: errorName(err) })));
       ctx.waitUntil(recoverMissedThinEvents(env, options.handlers, nowMs));
       ctx.waitUntil(checkEndpointIfDue(env, options.handlers, nowMs));

@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { readConfig } from "../src/config";
 import worker from "../src/index";
 import { createStripeApi } from "../src/stripe/api";
 import { parseStripeApiBase } from "../src/stripe/api-base";
@@ -44,21 +45,21 @@ describe("STRIPE_API_BASE", () => {
 
   it("sends the Worker's Stripe API calls to the configured base", async () => {
     const seen = stubStripeApi(http.get("http://127.0.0.1:12111/v1/subscriptions/sub_base", () => HttpResponse.json({ id: "sub_base", object: "subscription" })));
-    const stripe = createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" }));
+    const stripe = createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" })).stripeApi);
     expect((await stripe!.subscriptions.retrieve("sub_base")).id).toBe("sub_base");
     expect(seen.map((r) => r.url)).toEqual(["http://127.0.0.1:12111/v1/subscriptions/sub_base"]);
   });
 
   it("sends them to Stripe's API when unset", async () => {
     const seen = stubStripeApi(http.get("https://api.stripe.com/v1/subscriptions/sub_default", () => HttpResponse.json({ id: "sub_default", object: "subscription" })));
-    await createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" }))!.subscriptions.retrieve("sub_default");
+    await createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" })).stripeApi)!.subscriptions.retrieve("sub_default");
     expect(seen.map((r) => r.url)).toEqual(["https://api.stripe.com/v1/subscriptions/sub_default"]);
   });
 
   it("never hands the API key to a refused base: no client, and a config_invalid log without the value", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const seen = stubStripeApi();
-    expect(createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" }))).toBeNull();
+    expect(createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" })).stripeApi)).toBeNull();
     expect(seen).toEqual([]);
     const lines = logged.mock.calls.map(([line]) => String(line));
     expect(lines).toHaveLength(1);

@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import { upsertRowsUnlessOlder } from "../billing/project";
 import { fetchedAt } from "../billing/sources";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
@@ -58,7 +59,7 @@ export interface BackfillRunReport {
 export async function runBackfill(env: Env, now: () => number, options: { start: boolean; limits?: BackfillLimits }): Promise<BackfillRunReport> {
   const limits = { ...BACKFILL_LIMITS, ...options.limits };
   const report: BackfillRunReport = { outcome: "no_api_key", pages: 0, imported: 0, state: null };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return report;
   const db = createDb(env.DB);
   let lease: string | null = null;

@@ -1,4 +1,4 @@
-import { readSettings, readWebhookSecrets } from "../config";
+import type { Config } from "../config";
 import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
 import { deathsSince, parkedThinCount } from "../db/attention";
 import type { Database } from "../db/client";
@@ -28,11 +28,11 @@ export interface Finding {
  * variable names only: never a payload, an error text from a handler, or a secret's value.
  *
  * @example
- * const findings = await findAlerts(env, db, Date.now(), (c) => true, 0);
+ * const findings = await findAlerts(readConfig(env), db, Date.now(), (c) => true, 0);
  */
-export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c: AlertCondition) => boolean, deadSince: number): Promise<Finding[]> {
+export async function findAlerts(config: Config, db: Database, nowMs: number, due: (c: AlertCondition) => boolean, deadSince: number): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const settings = readSettings(env);
+  const { settings, webhookSecrets: secrets } = config;
 
   if (due("dead")) {
     const deaths = await deathsSince(db, deadSince);
@@ -55,7 +55,6 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
     }
   }
   if (due("secret_expiry")) {
-    const secrets = readWebhookSecrets(env);
     const warnings = secrets instanceof ApiError ? [] : (secretCheck(secrets, nowMs).warnings ?? []);
     if (warnings.length > 0) findings.push({ condition: "secret_expiry", text: warnings.join(" ") });
   }
@@ -65,7 +64,7 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
     if (said && said.length > 0) findings.push({ condition: "database_size", text: said.join(" ") });
   }
   if (due("thin_parked")) {
-    const warnings = stripeApiCheck(env, await parkedThinCount(db)).warnings ?? [];
+    const warnings = stripeApiCheck(config.stripeApi.key !== null, await parkedThinCount(db)).warnings ?? [];
     if (warnings.length > 0) findings.push({ condition: "thin_parked", text: warnings.join(" ") });
   }
   if (due("endpoint_drift")) {
@@ -74,7 +73,6 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
     if (warnings.length > 0) findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
   }
   if (due("settings")) {
-    const secrets = readWebhookSecrets(env);
     const wrong = secrets instanceof ApiError ? secrets : settings;
     if (wrong instanceof ApiError) findings.push({ condition: "settings", text: `/health fails: ${wrong.code}: ${wrong.message}` });
   }

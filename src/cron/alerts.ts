@@ -1,4 +1,4 @@
-import { readAlertWebhookUrl } from "../config";
+import { readConfig } from "../config";
 import { findAlerts, type AlertCondition, type Finding } from "./alert-conditions";
 import { createDb } from "../db/client";
 import { readJobState, writeJobState } from "../db/job-state";
@@ -32,7 +32,8 @@ interface AlertState {
  * ctx.waitUntil(sendAlerts(env, Date.now()));
  */
 export async function sendAlerts(env: Env, nowMs: number): Promise<AlertCondition[]> {
-  const url = readAlertWebhookUrl(env);
+  const config = readConfig(env);
+  const url = config.alertWebhookUrl;
   if (url === null) return [];
   if (url instanceof ApiError) {
     log("error", "alert_config_invalid", { code: url.code });
@@ -42,7 +43,7 @@ export async function sendAlerts(env: Env, nowMs: number): Promise<AlertConditio
   let findings: Finding[];
   try {
     const state = (await readJobState<AlertState>(db, ALERT_STATE)) ?? { sent: {}, deadSince: 0 };
-    findings = await findAlerts(env, db, nowMs, (c) => nowMs - (state.sent[c] ?? 0) >= ALERT_REPEAT_MS, state.deadSince);
+    findings = await findAlerts(config, db, nowMs, (c) => nowMs - (state.sent[c] ?? 0) >= ALERT_REPEAT_MS, state.deadSince);
     if (findings.length === 0) return [];
     const sent = { ...state.sent };
     for (const f of findings) sent[f.condition] = nowMs;

@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
 import { formatSeenKey, readJobState, writeJobState, type FormatSeen } from "../db/job-state";
@@ -52,7 +53,7 @@ export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowM
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const wanted = new Set(handlers.thinTypes());
   if (wanted.size === 0) return { ...report, skipped: "no_handlers" };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return { ...report, skipped: "no_api_key" };
 
   const db = createDb(env.DB);

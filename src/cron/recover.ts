@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import { asc, desc } from "drizzle-orm";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
 import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
@@ -60,7 +61,7 @@ export interface RecoveryReport {
 export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
   const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return { ...report, skipped: "no_api_key" };
 
   const db = createDb(env.DB);

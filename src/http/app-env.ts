@@ -1,8 +1,9 @@
+import type { Config } from "../config";
 import type { Handlers } from "../handlers/registry";
 
 /**
  * Hono typing shared by the app and every route: the Worker's bindings plus what `createApp` sets on
- * each request (the clock and the registered handlers). Its own module, so that routes never import
+ * each request: the clock, the registered handlers and the parsed configuration (`readConfig`). Its own module, so that routes never import
  * the app that mounts them.
  *
  * @example
@@ -10,5 +11,5 @@ import type { Handlers } from "../handlers/registry";
  */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { now: () => number; handlers: Handlers };
+  Variables: { now: () => number; handlers: Handlers; config: Config };
 }

@@ -1,5 +1,6 @@
 import type Stripe from "stripe";
 import type { BatchItem } from "drizzle-orm/batch";
+import { readConfig, type StripeApiConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { claimEvents, failEvent, finishEvents, parkEvent, type ClaimedEvent } from "../db/events";
 import { markFormatSeen } from "../db/job-state";
@@ -73,8 +74,9 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
     return;
   }
 
-  const stripe = createStripeApi(env);
-  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event, { env, db, stripe, handlers, nowMs: started }))));
+  const { stripeApi } = readConfig(env);
+  const stripe = createStripeApi(stripeApi);
+  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event, { env, db, stripe, handlers, nowMs: started }, stripeApi))));
 
   const finished = now();
   try {
@@ -158,8 +160,8 @@ function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: 
   }
 }
 
-async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
-  if (event.format === "thin") return runThinHandlers(event, base);
+async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">, stripeApi: StripeApiConfig): Promise<Outcome> {
+  if (event.format === "thin") return runThinHandlers(event, base, stripeApi);
   const writes: Write[] = [];
   const ctx: HandlerContext = { ...base, write: (query) => void writes.push(query) };
   try {
@@ -177,10 +179,10 @@ async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "writ
  * `v2.core.event_destination.ping` ends here, key or not). Otherwise the notification is re-read from
  * the stored body with the API client, whose fetches handlers share; without a client it is parked.
  */
-async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">, stripeApi: StripeApiConfig): Promise<Outcome> {
   const list = base.handlers.forThin(event.type);
   if (list.length === 0) return { ok: true, handled: false, writes: [] };
-  if (!base.stripe) return { ok: false, park: true, error: noApiClientReason(base.env), errorName: "no_stripe_api_client" };
+  if (!base.stripe) return { ok: false, park: true, error: noApiClientReason(stripeApi), errorName: "no_stripe_api_client" };
   const writes: Write[] = [];
   try {
     const notification = rehydrateThin(base.stripe, event.payload);

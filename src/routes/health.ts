@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { sql } from "drizzle-orm";
-import { readSettings, readWebhookSecrets, type WebhookSecret } from "../config";
+import type { WebhookSecret } from "../config";
 import { createDb } from "../db/client";
 import { PARKED } from "../db/events";
 import { jobState, stripeEvents } from "../db/schema";
@@ -30,9 +30,8 @@ interface Check {
  */
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const nowMs = c.var.now();
-  const secrets = readWebhookSecrets(c.env);
+  const { webhookSecrets: secrets, settings: parsed, stripeApi } = c.var.config;
   const webhookSecret = secrets instanceof ApiError ? { ok: false, configured: 0, message: `${secrets.code}: ${secrets.message}` } : secretCheck(secrets, nowMs);
-  const parsed = readSettings(c.env);
   const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
   const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
@@ -57,7 +56,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     });
 
   const ok = webhookSecret.ok && settings.ok && database.ok;
-  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(c.env, parked), endpoint: endpointCheck(endpoint) } }, ok ? 200 : 503);
+  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(stripeApi.key !== null, parked), endpoint: endpointCheck(endpoint) } }, ok ? 200 : 503);
 });
 
 /**
@@ -99,12 +98,11 @@ export function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): C
 }
 
 /**
- * Whether STRIPE_SECRET_KEY is set, and a warning naming it while thin events are parked (`parked`
+ * Whether STRIPE_SECRET_KEY is set (`keyConfigured`), and a warning naming it while thin events are parked (`parked`
  * is null when D1 did not answer). Never fails the health check: deliveries are still verified and
  * recorded without a key.
  */
-export function stripeApiCheck(env: Pick<Env, "STRIPE_SECRET_KEY">, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
-  const keyConfigured = Boolean(env.STRIPE_SECRET_KEY?.trim());
+export function stripeApiCheck(keyConfigured: boolean, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
   const check: Check & { key_configured: boolean; parked_thin_events?: number } = { ok: true, key_configured: keyConfigured };
   if (parked === null || parked === 0) return check;
   check.parked_thin_events = parked;

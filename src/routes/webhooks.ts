@@ -1,5 +1,5 @@
 import { Hono, type Context } from "hono";
-import { readConfig } from "../config";
+import { validConfig } from "../config";
 import { createDb } from "../db/client";
 import { recordEvent } from "../db/events";
 import { ApiError } from "../errors";
@@ -45,15 +45,15 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
   let eventType: string | undefined;
   try {
     const payload = await c.req.text();
-    const config = readConfig(c.env);
-    if (!config.ok) throw config.error;
+    const config = validConfig(c.var.config);
+    if (config instanceof ApiError) throw config;
 
     const other: EventFormat = format === "snapshot" ? "thin" : "snapshot";
     const { event, secretIndex } = await verifyDelivery({
       payload,
       header: c.req.header("stripe-signature") ?? null,
-      secrets: config.config.webhookSecrets,
-      toleranceSeconds: config.config.toleranceSeconds,
+      secrets: config.webhookSecrets,
+      toleranceSeconds: config.settings.toleranceSeconds,
       nowMs: started,
       format,
       otherFormatUrl: () => new URL(WEBHOOK_PATHS[other], c.req.url).href,

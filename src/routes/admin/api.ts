@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { readSettings } from "../../config";
 import { countReplayable, findReplayable, getEvent, listEvents } from "../../db/ledger-reads";
 import { databaseSize, ledgerStats } from "../../db/ledger-stats";
 import { createDb } from "../../db/client";
@@ -74,7 +73,7 @@ export const adminApiRoutes = new Hono<AppEnv>()
   .get("/stats", async (c) => {
     const db = createDb(c.env.DB);
     const [stats, size] = await Promise.all([ledgerStats(db, c.var.now()), databaseSize(db)]);
-    const settings = readSettings(c.env);
+    const { settings } = c.var.config;
     return c.json({
       unfinished: stats.unfinished,
       last_24h: {

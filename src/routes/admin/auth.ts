@@ -20,15 +20,9 @@ export async function sessionValue(token: string): Promise<string> {
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The configured token, or null when the admin surface is disabled (unset or blank). */
-export function adminToken(env: Env): string | null {
-  const token = (env.ADMIN_TOKEN ?? "").trim();
-  return token === "" ? null : token;
-}
-
 /** 404 with the usual envelope while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
 export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
-  if (adminToken(c.env) === null) {
+  if (c.var.config.adminToken === null) {
     throw new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`);
   }
   await next();
@@ -43,7 +37,7 @@ export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const requireBearer = createMiddleware<AppEnv>(async (c, next) => {
   const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? "";
-  if (!(await timingSafeEqual(presented, adminToken(c.env)!))) {
+  if (!(await timingSafeEqual(presented, c.var.config.adminToken!))) {
     throw new ApiError("unauthorized", "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.");
   }
   await next();
@@ -51,7 +45,7 @@ export const requireBearer = createMiddleware<AppEnv>(async (c, next) => {
 
 /** Whether the request carries the console's session cookie for the current token. */
 export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
-  const token = adminToken(c.env);
+  const token = c.var.config.adminToken;
   const cookie = getCookie(c, SESSION_COOKIE);
   return token !== null && cookie !== undefined && (await timingSafeEqual(cookie, await sessionValue(token)));
 }

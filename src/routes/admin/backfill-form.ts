@@ -13,7 +13,7 @@ import { hasSession } from "./auth";
  */
 export const backfillFormRoutes = new Hono<AppEnv>().post("/backfill", csrf(), async (c) => {
   if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
-  requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+  requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
   const report = await runBackfill(c.env, c.var.now, { start: true });
   if (report.outcome === "storage_error") throw new ApiError("storage_unavailable", "D1 could not save the backfill's progress; nothing was lost. Check the DB binding, then try again.");
   return c.redirect("/admin#backfill", 303);

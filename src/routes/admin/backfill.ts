@@ -16,7 +16,7 @@ import type { AppEnv } from "../../http/app-env";
 export const backfillApiRoutes = new Hono<AppEnv>()
   .get("/backfill", async (c) => c.json(backfillProgress(await readBackfill(createDb(c.env.DB)))))
   .post("/backfill", async (c) => {
-    requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+    requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
     const report = await runBackfill(c.env, c.var.now, { start: true });
     if (report.outcome === "storage_error") {
       throw new ApiError("storage_unavailable", "D1 could not save the backfill's progress; nothing was lost (the page is read again next time). Check the DB binding and that migrations are applied, then POST again.");

@@ -18,7 +18,7 @@ import { readJobStates } from "../../db/job-state";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import type { AppEnv } from "../../http/app-env";
-import { adminToken, hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
+import { hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
 import { consoleChartRoutes } from "./console-charts";
 import { consoleObjectRoutes } from "./console-objects";
 import { consoleReplayRoutes } from "./console-replay";
@@ -70,7 +70,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
         window={page.window}
         notice={raw.replayed ? `Replayed ${raw.replayed} event(s): they are sent to the queue again and will be processed shortly.` : undefined}
         moreToReplay={raw.more === "1"}
-        banner={<StatusBanner endpoint={endpoint?.report ?? null} backfill={backfillProgress(backfill ?? null)} keyConfigured={Boolean(c.env.STRIPE_SECRET_KEY?.trim())} />}
+        banner={<StatusBanner endpoint={endpoint?.report ?? null} backfill={backfillProgress(backfill ?? null)} keyConfigured={c.var.config.stripeApi.key !== null} />}
       />,
     );
   })
@@ -81,11 +81,12 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
     });
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (!(await timingSafeEqual(token, adminToken(c.env)!))) {
+    const adminToken = c.var.config.adminToken!;
+    if (!(await timingSafeEqual(token, adminToken))) {
       log("warn", "admin_signin_failed");
       return c.redirect("/admin?signin=failed", 303);
     }
-    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken(c.env)!), {
+    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken), {
       httpOnly: true,
       secure: new URL(c.req.url).protocol === "https:",
       sameSite: "Strict",
