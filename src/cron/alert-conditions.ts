@@ -5,7 +5,7 @@ import type { Database } from "../db/client";
 import { readJobState } from "../db/job-state";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
 import { ApiError } from "../errors";
-import { secretCheck, sizeCheck, stripeApiCheck } from "../routes/health";
+import { secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 
 /** How old the oldest unprocessed event may get before an alert: well past the queue's first retries. */
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
