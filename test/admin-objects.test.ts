@@ -5,8 +5,8 @@ import { adminApi, consolePage } from "./helpers/admin";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { seedEvent } from "./helpers/ledger";
 import { thinEvent } from "./helpers/thin";
+import { uid } from "./helpers/events";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** A subscription's lifecycle, delivered out of order: the newest update first, the creation last but one. */

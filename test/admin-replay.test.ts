@@ -3,15 +3,13 @@ import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { createDb } from "../src/db/client";
 import { replayMatching } from "../src/routes/admin/replay";
-import { createWorker } from "../src/worker";
 import { adminApi, adminCall, adminEnv, consolePage, consoleSession, ORIGIN } from "./helpers/admin";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
-import { buildEvent, OBJECTS } from "./helpers/events";
+import { buildEvent, OBJECTS, uid } from "./helpers/events";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+import { heldQueue } from "./helpers/faults";
+import { runBatch } from "./helpers/worker";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** An event of a type unique to the test, staged in `status`. */
@@ -108,12 +106,12 @@ describe("replaying a processed event", () => {
 
     const { queue, sent } = heldQueue();
     const testEnv = adminEnv({ EVENTS_QUEUE: queue });
-    const accepted = await adminApi(`/events/${completed.id}/replay?allow_processed=true`, { method: "POST" }, testEnv);
+    const accepted = await adminApi(`/events/${completed.id}/replay?allow_processed=true`, { method: "POST", env: testEnv });
     expect(accepted).toEqual({ status: 200, body: { replayed: 1, id: completed.id, status: "received" } });
     expect(sent).toEqual([completed.id]);
     expect(await ledgerRow(completed.id)).toMatchObject({ status: "received", attempts: 0 });
 
-    const outcome = await consumeBatch(createWorker({ handlers }), EVENTS_QUEUE, [completed.id]);
+    const outcome = await runBatch([completed.id], { handlers });
     expect(outcome.acked).toEqual([completed.id]);
     expect(await ledgerRow(completed.id)).toMatchObject({ status: "processed", attempts: 1 });
     expect(granted).toEqual([session.id]);
@@ -136,11 +134,12 @@ describe("replaying a processed event", () => {
     expect(plain.status).toBe(409);
     expect((await ledgerRow(completed.id))?.status).toBe("processed");
     const { queue } = heldQueue();
-    const confirmed = await adminCall(
-      `/admin/events/${completed.id}/replay`,
-      { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams({ allow_processed: "true" }) },
-      adminEnv({ EVENTS_QUEUE: queue }),
-    );
+    const confirmed = await adminCall(`/admin/events/${completed.id}/replay`, {
+      method: "POST",
+      headers: { cookie, origin: ORIGIN },
+      body: new URLSearchParams({ allow_processed: "true" }),
+      env: adminEnv({ EVENTS_QUEUE: queue }),
+    });
     expect(confirmed.status).toBe(303);
     expect((await ledgerRow(completed.id))?.status).toBe("received");
   });

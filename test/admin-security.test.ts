@@ -1,22 +1,14 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
+import { ADMIN_TOKEN, adminCall, type AdminCallOptions, ORIGIN } from "./helpers/admin";
 import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { API_LIMIT, SIGNIN_LIMIT, type Limit } from "../src/routes/admin/rate-limit";
 
-const TOKEN = "admin-token-for-security-tests";
-
-/** A request through the Worker from `clientIp` (CF-Connecting-IP; null sends none), by default a new address. */
-async function call(path: string, init: RequestInit & { env?: Env; clientIp?: string | null } = {}): Promise<{ status: number; text: string; headers: Headers }> {
-  const headers = new Headers(init.headers);
-  const ip = init.clientIp === undefined ? newClientIp() : init.clientIp;
-  if (ip !== null) headers.set("cf-connecting-ip", ip);
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, { ...init, headers }), init.env ?? envWith({ ADMIN_TOKEN: TOKEN }), ctx);
-  await waitOnExecutionContext(ctx);
+/** A request through the Worker (see `adminCall`), read to the end. */
+async function call(path: string, options: AdminCallOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await adminCall(path, options);
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
 
@@ -41,29 +33,29 @@ describe("admin surface while ADMIN_TOKEN is unset", () => {
 describe("admin API authentication", () => {
   it.each([
     ["no Authorization header", undefined],
-    ["a wrong token", `Bearer ${TOKEN}x`],
-    ["a prefix of the token", `Bearer ${TOKEN.slice(0, -1)}`],
-    ["the token without the Bearer scheme", TOKEN],
-    ["Basic auth", `Basic ${btoa(`admin:${TOKEN}`)}`],
+    ["a wrong token", `Bearer ${ADMIN_TOKEN}x`],
+    ["a prefix of the token", `Bearer ${ADMIN_TOKEN.slice(0, -1)}`],
+    ["the token without the Bearer scheme", ADMIN_TOKEN],
+    ["Basic auth", `Basic ${btoa(`admin:${ADMIN_TOKEN}`)}`],
     ["an empty bearer", "Bearer "],
   ])("answers 401 unauthorized for %s on every route, without echoing anything sent", async (_name, authorization) => {
     for (const [method, path] of API_ROUTES) {
       const { status, text } = await call(path, { method, headers: authorization === undefined ? {} : { authorization } });
       expect(status).toBe(401);
       expect(JSON.parse(text)).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer <ADMIN_TOKEN>") } });
-      expect(text).not.toContain(TOKEN);
+      expect(text).not.toContain(ADMIN_TOKEN);
     }
   });
 
   it("does not accept the console's session cookie in place of the Bearer token", async () => {
-    const login = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example" }, body: new URLSearchParams({ token: TOKEN }) });
+    const login = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example" }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     expect((await call("/admin/api/stats", { headers: { cookie } })).status).toBe(401);
   });
 });
 
 describe("admin API bad input", () => {
-  const auth = { authorization: `Bearer ${TOKEN}` };
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
   it.each([
     ["an unknown status", "/admin/api/events?status=lost", /^status must be/],
     ["a limit over 100", "/admin/api/events?limit=101", /^limit must be/],
@@ -109,7 +101,7 @@ describe("admin API bad input", () => {
 });
 
 describe("console forms posted from another site", () => {
-  const form = () => new URLSearchParams({ token: TOKEN });
+  const form = () => new URLSearchParams({ token: ADMIN_TOKEN });
   it.each([
     ["another origin", { origin: "https://evil.example", "sec-fetch-site": "cross-site" }],
     ["another origin, without Sec-Fetch-Site (an older browser)", { origin: "https://evil.example" }],
@@ -138,7 +130,7 @@ describe("console forms posted from another site", () => {
   });
 
   it("keeps the admin API usable from scripts, which send no Origin", async () => {
-    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(status).toBe(200);
   });
 });
@@ -183,11 +175,10 @@ function expectRateLimited(response: { status: number; text: string; headers: He
   expect(JSON.parse(response.text)).toEqual({
     error: { code: "rate_limited", message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.` },
   });
-  for (const secret of [TOKEN, ...sent]) expect(response.text).not.toContain(secret);
+  for (const secret of [ADMIN_TOKEN, ...sent]) expect(response.text).not.toContain(secret);
 }
 
 describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
-  const ORIGIN = "https://worker.example";
   const signIn = (clientIp: string | null, token: string) => () => call("/admin/login", { method: "POST", clientIp, headers: { origin: ORIGIN }, body: new URLSearchParams({ token }) });
   const apiCall = (clientIp: string, token: string) => () => call("/admin/api/stats", { clientIp, headers: { authorization: `Bearer ${token}` } });
 
@@ -198,7 +189,7 @@ describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
     expectRateLimited(bad, SIGNIN_LIMIT, ["guess-1"]);
     // The right token is counted and refused as well: were it let through, a limited guesser would
     // still recognise it by its 303 and the limit would slow no one.
-    const right = await untilLimited(SIGNIN_LIMIT, signIn(ip, TOKEN));
+    const right = await untilLimited(SIGNIN_LIMIT, signIn(ip, ADMIN_TOKEN));
     expect(right.sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
     expect(right.headers.get("set-cookie")).toBeNull();
     expectRateLimited(right, SIGNIN_LIMIT, []);
@@ -209,7 +200,7 @@ describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
     const bad = await untilLimited(API_LIMIT, apiCall(ip, "guess-2"));
     expect(bad.sent).toBeGreaterThan(API_LIMIT.limit);
     expectRateLimited(bad, API_LIMIT, ["guess-2"]);
-    const right = await untilLimited(API_LIMIT, apiCall(ip, TOKEN));
+    const right = await untilLimited(API_LIMIT, apiCall(ip, ADMIN_TOKEN));
     expect(right.sent).toBeLessThanOrEqual(API_LIMIT.limit + 1);
     expectRateLimited(right, API_LIMIT, []);
   });
@@ -219,13 +210,13 @@ describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
     await untilLimited(SIGNIN_LIMIT, signIn(limited, "guess-3"));
     await untilLimited(API_LIMIT, apiCall(limited, "guess-3"));
     const other = newClientIp();
-    expect((await signIn(other, TOKEN)()).status).toBe(303);
-    expect((await apiCall(other, TOKEN)()).status).toBe(200);
+    expect((await signIn(other, ADMIN_TOKEN)()).status).toBe(303);
+    expect((await apiCall(other, ADMIN_TOKEN)()).status).toBe(200);
   });
 
   it("counts requests without CF-Connecting-IP in one shared bucket rather than not at all", async () => {
     const bad = await untilLimited(SIGNIN_LIMIT, signIn(null, "guess-4"));
     expectRateLimited(bad, SIGNIN_LIMIT, ["guess-4"]);
-    expect((await untilLimited(SIGNIN_LIMIT, signIn(null, TOKEN))).sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
+    expect((await untilLimited(SIGNIN_LIMIT, signIn(null, ADMIN_TOKEN))).sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
   });
 });

@@ -1,8 +1,6 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
 import { ALERT_REPEAT_MS, sendAlerts } from "../src/cron/alerts";
 import { UNPROCESSED_ALERT_MS } from "../src/cron/alert-conditions";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
@@ -11,8 +9,8 @@ import { envWith } from "./helpers/faults";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { thinEvent } from "./helpers/thin";
-import { captureLogs } from "./reliability/support/logs";
-import { runCron } from "./reliability/support/queue-driver";
+import { captureLogs } from "./helpers/logs";
+import { getHealth, runCron } from "./helpers/worker";
 
 // Alerts go to a stub receiver at the network edge (the global fetch answered by msw), so the Worker's
 // own code posts them exactly as it would to Slack.
@@ -156,27 +154,20 @@ describe("alerts", () => {
   it("is sent by the every-minute cron", async () => {
     const { texts } = receiver();
     await dead("invoice.paid", NOW - MIN);
-    await runCron(NOW, alertEnv());
+    await runCron(NOW, { env: alertEnv() });
     expect(await texts()).toEqual([expect.stringContaining("1 event(s) went dead")]);
   });
 });
 
 describe("ALERT_WEBHOOK_URL", () => {
-  async function health(testEnv: Env): Promise<{ status: number; text: string }> {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), testEnv, ctx);
-    await waitOnExecutionContext(ctx);
-    return { status: response.status, text: await response.text() };
-  }
-
   it.each([
     ["a URL without a scheme", "hooks.example.com/services/T/B/secretpart", /is not an absolute URL/],
     ["plain http to a public host", "http://hooks.example.com/services/T/B/secretpart", /plain http:\/\/ for an address that is not loopback/],
     ["another scheme", "ftp://127.0.0.1/secretpart", /must start with https:\/\//],
   ])("refuses %s: /health 503 config_invalid naming the variable, deliveries 500, the value never shown", async (_name, value, why) => {
-    const { status, text } = await health(envWith({ ALERT_WEBHOOK_URL: value }));
+    const { status, body, text } = await getHealth(envWith({ ALERT_WEBHOOK_URL: value }));
     expect(status).toBe(503);
-    const settings = JSON.parse(text).checks.settings;
+    const settings = body.checks.settings;
     expect(settings).toEqual({ ok: false, message: expect.stringMatching(/^config_invalid: ALERT_WEBHOOK_URL /) });
     expect(settings.message).toMatch(why);
     expect(text).not.toContain("secretpart");
@@ -186,6 +177,6 @@ describe("ALERT_WEBHOOK_URL", () => {
   });
 
   it.each(["https://hooks.slack.com/services/T000/B000/XXXX", "http://127.0.0.1:9000/alerts", "http://localhost:9000/", "http://[::1]:9000/", ""])("accepts %j", async (value) => {
-    expect((await health(envWith({ ALERT_WEBHOOK_URL: value }))).status).toBe(200);
+    expect((await getHealth(envWith({ ALERT_WEBHOOK_URL: value }))).status).toBe(200);
   });
 });

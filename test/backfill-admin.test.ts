@@ -1,45 +1,27 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
 import { BACKFILL_TYPES } from "../src/backfill/objects";
 import { defaultHandlers } from "../src/handlers";
+import { ADMIN_TOKEN, adminApi, adminCall, type AdminCallOptions, adminEnv, consoleSession, ORIGIN } from "./helpers/admin";
 import { stripeObject } from "./helpers/billing";
-import { newClientIp } from "./helpers/client-ip";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { emptyLists, listApi } from "./helpers/stripe-lists";
 
-const TOKEN = "admin-token-for-backfill-tests";
-const ORIGIN = "https://worker.example";
-const KEYED = envWith({ ADMIN_TOKEN: TOKEN, STRIPE_SECRET_KEY: "rk_test_backfill_admin" });
-const NO_KEY = envWith({ ADMIN_TOKEN: TOKEN });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+const KEYED = adminEnv({ STRIPE_SECRET_KEY: "rk_test_backfill_admin" });
+const NO_KEY = adminEnv();
 
 afterEach(() => vi.restoreAllMocks());
 beforeEach(async () => {
   await env.DB.prepare("DELETE FROM job_state WHERE key IN ('backfill', 'backfill_lease', 'endpoint_check')").run();
 });
 
-async function call(path: string, init: RequestInit & { testEnv?: Env } = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("cf-connecting-ip", newClientIp());
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }), init.testEnv ?? KEYED, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
-
-async function api(method: string, testEnv: Env = KEYED): Promise<{ status: number; body: any }> {
-  const response = await call("/admin/api/backfill", { method, headers: { authorization: `Bearer ${TOKEN}` }, testEnv });
-  return { status: response.status, body: await response.json() };
-}
-
-async function signIn(): Promise<string> {
-  const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });
-  return response.headers.get("set-cookie")!.split(";")[0]!;
-}
+/** A request through the Worker, with STRIPE_SECRET_KEY set unless `env` says otherwise. */
+const call = (path: string, options: AdminCallOptions = {}) => adminCall(path, { env: KEYED, ...options });
+const api = (method: string, testEnv: Env = KEYED) => adminApi("/backfill", { method, env: testEnv });
+const signIn = () => consoleSession(KEYED);
 
 const zero = Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 0, done: false }]));
 
@@ -86,7 +68,7 @@ describe("/admin/api/backfill", () => {
 
 describe("the console's backfill panel and drift warning", () => {
   it("shows the panel with a disabled button without STRIPE_SECRET_KEY", async () => {
-    const html = await (await call("/admin", { headers: { cookie: await signIn() }, testEnv: NO_KEY })).text();
+    const html = await (await call("/admin", { headers: { cookie: await signIn() }, env: NO_KEY })).text();
     expect(html).toMatch(/<div class="panel" id="backfill" data-backfill-status="not_started"><h2>Backfill: not started<\/h2>/);
     expect(html).toMatch(/<button type="submit" disabled="">Start backfill<\/button>/);
     expect(html).toContain("No fulfilment hook runs for them: a backfill is not a purchase.");
@@ -121,7 +103,7 @@ describe("the console's backfill panel and drift warning", () => {
     expect(await (await call("/admin", { headers: { cookie } })).text()).not.toContain('id="endpoint-drift"');
     const enabled = defaultHandlers().types().filter((t) => t !== "charge.refunded");
     stubStripeApi(http.get("https://api.stripe.com/v1/webhook_endpoints", () => HttpResponse.json({ object: "list", has_more: false, data: [{ id: "we_console", url: "https://w.example/webhooks/stripe", enabled_events: enabled, api_version: null, status: "enabled", metadata: { managed_by: "stripe-webhook-worker" } }] })));
-    expect((await call("/admin/api/endpoint", { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    expect((await call("/admin/api/endpoint", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
     const html = await (await call("/admin", { headers: { cookie } })).text();
     expect(html).toMatch(/<div class="notice error" role="alert">we_console: 1 handled event type\(s\) are not enabled on the endpoint, so Stripe never sends them: charge.refunded.<\/div>/);
   });

@@ -1,4 +1,3 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { BACKFILL_TYPES, type BackfillType } from "../src/backfill/objects";
@@ -7,15 +6,15 @@ import { backfillProgress, readBackfill } from "../src/backfill/state";
 import { billingHandlers } from "../src/billing/handlers";
 import { fetchedAt } from "../src/billing/sources";
 import { createDb } from "../src/db/client";
-import { createWorker } from "../src/worker";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { emptyLists, listApi, listRequests, LIST_PATHS, otherCronCalls, stripeError } from "./helpers/stripe-lists";
+import { uid } from "./helpers/events";
+import { runCron } from "./helpers/worker";
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_backfill" });
 const NOW_MS = 1_770_000_000_400;
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const TABLES: Record<BackfillType, string> = { customers: "customers", subscriptions: "subscriptions", checkout_sessions: "checkout_sessions", invoices: "invoices", payment_intents: "payment_intents", charges: "charges" };
 
 afterEach(() => vi.restoreAllMocks());
@@ -147,9 +146,7 @@ describe("backfill: no fulfilment for history", () => {
 
     // Started with one page, then continued by the Worker's own cron with the real limits.
     expect((await run(true, { maxPages: 1 })).outcome).toBe("budget");
-    const ctx = createExecutionContext();
-    await createWorker({ handlers, now: () => NOW_MS }).scheduled(createScheduledController({ scheduledTime: NOW_MS, cron: "* * * * *" }), KEY, ctx);
-    await waitOnExecutionContext(ctx);
+    await runCron(NOW_MS, { env: KEY, handlers });
     expect((await progress()).done).toBe(true);
 
     for (const s of objects.checkout_sessions) expect(await billingRow("checkout_sessions", s.id)).toMatchObject({ payment_status: "paid" });

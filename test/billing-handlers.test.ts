@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { ledgerRow } from "./helpers/ledger";
+import { uid } from "./helpers/events";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 describe("built-in billing handlers, with payloads built from Stripe's fixtures", () => {

@@ -6,10 +6,10 @@ import { createDb } from "../src/db/client";
 import { customers } from "../src/db/schema";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { ledgerRow, setRow } from "./helpers/ledger";
+import { uid } from "./helpers/events";
 
 afterEach(() => vi.restoreAllMocks());
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 function paidInvoice() {

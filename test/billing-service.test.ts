@@ -1,8 +1,8 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** The BillingService entrypoint over RPC, as another Worker's service binding reaches it. */

@@ -4,10 +4,9 @@ import { CHART_HOURS } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
 import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { seqAt } from "../src/db/events";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { Handlers } from "../src/handlers/registry";
 import { createWorker } from "../src/worker";
-import { adminEnv, ADMIN_TOKEN, ORIGIN } from "./helpers/admin";
+import { ADMIN_TOKEN, adminCall, ORIGIN } from "./helpers/admin";
 import { observedD1 } from "./helpers/observed-d1";
 
 // The charts on a ledger of a million rows: 30 days of arrivals (retention's default), ≈ 1,400 an hour.
@@ -106,12 +105,7 @@ describe("charts on a seeded ledger of a million rows", () => {
 
   it("draws the charts page from those rows: inline SVG whose bars carry the ledger's own counts", async () => {
     const worker = createWorker({ handlers: new Handlers(), now: () => NOW });
-    const fetchPage = async (path: string, init: RequestInit = {}) => {
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), adminEnv(), ctx);
-      await waitOnExecutionContext(ctx);
-      return response;
-    };
+    const fetchPage = (path: string, init: RequestInit = {}) => adminCall(path, { ...init, worker });
     const login = await fetchPage("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
     const html = await (await fetchPage("/admin/charts", { headers: { cookie: login.headers.get("set-cookie")!.split(";")[0]! } })).text();
     expect(html.match(/<svg class="chart"/g)).toHaveLength(4);

@@ -1,4 +1,3 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
 import Stripe from "stripe";
@@ -7,14 +6,14 @@ import { ENDPOINT_CHECK_INTERVAL_MS, ENDPOINT_CHECK_RETRY_MS } from "../src/cron
 import { defaultHandlers } from "../src/handlers";
 import { selectEndpoints, type ListedEndpoint } from "../src/stripe/endpoint-check";
 import { createWorker } from "../src/worker";
-import { newClientIp } from "./helpers/client-ip";
+import { adminApi, adminEnv } from "./helpers/admin";
 import { envWith } from "./helpers/faults";
 import { clearLedger } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { stripeError } from "./helpers/stripe-lists";
+import { getHealth, runCron } from "./helpers/worker";
 
-const TOKEN = "admin-token-for-endpoint-tests";
-const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_endpoint_check", ADMIN_TOKEN: TOKEN });
+const KEY = adminEnv({ STRIPE_SECRET_KEY: "rk_test_endpoint_check" });
 const HANDLED = defaultHandlers().types();
 const T0 = 1_780_000_000_000;
 const worker = createWorker({ handlers: defaultHandlers(), now: () => T0 });
@@ -38,19 +37,7 @@ function account(endpoints: ListedEndpoint[] | (() => Response)) {
 }
 const endpointCalls = (seen: Request[]) => seen.filter((r) => new URL(r.url).pathname === "/v1/webhook_endpoints").length;
 
-async function cronAt(nowMs: number, testEnv: Env = KEY) {
-  const ctx = createExecutionContext();
-  await createWorker({ handlers: defaultHandlers(), now: () => nowMs }).scheduled(createScheduledController({ scheduledTime: nowMs, cron: "* * * * *" }), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-}
-
-async function get(path: string, testEnv: Env = KEY): Promise<{ status: number; body: any }> {
-  const ctx = createExecutionContext();
-  const headers = { authorization: `Bearer ${TOKEN}`, "cf-connecting-ip": newClientIp() };
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, { headers }), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: await response.json() };
-}
+const cronAt = (nowMs: number, testEnv: Env = KEY) => runCron(nowMs, { env: testEnv, handlers: defaultHandlers() });
 
 describe("finding this Worker's endpoint", () => {
   const url = "https://a.example.workers.dev/webhooks/stripe";
@@ -83,11 +70,8 @@ describe("the daily drift check", () => {
     expect(endpointCalls(seen)).toBe(1);
 
     for (let i = 0; i < 3; i++) {
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request("https://worker.example/health"), KEY, ctx);
-      await waitOnExecutionContext(ctx);
-      const body = (await response.json()) as any;
-      expect(response.status).toBe(200);
+      const { status, body } = await getHealth(KEY);
+      expect(status).toBe(200);
       expect(body.ok).toBe(true);
       expect(body.checks.endpoint).toEqual({
         ok: true,
@@ -103,10 +87,8 @@ describe("the daily drift check", () => {
   it("shows nothing to fix for an endpoint in sync, and never a 503 for drift", async () => {
     account([endpoint({ status: "disabled" })]);
     await cronAt(T0);
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), KEY, ctx);
-    const body = (await response.json()) as any;
-    expect(response.status).toBe(200);
+    const { status, body } = await getHealth(KEY);
+    expect(status).toBe(200);
     expect(body.checks.endpoint.warnings).toEqual([expect.stringMatching(/is disabled: Stripe sends it nothing/)]);
     expect(body.checks.endpoint.info).toBeUndefined();
   });
@@ -137,16 +119,14 @@ describe("the daily drift check", () => {
     const seen = account([endpoint()]);
     await cronAt(T0, envWith({ STRIPE_SECRET_KEY: "" }));
     expect(seen).toEqual([]);
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), env, ctx);
-    expect(((await response.json()) as any).checks.endpoint).toEqual({ ok: true, last_checked_at: null });
+    expect((await getHealth()).body.checks.endpoint).toEqual({ ok: true, last_checked_at: null });
   });
 
   it("reports a missing endpoint only as information when this Worker has only received thin events", async () => {
     account([]);
     await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('format_seen:thin', '{\"firstCreated\":1}', 0)").run();
     await cronAt(T0);
-    const { body } = await get("/health");
+    const { body } = await getHealth(KEY);
     expect(body.checks.endpoint.warnings).toBeUndefined();
     expect(body.checks.endpoint.info).toEqual([expect.stringMatching(/No webhook endpoint of this Worker was found.*only received thin events/)]);
   });
@@ -156,20 +136,20 @@ describe("GET /admin/api/endpoint", () => {
   it("runs the check now, answers the comparison and saves it for /health", async () => {
     const listed = endpoint({ enabled_events: [...HANDLED, "balance.available"], api_version: "2024-06-20" });
     const seen = account([listed]);
-    const { status, body } = await get("/admin/api/endpoint");
+    const { status, body } = await adminApi("/endpoint", { worker, env: KEY });
     expect(status).toBe(200);
     expect(body).toMatchObject({ found_by: "managed_by", endpoints: [{ id: listed.id, missing: [], unhandled: ["balance.available"], api_version: "2024-06-20", wildcard: false }] });
     expect(body.warnings).toEqual([expect.stringContaining(`API version 2024-06-20, the stripe SDK expects ${Stripe.API_VERSION}`)]);
     expect(endpointCalls(seen)).toBe(1);
-    expect((await get("/health")).body.checks.endpoint).toMatchObject({ last_checked_at: new Date(T0).toISOString(), info: [expect.stringContaining("balance.available")] });
+    expect((await getHealth(KEY)).body.checks.endpoint).toMatchObject({ last_checked_at: new Date(T0).toISOString(), info: [expect.stringContaining("balance.available")] });
   });
 
   it.each([
-    ["STRIPE_SECRET_KEY is unset", envWith({ ADMIN_TOKEN: TOKEN }), () => [endpoint()], 409, "stripe_key_missing", /STRIPE_SECRET_KEY, which is not set/],
+    ["STRIPE_SECRET_KEY is unset", adminEnv(), () => [endpoint()], 409, "stripe_key_missing", /STRIPE_SECRET_KEY, which is not set/],
     ["Stripe refuses the key", KEY, () => stripeError(401, "invalid_request_error"), 502, "stripe_api_error", /answered 401 \(StripeAuthenticationError\).*read access to Webhook Endpoints/],
   ] as const)("answers the error envelope when %s", async (_name, testEnv, answer, status, code, message) => {
     account(answer as never);
-    const response = await get("/admin/api/endpoint", testEnv);
+    const response = await adminApi("/endpoint", { worker, env: testEnv });
     expect(response).toEqual({ status, body: { error: { code, message: expect.stringMatching(message) } } });
     expect(JSON.stringify(response.body)).not.toContain("must not be repeated");
   });

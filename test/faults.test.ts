@@ -4,12 +4,10 @@ import { LEDGER_TIMING } from "../src/db/events";
 import { createWorker } from "../src/worker";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { countingQueue, envWith, failingQueue } from "./helpers/faults";
+import { countingQueue, d1FailingOn, envWith, failingQueue, heldQueue } from "./helpers/faults";
 import { ledgerRow, clearLedger, seedEvent, setRow } from "./helpers/ledger";
-import { d1FailingOn } from "./reliability/support/faulty-d1";
-import { recordingFulfilment } from "./reliability/support/fulfilment";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./reliability/support/queue-driver";
+import { recordingFulfilment } from "./helpers/fulfilment";
+import { runBatch, runCron } from "./helpers/worker";
 
 const MINUTE = 60_000;
 const { graceMs, leaseMs } = LEDGER_TIMING;
@@ -26,7 +24,7 @@ const sendsOf = (sent: readonly string[], id: unknown) => sent.filter((s) => s =
 
 /** Runs the cron once a minute from `from` to `to` (inclusive), as Cloudflare would. */
 async function cronEveryMinute(from: number, to: number, testEnv: Env): Promise<void> {
-  for (let t = from; t <= to; t += MINUTE) await runCron(t, testEnv);
+  for (let t = from; t <= to; t += MINUTE) await runCron(t, { env: testEnv });
 }
 
 describe("the request path writes D1 once", () => {
@@ -48,7 +46,7 @@ describe("a send that fails after the 2xx", () => {
     expect(row!.redrive_at).toBeLessThanOrEqual(Date.now());
 
     const { queue, sent } = heldQueue();
-    await runCron((row!.received_at as number) + MINUTE, envWith({ EVENTS_QUEUE: queue }));
+    await runCron(row!.received_at + MINUTE, { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
 
@@ -63,19 +61,19 @@ describe("a send that fails after the 2xx", () => {
     const healthy = envWith({ EVENTS_QUEUE: queue });
     await cronEveryMinute((row!.received_at as number) + MINUTE, (row!.received_at as number) + graceMs - 1, healthy);
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron((row!.received_at as number) + graceMs, healthy);
+    await runCron(row!.received_at + graceMs, { env: healthy });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
 
   it("keeps due rows when the cron's own send fails, for the next run", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     await seedEvent(e, Date.now() - 10 * MINUTE);
-    await runCron(Date.now(), envWith({ EVENTS_QUEUE: failingQueue() }));
-    expect(await ledgerRow(e.id as string)).toMatchObject({ status: "received", redrive_at: expect.any(Number) });
-    expect((await ledgerRow(e.id as string))!.redrive_at).toBeLessThanOrEqual(Date.now());
+    await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: failingQueue() }) });
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "received", redrive_at: expect.any(Number) });
+    expect((await ledgerRow(e.id))!.redrive_at).toBeLessThanOrEqual(Date.now());
 
-    await runCron(Date.now(), env);
-    await waitForStatus(e.id as string, "processed");
+    await runCron(Date.now());
+    await waitForStatus(e.id, "processed");
   });
 });
 
@@ -90,7 +88,7 @@ describe("an isolate that dies between the 2xx and the send", () => {
     const counting = envWith({ EVENTS_QUEUE: queue });
     await cronEveryMinute(receivedAt, receivedAt + graceMs - 1, counting);
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron(receivedAt + graceMs, counting);
+    await runCron(receivedAt + graceMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
     await waitForStatus(e.id as string, "processed");
   });
@@ -121,7 +119,7 @@ describe("a consumer backlog", () => {
     const sendAges: number[] = [];
     for (let t = receivedAt; t <= receivedAt + 7 * 60 * MINUTE; t += MINUTE) {
       const before = sendsOf(sent, id).length;
-      await runCron(t, backlog);
+      await runCron(t, { env: backlog });
       if (sendsOf(sent, id).length > before) sendAges.push((t - receivedAt) / MINUTE);
     }
     // At 5 minutes, then each time the age has doubled, then at least every 6 hours: 7 copies in 7 hours, not 420.
@@ -129,7 +127,7 @@ describe("a consumer backlog", () => {
     expect(sendsOf(sent, id)).toHaveLength(8);
 
     // The backlog drains: the first copy is processed, every other copy finds the event final.
-    const outcome = await consumeBatch(worker, EVENTS_QUEUE, sendsOf(sent, id));
+    const outcome = await runBatch(sendsOf(sent, id), { worker });
     expect(outcome.acked).toHaveLength(8);
     expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1, redrive_at: null });
@@ -146,7 +144,7 @@ describe("the cron leaves alone", () => {
       await setRow(e.id as string, { status, redrive_at: null });
       ids.push(e.id as string);
     }
-    await runCron(Date.now() + 24 * 3600_000, envWith({ EVENTS_QUEUE: queue }));
+    await runCron(Date.now() + 24 * 3600_000, { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toEqual([]);
   });
 
@@ -159,10 +157,10 @@ describe("the cron leaves alone", () => {
 
     const { queue, sent } = countingQueue();
     const counting = envWith({ EVENTS_QUEUE: queue });
-    await runCron(claimedAt + graceMs, counting);
-    await runCron(claimedAt + leaseMs - 1, counting);
+    await runCron(claimedAt + graceMs, { env: counting });
+    await runCron(claimedAt + leaseMs - 1, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron(claimedAt + leaseMs, counting);
+    await runCron(claimedAt + leaseMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
     await waitForStatus(e.id as string, "processed");
     expect((await ledgerRow(e.id as string))?.attempts).toBe(2);
@@ -179,7 +177,7 @@ describe("re-driving many rows", () => {
       ids.push(e.id as string);
     }
     const { queue, sent } = countingQueue();
-    await runCron(Date.now(), envWith({ EVENTS_QUEUE: queue }));
+    await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toHaveLength(150);
     // Let the queue finish them before the file's storage goes away.
     await vi.waitFor(async () => {

@@ -8,6 +8,7 @@ import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/bill
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
+import { uid } from "./helpers/events";
 
 afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the ledger holds, so each scenario starts from an empty ledger, as
@@ -39,7 +40,6 @@ function eventsApi(events: StripeEvent[], undelivered: Set<string>) {
 }
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_recovery" });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const waitProcessed = (ids: string[]) =>
   vi.waitFor(async () => {
     for (const id of ids) expect((await ledgerRow(id))?.status).toMatch(/^(processed|ignored)$/);

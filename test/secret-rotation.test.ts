@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
+import { getHealth } from "./helpers/worker";
 
 const OLD = "whsec_old_rolled_secret";
 const NEW = "whsec_new_current_secret";
@@ -13,14 +11,6 @@ const FAR = "2999-01-01T00:00:00Z";
 
 function event(id: string) {
   return { id, object: "event", type: "customer.created", created: 1_700_000_000, livemode: false, api_version: "2026-10-28.clover", data: { object: { id: "cus_rot", object: "customer" } } };
-}
-
-async function health(testEnv: Env): Promise<{ status: number; body: any; text: string }> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request("https://worker.example/health"), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  return { status: response.status, body: JSON.parse(text), text };
 }
 
 describe("secret rotation with expiring entries", () => {
@@ -79,7 +69,7 @@ describe("entries without an expiry", () => {
 
 describe("GET /health with expiring secrets", () => {
   it("stays 200 and warns by position when an entry has expired", async () => {
-    const { status, body, text } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }));
+    const { status, body, text } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }));
     expect(status).toBe(200);
     expect(body.checks.webhook_secret).toEqual({ ok: true, configured: 2, warnings: [expect.stringMatching(/^Entry 2 of 2 .* expired at 2020-01-01T00:00:00.000Z/)] });
     expect(text).not.toContain(OLD);
@@ -87,18 +77,18 @@ describe("GET /health with expiring secrets", () => {
 
   it("warns when an entry expires within 24 hours", async () => {
     const soon = new Date(Date.now() + 3600_000).toISOString().slice(0, 19) + "Z";
-    const { status, body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${soon},${NEW}` }));
+    const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${soon},${NEW}` }));
     expect(status).toBe(200);
     expect(body.checks.webhook_secret.warnings).toEqual([expect.stringMatching(/^Entry 1 of 2 .* expires at .*finish the roll/)]);
   });
 
   it("does not warn about an expiry more than 24 hours away", async () => {
-    const { body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${FAR},${NEW}` }));
+    const { body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${FAR},${NEW}` }));
     expect(body.checks.webhook_secret).toEqual({ ok: true, configured: 2 });
   });
 
   it("answers 503 when every entry has expired", async () => {
-    const { status, body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST}` }));
+    const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST}` }));
     expect(status).toBe(503);
     expect(body.checks.webhook_secret).toMatchObject({ ok: false, configured: 1, message: expect.stringMatching(/^webhook_secret_invalid: every entry/) });
   });

@@ -1,14 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../src/config";
-import worker from "../src/index";
 import { createStripeApi } from "../src/stripe/api";
 import { parseStripeApiBase } from "../src/stripe/api-base";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
+import { getHealth } from "./helpers/worker";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -78,10 +77,8 @@ describe("STRIPE_API_BASE", () => {
   });
 
   it("makes /health answer 503 with the reason", async () => {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), envWith({ STRIPE_API_BASE: "https://proxy.example.com/v1" }), ctx);
-    await waitOnExecutionContext(ctx);
-    expect(response.status).toBe(503);
-    expect(JSON.stringify(await response.json())).toMatch(/config_invalid: STRIPE_API_BASE must be an origin only/);
+    const { status, text } = await getHealth(envWith({ STRIPE_API_BASE: "https://proxy.example.com/v1" }));
+    expect(status).toBe(503);
+    expect(text).toMatch(/config_invalid: STRIPE_API_BASE must be an origin only/);
   });
 });

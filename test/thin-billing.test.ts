@@ -6,11 +6,11 @@ import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/bill
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
+import { uid } from "./helpers/events";
 
 afterEach(() => vi.restoreAllMocks());
 
 const keyed = envWith({ STRIPE_SECRET_KEY: "rk_test_thin_billing" });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 /** The consumer's clock, `s` seconds after T. */
 const at = (s: number) => () => (T + s) * 1000;

@@ -1,30 +1,26 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { Handlers, type ThinEventOf } from "../src/handlers/registry";
-import { createWorker } from "../src/worker";
 import { billingRow, stripeObject } from "./helpers/billing";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiError, apiObject, relatedTo, thinEvent, type ThinBody } from "./helpers/thin";
+import { uid } from "./helpers/events";
+import { runBatch } from "./helpers/worker";
 
 afterEach(() => vi.restoreAllMocks());
 
 const KEY = "rk_test_thin_processing";
 const keyed = envWith({ STRIPE_SECRET_KEY: KEY });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
-/** Records a thin event and runs it through the consumer once; returns whether its message was retried. */
+/** Records a thin event and runs it through the consumer once; returns whether its message was retried or acked. */
 async function processThin(n: ThinBody, handlers: Handlers = billingHandlers(), testEnv: Env = keyed): Promise<{ retried: boolean; acked: boolean }> {
   await seedEvent(n);
-  const batch = createMessageBatch("stripe-events", [{ id: uid("m"), timestamp: new Date(), attempts: 1, body: { id: n.id } }]);
-  const ctx = createExecutionContext();
-  await createWorker({ handlers }).queue(batch, testEnv, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { retried: result.retryMessages.length > 0, acked: result.explicitAcks.includes(batch.messages[0]!.id) };
+  const { acked, retried } = await runBatch([n.id], { handlers, env: testEnv });
+  return { retried: retried.length > 0, acked: acked.includes(n.id) };
 }
 
 describe("processing a thin event", () => {

@@ -7,19 +7,18 @@ import { recoverMissedThinEvents } from "../src/cron/recover-thin";
 import { Handlers } from "../src/handlers/registry";
 import { createWorker } from "../src/worker";
 import { billingRow, processEvents, stripeObject } from "./helpers/billing";
-import { envWith } from "./helpers/faults";
+import { envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent, type ThinBody } from "./helpers/thin";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+import { runBatch } from "./helpers/worker";
+import { uid } from "./helpers/events";
 
 afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the Worker has seen, so each scenario starts from nothing.
 beforeEach(() => clearLedger());
 
 const KEY = "rk_test_thin_recovery";
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
 /**
  * An account's `GET /v2/core/events` at the network edge: `created[gt]`/`created[lte]` (ISO 8601),
@@ -80,7 +79,7 @@ describe("recovering thin events Stripe never delivered", () => {
     expect(listed[1]!.get("page")).toBe("3"); // the second run resumed at Stripe's next_page_url
 
     const consumer = createWorker({ handlers: billingHandlers() });
-    expect(await consumeBatch(consumer, EVENTS_QUEUE, held.sent, 1, envWith({ STRIPE_SECRET_KEY: KEY }))).toMatchObject({ retried: [] });
+    expect(await runBatch(held.sent, { worker: consumer, env: envWith({ STRIPE_SECRET_KEY: KEY }) })).toMatchObject({ retried: [] });
     for (const e of missed) expect(await ledgerRow(e.id)).toMatchObject({ status: "processed" });
     expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
 

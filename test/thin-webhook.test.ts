@@ -1,14 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
 import { deliver, deliverThin, TEST_SECRET } from "./helpers/deliver";
-import { buildEvent, OBJECTS } from "./helpers/events";
-import { newClientIp } from "./helpers/client-ip";
+import { buildEvent, OBJECTS, uid } from "./helpers/events";
 import { countingQueue, envWith } from "./helpers/faults";
 import { ledgerCount, ledgerRow } from "./helpers/ledger";
 import { signatureHeader } from "./helpers/sign";
 import { SDK_NOTIFICATIONS, thinEvent } from "./helpers/thin";
+import { adminApi } from "./helpers/admin";
+import { callWorker } from "./helpers/worker";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -23,7 +22,7 @@ afterAll(() =>
 const HOUR = 3600;
 const subscription = () => thinEvent("v1.customer.subscription.updated", { id: "sub_thin_edge", type: "subscription", url: "/v1/subscriptions/sub_thin_edge" });
 const snapshot = () => buildEvent("invoice.paid", OBJECTS.invoice);
-const fresh = <T extends { id: string }>(n: T): T => ({ ...structuredClone(n), id: `evt_${crypto.randomUUID().replaceAll("-", "")}` });
+const fresh = <T extends { id: string }>(n: T): T => ({ ...structuredClone(n), id: uid("evt") });
 
 interface Case {
   name: string;
@@ -64,16 +63,9 @@ const cases: Case[] = [
   { name: "a thin notification whose related_object has no url", send: () => deliverThin({ ...subscription(), related_object: { id: "sub_1", type: "subscription" } }), status: 400, code: "payload_invalid", hint: /url/ },
   { name: "a thin notification of an unknown object type", send: () => deliverThin({ ...subscription(), object: "list" }), status: 400, code: "payload_invalid", hint: /v2\.core\.event/ },
   { name: "no Stripe-Signature header at the thin endpoint", send: () => deliverThin(subscription(), { signature: null }), status: 400, code: "signature_missing", hint: /no Stripe-Signature header/ },
-  { name: "GET on the thin endpoint", send: () => request("/webhooks/stripe/thin"), status: 405, code: "method_not_allowed", hint: /POST/ },
+  { name: "GET on the thin endpoint", send: () => callWorker("/webhooks/stripe/thin"), status: 405, code: "method_not_allowed", hint: /POST/ },
   { name: "no webhook secret configured, at the thin endpoint", send: () => deliverThin(subscription(), { env: envWith({ STRIPE_WEBHOOK_SECRET: "" }) }), status: 500, code: "webhook_secret_missing" },
 ];
-
-async function request(path: string): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${path}`), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 describe("POST /webhooks/stripe/thin, verification", () => {
   it.each(cases)("answers $status $code for $name", async ({ send, status, code, hint }) => {
@@ -118,11 +110,8 @@ describe("POST /webhooks/stripe/thin, verification", () => {
   it("shows the format, object and context in the admin API", async () => {
     const n = thinEvent("v1.customer.updated", { id: "cus_admin", type: "customer", url: "/v1/customers/cus_admin" }, { context: "acct_1Admin" });
     expect((await deliverThin(n)).status).toBe(200);
-    const ctx = createExecutionContext();
-    const request = new Request(`https://worker.example/admin/api/events/${n.id}`, { headers: { authorization: "Bearer thin-admin-token", "cf-connecting-ip": newClientIp() } });
-    const response = await worker.fetch(request, envWith({ ADMIN_TOKEN: "thin-admin-token" }), ctx);
-    await waitOnExecutionContext(ctx);
-    expect(await response.json()).toMatchObject({ event: { id: n.id, format: "thin", object_id: "cus_admin", context: "acct_1Admin", account: "acct_1Admin", api_version: null, payload: n } });
+    const { body } = await adminApi(`/events/${n.id}`);
+    expect(body).toMatchObject({ event: { id: n.id, format: "thin", object_id: "cus_admin", context: "acct_1Admin", account: "acct_1Admin", api_version: null, payload: n } });
   });
 
   it("records a snapshot event's format and object id too", async () => {

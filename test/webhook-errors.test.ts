@@ -1,22 +1,14 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { deliver, stripeHeaders, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith, failingD1 } from "./helpers/faults";
 import { ledgerCount } from "./helpers/ledger";
 import { signatureHeader } from "./helpers/sign";
+import { callWorker } from "./helpers/worker";
 
 const now = () => Math.floor(Date.now() / 1000);
 const event = () => buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
-
-async function request(path: string, init: RequestInit = {}, testEnv: Env = env): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, init), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
 
 interface ErrorCase {
   name: string;
@@ -55,7 +47,7 @@ const cases: ErrorCase[] = [
   { name: "an empty body", send: () => deliver("", { signature: `t=${now()},v1=abc` }), status: 400, code: "payload_invalid", hint: /body is empty/ },
   {
     name: "a declared Content-Length over 1 MiB",
-    send: () => request("/webhooks/stripe", { method: "POST", headers: { "content-length": String(2 * 1024 * 1024) }, body: new Uint8Array(2 * 1024 * 1024) }),
+    send: () => callWorker("/webhooks/stripe", { method: "POST", headers: { "content-length": String(2 * 1024 * 1024) }, body: new Uint8Array(2 * 1024 * 1024) }),
     status: 413,
     code: "payload_too_large",
     hint: /over 1 MiB/,
@@ -71,15 +63,15 @@ const cases: ErrorCase[] = [
           else controller.close();
         },
       });
-      return request("/webhooks/stripe", { method: "POST", headers: stripeHeaders(`t=${now()},v1=abc`), body });
+      return callWorker("/webhooks/stripe", { method: "POST", headers: stripeHeaders(`t=${now()},v1=abc`), body });
     },
     status: 413,
     code: "payload_too_large",
     hint: /over 1 MiB/,
   },
-  { name: "GET on the webhook route", send: () => request("/webhooks/stripe"), status: 405, code: "method_not_allowed", hint: /POST/ },
-  { name: "PUT on the webhook route", send: () => request("/webhooks/stripe", { method: "PUT", body: "{}" }), status: 405, code: "method_not_allowed", hint: /POST/ },
-  { name: "an unknown path", send: () => request("/webhook"), status: 404, code: "not_found", hint: /\/webhooks\/stripe/ },
+  { name: "GET on the webhook route", send: () => callWorker("/webhooks/stripe"), status: 405, code: "method_not_allowed", hint: /POST/ },
+  { name: "PUT on the webhook route", send: () => callWorker("/webhooks/stripe", { method: "PUT", body: "{}" }), status: 405, code: "method_not_allowed", hint: /POST/ },
+  { name: "an unknown path", send: () => callWorker("/webhook"), status: 404, code: "not_found", hint: /\/webhooks\/stripe/ },
   { name: "no webhook secret configured", send: () => deliver(event(), { env: envWith({ STRIPE_WEBHOOK_SECRET: "" }) }), status: 500, code: "webhook_secret_missing", hint: /wrangler secret put STRIPE_WEBHOOK_SECRET/ },
   { name: "a webhook secret list of only commas and spaces", send: () => deliver(event(), { env: envWith({ STRIPE_WEBHOOK_SECRET: " , " }) }), status: 500, code: "webhook_secret_missing", hint: /not set/ },
   {

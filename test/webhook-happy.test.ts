@@ -1,4 +1,3 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import baseEvent from "./fixtures/stripe-objects/event.json";
 import { buildEvent, OBJECTS } from "./helpers/events";

@@ -1,10 +1,9 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { billingHandlers } from "../../src/billing/handlers";
 import type { Handlers } from "../../src/handlers/registry";
-import { createWorker } from "../../src/worker";
-import { buildEvent } from "./events";
+import { buildEvent, type TestEvent } from "./events";
 import { seedEvent } from "./ledger";
+import { runBatch } from "./worker";
 
 import charge from "../fixtures/stripe-objects/charge.json";
 import checkoutSession from "../fixtures/stripe-objects/checkout.session.json";
@@ -21,11 +20,9 @@ export function stripeObject<K extends keyof typeof FIXTURES>(kind: K, fields: R
 }
 
 /** An event of `type` carrying `object`, created at `created` (Unix seconds). */
-export function eventAt(type: string, object: object, created: number): Record<string, unknown> & { id: string } {
-  return buildEvent(type, object, { created }) as Record<string, unknown> & { id: string };
+export function eventAt(type: string, object: object, created: number): TestEvent {
+  return buildEvent(type, object, { created });
 }
-
-let messageSeq = 0;
 
 /**
  * Records events in the ledger and runs them through the queue consumer one at a time, in the order
@@ -34,15 +31,12 @@ let messageSeq = 0;
  * notifications (`object: "v2.core.event"`) are recorded as thin events.
  * Returns the ids of messages the consumer retried.
  */
-export async function processEvents(events: Record<string, unknown>[], handlers: Handlers = billingHandlers(), testEnv: Env = env, now?: () => number): Promise<string[]> {
+export async function processEvents(events: readonly (Record<string, unknown> & { id: string })[], handlers: Handlers = billingHandlers(), testEnv: Env = env, now?: () => number): Promise<string[]> {
   const retried: string[] = [];
   for (const event of events) {
     await seedEvent(event);
-    const batch = createMessageBatch("stripe-events", [{ id: `m${++messageSeq}`, timestamp: new Date(), attempts: 1, body: { id: event.id } }]);
-    const ctx = createExecutionContext();
-    await createWorker({ handlers, ...(now ? { now } : {}) }).queue(batch, testEnv, ctx);
-    const result = await getQueueResult(batch, ctx);
-    if (result.retryMessages.length > 0) retried.push(event.id as string);
+    const outcome = await runBatch([event.id], { handlers, env: testEnv, ...(now ? { now } : {}) });
+    retried.push(...outcome.retried.map((r) => r.id));
   }
   return retried;
 }

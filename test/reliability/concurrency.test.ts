@@ -2,12 +2,11 @@ import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
-import { countingQueue, envWith } from "../helpers/faults";
+import { countingQueue, envWith, heldQueue } from "../helpers/faults";
 import { ledgerCount, ledgerRow } from "../helpers/ledger";
-import { fulfilmentCounts, recordingFulfilment } from "./support/fulfilment";
-import { heldQueue } from "./support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./support/queue-driver";
-import { expectReceipt } from "./support/requests";
+import { fulfilmentCounts, recordingFulfilment } from "../helpers/fulfilment";
+import { runBatch } from "../helpers/worker";
+import { expectReceipt } from "../helpers/responses";
 
 function setup() {
   const fulfilment = recordingFulfilment();
@@ -29,7 +28,7 @@ describe("concurrent deliveries of one event", () => {
     expect(sent).toEqual([id]);
 
     // Queues deliver at least once: hand the message to two consumers at the same moment.
-    await Promise.all([consumeBatch(worker, EVENTS_QUEUE, sent), consumeBatch(worker, EVENTS_QUEUE, sent)]);
+    await Promise.all([runBatch(sent, { worker }), runBatch(sent, { worker })]);
     expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1 });
   });
@@ -45,7 +44,7 @@ describe("concurrent deliveries of one event", () => {
     expect(accepted.filter((id) => id !== null).sort()).toEqual([...ids].sort());
     expect([...sent].sort()).toEqual([...ids].sort());
 
-    await Promise.all([consumeBatch(worker, EVENTS_QUEUE, sent.slice(0, 10)), consumeBatch(worker, EVENTS_QUEUE, sent.slice(10)), consumeBatch(worker, EVENTS_QUEUE, sent)]);
+    await Promise.all([runBatch(sent.slice(0, 10), { worker }), runBatch(sent.slice(10), { worker }), runBatch(sent, { worker })]);
     expect(fulfilmentCounts(fulfilment.done)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
   });
 });

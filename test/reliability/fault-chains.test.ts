@@ -3,14 +3,12 @@ import { LEDGER_TIMING } from "../../src/db/events";
 import { createWorker } from "../../src/worker";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
-import { envWith, failingQueue } from "../helpers/faults";
+import { d1FailingOn, envWith, failingQueue, heldQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
 import { ledgerCount, ledgerRow, clearLedger } from "../helpers/ledger";
-import { d1FailingOn, INJECTED_ERROR_TEXT } from "./support/faulty-d1";
-import { recordingFulfilment } from "./support/fulfilment";
-import { heldQueue } from "./support/held-queue";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./support/queue-driver";
-import { expectErrorEnvelope, expectReceipt } from "./support/requests";
+import { recordingFulfilment } from "../helpers/fulfilment";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { runBatch, runCron } from "../helpers/worker";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 
 const INSERT = /^\s*insert\b/i;
 
@@ -40,7 +38,7 @@ describe("D1 failing on the ledger insert", () => {
 
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
     expect(sent).toEqual([id]);
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
     expect(done).toEqual([id]);
 
     // Stripe's later retries of the first attempt find the event already fulfilled.
@@ -63,17 +61,17 @@ describe("D1 failing on the ledger insert", () => {
     expect(sent).toEqual([]);
 
     // Within the grace the delivery path's own send could still be running: no re-drive yet.
-    await runCron((row!.received_at as number) + 1_000, healthy);
+    await runCron(row!.received_at + 1_000, { env: healthy });
     expect(sent).toEqual([]);
-    const due = (row!.received_at as number) + LEDGER_TIMING.graceMs;
-    await runCron(due - 1, healthy);
+    const due = row!.received_at + LEDGER_TIMING.graceMs;
+    await runCron(due - 1, { env: healthy });
     expect(sent).toEqual([]);
-    await runCron(due, healthy);
+    await runCron(due, { env: healthy });
     expect(sent).toEqual([id]);
 
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
     expect(done).toEqual([id]);
-    await runCron(due + 24 * 3600_000, healthy);
+    await runCron(due + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
   });
 });
@@ -89,13 +87,13 @@ describe("a Queue whose send rejects", () => {
     expect(row).toMatchObject({ status: "received", attempts: 0 });
 
     // The failed send made the row due: the next minute's cron re-sends it.
-    await runCron((row!.received_at as number) + 60_000, healthy);
+    await runCron(row!.received_at + 60_000, { env: healthy });
     expect(sent).toEqual([id]);
     expect((await ledgerRow(id))?.status).toBe("received");
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
     expect(done).toEqual([id]);
 
-    await runCron(Date.now() + 24 * 3600_000, healthy);
+    await runCron(Date.now() + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
     expect(done).toEqual([id]);
   });
@@ -108,9 +106,9 @@ describe("a Queue whose send rejects", () => {
     const row = await ledgerRow(id);
 
     // The first message is still waiting in the queue when the cron, seeing the row unclaimed, sends another.
-    await runCron((row!.received_at as number) + LEDGER_TIMING.graceMs, healthy);
+    await runCron(row!.received_at + LEDGER_TIMING.graceMs, { env: healthy });
     expect(sent).toEqual([id, id]);
-    const outcome = await consumeBatch(worker, EVENTS_QUEUE, sent);
+    const outcome = await runBatch(sent, { worker });
     expect(outcome.acked).toEqual([id, id]);
     expect(done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1 });

@@ -3,13 +3,14 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
-import { buildEvent, OBJECTS } from "../helpers/events";
+import { buildEvent, OBJECTS, uid } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { signatureHeader } from "../helpers/sign";
 import { SDK_NOTIFICATIONS, thinEvent } from "../helpers/thin";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now() - (Date.now() % 1000);
 const NOW_S = NOW_MS / 1000;
@@ -30,7 +31,7 @@ const PATHS: Record<Format, string> = { snapshot: "/webhooks/stripe", thin: "/we
 const bodies = fc.constantFrom<[string, () => object]>(
   ["snapshot", () => buildEvent("invoice.paid", OBJECTS.invoice)],
   ["thin", () => thinEvent("v1.invoice.paid", { id: "in_prop", type: "invoice", url: "/v1/invoices/in_prop" })],
-  ["thin", () => ({ ...structuredClone(SDK_NOTIFICATIONS[1]!), id: `evt_${crypto.randomUUID().replaceAll("-", "")}` })],
+  ["thin", () => ({ ...structuredClone(SDK_NOTIFICATIONS[1]!), id: uid("evt") })],
   ["neither", () => ({})],
   ["neither", () => ({ object: "list", data: [] })],
 );
@@ -49,7 +50,7 @@ describe("both endpoints check signature, then timestamp, then format and shape"
       fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([kind, make], endpoint, offset) => {
         const payload = JSON.stringify(make());
         const signature = await signatureHeader(payload, [TEST_SECRET], NOW_S + offset);
-        const response = await send(worker, { path: PATHS[endpoint], headers: stripeHeaders(signature), body: payload }, testEnv);
+        const response = await callWorker(PATHS[endpoint], { worker, method: "POST", headers: stripeHeaders(signature), body: payload, env: testEnv });
         if (Math.abs(offset) > TOLERANCE) {
           expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("timestamp_out_of_tolerance");
         } else if (kind === endpoint) {
@@ -68,7 +69,7 @@ describe("both endpoints check signature, then timestamp, then format and shape"
       fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([, make], endpoint, offset) => {
         const payload = JSON.stringify(make());
         const signature = await signatureHeader(payload, ["whsec_forger"], NOW_S + offset);
-        const response = await send(worker, { path: PATHS[endpoint], headers: stripeHeaders(signature), body: payload }, testEnv);
+        const response = await callWorker(PATHS[endpoint], { worker, method: "POST", headers: stripeHeaders(signature), body: payload, env: testEnv });
         expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
       }),
       { numRuns: propertyRuns() },

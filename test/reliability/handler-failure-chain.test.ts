@@ -2,11 +2,10 @@ import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
-import { envWith } from "../helpers/faults";
+import { envWith, heldQueue } from "../helpers/faults";
 import { ledgerRow, setRow } from "../helpers/ledger";
-import { recordingFulfilment } from "./support/fulfilment";
-import { heldQueue } from "./support/held-queue";
-import { consumeBatch, DEAD_LETTER_QUEUE, EVENTS_QUEUE, runCron } from "./support/queue-driver";
+import { recordingFulfilment } from "../helpers/fulfilment";
+import { DEAD_LETTER_QUEUE, runBatch, runCron } from "../helpers/worker";
 
 /** `max_retries` of the stripe-events consumer in wrangler.toml: deliveries = 1 + retries. */
 const MAX_RETRIES = 10;
@@ -25,7 +24,7 @@ describe("a handler that keeps throwing", () => {
     fulfilment.failing = "all";
     const delays: (number | undefined)[] = [];
     for (let attempt = 1; attempt <= MAX_RETRIES + 1; attempt++) {
-      const outcome = await consumeBatch(worker, EVENTS_QUEUE, [id], attempt);
+      const outcome = await runBatch([id], { worker, attempts: attempt });
       expect(outcome.acked).toEqual([]);
       expect(outcome.retried.map((r) => r.id)).toEqual([id]);
       delays.push(outcome.retried[0]!.delaySeconds);
@@ -36,30 +35,30 @@ describe("a handler that keeps throwing", () => {
     expect(fulfilment.done).toEqual([]);
 
     // Retries exhausted, the queue moves the message to the dead-letter queue.
-    expect((await consumeBatch(worker, DEAD_LETTER_QUEUE, [id])).acked).toEqual([id]);
+    expect((await runBatch([id], { worker, queue: DEAD_LETTER_QUEUE })).acked).toEqual([id]);
     const dead = await ledgerRow(id);
     expect(dead).toMatchObject({ status: "dead", redrive_at: null, last_error: "Error: fulfilment service unavailable" });
     expect(JSON.parse(dead!.payload as string)).toEqual(event);
 
     // Dead stays dead: the cron does not pick it up and a stray copy of the message runs nothing.
     fulfilment.failing = "none";
-    await runCron(Date.now() + 7 * 24 * 3600_000, healthy);
+    await runCron(Date.now() + 7 * 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
-    expect((await consumeBatch(worker, EVENTS_QUEUE, [id])).acked).toEqual([id]);
+    expect((await runBatch([id], { worker })).acked).toEqual([id]);
     expect(fulfilment.done).toEqual([]);
     expect((await ledgerRow(id))?.status).toBe("dead");
 
     // Replay: with the cause fixed, the operator sets the row back to failed and due; the cron does the rest.
     const replayAt = Date.now();
     await setRow(id, { status: "failed", redrive_at: replayAt });
-    await runCron(replayAt, healthy);
+    await runCron(replayAt, { env: healthy });
     expect(sent).toEqual([id, id]);
-    expect((await consumeBatch(worker, EVENTS_QUEUE, [id])).acked).toEqual([id]);
+    expect((await runBatch([id], { worker })).acked).toEqual([id]);
     expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: MAX_RETRIES + 2, last_error: null, redrive_at: null });
 
     // The queue delivers at least once: the replayed message arriving again fulfils nothing more.
-    await consumeBatch(worker, EVENTS_QUEUE, [id]);
+    await runBatch([id], { worker });
     expect(fulfilment.done).toEqual([id]);
   });
 });

@@ -8,9 +8,10 @@ import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { signatureHeader } from "../helpers/sign";
-import { expectErrorEnvelope, expectReceipt, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
-import { signedDelivery } from "./support/signed";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { signedDelivery } from "../helpers/signed";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -31,7 +32,7 @@ describe("signature timestamps stated more than once", () => {
         const header = [...extra, `t=${delivery.timestamp}`, `v1=${delivery.signature}`].join(",");
         const header2 = [`t=${NOW_S}`, `v1=${delivery.signature}`, ...extra].join(",");
         for (const h of [header, header2]) {
-          const response = await send(worker, { headers: stripeHeaders(h), body: delivery.payload }, testEnv);
+          const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(h), body: delivery.payload, env: testEnv });
           expect(response.status, h).toBe(400);
           await expectErrorEnvelope(response, [TEST_SECRET]);
         }
@@ -42,7 +43,7 @@ describe("signature timestamps stated more than once", () => {
 
   it("rejects a genuine signature made an hour ahead when a fresh t= precedes a t= with trailing junk", async () => {
     const delivery = await signedDelivery(NOW_S + 3600);
-    const response = await send(worker, { headers: stripeHeaders(`t=${NOW_S},t=${delivery.timestamp}x,v1=${delivery.signature}`), body: delivery.payload }, testEnv);
+    const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(`t=${NOW_S},t=${delivery.timestamp}x,v1=${delivery.signature}`), body: delivery.payload, env: testEnv });
     expect(await expectErrorEnvelope(response)).toBe("timestamp_out_of_tolerance");
   });
 });
@@ -52,10 +53,10 @@ describe("signed events with unusual ledger fields", () => {
   it("never answers 5xx to a signed event, whatever type its created, livemode, api_version or account has", async () => {
     await fc.assert(
       fc.asyncProperty(field, field, field, field, async (created, livemode, apiVersion, account) => {
-        const event: Record<string, unknown> = { id: newEventId(), object: "event", type: "invoice.paid", data: { object: {} } };
+        const event: Record<string, unknown> & { id: string } = { id: newEventId(), object: "event", type: "invoice.paid", data: { object: {} } };
         for (const [k, v] of Object.entries({ created, livemode, api_version: apiVersion, account })) if (v !== undefined) event[k] = v;
         const body = JSON.stringify(event);
-        const response = await send(worker, { headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)), body }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)), body, env: testEnv });
         expect(response.status, body).toBeLessThan(500);
         if (response.status === 200) await expectReceipt(response, event.id as string);
         else expect(await expectErrorEnvelope(response)).toBe("payload_invalid");
@@ -70,7 +71,7 @@ describe("signed events with unusual ledger fields", () => {
     ["with an object as account", { created: 1700000000, account: {} }],
   ])("does not answer 500 storage_unavailable to a signed event %s", async (_name, fields) => {
     const body = JSON.stringify({ id: newEventId(), object: "event", type: "invoice.paid", data: { object: {} }, ...fields });
-    const response = await send(worker, { headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)), body }, testEnv);
+    const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)), body, env: testEnv });
     expect(response.status).toBeLessThan(500);
   });
 });

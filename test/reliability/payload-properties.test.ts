@@ -6,10 +6,11 @@ import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { signatureHeader } from "../helpers/sign";
-import { storedRows } from "./support/ledger";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, expectReceipt, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
+import { storedRows } from "../helpers/ledger";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -78,7 +79,7 @@ describe("signed bodies", () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
         const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
-        const response = await send(worker, { headers: stripeHeaders(header), body }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(header), body, env: testEnv });
         if (isSnapshotEvent(body)) {
           const id = (JSON.parse(body) as { id: string }).id;
           expect(await expectReceipt(response, id)).toBe(false);

@@ -4,12 +4,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
-import { envWith } from "../helpers/faults";
-import { anyBody, extraHeaders, forgedSignatureHeader, headerValue } from "./support/arbitraries";
-import { heldQueue } from "./support/held-queue";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
+import { envWith, heldQueue } from "../helpers/faults";
+import { anyBody, extraHeaders, forgedSignatureHeader, headerValue } from "../helpers/arbitraries";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -41,7 +41,7 @@ describe("POST /webhooks/stripe without a genuine signature", () => {
     const before = await storedEvents();
     await fc.assert(
       fc.asyncProperty(requestHeaders, anyBody, async (headers, body) => {
-        const response = await send(worker, { headers, body }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers, body, env: testEnv });
         expect(response.status).toBeGreaterThanOrEqual(400);
         expect(response.status).toBeLessThan(500);
         await expectErrorEnvelope(response, [TEST_SECRET]);
@@ -65,7 +65,7 @@ describe("any method on any path", () => {
   it("answers 2xx only for the health check, never 5xx, and the error envelope for everything else", async () => {
     await fc.assert(
       fc.asyncProperty(methods, paths, headerValue, async (method, path, body) => {
-        const response = await send(worker, { method, path, body, headers: stripeHeaders(`t=${NOW_S},v1=${"0".repeat(64)}`) }, testEnv);
+        const response = await callWorker(path, { worker, method, body, headers: stripeHeaders(`t=${NOW_S},v1=${"0".repeat(64)}`), env: testEnv });
         expect(response.status).toBeLessThan(500);
         if (isHealth(method, path)) {
           expect(response.status).toBe(200);

@@ -5,12 +5,13 @@ import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
 import { envWith, failingQueue } from "../helpers/faults";
 import { signatureHeader } from "../helpers/sign";
-import { printableChar } from "./support/arbitraries";
-import { storedRows } from "./support/ledger";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, expectReceipt, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
-import { signedDelivery } from "./support/signed";
+import { printableChar } from "../helpers/arbitraries";
+import { storedRows } from "../helpers/ledger";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { signedDelivery } from "../helpers/signed";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -48,7 +49,7 @@ describe("webhook secrets", () => {
           const delivery = await signedDelivery(NOW_S);
           const header = await signatureHeader(delivery.payload, signers, NOW_S);
           const testEnv = envWith({ EVENTS_QUEUE: queue, STRIPE_WEBHOOK_SECRET: setting });
-          const response = await send(worker, { headers: stripeHeaders(header), body: delivery.payload }, testEnv);
+          const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(header), body: delivery.payload, env: testEnv });
 
           const matching = configured.findIndex((s) => signers.includes(s));
           if (matching >= 0) {
@@ -84,7 +85,7 @@ describe("webhook secrets", () => {
       fc.asyncProperty(setting, async (raw) => {
         const delivery = await signedDelivery(NOW_S);
         const testEnv = envWith({ EVENTS_QUEUE: queue, STRIPE_WEBHOOK_SECRET: raw });
-        const response = await send(worker, { headers: stripeHeaders(delivery.header), body: delivery.payload }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(delivery.header), body: delivery.payload, env: testEnv });
 
         // The rule README.md states: every comma-separated entry, trimmed, must be a whsec_ secret.
         const entries = raw.split(",").map((e) => e.trim());

@@ -3,15 +3,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
-import { envWith } from "../helpers/faults";
+import { envWith, heldQueue } from "../helpers/faults";
 import { stripeSignature } from "../helpers/sign";
-import { applyMutations, byteMutation } from "./support/arbitraries";
-import { heldQueue } from "./support/held-queue";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, expectReceipt, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
-import { signedDelivery } from "./support/signed";
-import { storedIds } from "./support/ledger";
+import { applyMutations, byteMutation } from "../helpers/arbitraries";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { signedDelivery } from "../helpers/signed";
+import { storedIds } from "../helpers/ledger";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -49,7 +49,7 @@ describe("byte-level tampering with real signed deliveries", () => {
       fc.asyncProperty(fixture, note, fc.array(byteMutation(), { minLength: 1, maxLength: 3 }), async (which, text, mutations) => {
         const delivery = await signedDelivery(NOW_S, which, text);
         const body = applyMutations(utf8(delivery.payload), mutations);
-        const response = await send(worker, { headers: stripeHeaders(delivery.header), body }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(delivery.header), body, env: testEnv });
         // A leading UTF-8 byte-order mark, for one, is dropped on decoding: the text is still what was signed.
         if (new TextDecoder().decode(body) === delivery.payload) {
           await expectReceipt(response, delivery.id);
@@ -78,7 +78,7 @@ describe("byte-level tampering with real signed deliveries", () => {
         // Without the v0 decoy, which the receiver ignores, so every edit lands on what is verified.
         const genuine = `t=${delivery.timestamp},v1=${delivery.signature}`;
         const header = new TextDecoder().decode(applyMutations(utf8(genuine), mutations));
-        const response = await send(worker, { headers: stripeHeaders(header), body: delivery.payload }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(header), body: delivery.payload, env: testEnv });
         if (response.status === 200) {
           expect(provesSignature(header, delivery.signature, delivery.timestamp), `accepted header ${header}`).toBe(true);
           await expectReceipt(response, delivery.id);
@@ -109,7 +109,7 @@ describe("byte-level tampering with real signed deliveries", () => {
       fc.asyncProperty(fixture, nearMiss.filter((s) => s !== TEST_SECRET), async (which, secret) => {
         const delivery = await signedDelivery(NOW_S, which);
         const forged = await stripeSignature(delivery.payload, secret, delivery.timestamp);
-        const response = await send(worker, { headers: stripeHeaders(`t=${delivery.timestamp},v1=${forged}`), body: delivery.payload }, testEnv);
+        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(`t=${delivery.timestamp},v1=${forged}`), body: delivery.payload, env: testEnv });
         expect(response.status).toBe(400);
         expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
       }),

@@ -1,4 +1,4 @@
-import { Handlers } from "../../../src/handlers/registry";
+import { Handlers } from "../../src/handlers/registry";
 
 export interface Fulfilment {
   handlers: Handlers;
