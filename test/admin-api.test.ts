@@ -8,8 +8,8 @@ import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 async function staged(type: string, status: string, receivedAt: number, lastError: string | null = null): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, { status, last_error: lastError, redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status, last_error: lastError, redrive_at: null });
+  return e.id;
 }
 
 describe("GET /admin/api/events", () => {
@@ -58,13 +58,13 @@ describe("POST /admin/api/events/:id/replay", () => {
   it("puts a dead event back on the queue, which processes it", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e)).status).toBe(200);
-    await vi.waitFor(async () => expect((await ledgerRow(e.id as string))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
-    await setRow(e.id as string, { status: "dead", attempts: 10, last_error: "Error: staged", redrive_at: null });
+    await vi.waitFor(async () => expect((await ledgerRow(e.id))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
+    await setRow(e.id, { status: "dead", attempts: 10, last_error: "Error: staged", redrive_at: null });
 
     const { status, body } = await adminApi(`/events/${e.id}/replay`, { method: "POST" });
     expect(status).toBe(200);
     expect(body).toEqual({ replayed: 1, id: e.id, status: "received" });
-    await vi.waitFor(async () => expect(await ledgerRow(e.id as string)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(async () => expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), { timeout: 10_000, interval: 100 });
   });
 });
 

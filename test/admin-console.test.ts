@@ -6,15 +6,15 @@ import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 async function deadEvent(): Promise<string> {
   const e = buildEvent("customer.test_console", OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
+  return e.id;
 }
 
 async function processedEvent(): Promise<string> {
   const e = buildEvent("customer.test_console", OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status: "processed", redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status: "processed", redrive_at: null });
+  return e.id;
 }
 
 /** The CSP hash source of a style element's text, as a browser computes it. */

@@ -16,8 +16,8 @@ const T = 1_760_000_000;
 async function staged(type: string, status: string): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status, redrive_at: null, last_error: status === "processed" ? null : "Error: staged" });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null, last_error: status === "processed" ? null : "Error: staged" });
+  return e.id;
 }
 
 async function stageMix(type: string) {

@@ -89,14 +89,14 @@ describe("admin API bad input", () => {
   ])("answers 409 replay_not_allowed for a %s event (query %j) and leaves it alone", async (rowStatus, query, hint) => {
     const e = buildEvent("customer.updated", OBJECTS.customer);
     await seedEvent(e);
-    await setRow(e.id as string, { status: rowStatus, redrive_at: null });
+    await setRow(e.id, { status: rowStatus, redrive_at: null });
     const { status, text } = await call(`/admin/api/events/${e.id}/replay${query}`, { method: "POST", headers: auth });
     expect(status).toBe(409);
     const { error } = JSON.parse(text);
     expect(error.code).toBe("replay_not_allowed");
     expect(error.message).toMatch(new RegExp(`^Event ${e.id} is ${rowStatus}; only dead or failed events can be replayed\\.`));
     expect(error.message).toMatch(hint);
-    expect((await ledgerRow(e.id as string))?.status).toBe(rowStatus);
+    expect((await ledgerRow(e.id))?.status).toBe(rowStatus);
   });
 });
 

@@ -14,8 +14,8 @@ async function stats(testEnv: Env = adminEnv()): Promise<any> {
 async function staged(type: string, columns: Record<string, string | number | null>, receivedAt = Date.now()): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, columns);
-  return e.id as string;
+  await setRow(e.id, columns);
+  return e.id;
 }
 
 describe("GET /admin/api/stats", () => {

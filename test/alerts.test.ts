@@ -40,8 +40,8 @@ const alertEnv = (overrides: Partial<Env> = {}) => envWith({ ALERT_WEBHOOK_URL: 
 async function dead(type: string, deadAt: number, fields: Record<string, string | number | null> = {}): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, deadAt - 10 * MIN);
-  await setRow(e.id as string, { status: "dead", dead_at: deadAt, redrive_at: null, last_error: "Error: staged", ...fields });
-  return e.id as string;
+  await setRow(e.id, { status: "dead", dead_at: deadAt, redrive_at: null, last_error: "Error: staged", ...fields });
+  return e.id;
 }
 
 describe("alerts", () => {
@@ -76,7 +76,7 @@ describe("alerts", () => {
     const { texts } = receiver();
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
     await seedEvent(e, NOW - 10 * MIN);
-    await setRow(e.id as string, { status: "failed", redrive_at: NOW + MIN });
+    await setRow(e.id, { status: "failed", redrive_at: NOW + MIN });
     expect(await sendAlerts(alertEnv(), NOW)).toEqual([]);
     expect(await sendAlerts(alertEnv(), NOW - 10 * MIN + UNPROCESSED_ALERT_MS + MIN)).toEqual(["unprocessed"]);
     expect((await texts())[0]).toContain(`The oldest unprocessed event, ${e.id} (invoice.paid, failed), arrived 31 min ago (alert threshold 30 min)`);

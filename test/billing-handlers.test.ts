@@ -16,7 +16,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
     const session = stripeObject("checkoutSession", { id: uid("cs_test"), customer: uid("cus"), mode: "payment", amount_total: 4200, currency: "eur", ...fields });
     const event = eventAt(type, session, T);
     expect(await processEvents([event])).toEqual([]);
-    expect(await billingRow("checkout_sessions", session.id as string)).toMatchObject({
+    expect(await billingRow("checkout_sessions", session.id)).toMatchObject({
       customer_id: session.customer, mode: "payment", status: fields.status, payment_status: fields.payment_status, amount_total: 4200, currency: "eur", last_event_created: T,
     });
     expect((await ledgerRow(event.id))?.status).toBe("processed");
@@ -41,7 +41,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
       items.data[0]!.current_period_end = T + 30 * 86400;
       const sub = stripeObject("subscription", { id: uid("sub"), customer: uid("cus"), status: "trialing", cancel_at_period_end: true, trial_end: T + 7 * 86400, items });
       await processEvents([eventAt(type, sub, T)]);
-      expect(await billingRow("subscriptions", sub.id as string)).toMatchObject({
+      expect(await billingRow("subscriptions", sub.id)).toMatchObject({
         customer_id: sub.customer, status: "trialing", price_ids: JSON.stringify([items.data[0]!.price.id]), current_period_end: T + 30 * 86400, cancel_at_period_end: 1, trial_end: T + 7 * 86400,
       });
     },
@@ -50,7 +50,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
   it("customer.subscription.deleted leaves the subscription canceled", async () => {
     const sub = stripeObject("subscription", { id: uid("sub"), status: "active" });
     await processEvents([eventAt("customer.subscription.created", sub, T), eventAt("customer.subscription.deleted", { ...sub, status: "canceled", canceled_at: T + 5 }, T + 5)]);
-    expect(await billingRow("subscriptions", sub.id as string)).toMatchObject({ status: "canceled", canceled_at: T + 5 });
+    expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "canceled", canceled_at: T + 5 });
   });
 
   it.each(["invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed"])("%s stores the invoice with its subscription and amounts", async (type) => {
@@ -61,7 +61,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
       parent: { type: "subscription_details", subscription_details: { subscription: subId, metadata: null }, quote_details: null },
     });
     await processEvents([eventAt(type, inv, T)]);
-    expect(await billingRow("invoices", inv.id as string)).toMatchObject({ subscription_id: subId, status: paid ? "paid" : "open", amount_due: 2000, amount_paid: paid ? 2000 : 0 });
+    expect(await billingRow("invoices", inv.id)).toMatchObject({ subscription_id: subId, status: paid ? "paid" : "open", amount_due: 2000, amount_paid: paid ? 2000 : 0 });
   });
 
   it.each([
@@ -72,7 +72,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
   ])("%s stores the payment intent's status, amounts and last error", async (type, status, received, error) => {
     const pi = stripeObject("paymentIntent", { id: uid("pi"), customer: uid("cus"), status, amount: 5000, amount_received: received, last_payment_error: error });
     await processEvents([eventAt(type as string, pi, T)]);
-    expect(await billingRow("payment_intents", pi.id as string)).toMatchObject({
+    expect(await billingRow("payment_intents", pi.id)).toMatchObject({
       status, amount: 5000, amount_received: received, last_error: error ? "card_declined: Your card was declined." : null,
     });
   });
@@ -80,7 +80,7 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
   it("charge.refunded records what was refunded", async () => {
     const ch = stripeObject("charge", { id: uid("ch"), payment_intent: uid("pi"), amount: 3000, amount_refunded: 1000, refunded: false, status: "succeeded" });
     await processEvents([eventAt("charge.refunded", ch, T)]);
-    expect(await billingRow("charges", ch.id as string)).toMatchObject({ amount: 3000, amount_refunded: 1000, refunded: 0, payment_intent_id: ch.payment_intent });
+    expect(await billingRow("charges", ch.id)).toMatchObject({ amount: 3000, amount_refunded: 1000, refunded: 0, payment_intent_id: ch.payment_intent });
   });
 
   it("has a handler for every event type the issue lists", () => {

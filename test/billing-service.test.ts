@@ -16,7 +16,7 @@ describe("BillingService over a service binding", () => {
     const result = await billing().entitlements(customer);
     expect(result).toMatchObject({ customerId: customer, entitled: true, deleted: false, purchases: [] });
     expect(result.subscriptions).toEqual([expect.objectContaining({ id: sub.id, status: "active", cancelAtPeriodEnd: false })]);
-    expect(await billing().subscription(sub.id as string)).toMatchObject({ id: sub.id, status: "active" });
+    expect(await billing().subscription(sub.id)).toMatchObject({ id: sub.id, status: "active" });
   });
 
   it("stops entitling once the subscription is canceled", async () => {

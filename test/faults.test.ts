@@ -33,7 +33,7 @@ describe("the request path writes D1 once", () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e, { env: envWith({ EVENTS_QUEUE: queue }) })).status).toBe(200);
     expect(sent).toEqual([e.id]);
-    expect(await ledgerRow(e.id as string)).toMatchObject({ status: "received", attempts: 0, redrive_at: null });
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "received", attempts: 0, redrive_at: null });
   });
 });
 
@@ -41,7 +41,7 @@ describe("a send that fails after the 2xx", () => {
   it("answers 200, makes the row due at once, and the next cron run re-sends it (within about 2 minutes)", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e, { env: envWith({ EVENTS_QUEUE: failingQueue() }) })).status).toBe(200);
-    const row = await ledgerRow(e.id as string);
+    const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "received", attempts: 0 });
     expect(row!.redrive_at).toBeLessThanOrEqual(Date.now());
 
@@ -54,12 +54,12 @@ describe("a send that fails after the 2xx", () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     const outage = envWith({ EVENTS_QUEUE: failingQueue(), DB: d1FailingOn(/^\s*update\b/i) });
     expect((await deliver(e, { env: outage })).status).toBe(200);
-    const row = await ledgerRow(e.id as string);
+    const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "received", redrive_at: null });
 
     const { queue, sent } = heldQueue();
     const healthy = envWith({ EVENTS_QUEUE: queue });
-    await cronEveryMinute((row!.received_at as number) + MINUTE, (row!.received_at as number) + graceMs - 1, healthy);
+    await cronEveryMinute(row!.received_at + MINUTE, row!.received_at + graceMs - 1, healthy);
     expect(sendsOf(sent, e.id)).toEqual([]);
     await runCron(row!.received_at + graceMs, { env: healthy });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
@@ -90,7 +90,7 @@ describe("an isolate that dies between the 2xx and the send", () => {
     expect(sendsOf(sent, e.id)).toEqual([]);
     await runCron(receivedAt + graceMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
-    await waitForStatus(e.id as string, "processed");
+    await waitForStatus(e.id, "processed");
   });
 });
 
@@ -100,7 +100,7 @@ describe("a consumer backlog", () => {
     const backlog = envWith({ EVENTS_QUEUE: queue });
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
     await deliver(e, { env: backlog });
-    const receivedAt = (await ledgerRow(e.id as string))!.received_at as number;
+    const receivedAt = (await ledgerRow(e.id))!.received_at;
     await cronEveryMinute(receivedAt, receivedAt + graceMs - 1, backlog);
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
@@ -111,9 +111,9 @@ describe("a consumer backlog", () => {
     const { queue, sent } = heldQueue();
     const backlog = envWith({ EVENTS_QUEUE: queue });
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = e.id as string;
+    const id = e.id;
     await deliver(e, { worker, env: backlog });
-    const receivedAt = (await ledgerRow(id))!.received_at as number;
+    const receivedAt = (await ledgerRow(id))!.received_at;
 
     // Seven hours of cron runs, one a minute, while every message waits in the backlog.
     const sendAges: number[] = [];
@@ -141,8 +141,8 @@ describe("the cron leaves alone", () => {
     for (const status of ["processed", "ignored", "dead"]) {
       const e = buildEvent("customer.created", OBJECTS.customer);
       await seedEvent(e, Date.now() - 24 * 3600_000);
-      await setRow(e.id as string, { status, redrive_at: null });
-      ids.push(e.id as string);
+      await setRow(e.id, { status, redrive_at: null });
+      ids.push(e.id);
     }
     await runCron(Date.now() + 24 * 3600_000, { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toEqual([]);
@@ -153,7 +153,7 @@ describe("the cron leaves alone", () => {
     // Claimed a lease ago, so that the lease has run out by the time the real queue delivers the copy.
     const claimedAt = Date.now() - leaseMs - 1;
     await seedEvent(e, claimedAt);
-    await setRow(e.id as string, { status: "processing", attempts: 1, lease_until: claimedAt + leaseMs });
+    await setRow(e.id, { status: "processing", attempts: 1, lease_until: claimedAt + leaseMs });
 
     const { queue, sent } = countingQueue();
     const counting = envWith({ EVENTS_QUEUE: queue });
@@ -162,8 +162,8 @@ describe("the cron leaves alone", () => {
     expect(sendsOf(sent, e.id)).toEqual([]);
     await runCron(claimedAt + leaseMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
-    await waitForStatus(e.id as string, "processed");
-    expect((await ledgerRow(e.id as string))?.attempts).toBe(2);
+    await waitForStatus(e.id, "processed");
+    expect((await ledgerRow(e.id))?.attempts).toBe(2);
   });
 });
 
@@ -174,7 +174,7 @@ describe("re-driving many rows", () => {
     for (let i = 0; i < 150; i++) {
       const e = buildEvent("plan.created", OBJECTS.customer);
       await seedEvent(e, Date.now() - 10 * MINUTE);
-      ids.push(e.id as string);
+      ids.push(e.id);
     }
     const { queue, sent } = countingQueue();
     await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: queue }) });

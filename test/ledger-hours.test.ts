@@ -22,8 +22,8 @@ beforeEach(async () => {
 async function arrival(receivedAt: number, status: string, lagMs: number | null = null): Promise<string> {
   const e = buildEvent("customer.created", OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, { status, redrive_at: null, processed_at: lagMs === null ? null : receivedAt + lagMs });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null, processed_at: lagMs === null ? null : receivedAt + lagMs });
+  return e.id;
 }
 
 const row = async (hour: number) => (await readHours(createDb(env.DB), hour, hour + HOUR_MS))[0];

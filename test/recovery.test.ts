@@ -76,7 +76,7 @@ describe("recovering events Stripe never delivered", () => {
     await waitProcessed(lifecycle.map((e) => e.id));
     expect((await ledgerRow(lifecycle[2]!.id))?.source).toBe("recovery");
     expect((await ledgerRow(lifecycle[0]!.id))?.source).toBe("webhook");
-    expect(await billingRow("subscriptions", sub.id as string)).toMatchObject({ status: "canceled", last_event_created: t0 + 4 * day - 60 });
+    expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "canceled", last_event_created: t0 + 4 * day - 60 });
 
     // Running it again any time recovers nothing new.
     expect(await recoverMissedEvents(KEY, defaultHandlers(), now + RECOVERY_INTERVAL_MS)).toMatchObject({ recovered: 0 });

@@ -21,8 +21,8 @@ beforeEach(clearLedger);
 async function aged(status: string, daysAgo: number, type = "customer.created"): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, NOW - daysAgo * DAY);
-  await setRow(e.id as string, { status, redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null });
+  return e.id;
 }
 
 describe("retention of final events", () => {

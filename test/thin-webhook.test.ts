@@ -117,7 +117,7 @@ describe("POST /webhooks/stripe/thin, verification", () => {
   it("records a snapshot event's format and object id too", async () => {
     const e = snapshot();
     expect((await deliver(e)).status).toBe(200);
-    expect(await ledgerRow(e.id as string)).toMatchObject({ format: "snapshot", object_id: OBJECTS.invoice.id, context: null });
+    expect(await ledgerRow(e.id)).toMatchObject({ format: "snapshot", object_id: OBJECTS.invoice.id, context: null });
   });
 
   it("answers a repeated thin delivery as a duplicate and enqueues it once", async () => {

@@ -120,14 +120,14 @@ describe("POST /webhooks/stripe, rejected deliveries", () => {
     expect((await deliver(forged, { secrets: ["whsec_forger"] })).status).toBe(400);
     const stale = event();
     expect((await deliver(stale, { timestamp: now() - 3600 })).status).toBe(400);
-    expect(await ledgerCount(forged.id as string)).toBe(0);
-    expect(await ledgerCount(stale.id as string)).toBe(0);
+    expect(await ledgerCount(forged.id)).toBe(0);
+    expect(await ledgerCount(stale.id)).toBe(0);
   });
 
   it("accepts the same delivery once the failure that rejected it is gone, as Stripe's retry would", async () => {
     const e = event();
     expect((await deliver(e, { env: envWith({ DB: failingD1() }) })).status).toBe(500);
-    expect(await ledgerCount(e.id as string)).toBe(0);
+    expect(await ledgerCount(e.id)).toBe(0);
     const retry = await deliver(e);
     expect(retry.status).toBe(200);
     expect(await retry.json()).toMatchObject({ id: e.id, duplicate: false });

@@ -39,7 +39,7 @@ describe("D1 rows written over an event's life", () => {
   beforeAll(async () => {
     const warmUp = buildEvent("customer.created", stripeObject("customer"));
     await deliverObserved(warmUp);
-    await consumeObserved(warmUp.id as string);
+    await consumeObserved(warmUp.id);
     // Only the measured events are left for the retention run to delete.
     await env.DB.prepare("DELETE FROM stripe_events WHERE id = ?").bind(warmUp.id).run();
   });
@@ -47,7 +47,7 @@ describe("D1 rows written over an event's life", () => {
   it("a checkout.session.completed: 3 to record it, 1 to claim, 2 to project, 1 to finish, 1 when retention deletes it", async () => {
     const session = stripeObject("checkoutSession", { id: uid("cs_test") });
     const event = buildEvent("checkout.session.completed", session);
-    const id = event.id as string;
+    const id = event.id;
 
     const delivery = await deliverObserved(event);
     // The request path: one statement (the insert), the row and its two index entries (id, object_id).
@@ -94,12 +94,12 @@ describe("D1 rows written over an event's life", () => {
     const paid = () => buildEvent("checkout.session.completed", stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid" }));
     const withoutHook = paid();
     await deliverObserved(withoutHook);
-    expect(rowsWritten(await consumeObserved(withoutHook.id as string), /"fulfilments"/)).toBe(0);
+    expect(rowsWritten(await consumeObserved(withoutHook.id), /"fulfilments"/)).toBe(0);
 
     const withHook = paid();
     await deliverObserved(withHook);
     const granted: string[] = [];
-    const consumer = await consumeObserved(withHook.id as string, billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)));
+    const consumer = await consumeObserved(withHook.id, billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)));
     expect(granted).toHaveLength(1);
     expect(rowsWritten(consumer, /"fulfilments"/)).toBe(2);
   });

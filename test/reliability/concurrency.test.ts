@@ -19,7 +19,7 @@ describe("concurrent deliveries of one event", () => {
   it("records one row, enqueues once and, once the queue drains, fulfils once when the same event arrives 50 times at once", async () => {
     const { fulfilment, worker, sent, env } = setup();
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = event.id as string;
+    const id = event.id;
 
     const responses = await Promise.all(Array.from({ length: 50 }, () => deliver(event, { worker, env })));
     const duplicates = await Promise.all(responses.map((r) => expectReceipt(r, id)));
@@ -36,11 +36,11 @@ describe("concurrent deliveries of one event", () => {
   it("keeps one row, one enqueue and one fulfilment per event when 20 events arrive 5 times each, interleaved, at once", async () => {
     const { fulfilment, worker, sent, env } = setup();
     const events = Array.from({ length: 20 }, () => buildEvent("invoice.paid", OBJECTS.invoice));
-    const ids = events.map((e) => e.id as string);
+    const ids = events.map((e) => e.id);
     const copies = Array.from({ length: 5 }, () => events).flat();
 
     const responses = await Promise.all(copies.map((e) => deliver(e, { worker, env })));
-    const accepted = await Promise.all(responses.map((r, i) => expectReceipt(r, copies[i]!.id as string).then((dup) => (dup ? null : copies[i]!.id))));
+    const accepted = await Promise.all(responses.map((r, i) => expectReceipt(r, copies[i]!.id).then((dup) => (dup ? null : copies[i]!.id))));
     expect(accepted.filter((id) => id !== null).sort()).toEqual([...ids].sort());
     expect([...sent].sort()).toEqual([...ids].sort());
 

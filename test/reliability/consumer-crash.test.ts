@@ -21,7 +21,7 @@ async function deliverInvoices(count: number, worker: ReturnType<typeof createWo
   for (let i = 0; i < count; i++) {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     await deliver(event, { worker, env: healthy });
-    ids.push(event.id as string);
+    ids.push(event.id);
   }
   expect(sent).toEqual(ids);
   return { ids, sent, healthy };

@@ -21,7 +21,7 @@ function setup() {
   const worker = createWorker({ handlers: fulfilment.handlers });
   const { queue, sent } = heldQueue();
   const event = buildEvent("invoice.paid", OBJECTS.invoice);
-  return { ...fulfilment, worker, queue, sent, event, id: event.id as string, healthy: envWith({ EVENTS_QUEUE: queue }) };
+  return { ...fulfilment, worker, queue, sent, event, id: event.id, healthy: envWith({ EVENTS_QUEUE: queue }) };
 }
 
 describe("D1 failing on the ledger insert", () => {

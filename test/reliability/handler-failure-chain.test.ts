@@ -17,7 +17,7 @@ describe("a handler that keeps throwing", () => {
     const { queue, sent } = heldQueue();
     const healthy = envWith({ EVENTS_QUEUE: queue });
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = event.id as string;
+    const id = event.id;
     await deliver(event, { worker, env: healthy });
     expect(sent).toEqual([id]);
 
@@ -38,7 +38,7 @@ describe("a handler that keeps throwing", () => {
     expect((await runBatch([id], { worker, queue: DEAD_LETTER_QUEUE })).acked).toEqual([id]);
     const dead = await ledgerRow(id);
     expect(dead).toMatchObject({ status: "dead", redrive_at: null, last_error: "Error: fulfilment service unavailable" });
-    expect(JSON.parse(dead!.payload as string)).toEqual(event);
+    expect(JSON.parse(dead!.payload)).toEqual(event);
 
     // Dead stays dead: the cron does not pick it up and a stray copy of the message runs nothing.
     fulfilment.failing = "none";

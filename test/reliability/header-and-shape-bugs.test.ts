@@ -58,7 +58,7 @@ describe("signed events with unusual ledger fields", () => {
         const body = JSON.stringify(event);
         const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)), body, env: testEnv });
         expect(response.status, body).toBeLessThan(500);
-        if (response.status === 200) await expectReceipt(response, event.id as string);
+        if (response.status === 200) await expectReceipt(response, event.id);
         else expect(await expectErrorEnvelope(response)).toBe("payload_invalid");
       }),
       { numRuns: propertyRuns() },
