@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ALERT_REPEAT_MS, sendAlerts } from "../src/cron/alerts";
 import { UNPROCESSED_ALERT_MS } from "../src/cron/alert-conditions";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
@@ -20,7 +20,6 @@ const MIN = 60_000;
 const NOW = Date.now();
 
 beforeEach(clearLedger);
-afterEach(() => vi.restoreAllMocks());
 
 /** A receiver that answers `status` and keeps the text of every alert posted to it. */
 function receiver(status = 200): { texts: () => Promise<string[]>; requests: Request[] } {

@@ -1,11 +1,9 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { Handlers } from "../src/handlers/registry";
 import { callWorker } from "./helpers/worker";
-
-afterEach(() => vi.restoreAllMocks());
 
 // Hono's middleware (csrf(), bodyLimit(), bearerAuth(), …) fails by throwing an HTTPException with its
 // own plain-text response and sometimes a message. The real app, plus one route that throws exactly

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { BACKFILL_TYPES } from "../src/backfill/objects";
 import { defaultHandlers } from "../src/handlers";
 import { ADMIN_TOKEN, adminApi, adminCall, type AdminCallOptions, adminEnv, consoleSession, ORIGIN } from "./helpers/admin";
@@ -13,7 +13,6 @@ import { emptyLists, listApi } from "./helpers/stripe-lists";
 const KEYED = adminEnv({ STRIPE_SECRET_KEY: "rk_test_backfill_admin" });
 const NO_KEY = adminEnv();
 
-afterEach(() => vi.restoreAllMocks());
 beforeEach(async () => {
   await env.DB.prepare("DELETE FROM job_state WHERE key IN ('backfill', 'backfill_lease', 'endpoint_check')").run();
 });

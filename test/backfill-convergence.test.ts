@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { runBackfill } from "../src/backfill/run";
 import { FETCH_CLOCK_MARGIN_SECONDS } from "../src/billing/sources";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
@@ -18,7 +18,6 @@ const T = 1_770_000_000;
 const READ_MS = (T + 100) * 1000 + 400;
 const STAMP = T + 100 - FETCH_CLOCK_MARGIN_SECONDS;
 
-afterEach(() => vi.restoreAllMocks());
 beforeEach(async () => {
   await env.DB.prepare("DELETE FROM job_state WHERE key IN ('backfill', 'backfill_lease')").run();
 });

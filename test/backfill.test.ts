@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { BACKFILL_TYPES, type BackfillType } from "../src/backfill/objects";
 import { runBackfill, type BackfillLimits } from "../src/backfill/run";
 import { backfillProgress, readBackfill } from "../src/backfill/state";
@@ -17,7 +17,6 @@ const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_backfill" });
 const NOW_MS = 1_770_000_000_400;
 const TABLES: Record<BackfillType, string> = { customers: "customers", subscriptions: "subscriptions", checkout_sessions: "checkout_sessions", invoices: "invoices", payment_intents: "payment_intents", charges: "charges" };
 
-afterEach(() => vi.restoreAllMocks());
 // Storage is shared by the tests of a file: each starts with no backfill run (object ids are unique per test).
 beforeEach(async () => {
   await env.DB.prepare("DELETE FROM job_state WHERE key IN ('backfill', 'backfill_lease')").run();

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
 import { billingHandlers } from "../src/billing/handlers";
 import { FULFILMENT_CLAIM_MS, once } from "../src/billing/once";
@@ -7,8 +7,6 @@ import { customers } from "../src/db/schema";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { ledgerRow, setRow } from "./helpers/ledger";
 import { uid } from "./helpers/events";
-
-afterEach(() => vi.restoreAllMocks());
 
 const T = 1_760_000_000;
 

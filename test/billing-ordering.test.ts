@@ -1,11 +1,9 @@
 import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { uid } from "./helpers/events";
-
-afterEach(() => vi.restoreAllMocks());
 
 const T = 1_760_000_000;
 /** A subscription id of its own for every scenario, so no scenario sees another's row. */

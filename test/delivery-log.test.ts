@@ -1,8 +1,6 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
-
-afterEach(() => vi.restoreAllMocks());
 
 /** Every JSON line the Worker wrote to the console during `run`. */
 async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {

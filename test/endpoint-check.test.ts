@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
 import Stripe from "stripe";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ENDPOINT_CHECK_INTERVAL_MS, ENDPOINT_CHECK_RETRY_MS } from "../src/cron/endpoint-check";
 import { defaultHandlers } from "../src/handlers";
 import { selectEndpoints, type ListedEndpoint } from "../src/stripe/endpoint-check";
@@ -18,7 +18,6 @@ const HANDLED = defaultHandlers().types();
 const T0 = 1_780_000_000_000;
 const worker = createWorker({ handlers: defaultHandlers(), now: () => T0 });
 
-afterEach(() => vi.restoreAllMocks());
 // The cron acts on job_state and the ledger: each test starts from neither.
 beforeEach(clearLedger);
 

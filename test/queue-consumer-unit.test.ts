@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Handlers } from "../src/handlers/registry";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { customers } from "../src/db/schema";

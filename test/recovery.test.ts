@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { recoverMissedEvents, RECOVERY_INTERVAL_MS } from "../src/cron/recover";
 import { defaultHandlers } from "../src/handlers";
@@ -10,7 +10,6 @@ import { ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { uid } from "./helpers/events";
 
-afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the ledger holds, so each scenario starts from an empty ledger, as
 // a new install would.
 beforeEach(async () => {

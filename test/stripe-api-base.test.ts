@@ -1,5 +1,5 @@
 import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { readConfig } from "../src/config";
 import { createStripeApi } from "../src/stripe/api";
 import { parseStripeApiBase } from "../src/stripe/api-base";
@@ -8,8 +8,6 @@ import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { getHealth } from "./helpers/worker";
-
-afterEach(() => vi.restoreAllMocks());
 
 const KEY = "rk_test_api_base_key_1234567890";
 

@@ -1,5 +1,5 @@
 import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { FETCH_CLOCK_MARGIN_SECONDS } from "../src/billing/sources";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
@@ -7,8 +7,6 @@ import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
 import { uid } from "./helpers/events";
-
-afterEach(() => vi.restoreAllMocks());
 
 const keyed = envWith({ STRIPE_SECRET_KEY: "rk_test_thin_billing" });
 const T = 1_760_000_000;

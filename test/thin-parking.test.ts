@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { redriveDueEvents } from "../src/cron/redrive";
 import { createDb } from "../src/db/client";
@@ -16,7 +16,6 @@ import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
 import { getHealth, runBatch } from "./helpers/worker";
 import { uid } from "./helpers/events";
 
-afterEach(() => vi.restoreAllMocks());
 // The cron acts on every row, so each scenario starts from an empty ledger.
 beforeEach(() => clearLedger());
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { Handlers, type ThinEventOf } from "../src/handlers/registry";
 import { billingRow, stripeObject } from "./helpers/billing";
@@ -11,7 +11,6 @@ import { apiError, apiObject, relatedTo, thinEvent, type ThinBody } from "./help
 import { uid } from "./helpers/events";
 import { runBatch } from "./helpers/worker";
 
-afterEach(() => vi.restoreAllMocks());
 
 const KEY = "rk_test_thin_processing";
 const keyed = envWith({ STRIPE_SECRET_KEY: KEY });

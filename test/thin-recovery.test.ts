@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { recoverMissedEvents, RECOVERY_INTERVAL_MS } from "../src/cron/recover";
 import { recoverMissedThinEvents } from "../src/cron/recover-thin";
@@ -14,7 +14,6 @@ import { apiObject, relatedTo, thinEvent, type ThinBody } from "./helpers/thin";
 import { runBatch } from "./helpers/worker";
 import { uid } from "./helpers/events";
 
-afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the Worker has seen, so each scenario starts from nothing.
 beforeEach(() => clearLedger());
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { LEDGER_TIMING } from "../../src/db/events";
 import { createWorker } from "../../src/worker";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
@@ -12,7 +12,6 @@ import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 
 const INSERT = /^\s*insert\b/i;
 
-afterEach(() => vi.restoreAllMocks());
 // Tests here run the cron a day ahead; each starts the sweep afresh.
 beforeEach(clearLedger);
 

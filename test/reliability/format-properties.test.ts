@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
@@ -22,8 +22,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 type Format = "snapshot" | "thin";
 const PATHS: Record<Format, string> = { snapshot: "/webhooks/stripe", thin: "/webhooks/stripe/thin" };
 

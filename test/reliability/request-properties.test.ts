@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
@@ -20,8 +20,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 async function storedEvents(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events").first<{ n: number }>())!.n;
 }

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
@@ -23,8 +23,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 /**
  * Secrets of printable ASCII without commas, as in a comma-separated list. HMAC pads short keys
  * with zero bytes, so `k` and `k\0` sign alike; Stripe's secrets are base62 and never end in NUL.

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
@@ -21,8 +21,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 const utf8 = (text: string) => new TextEncoder().encode(text);
 const fixture = fc.nat(2);
 const note = fc.string({ unit: "grapheme", maxLength: 40 });
