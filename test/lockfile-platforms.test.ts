@@ -9,11 +9,14 @@ describe("package-lock.json", () => {
     expect(unpinnedOptionalDependencies(lock)).toEqual([]);
   });
 
-  it("has the Stripe CLI binary for Linux, macOS and Windows, at the pinned version", () => {
-    const cli = lock.packages["node_modules/@stripe/cli"]!;
+  it.each([
+    ["the Stripe CLI", "@stripe/cli", ["linux", "darwin", "win32"]],
+    ["Biome", "@biomejs/biome", ["android", "linux", "darwin", "win32"]],
+  ])("has the %s binary for every platform it is built for, at the pinned version", (_name, pkg, platforms) => {
+    const cli = lock.packages[`node_modules/${pkg}`]!;
     const builds = Object.keys(cli.optionalDependencies ?? {}).map((name) => lock.packages[`node_modules/${name}`]);
     expect(builds.every((b) => b?.version === cli.version)).toBe(true);
-    expect(new Set(builds.flatMap((b) => b?.os ?? []))).toEqual(new Set(["linux", "darwin", "win32"]));
+    expect(new Set(builds.flatMap((b) => b?.os ?? []))).toEqual(new Set(platforms));
   });
 
   it("is reported when a platform build of @stripe/cli is missing", () => {
