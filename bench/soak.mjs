@@ -68,8 +68,14 @@ try {
       check: (d, code, body) => {
         tally.sent++;
         if (d.kind === "first" || d.kind === "duplicate") {
-          if (code === 200 && body.includes('"duplicate":false')) return tally.accepted_new++, null;
-          if (code === 200 && body.includes('"duplicate":true')) return tally.accepted_duplicate++, null;
+          if (code === 200 && body.includes('"duplicate":false')) {
+            tally.accepted_new++;
+            return null;
+          }
+          if (code === 200 && body.includes('"duplicate":true')) {
+            tally.accepted_duplicate++;
+            return null;
+          }
         } else if (code === 400) {
           const errorCode = JSON.parse(body).error?.code;
           tally.rejected[errorCode] = (tally.rejected[errorCode] ?? 0) + 1;
@@ -89,7 +95,9 @@ try {
   status = await waitForFinal(server, firstDeliveries, {
     timeoutMs: Math.max(120_000, TOTAL * 5),
     onPoll: (counts, final) => {
-      if (Date.now() - lastLog > 5000) (lastLog = Date.now()), console.log(`  ${final}/${firstDeliveries} final ${JSON.stringify(counts)}`);
+      if (Date.now() - lastLog <= 5000) return;
+      lastLog = Date.now();
+      console.log(`  ${final}/${firstDeliveries} final ${JSON.stringify(counts)}`);
     },
   });
   const [{ n: badRows }] = await server.sql(`SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bench_${tag}bad_%'`);

@@ -139,9 +139,9 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       });
       ws.on("close", () => {
         sockets.delete(ws);
-        if (sockets.size === 0) onDisconnect.splice(0).forEach((f) => f());
+        if (sockets.size === 0) for (const f of onDisconnect.splice(0)) f();
       });
-      onConnect.splice(0).forEach((f) => f());
+      for (const f of onConnect.splice(0)) f();
     });
   });
 
@@ -233,8 +233,13 @@ function parseForm(text) {
   for (const [key, value] of new URLSearchParams(text)) {
     const m = key.match(/^([^[]+)\[([^\]]*)\]$/);
     if (!m) out[key] = value;
-    else if (m[2] === "" || /^\d+$/.test(m[2])) (out[m[1]] ??= []).push(value);
-    else (out[m[1]] ??= {})[m[2]] = value;
+    else if (m[2] === "" || /^\d+$/.test(m[2])) {
+      out[m[1]] ??= [];
+      out[m[1]].push(value);
+    } else {
+      out[m[1]] ??= {};
+      out[m[1]][m[2]] = value;
+    }
   }
   return out;
 }

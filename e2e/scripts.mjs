@@ -39,7 +39,11 @@ export function startScript(name, { args = [], cwd, env }) {
   const watchers = [];
   const onData = (d) => {
     output += d;
-    for (const w of [...watchers]) if (w.re.test(output)) (watchers.splice(watchers.indexOf(w), 1), w.resolve());
+    for (const w of [...watchers]) {
+      if (!w.re.test(output)) continue;
+      watchers.splice(watchers.indexOf(w), 1);
+      w.resolve();
+    }
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);

@@ -90,7 +90,9 @@ describe("once-only fulfilment", () => {
 
     // evt_a's consumer "dies": its claim expires, and evt_c may take the effect over.
     let ranC = false;
-    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => void (ranC = true))).toBe(true);
+    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => {
+      ranC = true;
+    })).toBe(true);
     expect(ranC).toBe(true);
     release();
     await first;

@@ -70,8 +70,10 @@ function groupByModule(profile, bundlePath) {
     let lo = 0, hi = marks.length - 1, found = "bundle preamble";
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (marks[mid].line <= line) (found = marks[mid].name), (lo = mid + 1);
-      else hi = mid - 1;
+      if (marks[mid].line <= line) {
+        found = marks[mid].name;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found;
   };

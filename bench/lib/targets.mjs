@@ -104,7 +104,10 @@ export async function startExpress({ port }) {
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     pid: child.pid,
     stop: async () => {
-      await new Promise((r) => (child.once("exit", r), child.send("stop")));
+      await new Promise((r) => {
+        child.once("exit", r);
+        child.send("stop");
+      });
       rmSync(dbDir, { recursive: true, force: true });
     },
   };

@@ -39,8 +39,14 @@ export default {
     totals.consumer.queue_messages_delivered += batch.messages.length;
     for (const message of batch.messages) {
       const { ack, retry } = message;
-      message.ack = (...a) => (totals.consumer.queue_acks++, ack.apply(message, a));
-      message.retry = (...a) => (totals.consumer.queue_retries++, retry.apply(message, a));
+      message.ack = (...a) => {
+        totals.consumer.queue_acks++;
+        return ack.apply(message, a);
+      };
+      message.retry = (...a) => {
+        totals.consumer.queue_retries++;
+        return retry.apply(message, a);
+      };
     }
     return worker.queue(batch, wrapEnv(env, phase), ctx);
   },
@@ -80,7 +86,8 @@ function record(op, runs) {
   t.d1_round_trips++;
   for (const { sql, result } of runs) {
     const meta = result?.meta ?? {};
-    const s = (t.statements[sql] ??= { count: 0, rows_read: 0, rows_written: 0, rows_returned: 0 });
+    t.statements[sql] ??= { count: 0, rows_read: 0, rows_written: 0, rows_returned: 0 };
+    const s = t.statements[sql];
     t.d1_statements++;
     s.count++;
     for (const [key, value] of [["rows_read", meta.rows_read], ["rows_written", meta.rows_written]]) {

@@ -59,7 +59,9 @@ export class ProcessGroup {
     const alive = this.#children.filter((c) => !c.exited);
     if (alive.length > 0) console.log(`${reason}: stopping ${alive.map((c) => c.name).join(" and ")}…`);
     for (const c of alive) signal(c.child, "SIGTERM");
-    setTimeout(() => this.#children.filter((c) => !c.exited).forEach((c) => signal(c.child, "SIGKILL")), GRACE_MS).unref();
+    setTimeout(() => {
+      for (const c of this.#children) if (!c.exited) signal(c.child, "SIGKILL");
+    }, GRACE_MS).unref();
     this.#settle();
   }
 
