@@ -36,8 +36,8 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
   const sockets = new Set();
   const waiting = new Map();
   let seq = 0;
-  let onConnect = [];
-  let onDisconnect = [];
+  const onConnect = [];
+  const onDisconnect = [];
 
   const server = createServer(async (req, res) => {
     const chunks = [];

@@ -25,7 +25,7 @@ export async function startWorker({ port, vars, seed }) {
   const dir = mkdtempSync(join(tmpdir(), "stripe-webhooks-e2e-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "e2e.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+  writeFileSync(envFile, `${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
   wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist]);
   if (seed) await seed({ persist, dir });
 

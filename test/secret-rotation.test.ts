@@ -76,7 +76,7 @@ describe("GET /health with expiring secrets", () => {
   });
 
   it("warns when an entry expires within 24 hours", async () => {
-    const soon = new Date(Date.now() + 3600_000).toISOString().slice(0, 19) + "Z";
+    const soon = `${new Date(Date.now() + 3600_000).toISOString().slice(0, 19)}Z`;
     const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${soon},${NEW}` }));
     expect(status).toBe(200);
     expect(body.checks.webhook_secret.warnings).toEqual([expect.stringMatching(/^Entry 1 of 2 .* expires at .*finish the roll/)]);

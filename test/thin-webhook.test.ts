@@ -138,7 +138,7 @@ describe("POST /webhooks/stripe/thin, verification", () => {
   });
 
   it("refuses a thin delivery signed only with an expired secret, naming its position", async () => {
-    const expired = new Date(Date.now() - 60_000).toISOString().slice(0, 19) + "Z";
+    const expired = `${new Date(Date.now() - 60_000).toISOString().slice(0, 19)}Z`;
     const response = await deliverThin(subscription(), { env: envWith({ STRIPE_WEBHOOK_SECRET: `whsec_current,${TEST_SECRET}@${expired}` }) });
     expect(await response.json()).toMatchObject({ error: { code: "signature_invalid", message: expect.stringMatching(/secret 2 of 2, which expired/) } });
   });

@@ -47,7 +47,7 @@ export function renderCrash(r) {
     "| ---: | ---: | ---: | ---: |",
     ...eventful.map((t) => `| ${r.ticks.indexOf(t) + 1} | ${fmt(t.sinceRestartS / 60, 1)} min | ${t.resent} | ${t.finalAcked} / ${r.acknowledged} |`),
     "",
-    `Why it takes this long: an event still \`received\` at the kill lost its queue message with the process; the cron's sweep finds it once it is \`LEDGER_TIMING.graceMs\` (5 min) past its arrival and re-sends it. ${r.atRestart.processing ? "An event claimed (\`processing\`) at the kill keeps its lease, \`LEDGER_TIMING.leaseMs\` (15 min, the longest a consumer invocation can run), before the cron may re-send it, so the last events become final at the first cron run after their lease ran out, about 15 minutes after the kill." : "No acknowledged event was \`processing\` at the restart, so no lease had to run out."}`,
+    `Why it takes this long: an event still \`received\` at the kill lost its queue message with the process; the cron's sweep finds it once it is \`LEDGER_TIMING.graceMs\` (5 min) past its arrival and re-sends it. ${r.atRestart.processing ? "An event claimed (`processing`) at the kill keeps its lease, `LEDGER_TIMING.leaseMs` (15 min, the longest a consumer invocation can run), before the cron may re-send it, so the last events become final at the first cron run after their lease ran out, about 15 minutes after the kill." : "No acknowledged event was `processing` at the restart, so no lease had to run out."}`,
     "",
     r.ok
       ? "Result: **pass**: nothing acknowledged was lost, every acknowledged event is final, and every paid object was fulfilled exactly once."

@@ -103,7 +103,7 @@ export function renderResults(r) {
     ...renderCost(r.cost),
     ...renderGap(r, q),
   );
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
@@ -127,7 +127,7 @@ function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
     `| workerd CPU per event, ingest + consume | ${fmt(d.cpuMsPerEvent, 3)} ms |`,
     `| … of which the consumer (minus (a)'s CPU per new delivery at 16 connections, ${fmt(ingestCpuAt16, 3)} ms) | ≈ ${fmt(d.cpuMsPerEvent - ingestCpuAt16, 3)} ms |`,
     "",
-    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no \`db.batch\`"}). Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.`,
+    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no `db.batch`"}). Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.`,
     "",
   ];
 }
@@ -168,7 +168,7 @@ function renderGap(r, q) {
     `Layered from the measurements (pooled CPU ms per new delivery): bare verify (c) ${fmt(cpuC, 3)}; + one D1 insert and one queue send = floor (b) ${fmt(cpuB, 3)} (storage ${fmt(cpuB - cpuC, 3)}); this Worker (a) ${fmt(cpuA, 3)}, ${fmt(cpuA - cpuB, 3)} over the floor. Duplicates: (a) ${fmt(dupA, 3)} vs (b) ${fmt(dupB, 3)}, ${fmt(dupA - dupB, 3)} over.`,
     "",
     extraTrips > 0
-      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle binding the prepared insert, validation, one JSON log line per delivery)"}.`
+      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's `constructEventAsync`, Drizzle binding the prepared insert, validation, one JSON log line per delivery)"}.`
       : `- (a) makes the same single D1 round trip per new event as the floor, so the gap is the code on the path: Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle binding the prepared insert, validation and one JSON log line per delivery.`,
     `- Duplicates do no queue work in either receiver, so their gap (${fmt(dupA - dupB, 3)} ms) is the code itself: framework, SDK, ORM, validation and logging.`,
   ];

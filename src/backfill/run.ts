@@ -5,7 +5,7 @@ import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
-import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType } from "./objects";
+import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType, type ListPage } from "./objects";
 import { acquireBackfillLease, readBackfill, releaseBackfillLease, saveBackfillStatement, startOrResumeBackfill, type BackfillState } from "./state";
 
 /**
@@ -93,7 +93,7 @@ async function importPages(db: Database, stripe: Stripe, now: () => number, limi
     while (!state.types[type].done) {
       if (report.pages >= limits.maxPages || now() - started >= limits.timeBudgetMs) return;
       const fetchedMs = now();
-      let page;
+      let page: ListPage;
       try {
         page = await BACKFILL_SOURCES[type].list(stripe, { limit: limits.pageSize, ...(state.types[type].startingAfter ? { starting_after: state.types[type].startingAfter } : {}) });
       } catch (err) {
@@ -113,7 +113,7 @@ async function importPages(db: Database, stripe: Stripe, now: () => number, limi
  * Writes one page's rows and the advanced cursor in one transaction (a crash in between re-reads the
  * page, which writes the same rows again). Returns the new state.
  */
-async function commitPage(db: Database, state: BackfillState, type: BackfillType, page: { data: { id: string }[]; has_more: boolean }, fetchedMs: number, nowMs: number): Promise<BackfillState> {
+async function commitPage(db: Database, state: BackfillState, type: BackfillType, page: ListPage, fetchedMs: number, nowMs: number): Promise<BackfillState> {
   const source = BACKFILL_SOURCES[type];
   const by = { eventId: `backfill:${state.runId}`, eventCreated: fetchedAt(fetchedMs), nowMs: fetchedMs };
   const rows = page.data.map((object) => source.toRow(object as never, by));
