@@ -12,7 +12,12 @@ const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
 /** Runs a wrangler command to completion, throwing with its output when it fails. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
@@ -25,13 +30,32 @@ export async function startWorker({ port, vars, seed }) {
   const dir = mkdtempSync(join(tmpdir(), "stripe-webhooks-e2e-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "e2e.env");
-  writeFileSync(envFile, `${Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n")}\n`,
+  );
   wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist]);
   if (seed) await seed({ persist, dir });
 
   const child = spawn(
     process.execPath,
-    [WRANGLER, "dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(port + 1), "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"],
+    [
+      WRANGLER,
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--inspector-port",
+      String(port + 1),
+      "--persist-to",
+      persist,
+      "--env-file",
+      envFile,
+      "--show-interactive-dev-session=false",
+    ],
     { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";

@@ -29,14 +29,19 @@ const secret = listenSecretOrExit(cli, apiBase, extra);
 
 if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
 const changed = writeDevVar("STRIPE_WEBHOOK_SECRET", secret);
-console.log(`${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`);
+console.log(
+  `${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`,
+);
 if (!applyLocalMigrations()) process.exit(1);
 
 const group = new ProcessGroup();
 const local = `http://localhost:${port}`;
-const target = thin ? `${THIN_EVENTS.length} thin event types to ${local}/webhooks/stripe/thin` : `${EVENTS.length} event types to ${local}/webhooks/stripe`;
+const target = thin
+  ? `${THIN_EVENTS.length} thin event types to ${local}/webhooks/stripe/thin`
+  : `${EVENTS.length} event types to ${local}/webhooks/stripe`;
 console.log(`Starting wrangler dev on ${local}, then stripe listen forwarding ${target}. Ctrl-C stops both.`);
-if (thin && !readDevVar("STRIPE_SECRET_KEY")) console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
+if (thin && !readDevVar("STRIPE_SECRET_KEY"))
+  console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
 group.start("worker", process.execPath, [WRANGLER, "dev", "--port", port, "--show-interactive-dev-session=false"]);
 if (await answers(`${local}/health`, () => group.running("worker"))) {
   fireCronEveryMinute(local);
@@ -44,4 +49,3 @@ if (await answers(`${local}/health`, () => group.running("worker"))) {
   console.log("Trigger an event with: npx stripe trigger checkout.session.completed");
 }
 process.exit(await group.done);
-

@@ -38,7 +38,10 @@ export function createApp(options: AppOptions) {
     .route("/admin", adminRoutes)
     .notFound((c) =>
       c.json(
-        new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe (webhook endpoints, snapshot events) or /webhooks/stripe/thin (event destinations with thin payloads); health is at GET /health.`).toEnvelope(),
+        new ApiError(
+          "not_found",
+          `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe (webhook endpoints, snapshot events) or /webhooks/stripe/thin (event destinations with thin payloads); health is at GET /health.`,
+        ).toEnvelope(),
         404,
       ),
     )
@@ -48,6 +51,9 @@ export function createApp(options: AppOptions) {
       if (err instanceof HTTPException && err.status < 500) return fromHttpException(err).getResponse();
       const status = err instanceof HTTPException ? err.status : undefined;
       log("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: errorName(err), status });
-      return new ApiError("internal_error", "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.").getResponse();
+      return new ApiError(
+        "internal_error",
+        "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.",
+      ).getResponse();
     });
 }

@@ -61,7 +61,15 @@ export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 
 type ConfigEnv = Pick<
   Env,
-  "STRIPE_WEBHOOK_SECRET" | "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE" | "ALERT_WEBHOOK_URL" | "STRIPE_SECRET_KEY" | "WEBHOOK_URL" | "ADMIN_TOKEN"
+  | "STRIPE_WEBHOOK_SECRET"
+  | "STRIPE_WEBHOOK_TOLERANCE_SECONDS"
+  | "LEDGER_RETENTION_DAYS"
+  | "D1_MAX_BYTES"
+  | "STRIPE_API_BASE"
+  | "ALERT_WEBHOOK_URL"
+  | "STRIPE_SECRET_KEY"
+  | "WEBHOOK_URL"
+  | "ADMIN_TOKEN"
 >;
 
 /**
@@ -139,7 +147,10 @@ function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null
   const raw = (env.ALERT_WEBHOOK_URL ?? "").trim();
   if (raw === "") return null;
   const refuse = (why: string) =>
-    new ApiError("config_invalid", `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`);
+    new ApiError(
+      "config_invalid",
+      `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`,
+    );
   let url: URL;
   try {
     url = new URL(raw);
@@ -148,7 +159,10 @@ function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null
   }
   if (url.protocol === "https:") return url.href;
   if (url.protocol === "http:" && isLoopback(url.hostname)) return url.href;
-  if (url.protocol === "http:") return refuse("uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://");
+  if (url.protocol === "http:")
+    return refuse(
+      "uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://",
+    );
   return refuse("must start with https:// (or http:// for a loopback address)");
 }
 
@@ -159,9 +173,10 @@ function readStripeApiBase(env: Pick<Env, "STRIPE_API_BASE">): StripeApiBase | A
 }
 
 /**
- * STRIPE_WEBHOOK_SECRET (`/health` reports it apart from the other settings). Several secrets, comma-separated, let one endpoint URL serve a secret roll (new and old),
- * test and live mode, or an account and a Connect endpoint. Whitespace around entries is dropped
- * because it is almost always a copy-paste accident (a trailing newline from `echo`).
+ * STRIPE_WEBHOOK_SECRET (`/health` reports it apart from the other settings). Several secrets,
+ * comma-separated, let one endpoint URL serve a secret roll (new and old), test and live mode, or an
+ * account and a Connect endpoint. Whitespace around entries is dropped because it is almost always a
+ * copy-paste accident (a trailing newline from `echo`).
  */
 function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSecret[] | ApiError {
   const entries = (env.STRIPE_WEBHOOK_SECRET ?? "").split(",").map((s) => s.trim());
@@ -174,7 +189,10 @@ function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSec
   const secrets: WebhookSecret[] = [];
   for (const [i, entry] of entries.entries()) {
     if (!entry.startsWith("whsec_")) {
-      const what = entry === "" ? "is empty (two commas in a row?)" : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
+      const what =
+        entry === ""
+          ? "is empty (two commas in a row?)"
+          : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
       return new ApiError(
         "webhook_secret_invalid",
         `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. Copy the endpoint's signing secret from the Stripe Dashboard (Developers → Webhooks → your endpoint → Signing secret) or from \`stripe listen\`.`,
@@ -238,7 +256,10 @@ function parseD1MaxBytes(raw: string | undefined): number | ApiError {
   if (raw === undefined || raw.trim() === "") return DEFAULT_D1_MAX_BYTES;
   const value = Number(raw.trim());
   if (!Number.isSafeInteger(value) || value <= 0) {
-    return new ApiError("config_invalid", `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`);
+    return new ApiError(
+      "config_invalid",
+      `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`,
+    );
   }
   return value;
 }
@@ -263,7 +284,10 @@ function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | ApiError
     // not an absolute URL: refused below
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    return new ApiError("config_invalid", "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).");
+    return new ApiError(
+      "config_invalid",
+      "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).",
+    );
   }
   const path = url.pathname.replace(/\/+$/, "");
   return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;

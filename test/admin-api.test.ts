@@ -17,7 +17,12 @@ describe("GET /admin/api/events", () => {
     const type = "customer.test_paging";
     const t = 1_800_000_000_000;
     // Arrival order is insertion order: two rows in one millisecond still get distinct positions.
-    const ids = [await staged(type, "processed", t), await staged(type, "processed", t), await staged(type, "dead", t + 1), await staged(type, "failed", t + 5)];
+    const ids = [
+      await staged(type, "processed", t),
+      await staged(type, "processed", t),
+      await staged(type, "dead", t + 1),
+      await staged(type, "failed", t + 5),
+    ];
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -50,7 +55,12 @@ describe("GET /admin/api/events/:id", () => {
     const id = await staged("customer.test_detail", "dead", Date.now(), "TypeError: handler exploded");
     const { status, body } = await adminApi(`/events/${id}`);
     expect(status).toBe(200);
-    expect(body.event).toMatchObject({ id, status: "dead", last_error: "TypeError: handler exploded", payload: { id, type: "customer.test_detail" } });
+    expect(body.event).toMatchObject({
+      id,
+      status: "dead",
+      last_error: "TypeError: handler exploded",
+      payload: { id, type: "customer.test_detail" },
+    });
   });
 });
 
@@ -64,7 +74,10 @@ describe("POST /admin/api/events/:id/replay", () => {
     const { status, body } = await adminApi(`/events/${e.id}/replay`, { method: "POST" });
     expect(status).toBe(200);
     expect(body).toEqual({ replayed: 1, id: e.id, status: "received" });
-    await vi.waitFor(async () => expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(async () => expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), {
+      timeout: 10_000,
+      interval: 100,
+    });
   });
 });
 
@@ -81,7 +94,8 @@ describe("POST /admin/api/replay", () => {
     expect([...first.body.ids, ...second.body.ids].sort()).toEqual([...replayable].sort());
     expect((await ledgerRow(untouched))?.status).toBe("processed");
     // A type no handler knows ends `ignored`: each replayed event went through the consumer again.
-    for (const id of replayable) await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
+    for (const id of replayable)
+      await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
   });
 });
 
@@ -94,7 +108,10 @@ describe("DELETE /admin/api/events/:id and POST /admin/api/purge", () => {
     expect(await ledgerRow(dead)).toBeNull();
     const refused = await adminApi(`/events/${processed}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toEqual({ code: "replay_not_allowed", message: `Event ${processed} is processed; only dead or failed events can be purged.` });
+    expect(refused.body.error).toEqual({
+      code: "replay_not_allowed",
+      message: `Event ${processed} is processed; only dead or failed events can be purged.`,
+    });
     expect((await ledgerRow(processed))?.status).toBe("processed");
   });
 

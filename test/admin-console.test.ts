@@ -32,7 +32,10 @@ describe("console security headers", () => {
     ["a customer view", async () => adminCall(`/admin/customers/${OBJECTS.customer.id}`, { headers: { cookie: await consoleSession() } })],
     ["the charts", async () => adminCall("/admin/charts", { headers: { cookie: await consoleSession() } })],
     ["a bulk replay's confirmation", async () => adminCall("/admin/replay?status=dead", { headers: { cookie: await consoleSession() } })],
-    ["a processed event's replay confirmation", async () => adminCall(`/admin/events/${await processedEvent()}/replay`, { headers: { cookie: await consoleSession() } })],
+    [
+      "a processed event's replay confirmation",
+      async () => adminCall(`/admin/events/${await processedEvent()}/replay`, { headers: { cookie: await consoleSession() } }),
+    ],
     ["a refused form post", async () => adminCall("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
   ])("sends a CSP that allows only the console's own stylesheet, and no framing, referrer or caching, on %s", async (_name, load) => {
     const response = await load();
@@ -46,7 +49,9 @@ describe("console security headers", () => {
       expect(csp).toContain(`style-src ${await styleHash(styles[0]!)}`);
       expect(html).not.toMatch(/<script|\sstyle=/);
     }
-    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(csp).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/,
+    );
     expect(h.get("referrer-policy")).toBe("no-referrer");
     expect(h.get("x-frame-options")).toBe("DENY");
     expect(h.get("x-content-type-options")).toBe("nosniff");
@@ -63,24 +68,37 @@ describe("operator console", () => {
     expect(html).toContain('"Segoe UI"');
   });
 
-  it.each(["/admin/events/evt_signed_out", "/admin/objects/sub_signed_out", "/admin/objects?id=sub_signed_out", "/admin/customers/cus_signed_out", "/admin/charts", "/admin/replay?status=dead", "/admin/events/evt_signed_out/replay"])(
-    "sends %s to the sign-in form without a session",
-    async (path) => {
-      const response = await adminCall(path);
-      expect(response.status).toBe(303);
-      expect(response.headers.get("location")).toBe("/admin");
-    },
-  );
+  it.each([
+    "/admin/events/evt_signed_out",
+    "/admin/objects/sub_signed_out",
+    "/admin/objects?id=sub_signed_out",
+    "/admin/customers/cus_signed_out",
+    "/admin/charts",
+    "/admin/replay?status=dead",
+    "/admin/events/evt_signed_out/replay",
+  ])("sends %s to the sign-in form without a session", async (path) => {
+    const response = await adminCall(path);
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/admin");
+  });
 
   it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {
-    const response = await adminCall("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
+    const response = await adminCall("/admin/login", {
+      method: "POST",
+      headers: { origin: ORIGIN },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    });
     const cookie = response.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^admin_session=[0-9a-f]{64}; Max-Age=28800; Path=\/admin; HttpOnly; Secure; SameSite=Strict$/);
     expect(cookie).not.toContain(ADMIN_TOKEN);
   });
 
   it("sends a wrong token back to the sign-in form with an explanation and no cookie", async () => {
-    const response = await adminCall("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: "nope" }) });
+    const response = await adminCall("/admin/login", {
+      method: "POST",
+      headers: { origin: ORIGIN },
+      body: new URLSearchParams({ token: "nope" }),
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get("set-cookie")).toBeNull();
     expect(await (await adminCall(response.headers.get("location")!)).text()).toContain("not this Worker");
@@ -103,11 +121,21 @@ describe("operator console", () => {
 
   it.each([
     ["no session cookie", (_cookie: string) => ({ origin: ORIGIN }), 401, "unauthorized"],
-    ["a cookie for another token", (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }), 401, "unauthorized"],
+    [
+      "a cookie for another token",
+      (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }),
+      401,
+      "unauthorized",
+    ],
     ["a cross-origin form", (cookie: string) => ({ origin: "https://evil.example", cookie }), 403, "forbidden"],
     ["a cross-site form without Origin", (cookie: string) => ({ "sec-fetch-site": "cross-site", cookie }), 403, "forbidden"],
     ["a form with neither Origin nor Sec-Fetch-Site", (cookie: string) => ({ cookie }), 403, "forbidden"],
-    ["a form from a sibling subdomain", (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }), 403, "forbidden"],
+    [
+      "a form from a sibling subdomain",
+      (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }),
+      403,
+      "forbidden",
+    ],
   ])("refuses a replay with %s and leaves the event dead", async (_name, headersFor, status, code) => {
     const id = await deadEvent();
     const response = await adminCall(`/admin/events/${id}/replay`, { method: "POST", headers: headersFor(await consoleSession()) });

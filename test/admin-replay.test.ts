@@ -6,8 +6,8 @@ import { replayMatching } from "../src/routes/admin/replay";
 import { adminApi, adminCall, adminEnv, consolePage, consoleSession, ORIGIN } from "./helpers/admin";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { buildEvent, OBJECTS, uid } from "./helpers/events";
-import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { heldQueue } from "./helpers/faults";
+import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { runBatch } from "./helpers/worker";
 
 const T = 1_760_000_000;
@@ -53,11 +53,16 @@ describe("bulk replay from the console", () => {
     const type = "customer.test_bulk_confirm";
     const { replayable, processed, otherType } = await stageMix(type);
     const cookie = await consoleSession();
-    const response = await adminCall("/admin/replay", { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams({ type }) });
+    const response = await adminCall("/admin/replay", {
+      method: "POST",
+      headers: { cookie, origin: ORIGIN },
+      body: new URLSearchParams({ type }),
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe(`/admin?type=${type}&replayed=4`);
     // A type no handler knows ends `ignored`: each replayed event went through the consumer again.
-    for (const id of replayable) await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
+    for (const id of replayable)
+      await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
     expect((await ledgerRow(processed))?.status).toBe("processed");
     expect((await ledgerRow(otherType))?.status).toBe("dead");
     expect((await adminApi(`/replay?type=${type}`)).body).toEqual({ replayable: 0 });
@@ -80,7 +85,11 @@ describe("bulk replay from the console", () => {
   ])("refuses a bulk replay with %s and replays nothing", async (_name, headersFor, status) => {
     const type = `customer.test_bulk_refused_${status}_${_name.length}`;
     const { replayable } = await stageMix(type);
-    const response = await adminCall("/admin/replay", { method: "POST", headers: headersFor(await consoleSession()), body: new URLSearchParams({ type }) });
+    const response = await adminCall("/admin/replay", {
+      method: "POST",
+      headers: headersFor(await consoleSession()),
+      body: new URLSearchParams({ type }),
+    });
     expect(response.status).toBe(status);
     for (const id of replayable) expect(["dead", "failed"]).toContain((await ledgerRow(id))?.status);
   });
@@ -129,7 +138,12 @@ describe("replaying a processed event", () => {
     expect(confirm.html).toContain('<input type="hidden" name="allow_processed" value="true"/>');
 
     const cookie = await consoleSession();
-    const post = (body: Record<string, string>) => adminCall(`/admin/events/${completed.id}/replay`, { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams(body) });
+    const post = (body: Record<string, string>) =>
+      adminCall(`/admin/events/${completed.id}/replay`, {
+        method: "POST",
+        headers: { cookie, origin: ORIGIN },
+        body: new URLSearchParams(body),
+      });
     const plain = await post({});
     expect(plain.status).toBe(409);
     expect((await ledgerRow(completed.id))?.status).toBe("processed");

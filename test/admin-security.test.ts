@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, adminCall, type AdminCallOptions, ORIGIN } from "./helpers/admin";
+import { API_LIMIT, type Limit, SIGNIN_LIMIT } from "../src/routes/admin/rate-limit";
+import { ADMIN_TOKEN, type AdminCallOptions, adminCall, ORIGIN } from "./helpers/admin";
 import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-import { API_LIMIT, SIGNIN_LIMIT, type Limit } from "../src/routes/admin/rate-limit";
 
 /** A request through the Worker (see `adminCall`), read to the end. */
 async function call(path: string, options: AdminCallOptions = {}): Promise<{ status: number; text: string; headers: Headers }> {
@@ -21,13 +21,20 @@ const API_ROUTES: [string, string][] = [
 ];
 
 describe("admin surface while ADMIN_TOKEN is unset", () => {
-  it.each([...API_ROUTES, ["GET", "/admin"], ["POST", "/admin/login"]])("answers %s %s with the not_found envelope", async (method, path) => {
-    for (const adminToken of ["", "   "]) {
-      const { status, text } = await call(path, { method, env: envWith({ ADMIN_TOKEN: adminToken }), headers: { authorization: "Bearer " } });
-      expect(status).toBe(404);
-      expect(JSON.parse(text).error.code).toBe("not_found");
-    }
-  });
+  it.each([...API_ROUTES, ["GET", "/admin"], ["POST", "/admin/login"]])(
+    "answers %s %s with the not_found envelope",
+    async (method, path) => {
+      for (const adminToken of ["", "   "]) {
+        const { status, text } = await call(path, {
+          method,
+          env: envWith({ ADMIN_TOKEN: adminToken }),
+          headers: { authorization: "Bearer " },
+        });
+        expect(status).toBe(404);
+        expect(JSON.parse(text).error.code).toBe("not_found");
+      }
+    },
+  );
 });
 
 describe("admin API authentication", () => {
@@ -42,13 +49,19 @@ describe("admin API authentication", () => {
     for (const [method, path] of API_ROUTES) {
       const { status, text } = await call(path, { method, headers: authorization === undefined ? {} : { authorization } });
       expect(status).toBe(401);
-      expect(JSON.parse(text)).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer <ADMIN_TOKEN>") } });
+      expect(JSON.parse(text)).toEqual({
+        error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer <ADMIN_TOKEN>") },
+      });
       expect(text).not.toContain(ADMIN_TOKEN);
     }
   });
 
   it("does not accept the console's session cookie in place of the Bearer token", async () => {
-    const login = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example" }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
+    const login = await call("/admin/login", {
+      method: "POST",
+      headers: { origin: "https://worker.example" },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    });
     const cookie = login.headers.get("set-cookie")!.split(";")[0]!;
     expect((await call("/admin/api/stats", { headers: { cookie } })).status).toBe(401);
   });
@@ -63,7 +76,11 @@ describe("admin API bad input", () => {
     ["an unreadable time", "/admin/api/events?from=yesterday", /^from must be/],
     ["a forged cursor", "/admin/api/events?cursor=bm90LWpzb24", /^cursor is not one/],
     ["a bulk replay over its batch size", "/admin/api/replay?limit=51", /^limit must be a whole number from 1 to 50/],
-    ["allow_processed that is not a boolean", "/admin/api/events/evt_x/replay?allow_processed=yes", /^allow_processed must be true or false/],
+    [
+      "allow_processed that is not a boolean",
+      "/admin/api/events/evt_x/replay?allow_processed=yes",
+      /^allow_processed must be true or false/,
+    ],
     ["an object id that is not a Stripe id", "/admin/api/objects/not-an-id", /^The id must be a Stripe id/],
     ["an object id with a quote", "/admin/api/objects/sub_1'--", /^The id must be a Stripe id/],
     ["a customer id that is a subscription's", "/admin/api/customers/sub_123", /^The id must start with cus_/],
@@ -74,7 +91,10 @@ describe("admin API bad input", () => {
   });
 
   it("answers 404 not_found for an unknown event, to read or replay", async () => {
-    for (const [method, path] of [["GET", "/admin/api/events/evt_missing"], ["POST", "/admin/api/events/evt_missing/replay"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/admin/api/events/evt_missing"],
+      ["POST", "/admin/api/events/evt_missing/replay"],
+    ] as const) {
       const { status, text } = await call(path, { method, headers: auth });
       expect(status).toBe(404);
       expect(JSON.parse(text).error.code).toBe("not_found");
@@ -130,7 +150,10 @@ describe("console forms posted from another site", () => {
   });
 
   it("keeps the admin API usable from scripts, which send no Origin", async () => {
-    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", { method: "POST", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const { status } = await call("/admin/api/replay?status=dead&type=customer.none", {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(status).toBe(200);
   });
 });
@@ -141,7 +164,11 @@ describe("console sign-in form that cannot be read", () => {
     ["multipart whose body does not match its boundary", "multipart/form-data; boundary=xyz", "not multipart at all"],
     ["multipart cut off mid-part", "multipart/form-data; boundary=xyz", '--xyz\r\nContent-Disposition: form-data; name="token"\r\n\r\nabc'],
   ])("answers 400 request_invalid for %s", async (_name, contentType, body) => {
-    const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": contentType }, body });
+    const { status, text } = await call("/admin/login", {
+      method: "POST",
+      headers: { origin: "https://worker.example", "content-type": contentType },
+      body,
+    });
     expect(status).toBe(400);
     expect(JSON.parse(text)).toEqual({ error: { code: "request_invalid", message: expect.stringContaining("token") } });
   });
@@ -149,7 +176,11 @@ describe("console sign-in form that cannot be read", () => {
   it("answers 413 payload_too_large for a sign-in body over 16 KiB, declared or streamed", async () => {
     const big = `token=${"x".repeat(16 * 1024)}`;
     for (const body of [big, new Blob([big]).stream()]) {
-      const { status, text } = await call("/admin/login", { method: "POST", headers: { origin: "https://worker.example", "content-type": "application/x-www-form-urlencoded" }, body });
+      const { status, text } = await call("/admin/login", {
+        method: "POST",
+        headers: { origin: "https://worker.example", "content-type": "application/x-www-form-urlencoded" },
+        body,
+      });
       expect(status).toBe(413);
       expect(JSON.parse(text)).toEqual({ error: { code: "payload_too_large", message: expect.stringContaining("larger than") } });
     }
@@ -166,21 +197,28 @@ async function untilLimited(limit: Limit, send: () => ReturnType<typeof call>) {
     const response = await send();
     if (response.status === 429) return { sent, ...response };
   }
-  throw new Error(`no 429 after ${2 * limit.limit + 1} requests: does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`);
+  throw new Error(
+    `no 429 after ${2 * limit.limit + 1} requests: does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`,
+  );
 }
 
 function expectRateLimited(response: { status: number; text: string; headers: Headers }, limit: Limit, sent: readonly string[]) {
   expect(response.status).toBe(429);
   expect(response.headers.get("retry-after")).toBe(String(limit.periodSeconds));
   expect(JSON.parse(response.text)).toEqual({
-    error: { code: "rate_limited", message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.` },
+    error: {
+      code: "rate_limited",
+      message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.`,
+    },
   });
   for (const secret of [ADMIN_TOKEN, ...sent]) expect(response.text).not.toContain(secret);
 }
 
 describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
-  const signIn = (clientIp: string | null, token: string) => () => call("/admin/login", { method: "POST", clientIp, headers: { origin: ORIGIN }, body: new URLSearchParams({ token }) });
-  const apiCall = (clientIp: string, token: string) => () => call("/admin/api/stats", { clientIp, headers: { authorization: `Bearer ${token}` } });
+  const signIn = (clientIp: string | null, token: string) => () =>
+    call("/admin/login", { method: "POST", clientIp, headers: { origin: ORIGIN }, body: new URLSearchParams({ token }) });
+  const apiCall = (clientIp: string, token: string) => () =>
+    call("/admin/api/stats", { clientIp, headers: { authorization: `Bearer ${token}` } });
 
   it(`answers 429 rate_limited after ${SIGNIN_LIMIT.limit} bad sign-ins from one address, then refuses the right token too`, async () => {
     const ip = newClientIp();

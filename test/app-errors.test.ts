@@ -46,6 +46,8 @@ describe("an HTTPException thrown by Hono middleware", () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
     await thrown(503);
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{ level: "error", msg: "unhandled_error", path: "/test/hono-throws/503", error: "Error", status: 503 }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { level: "error", msg: "unhandled_error", path: "/test/hono-throws/503", error: "Error", status: 503 },
+    ]);
   });
 });

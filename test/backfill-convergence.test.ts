@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { runBackfill } from "../src/backfill/run";
+import { billingHandlers } from "../src/billing/handlers";
 import { FETCH_CLOCK_MARGIN_SECONDS } from "../src/billing/sources";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { type TestEvent, uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { emptyLists, listApi } from "./helpers/stripe-lists";
-import { billingHandlers } from "../src/billing/handlers";
-import { type TestEvent, uid } from "./helpers/events";
 
 // A webhook event and the backfill's list page for the same subscription, in every interleaving: the
 // row must end in the newest state Stripe had, whichever is written first.

@@ -1,9 +1,9 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
-import { uid } from "./helpers/events";
 
 const T = 1_760_000_000;
 /** A subscription id of its own for every scenario, so no scenario sees another's row. */
@@ -77,7 +77,9 @@ describe("billing state under reordering", () => {
     ["past_due then active", ["past_due", "active"], "active"],
   ])("applies same-second events in arrival order when no API key is set (%s)", async (_name, statuses, last) => {
     const sub = uid("sub_ordering");
-    await processEvents(statuses.map((status) => eventAt("customer.subscription.updated", stripeObject("subscription", { id: sub, status }), T)));
+    await processEvents(
+      statuses.map((status) => eventAt("customer.subscription.updated", stripeObject("subscription", { id: sub, status }), T)),
+    );
     expect(await billingRow("subscriptions", sub)).toMatchObject({ status: last });
   });
 

@@ -5,8 +5,8 @@ import { createWorker } from "../src/worker";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { countingQueue, d1FailingOn, envWith, failingQueue, heldQueue } from "./helpers/faults";
-import { ledgerRow, clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { recordingFulfilment } from "./helpers/fulfilment";
+import { clearLedger, ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { runBatch, runCron } from "./helpers/worker";
 
 const MINUTE = 60_000;
@@ -180,9 +180,14 @@ describe("re-driving many rows", () => {
     await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toHaveLength(150);
     // Let the queue finish them before the file's storage goes away.
-    await vi.waitFor(async () => {
-      const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored', 'dead')").first<{ n: number }>();
-      expect(left?.n).toBe(0);
-    }, { timeout: 30_000, interval: 250 });
+    await vi.waitFor(
+      async () => {
+        const left = await env.DB.prepare(
+          "SELECT COUNT(*) AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored', 'dead')",
+        ).first<{ n: number }>();
+        expect(left?.n).toBe(0);
+      },
+      { timeout: 30_000, interval: 250 },
+    );
   });
 });

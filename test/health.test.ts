@@ -23,7 +23,9 @@ describe("GET /health", () => {
     const size = (await getHealth()).body.checks.database.size_bytes as number;
     const warned = await getHealth(envWith({ D1_MAX_BYTES: String(Math.ceil(size / 0.85)) }));
     expect(warned.status).toBe(200);
-    expect(warned.body.checks.database.warnings).toEqual([expect.stringMatching(/^The database holds .*, 85\.0 % of D1_MAX_BYTES .*LEDGER_RETENTION_DAYS/)]);
+    expect(warned.body.checks.database.warnings).toEqual([
+      expect.stringMatching(/^The database holds .*, 85\.0 % of D1_MAX_BYTES .*LEDGER_RETENTION_DAYS/),
+    ]);
     const failing = await getHealth(envWith({ D1_MAX_BYTES: String(size) }));
     expect(failing.status).toBe(503);
     expect(failing.body.checks.database).toMatchObject({ ok: false, message: expect.stringContaining("100.0 % of D1_MAX_BYTES") });
@@ -47,7 +49,11 @@ describe("GET /health", () => {
     const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: "" }));
     expect(status).toBe(503);
     expect(body.ok).toBe(false);
-    expect(body.checks.webhook_secret).toMatchObject({ ok: false, configured: 0, message: expect.stringMatching(/^webhook_secret_missing: /) });
+    expect(body.checks.webhook_secret).toMatchObject({
+      ok: false,
+      configured: 0,
+      message: expect.stringMatching(/^webhook_secret_missing: /),
+    });
     expect(body.checks.database.ok).toBe(true);
   });
 

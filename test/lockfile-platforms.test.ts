@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import lockfile from "../package-lock.json";
-import { unpinnedOptionalDependencies, type Lockfile } from "./helpers/lockfile";
+import { type Lockfile, unpinnedOptionalDependencies } from "./helpers/lockfile";
 
 const lock = lockfile as unknown as Lockfile;
 
@@ -22,12 +22,16 @@ describe("package-lock.json", () => {
   it("is reported when a platform build of @stripe/cli is missing", () => {
     const broken = structuredClone(lock);
     delete broken.packages["node_modules/@stripe/cli-win32-x64"];
-    expect(unpinnedOptionalDependencies(broken)).toEqual([`node_modules/@stripe/cli → @stripe/cli-win32-x64@${lock.packages["node_modules/@stripe/cli"]!.version}: not in the lockfile`]);
+    expect(unpinnedOptionalDependencies(broken)).toEqual([
+      `node_modules/@stripe/cli → @stripe/cli-win32-x64@${lock.packages["node_modules/@stripe/cli"]!.version}: not in the lockfile`,
+    ]);
   });
 
   it("is reported when a nested platform build has another version than its parent asks for", () => {
     const broken = structuredClone(lock);
     broken.packages["node_modules/@stripe/cli"]!.optionalDependencies!["@stripe/cli-linux-x64"] = "9.9.9";
-    expect(unpinnedOptionalDependencies(broken)).toEqual([expect.stringMatching(/^node_modules\/@stripe\/cli → @stripe\/cli-linux-x64@9\.9\.9: the lockfile has \d/)]);
+    expect(unpinnedOptionalDependencies(broken)).toEqual([
+      expect.stringMatching(/^node_modules\/@stripe\/cli → @stripe\/cli-linux-x64@9\.9\.9: the lockfile has \d/),
+    ]);
   });
 });

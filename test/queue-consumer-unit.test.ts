@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { customers } from "../src/db/schema";
 import { Handlers } from "../src/handlers/registry";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { customers } from "../src/db/schema";
 import { d1FailingOn, envWith, failingD1 } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch } from "./helpers/worker";
@@ -43,7 +43,11 @@ describe("events queue consumer", () => {
     const first = await runBatch([e.id], { handlers });
     expect(first.retried).toEqual([{ id: e.id, delaySeconds: 10 }]);
     expect(first.acked).toEqual([]);
-    expect(await ledgerRow(e.id)).toMatchObject({ status: "failed", attempts: 1, last_error: "TypeError: fulfilment service answered 503" });
+    expect(await ledgerRow(e.id)).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      last_error: "TypeError: fulfilment service answered 503",
+    });
 
     const second = await runBatch([e.id], { handlers, attempts: 2 });
     expect(second.retried).toEqual([{ id: e.id, delaySeconds: 20 }]);
@@ -124,12 +128,20 @@ describe("events queue consumer", () => {
 });
 
 describe("writes handlers queue with ctx.write", () => {
-  const customerRow = (id: string) => env.DB.prepare("SELECT id, email FROM customers WHERE id = ?").bind(id).first<{ id: string; email: string | null }>();
+  const customerRow = (id: string) =>
+    env.DB.prepare("SELECT id, email FROM customers WHERE id = ?").bind(id).first<{ id: string; email: string | null }>();
   /** A handler that queues an insert into `customers`, with a NULL where the table forbids one when asked to. */
   const writing = (customerId: (eventId: string) => string | null) =>
     new Handlers().on("invoice.paid", (_invoice, event, ctx) => {
       ctx.write(
-        ctx.db.insert(customers).values({ id: customerId(event.id) as string, email: "buyer@example.com", livemode: false, lastEventCreated: event.created, lastEventId: event.id, updatedAt: ctx.nowMs }),
+        ctx.db.insert(customers).values({
+          id: customerId(event.id) as string,
+          email: "buyer@example.com",
+          livemode: false,
+          lastEventCreated: event.created,
+          lastEventId: event.id,
+          updatedAt: ctx.nowMs,
+        }),
       );
     });
 
@@ -150,7 +162,10 @@ describe("writes handlers queue with ctx.write", () => {
     expect(outcome.retried.map((m) => m.id)).toEqual([bad.id]);
     expect(await customerRow(`cus_${good.id}`)).not.toBeNull();
     expect((await ledgerRow(good.id))?.status).toBe("processed");
-    expect(await ledgerRow(bad.id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/^Writing the handlers' changes failed: .*NOT NULL/) });
+    expect(await ledgerRow(bad.id)).toMatchObject({
+      status: "failed",
+      last_error: expect.stringMatching(/^Writing the handlers' changes failed: .*NOT NULL/),
+    });
   });
 
   it("commits nothing a handler queued when the outcome cannot be recorded, and the event is retried", async () => {

@@ -1,5 +1,5 @@
-import { beforeEach, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { pruneLedger } from "../src/cron/retention";
 import { createWorker } from "../src/worker";
@@ -67,7 +67,13 @@ describe("retention of final events", () => {
     await aged("processed", 0);
     const logs = captureLogs();
     expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(1200);
-    expect(logs.map((l) => JSON.parse(l))).toContainEqual({ level: "info", msg: "retention", deleted: 1200, before: new Date(NOW - 30 * DAY).toISOString(), more: false });
+    expect(logs.map((l) => JSON.parse(l))).toContainEqual({
+      level: "info",
+      msg: "retention",
+      deleted: 1200,
+      before: new Date(NOW - 30 * DAY).toISOString(),
+      more: false,
+    });
     const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events").first<{ n: number }>();
     expect(left?.n).toBe(1);
   });
@@ -91,13 +97,18 @@ describe("a redelivery of an event retention already deleted", () => {
     const session = stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid", amount_total: 1000 });
     const completed = eventAt("checkout.session.completed", session, T);
     // The session is paid, then later updated (a newer event), and both are processed.
-    await processEvents([completed, eventAt("checkout.session.async_payment_succeeded", { ...session, amount_total: 1500 }, T + 60)], handlers);
+    await processEvents(
+      [completed, eventAt("checkout.session.async_payment_succeeded", { ...session, amount_total: 1500 }, T + 60)],
+      handlers,
+    );
     expect(granted).toEqual([session.id]);
     expect(await billingRow("checkout_sessions", session.id)).toMatchObject({ amount_total: 1500 });
 
     // Both ledger rows arrived forty days ago, as far as retention can tell; it deletes them (a later
     // arrival stays as the newest row).
-    await env.DB.prepare("UPDATE stripe_events SET seq = seq - ?1, received_at = received_at - ?2").bind(40 * DAY * 1000, 40 * DAY).run();
+    await env.DB.prepare("UPDATE stripe_events SET seq = seq - ?1, received_at = received_at - ?2")
+      .bind(40 * DAY * 1000, 40 * DAY)
+      .run();
     await seedEvent(buildEvent("customer.created", OBJECTS.customer));
     expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(2);
     expect(await ledgerCount(completed.id)).toBe(0);

@@ -9,12 +9,12 @@ import { createWorker } from "../src/worker";
 import { adminApi, adminEnv } from "./helpers/admin";
 import { billingRow, stripeObject } from "./helpers/billing";
 import { deliverThin } from "./helpers/deliver";
+import { uid } from "./helpers/events";
 import { countingQueue, envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerRow, seedEvent } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
 import { getHealth, runBatch } from "./helpers/worker";
-import { uid } from "./helpers/events";
 
 // The cron acts on every row, so each scenario starts from an empty ledger.
 beforeEach(() => clearLedger());
@@ -33,7 +33,13 @@ describe("a thin event without STRIPE_SECRET_KEY", () => {
     // The Worker's own queue consumer (the deployed handlers, no key) takes it and parks it.
     await vi.waitFor(async () => expect((await ledgerRow(n.id))?.status).toBe("failed"), { timeout: 10_000, interval: 100 });
     const parked = await ledgerRow(n.id);
-    expect(parked).toMatchObject({ status: "failed", redrive_at: null, lease_until: null, attempts: 1, last_error: expect.stringMatching(/^STRIPE_SECRET_KEY is not set/) });
+    expect(parked).toMatchObject({
+      status: "failed",
+      redrive_at: null,
+      lease_until: null,
+      attempts: 1,
+      last_error: expect.stringMatching(/^STRIPE_SECRET_KEY is not set/),
+    });
     expect(seen).toEqual([]);
 
     // The queue acked it: a second consumer pass of a stray copy finds nothing to retry in a loop.
@@ -50,13 +56,23 @@ describe("a thin event without STRIPE_SECRET_KEY", () => {
     // /health says so, naming the key, and stays 200.
     const health = await getHealth(noKey);
     expect(health.status).toBe(200);
-    expect(health.body.checks.stripe_api).toEqual({ ok: true, key_configured: false, parked_thin_events: 1, warnings: [expect.stringMatching(/1 thin event\(s\) .*STRIPE_SECRET_KEY is not set/)] });
+    expect(health.body.checks.stripe_api).toEqual({
+      ok: true,
+      key_configured: false,
+      parked_thin_events: 1,
+      warnings: [expect.stringMatching(/1 thin event\(s\) .*STRIPE_SECRET_KEY is not set/)],
+    });
 
     // With the key set, /health asks for the replay; the replay processes it.
     const withKey = envWith({ STRIPE_SECRET_KEY: KEY });
-    expect((await getHealth(withKey)).body.checks.stripe_api.warnings).toEqual([expect.stringMatching(/wait for a replay: POST \/admin\/api\/replay\?status=failed/)]);
+    expect((await getHealth(withKey)).body.checks.stripe_api.warnings).toEqual([
+      expect.stringMatching(/wait for a replay: POST \/admin\/api\/replay\?status=failed/),
+    ]);
     const held = heldQueue();
-    const replayed = await adminApi(`/events/${n.id}/replay`, { method: "POST", env: adminEnv({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue }) });
+    const replayed = await adminApi(`/events/${n.id}/replay`, {
+      method: "POST",
+      env: adminEnv({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue }),
+    });
     expect(replayed.status).toBe(200);
     expect(held.sent).toEqual([n.id]);
     expect(await runBatch(held.sent, { worker: consumer, env: withKey })).toEqual({ acked: [n.id], retried: [], outcome: "ok" });
@@ -88,7 +104,9 @@ describe("a thin event without STRIPE_SECRET_KEY", () => {
 
   it("is found by /health through the attention index, never a scan of the ledger", async () => {
     const db = createDb(env.DB);
-    const plan = await db.all<{ detail: string }>(sql`EXPLAIN QUERY PLAN SELECT count(*) FROM stripe_events WHERE ${PARKED} AND format = 'thin'`);
+    const plan = await db.all<{ detail: string }>(
+      sql`EXPLAIN QUERY PLAN SELECT count(*) FROM stripe_events WHERE ${PARKED} AND format = 'thin'`,
+    );
     expect(plan.map((p) => p.detail).join("\n")).toMatch(/USING INDEX stripe_events_attention_idx/);
     expect(plan.map((p) => p.detail).join("\n")).not.toMatch(/SCAN stripe_events(?! USING)/);
   });

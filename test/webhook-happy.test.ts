@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import baseEvent from "./fixtures/stripe-objects/event.json";
-import { buildEvent, OBJECTS } from "./helpers/events";
 import { deliver } from "./helpers/deliver";
+import { buildEvent, OBJECTS } from "./helpers/events";
 import { ledgerRow } from "./helpers/ledger";
 
 describe("POST /webhooks/stripe, accepted deliveries", () => {

@@ -69,6 +69,12 @@ describe("signature verification, the edge cases of Stripe's SDK tests", () => {
   it("records livemode, api_version, account and created from the verified event", async () => {
     const e = buildEvent("invoice.paid", OBJECTS.invoice, { livemode: true, account: "acct_1Connected", created: 1700000000 });
     expect((await deliver(e)).status).toBe(200);
-    expect(await ledgerRow(e.id)).toMatchObject({ livemode: 1, account: "acct_1Connected", created: 1700000000, api_version: "2026-10-28.endive", status: expect.any(String) });
+    expect(await ledgerRow(e.id)).toMatchObject({
+      livemode: 1,
+      account: "acct_1Connected",
+      created: 1700000000,
+      api_version: "2026-10-28.endive",
+      status: expect.any(String),
+    });
   });
 });

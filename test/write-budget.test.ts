@@ -51,7 +51,7 @@ describe("D1 rows written over an event's life", () => {
 
     const delivery = await deliverObserved(event);
     // The request path: one statement (the insert), the row and its two index entries (id, object_id).
-    expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(["insert into \"stripe_events\""]);
+    expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(['insert into "stripe_events"']);
     expect(rowsWritten(delivery.statements)).toBe(3);
     expect(delivery.sent).toEqual([id]);
 
@@ -76,7 +76,9 @@ describe("D1 rows written over an event's life", () => {
   it("an event about no object (a destination ping) costs 2 rows to record: no object_id index entry", async () => {
     const { db, statements } = observedD1();
     const { queue } = heldQueue();
-    const response = await deliverThin(thinEvent("v2.core.event_destination.ping", null), { env: envWith({ DB: db, EVENTS_QUEUE: queue }) });
+    const response = await deliverThin(thinEvent("v2.core.event_destination.ping", null), {
+      env: envWith({ DB: db, EVENTS_QUEUE: queue }),
+    });
     expect(response.status).toBe(200);
     expect(rowsWritten(statements)).toBe(2);
   });
@@ -91,7 +93,11 @@ describe("D1 rows written over an event's life", () => {
   });
 
   it("a paid checkout writes a fulfilment record only when a hook is registered: 1 to claim it, 1 to mark it done", async () => {
-    const paid = () => buildEvent("checkout.session.completed", stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid" }));
+    const paid = () =>
+      buildEvent(
+        "checkout.session.completed",
+        stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid" }),
+      );
     const withoutHook = paid();
     await deliverObserved(withoutHook);
     expect(rowsWritten(await consumeObserved(withoutHook.id), /"fulfilments"/)).toBe(0);
@@ -99,7 +105,10 @@ describe("D1 rows written over an event's life", () => {
     const withHook = paid();
     await deliverObserved(withHook);
     const granted: string[] = [];
-    const consumer = await consumeObserved(withHook.id, billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)));
+    const consumer = await consumeObserved(
+      withHook.id,
+      billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)),
+    );
     expect(granted).toHaveLength(1);
     expect(rowsWritten(consumer, /"fulfilments"/)).toBe(2);
   });

@@ -3,8 +3,8 @@
 // type of the mix, new events one at a time until they are final, then the same events again as
 // duplicates; finally one cron run after every counted row has aged past the retention.
 import { buildEvents, MIX_TYPES, signDelivery } from "./deliveries.mjs";
-import { runLoad } from "./load.mjs";
 import { waitForFinal } from "./drain.mjs";
+import { runLoad } from "./load.mjs";
 import { classify } from "./statements.mjs";
 
 const PHASES = ["ack", "after_ack", "consumer", "cron"];

@@ -12,7 +12,9 @@ export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wra
  * on a terminal; stdin is closed here so it takes its non-interactive default). True on success.
  */
 export function applyLocalMigrations() {
-  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], { stdio: ["ignore", "inherit", "inherit"] });
+  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   return result.status === 0;
 }
 
@@ -70,11 +72,14 @@ export function fireCronEveryMinute(base) {
   const url = `${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`;
   let timer;
   const next = () => {
-    timer = setTimeout(async () => {
-      // A Worker that is restarting does not answer; the next minute tries again.
-      await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => {});
-      next();
-    }, 60_000 - (Date.now() % 60_000));
+    timer = setTimeout(
+      async () => {
+        // A Worker that is restarting does not answer; the next minute tries again.
+        await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => {});
+        next();
+      },
+      60_000 - (Date.now() % 60_000),
+    );
     timer.unref?.();
   };
   next();

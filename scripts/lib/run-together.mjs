@@ -27,7 +27,11 @@ export class ProcessGroup {
   done = new Promise((resolve) => (this.#resolve = resolve));
 
   constructor() {
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) process.on(signal, () => this.stop(code, `${signal} received`));
+    for (const [signal, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ])
+      process.on(signal, () => this.stop(code, `${signal} received`));
   }
 
   /** Starts a process whose output lines are shown as `[name] …`; ignored once stopping. */
@@ -35,7 +39,10 @@ export class ProcessGroup {
     if (this.#stopping) return;
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"], detached: OWN_GROUP });
     const tag = `[${name}]`.padEnd(9);
-    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
       createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => to.write(`${tag}${line}\n`));
     }
     const entry = { name, child, exited: false };

@@ -23,7 +23,11 @@ export function resolveStripeCli() {
     const { version } = require("@stripe/cli/package.json");
     const platform = require("@stripe/cli/platforms.json")[`${process.platform}-${process.arch}`];
     const bin = platform && join(dirname(require.resolve(`${platform.pkg}/package.json`)), "bin", platform.bin);
-    if (bin && existsSync(bin)) return { command: bin, label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)` };
+    if (bin && existsSync(bin))
+      return {
+        command: bin,
+        label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)`,
+      };
   } catch {
     // not installed, or no build for this platform
   }
@@ -54,16 +58,24 @@ export function apiBaseFlags(apiBase) {
  * prints none (not logged in, no network), says why and exits 1, touching nothing.
  */
 export function listenSecretOrExit(cli, apiBase, extra) {
-  const printed = spawnSync(cli.command, ["listen", "--print-secret", ...apiBaseFlags(apiBase), ...extra], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const printed = spawnSync(cli.command, ["listen", "--print-secret", ...apiBaseFlags(apiBase), ...extra], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (printed.error?.code === "ENOENT") {
     console.error(`${cli.label} was not found. Unset STRIPE_CLI to use the one npm installed, or fix the path.`);
     process.exit(1);
   }
-  const secret = (printed.stdout ?? "").trim().split(/\s+/).find((w) => w.startsWith("whsec_"));
+  const secret = (printed.stdout ?? "")
+    .trim()
+    .split(/\s+/)
+    .find((w) => w.startsWith("whsec_"));
   if (printed.status !== 0 || !secret) {
     console.error(`\`stripe listen --print-secret\` did not print a signing secret (exit ${printed.status}).`);
     if (printed.stderr?.trim()) console.error(printed.stderr.trim());
-    console.error("Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.");
+    console.error(
+      "Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.",
+    );
     process.exit(1);
   }
   return secret;

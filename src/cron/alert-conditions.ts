@@ -1,17 +1,25 @@
 import type { Config } from "../config";
-import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
 import { deathsSince, parkedThinCount } from "../db/attention";
 import type { Database } from "../db/client";
 import { readJobState } from "../db/job-state";
-import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
+import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
 import { ApiError } from "../errors";
 import { secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
 
 /** How old the oldest unprocessed event may get before an alert: well past the queue's first retries. */
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
 
 /** The conditions an alert is sent for, each at most once an hour. */
-export const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "endpoint_drift", "settings"] as const;
+export const ALERT_CONDITIONS = [
+  "dead",
+  "unprocessed",
+  "secret_expiry",
+  "database_size",
+  "thin_parked",
+  "endpoint_drift",
+  "settings",
+] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 /** A condition that holds now, and the line the alert says about it. */
@@ -30,7 +38,13 @@ export interface Finding {
  * @example
  * const findings = await findAlerts(readConfig(env), db, Date.now(), (c) => true, 0);
  */
-export async function findAlerts(config: Config, db: Database, nowMs: number, due: (c: AlertCondition) => boolean, deadSince: number): Promise<Finding[]> {
+export async function findAlerts(
+  config: Config,
+  db: Database,
+  nowMs: number,
+  due: (c: AlertCondition) => boolean,
+  deadSince: number,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
   const { settings, webhookSecrets: secrets } = config;
 
@@ -70,7 +84,8 @@ export async function findAlerts(config: Config, db: Database, nowMs: number, du
   if (due("endpoint_drift")) {
     // The daily drift check's saved report: the alert never calls Stripe itself.
     const warnings = (await readJobState<EndpointCheckState>(db, ENDPOINT_CHECK_STATE))?.report.warnings ?? [];
-    if (warnings.length > 0) findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
+    if (warnings.length > 0)
+      findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
   }
   if (due("settings")) {
     const wrong = secrets instanceof ApiError ? secrets : settings;

@@ -1,9 +1,9 @@
 import { readConfig } from "../config";
-import { findAlerts, type AlertCondition, type Finding } from "./alert-conditions";
 import { createDb } from "../db/client";
 import { readJobState, writeJobState } from "../db/job-state";
 import { ApiError } from "../errors";
 import { errorName, log } from "../log";
+import { type AlertCondition, type Finding, findAlerts } from "./alert-conditions";
 
 /** A condition is reported at most once per this long, however long it holds. */
 export const ALERT_REPEAT_MS = 60 * 60_000;
@@ -56,7 +56,12 @@ export async function sendAlerts(env: Env, nowMs: number): Promise<AlertConditio
   const conditions = findings.map((f) => f.condition);
   const text = [`Stripe webhooks: ${findings.length} condition(s) need attention`, ...findings.map((f) => `• ${f.text}`)].join("\n");
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }), signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+    });
     await response.body?.cancel();
     if (!response.ok) {
       log("error", "alert_failed", { stage: "post", status: response.status, conditions });

@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
-import { formatSeenKey, readJobState, writeJobState, type FormatSeen } from "../db/job-state";
+import { type FormatSeen, formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
@@ -48,7 +48,12 @@ interface V2Page {
  * @example
  * ctx.waitUntil(recoverMissedThinEvents(env, handlers, Date.now()));
  */
-export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
+export async function recoverMissedThinEvents(
+  env: Env,
+  handlers: Handlers,
+  nowMs: number,
+  limits: { maxPages?: number; pageSize?: number } = {},
+): Promise<RecoveryReport> {
   const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const wanted = new Set(handlers.thinTypes());
@@ -94,7 +99,9 @@ export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowM
   } catch (err) {
     log("error", "recovery_failed", { format: "thin", error: errorName(err), pages: report.pages, recovered: report.recovered });
   } finally {
-    await writeJobState(db, STATE_KEY, state, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "thin", error: errorName(err) }));
+    await writeJobState(db, STATE_KEY, state, nowMs).catch((err: unknown) =>
+      log("error", "recovery_failed", { format: "thin", error: errorName(err) }),
+    );
   }
   log(report.recovered > 0 ? "warn" : "info", "recovery", { format: "thin", ...report });
   return report;

@@ -1,5 +1,5 @@
-import type Stripe from "stripe";
 import { asc, desc } from "drizzle-orm";
+import type Stripe from "stripe";
 import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
@@ -7,9 +7,9 @@ import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
-import { snapshotEntry } from "../stripe/event-shape";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
+import { snapshotEntry } from "../stripe/event-shape";
 
 const STATE_KEY = "event_recovery";
 const PAGE_SIZE = 100;
@@ -58,7 +58,12 @@ export interface RecoveryReport {
  * @example
  * await recoverMissedEvents(env, handlers, Date.now());
  */
-export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
+export async function recoverMissedEvents(
+  env: Env,
+  handlers: Handlers,
+  nowMs: number,
+  limits: { maxPages?: number; pageSize?: number } = {},
+): Promise<RecoveryReport> {
   const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const stripe = createStripeApi(readConfig(env).stripeApi);
@@ -68,7 +73,10 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
   const nowSeconds = Math.floor(nowMs / 1000);
   const saved = await readJobState<RecoveryState>(db, STATE_KEY);
   if (saved && !saved.pass && nowMs - saved.lastRunAt < RECOVERY_INTERVAL_MS) return { ...report, skipped: "not_due" };
-  const [thinSeen, snapshotSeen] = await Promise.all([readJobState(db, formatSeenKey("thin")), readJobState(db, formatSeenKey("snapshot"))]);
+  const [thinSeen, snapshotSeen] = await Promise.all([
+    readJobState(db, formatSeenKey("thin")),
+    readJobState(db, formatSeenKey("snapshot")),
+  ]);
   if (thinSeen && !snapshotSeen) return { ...report, skipped: "format_not_in_use" };
   const state = saved ?? (await initialState(db, nowSeconds));
   state.lastRunAt = nowMs;
@@ -86,9 +94,17 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
 
   try {
     // Every event created since the watermark, newest first, in resumable pages.
-    state.pass ??= { from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds, startingAfter: null };
+    state.pass ??= {
+      from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS),
+      to: nowSeconds,
+      startingAfter: null,
+    };
     while (state.pass && report.pages < maxPages) {
-      const page = await stripe.events.list({ created: { gt: state.pass.from, lte: state.pass.to }, limit: pageSize, ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}) });
+      const page = await stripe.events.list({
+        created: { gt: state.pass.from, lte: state.pass.to },
+        limit: pageSize,
+        ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}),
+      });
       await ingest(page.data);
       if (page.has_more && page.data.length > 0) state.pass.startingAfter = page.data[page.data.length - 1]!.id;
       else {
@@ -100,7 +116,11 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
     // Events Stripe tried and failed to deliver, which may predate the watermark.
     state.undelivered ??= { startingAfter: null };
     while (state.undelivered && report.pages < maxPages) {
-      const page = await stripe.events.list({ delivery_success: false, limit: pageSize, ...(state.undelivered.startingAfter ? { starting_after: state.undelivered.startingAfter } : {}) });
+      const page = await stripe.events.list({
+        delivery_success: false,
+        limit: pageSize,
+        ...(state.undelivered.startingAfter ? { starting_after: state.undelivered.startingAfter } : {}),
+      });
       await ingest(page.data);
       state.undelivered = page.has_more && page.data.length > 0 ? { startingAfter: page.data[page.data.length - 1]!.id } : null;
     }
@@ -120,7 +140,8 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
  */
 async function initialState(db: Database, nowSeconds: number): Promise<RecoveryState> {
   // The first and last arrivals (seq order, two index lookups), not a scan for min/max created.
-  const edge = (order: typeof asc) => db.select({ created: stripeEvents.created }).from(stripeEvents).orderBy(order(stripeEvents.seq)).limit(1);
+  const edge = (order: typeof asc) =>
+    db.select({ created: stripeEvents.created }).from(stripeEvents).orderBy(order(stripeEvents.seq)).limit(1);
   const [[oldest], [newest]] = await db.batch([edge(asc), edge(desc)]);
   return { floor: oldest?.created ?? nowSeconds, watermark: newest?.created ?? nowSeconds, lastRunAt: 0, pass: null, undelivered: null };
 }

@@ -33,6 +33,7 @@ export async function pruneLedger(env: Env, config: Pick<Settings, "retentionDay
     log("error", "retention_failed", { deleted, error: errorName(err) });
     return deleted;
   }
-  if (deleted > 0) log("info", "retention", { deleted, before: new Date(before).toISOString(), more: deleted === PRUNE_CHUNK * PRUNE_CHUNKS_PER_RUN });
+  if (deleted > 0)
+    log("info", "retention", { deleted, before: new Date(before).toISOString(), more: deleted === PRUNE_CHUNK * PRUNE_CHUNKS_PER_RUN });
   return deleted;
 }

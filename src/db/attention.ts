@@ -26,11 +26,18 @@ export async function deathsSince(db: Database, afterMs: number): Promise<Deaths
     .groupBy(stripeEvents.type)
     .orderBy(desc(count()), stripeEvents.type);
   const newest = rows.reduce<number | null>((m, r) => (r.newest !== null && (m === null || r.newest > m) ? r.newest : m), null);
-  return { byType: rows.map((r) => ({ type: r.type, count: r.count })), total: rows.reduce((n, r) => n + r.count, 0), newestDeadAt: newest };
+  return {
+    byType: rows.map((r) => ({ type: r.type, count: r.count })),
+    total: rows.reduce((n, r) => n + r.count, 0),
+    newestDeadAt: newest,
+  };
 }
 
 /** How many thin events are parked for want of STRIPE_SECRET_KEY (the same count `/health` reports). */
 export async function parkedThinCount(db: Database): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(stripeEvents).where(and(PARKED, sql`${stripeEvents.format} = 'thin'`));
+  const [row] = await db
+    .select({ n: count() })
+    .from(stripeEvents)
+    .where(and(PARKED, sql`${stripeEvents.format} = 'thin'`));
   return row?.n ?? 0;
 }

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { cachedFor, type Database } from "./client";
-import { IN_ATTENTION_INDEX, stripeEvents, type EventFormat, type EventStatus } from "./schema";
+import { type EventFormat, type EventStatus, IN_ATTENTION_INDEX, stripeEvents } from "./schema";
 
 /**
  * The ledger's status machine, in one place.
@@ -202,7 +202,14 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
           or(inArray(stripeEvents.status, [...CLAIMABLE]), and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs))),
         ),
       )
-      .returning({ id: stripeEvents.id, type: stripeEvents.type, format: stripeEvents.format, created: stripeEvents.created, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
+      .returning({
+        id: stripeEvents.id,
+        type: stripeEvents.type,
+        format: stripeEvents.format,
+        created: stripeEvents.created,
+        payload: stripeEvents.payload,
+        attempts: stripeEvents.attempts,
+      }),
   );
 }
 
@@ -220,7 +227,12 @@ export function finishEvents(db: Database, ids: readonly string[], status: (type
 export function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number) {
   return db
     .update(stripeEvents)
-    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs })
+    .set({
+      status: "failed",
+      lastError: error,
+      leaseUntil: null,
+      redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs,
+    })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
 
@@ -289,7 +301,12 @@ export function seqAt(ms: number): number {
  * so `takeDue` handles them. Reads at most `limit` rows in arrival order; returns how many it
  * scheduled and the `seq` it reached (the next sweep starts after it).
  */
-export async function sweepArrivals(db: Database, afterSeq: number, nowMs: number, limit: number): Promise<{ scheduled: number; reachedSeq: number }> {
+export async function sweepArrivals(
+  db: Database,
+  afterSeq: number,
+  nowMs: number,
+  limit: number,
+): Promise<{ scheduled: number; reachedSeq: number }> {
   const window = db
     .select({ seq: stripeEvents.seq })
     .from(stripeEvents)
@@ -300,7 +317,9 @@ export async function sweepArrivals(db: Database, afterSeq: number, nowMs: numbe
     db
       .update(stripeEvents)
       .set({ redriveAt: nowMs })
-      .where(and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])))
+      .where(
+        and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])),
+      )
       .returning({ seq: stripeEvents.seq }),
     db.select({ seq: sql<number | null>`max(${sql.raw("seq")})` }).from(window.as("window")),
   ]);
@@ -365,7 +384,13 @@ export async function purgeEvents(db: Database, ids: readonly string[]): Promise
   for (const part of chunk(ids, IDS_PER_STATEMENT)) {
     const rows = await db
       .delete(stripeEvents)
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]), lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`)))
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]),
+          lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`),
+        ),
+      )
       .returning({ id: stripeEvents.id });
     purged.push(...rows.map((r) => r.id));
   }

@@ -1,7 +1,7 @@
 import { and, asc, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { FINAL_STATUSES, seqAt } from "./events";
-import { IN_ATTENTION_INDEX, ledgerHours, type LedgerHourRow } from "./schema";
+import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours } from "./schema";
 
 export const HOUR_MS = 3_600_000;
 
@@ -55,5 +55,9 @@ export function recomputeHour(db: Database, hour: number, nowMs: number, sampleT
 
 /** The rows of `ledger_hours` for hours in [`from`, `to`), oldest first (at most a row per hour). */
 export async function readHours(db: Database, from: number, to: number): Promise<LedgerHourRow[]> {
-  return db.select().from(ledgerHours).where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to))).orderBy(asc(ledgerHours.hour));
+  return db
+    .select()
+    .from(ledgerHours)
+    .where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to)))
+    .orderBy(asc(ledgerHours.hour));
 }

@@ -1,9 +1,9 @@
-import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
 import { OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
 import { readJobState } from "./job-state";
-import { IN_ATTENTION_INDEX, stripeEvents, type EventStatus, type StripeEventRow } from "./schema";
+import { type EventStatus, IN_ATTENTION_INDEX, type StripeEventRow, stripeEvents } from "./schema";
 
 // What the console and the admin API read from the ledger: filtered pages in arrival order, one
 // event, and what a bulk replay would take. Every read is bounded (an index, or SCAN_WINDOW rows).
@@ -131,8 +131,20 @@ export async function listEvents(db: Database, filter: EventFilter, after: Curso
  */
 async function listWindow(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<EventPage> {
   const statuses = nonEmpty(filter.statuses);
-  const arrivals = db.select(summaryColumns).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
-  const arrivalSeqs = db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
+  const arrivals = db
+    .select(summaryColumns)
+    .from(stripeEvents)
+    .where(arrivalRange(filter, after))
+    .orderBy(desc(stripeEvents.seq))
+    .limit(SCAN_WINDOW)
+    .as("arrivals");
+  const arrivalSeqs = db
+    .select({ seq: stripeEvents.seq })
+    .from(stripeEvents)
+    .where(arrivalRange(filter, after))
+    .orderBy(desc(stripeEvents.seq))
+    .limit(SCAN_WINDOW)
+    .as("arrivals");
   const [rows, [bound]] = await db.batch([
     db
       .select()
@@ -163,7 +175,12 @@ export async function getEventSummary(db: Database, id: string): Promise<EventSu
 }
 
 /** Ids of replayable rows matching the filter after the cursor, in list order, at most `limit`. */
-export async function findReplayable(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<{ ids: string[]; next: Cursor | null }> {
+export async function findReplayable(
+  db: Database,
+  filter: EventFilter,
+  after: Cursor | null,
+  limit: number,
+): Promise<{ ids: string[]; next: Cursor | null }> {
   const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return { ids: [], next: null };
   const rows = await db
@@ -183,6 +200,9 @@ export async function findReplayable(db: Database, filter: EventFilter, after: C
 export async function countReplayable(db: Database, filter: EventFilter): Promise<number> {
   const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return 0;
-  const [row] = await db.select({ n: count() }).from(stripeEvents).where(await whereOf(db, { ...filter, statuses }, null));
+  const [row] = await db
+    .select({ n: count() })
+    .from(stripeEvents)
+    .where(await whereOf(db, { ...filter, statuses }, null));
   return row?.n ?? 0;
 }

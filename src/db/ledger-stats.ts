@@ -1,8 +1,8 @@
-import { and, count, desc, gte, inArray, isNotNull, max, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, gte, inArray, isNotNull, max, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { OPEN_STATUSES, seqAt } from "./events";
 import { candidates } from "./ledger-reads";
-import { EVENT_STATUSES, stripeEvents, type EventStatus } from "./schema";
+import { EVENT_STATUSES, type EventStatus, stripeEvents } from "./schema";
 
 // Counts for the console, `/admin/api/stats` and the alerts: unfinished rows from the indexes that
 // hold them, everything else from a day of arrivals.
@@ -36,7 +36,11 @@ export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerSt
   const open = (await candidates(db, UNFINISHED_STATUSES))!;
   const type = stripeEvents.type;
   const [unfinishedRows, oldestRows, statusRows, typeRows, secretRows] = await db.batch([
-    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES]))).groupBy(stripeEvents.status),
+    db
+      .select({ status: stripeEvents.status, count: count() })
+      .from(stripeEvents)
+      .where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES])))
+      .groupBy(stripeEvents.status),
     oldestUnprocessedQuery(db, open),
     db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(since).groupBy(stripeEvents.status),
     db.select({ type, count: count() }).from(stripeEvents).where(since).groupBy(type).orderBy(desc(count()), type).limit(100),

@@ -79,7 +79,9 @@ export const stripeEvents = sqliteTable(
     /** Position (0-based) of the configured webhook secret that verified the delivery. */
     secretIndex: integer(),
     /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
-    source: text({ enum: ["webhook", "recovery"] }).notNull().default("webhook"),
+    source: text({ enum: ["webhook", "recovery"] })
+      .notNull()
+      .default("webhook"),
     /** The delivery format; rows recorded before thin events existed are `snapshot`. */
     format: text({ enum: EVENT_FORMATS }).notNull().default("snapshot"),
     /**

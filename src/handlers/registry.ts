@@ -57,7 +57,11 @@ export type Handler<T extends StripeEventType> = (
  * whichever format delivered them. `event` is the one that triggered it: narrow on
  * `event.object === "event"` (snapshot) or `"v2.core.event"` (thin) before reading format-specific fields.
  */
-export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObjects[K], event: TriggeringEvent, ctx: HandlerContext) => unknown;
+export type FulfilmentHook<K extends FulfilmentKind> = (
+  object: FulfilmentObjects[K],
+  event: TriggeringEvent,
+  ctx: HandlerContext,
+) => unknown;
 
 /** What a thin handler gets besides the notification: the same as a snapshot handler, with an API client always present. */
 export type ThinHandlerContext = HandlerContext & {
@@ -89,7 +93,10 @@ export type ThinHandler<T extends ThinEventType> = (notification: ThinEventOf<T>
  * @example
  * const handlers = billingHandlers()
  *   .on("invoice.paid", async (invoice, event, { db }) => { … })
- *   .onThin("v2.core.account.updated", async (notification, { stripe }) => { const account = await notification.fetchRelatedObject(); … })
+ *   .onThin("v2.core.account.updated", async (notification, { stripe }) => {
+ *     const account = await notification.fetchRelatedObject();
+ *     …
+ *   })
  *   .fulfil("checkout_session.paid", async (session) => { await sendReceipt(session); });
  */
 export class Handlers {

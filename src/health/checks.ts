@@ -24,10 +24,16 @@ export interface Check {
  * a failed check) and `info` (enabled types no handler uses), each present only when non-empty.
  * `last_checked_at` is null until the first check (it needs STRIPE_SECRET_KEY).
  */
-export function endpointCheck(saved: EndpointCheckState | null): Check & { last_checked_at: string | null; endpoints?: string[]; info?: string[] } {
+export function endpointCheck(
+  saved: EndpointCheckState | null,
+): Check & { last_checked_at: string | null; endpoints?: string[]; info?: string[] } {
   if (!saved) return { ok: true, last_checked_at: null };
   const { report } = saved;
-  const check: Check & { last_checked_at: string; endpoints: string[]; info?: string[] } = { ok: true, last_checked_at: report.checked_at, endpoints: report.endpoints.map((e) => e.id) };
+  const check: Check & { last_checked_at: string; endpoints: string[]; info?: string[] } = {
+    ok: true,
+    last_checked_at: report.checked_at,
+    endpoints: report.endpoints.map((e) => e.id),
+  };
   if (report.warnings.length > 0) check.warnings = report.warnings;
   if (report.info.length > 0) check.info = report.info;
   return check;
@@ -44,13 +50,20 @@ export function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): C
     const at = expiresAt === null ? "" : new Date(expiresAt).toISOString();
     if (expiresAt === null || expiresAt > nowMs) usable++;
     if (expiresAt === null) continue;
-    if (expiresAt <= nowMs) warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expired at ${at} and verifies nothing: remove it.`);
-    else if (expiresAt - nowMs <= EXPIRY_WARNING_MS) warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expires at ${at}: finish the roll before then.`);
+    if (expiresAt <= nowMs)
+      warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expired at ${at} and verifies nothing: remove it.`);
+    else if (expiresAt - nowMs <= EXPIRY_WARNING_MS)
+      warnings.push(`Entry ${i + 1} of ${secrets.length} in STRIPE_WEBHOOK_SECRET expires at ${at}: finish the roll before then.`);
   }
   const check: Check & { configured: number } =
     usable > 0
       ? { ok: true, configured: secrets.length }
-      : { ok: false, configured: secrets.length, message: "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`." };
+      : {
+          ok: false,
+          configured: secrets.length,
+          message:
+            "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`.",
+        };
   if (warnings.length > 0) check.warnings = warnings;
   return check;
 }
@@ -60,7 +73,10 @@ export function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): C
  * is null when D1 did not answer). Never fails the health check: deliveries are still verified and
  * recorded without a key.
  */
-export function stripeApiCheck(keyConfigured: boolean, parked: number | null): Check & { key_configured: boolean; parked_thin_events?: number } {
+export function stripeApiCheck(
+  keyConfigured: boolean,
+  parked: number | null,
+): Check & { key_configured: boolean; parked_thin_events?: number } {
   const check: Check & { key_configured: boolean; parked_thin_events?: number } = { ok: true, key_configured: keyConfigured };
   if (parked === null || parked === 0) return check;
   check.parked_thin_events = parked;
@@ -81,7 +97,8 @@ export function sizeCheck(sizeBytes: number | undefined, maxBytes: number | null
   const check: Check & { size_bytes: number; max_bytes: number } = { ok: true, size_bytes: sizeBytes, max_bytes: maxBytes };
   const share = sizeBytes / maxBytes;
   const used = `The database holds ${formatBytes(sizeBytes)}, ${(share * 100).toFixed(1)} % of D1_MAX_BYTES (${formatBytes(maxBytes)}).`;
-  const advice = "D1 refuses every write once it is full, and every delivery would then be answered 500: lower LEDGER_RETENTION_DAYS, purge dead events, or see docs/SCALING.md.";
+  const advice =
+    "D1 refuses every write once it is full, and every delivery would then be answered 500: lower LEDGER_RETENTION_DAYS, purge dead events, or see docs/SCALING.md.";
   if (share >= SIZE_FAILING_SHARE) return { ...check, ok: false, message: `${used} ${advice}` };
   if (share >= SIZE_WARNING_SHARE) check.warnings = [`${used} ${advice}`];
   return check;

@@ -1,9 +1,9 @@
-import { Hono } from "hono";
 import { sql } from "drizzle-orm";
+import { Hono } from "hono";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
 import { createDb } from "../db/client";
 import { PARKED } from "../db/events";
 import { jobState, stripeEvents } from "../db/schema";
-import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
 import { ApiError } from "../errors";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 import type { AppEnv } from "../http/app-env";
@@ -19,7 +19,10 @@ import { errorName, log } from "../log";
 export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const nowMs = c.var.now();
   const { webhookSecrets: secrets, settings: parsed, stripeApi } = c.var.config;
-  const webhookSecret = secrets instanceof ApiError ? { ok: false, configured: 0, message: `${secrets.code}: ${secrets.message}` } : secretCheck(secrets, nowMs);
+  const webhookSecret =
+    secrets instanceof ApiError
+      ? { ok: false, configured: 0, message: `${secrets.code}: ${secrets.message}` }
+      : secretCheck(secrets, nowMs);
   const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
   const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
@@ -40,10 +43,25 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     })
     .catch((err: unknown): Check => {
       log("error", "health_database_failed", { error: errorName(err) });
-      return { ok: false, message: "D1 (binding DB) did not answer a query on stripe_events: is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?" };
+      return {
+        ok: false,
+        message:
+          "D1 (binding DB) did not answer a query on stripe_events: is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?",
+      };
     });
 
   const ok = webhookSecret.ok && settings.ok && database.ok;
-  return c.json({ ok, checks: { webhook_secret: webhookSecret, settings, database, stripe_api: stripeApiCheck(stripeApi.key !== null, parked), endpoint: endpointCheck(endpoint) } }, ok ? 200 : 503);
+  return c.json(
+    {
+      ok,
+      checks: {
+        webhook_secret: webhookSecret,
+        settings,
+        database,
+        stripe_api: stripeApiCheck(stripeApi.key !== null, parked),
+        endpoint: endpointCheck(endpoint),
+      },
+    },
+    ok ? 200 : 503,
+  );
 });
-

@@ -1,14 +1,14 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import { validConfig } from "../config";
 import { createDb } from "../db/client";
 import { recordEvent } from "../db/events";
+import type { EventFormat } from "../db/schema";
 import { ApiError } from "../errors";
+import type { AppEnv } from "../http/app-env";
 import { limitBody } from "../http/read-body";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
-import type { EventFormat } from "../db/schema";
 import { verifyDelivery } from "../stripe/verify";
-import type { AppEnv } from "../http/app-env";
 
 /**
  * Where each delivery format is posted. A Stripe webhook endpoint sends snapshot events and an event
@@ -83,7 +83,14 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
   }
 }
 
-function logDelivery(format: EventFormat, eventId: string | undefined, type: string | undefined, outcome: string, started: number, ended: number): void {
+function logDelivery(
+  format: EventFormat,
+  eventId: string | undefined,
+  type: string | undefined,
+  outcome: string,
+  started: number,
+  ended: number,
+): void {
   log(outcome === "accepted" || outcome === "duplicate" ? "info" : "warn", "delivery", {
     event_id: eventId ?? null,
     type: type ?? null,

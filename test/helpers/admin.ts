@@ -41,13 +41,21 @@ export async function adminApi(path: string, options: AdminCallOptions = {}): Pr
 
 /** Signs in to the console and returns the session cookie (`name=value`). */
 export async function consoleSession(testEnv: Env = adminEnv()): Promise<string> {
-  const response = await adminCall("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }), env: testEnv });
+  const response = await adminCall("/admin/login", {
+    method: "POST",
+    headers: { origin: ORIGIN },
+    body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    env: testEnv,
+  });
   expect(response.status).toBe(303);
   return response.headers.get("set-cookie")!.split(";")[0]!;
 }
 
 /** A console page's HTML, signed in. */
-export async function consolePage(path: string, testEnv: Env = adminEnv()): Promise<{ status: number; html: string; location: string | null }> {
+export async function consolePage(
+  path: string,
+  testEnv: Env = adminEnv(),
+): Promise<{ status: number; html: string; location: string | null }> {
   const response = await adminCall(path, { headers: { cookie: await consoleSession(testEnv) }, env: testEnv });
   return { status: response.status, html: await response.text(), location: response.headers.get("location") };
 }

@@ -1,21 +1,23 @@
 import { env } from "cloudflare:workers";
 import { billingHandlers } from "../../src/billing/handlers";
 import type { Handlers } from "../../src/handlers/registry";
-import { buildEvent, type TestEvent } from "./events";
-import { seedEvent } from "./ledger";
-import { runBatch } from "./worker";
-
 import charge from "../fixtures/stripe-objects/charge.json";
 import checkoutSession from "../fixtures/stripe-objects/checkout.session.json";
 import customer from "../fixtures/stripe-objects/customer.json";
 import invoice from "../fixtures/stripe-objects/invoice.json";
 import paymentIntent from "../fixtures/stripe-objects/payment_intent.json";
 import subscription from "../fixtures/stripe-objects/subscription.json";
+import { buildEvent, type TestEvent } from "./events";
+import { seedEvent } from "./ledger";
+import { runBatch } from "./worker";
 
 const FIXTURES = { charge, checkoutSession, customer, invoice, paymentIntent, subscription };
 
 /** A copy of a Stripe fixture object with the fields a test sets. */
-export function stripeObject<K extends keyof typeof FIXTURES>(kind: K, fields: Record<string, unknown> = {}): (typeof FIXTURES)[K] & Record<string, unknown> {
+export function stripeObject<K extends keyof typeof FIXTURES>(
+  kind: K,
+  fields: Record<string, unknown> = {},
+): (typeof FIXTURES)[K] & Record<string, unknown> {
   return { ...structuredClone(FIXTURES[kind]), ...fields };
 }
 
@@ -31,7 +33,12 @@ export function eventAt(type: string, object: object, created: number): TestEven
  * notifications (`object: "v2.core.event"`) are recorded as thin events.
  * Returns the ids of messages the consumer retried.
  */
-export async function processEvents(events: readonly (Record<string, unknown> & { id: string })[], handlers: Handlers = billingHandlers(), testEnv: Env = env, now?: () => number): Promise<string[]> {
+export async function processEvents(
+  events: readonly (Record<string, unknown> & { id: string })[],
+  handlers: Handlers = billingHandlers(),
+  testEnv: Env = env,
+  now?: () => number,
+): Promise<string[]> {
   const retried: string[] = [];
   for (const event of events) {
     await seedEvent(event);

@@ -32,7 +32,8 @@ export function stripeHeaders(signature: string | null): Headers {
 export async function deliver(body: string | object, options: DeliverOptions = {}): Promise<Response> {
   const payload = typeof body === "string" ? body : JSON.stringify(body);
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
+  const signature =
+    options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
   return callWorker(options.path ?? "/webhooks/stripe", {
     method: options.method ?? "POST",
     headers: stripeHeaders(signature),

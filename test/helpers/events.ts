@@ -1,6 +1,6 @@
-import baseEvent from "../fixtures/stripe-objects/event.json";
 import checkoutSession from "../fixtures/stripe-objects/checkout.session.json";
 import customer from "../fixtures/stripe-objects/customer.json";
+import baseEvent from "../fixtures/stripe-objects/event.json";
 import invoice from "../fixtures/stripe-objects/invoice.json";
 
 export const OBJECTS = { "checkout.session": checkoutSession, customer, invoice } as const;

@@ -48,7 +48,8 @@ export function d1FailingOn(pattern: RegExp, timing: FaultTiming = "before", rea
     if (!pattern.test(query)) return stmt;
     const proxy = wrap(stmt, (target, prop) => {
       if (typeof prop === "string" && D1_EXECUTE.has(prop)) {
-        return (...args: unknown[]) => strike(() => (Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+        return (...args: unknown[]) =>
+          strike(() => (Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       }
       if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args), query);
       return undefined;
@@ -77,7 +78,9 @@ export function failingD1(real: D1Database = env.DB): D1Database {
 
 /** The real queue binding, except that `send` and `sendBatch` reject. */
 export function failingQueue(real: Queue = env.EVENTS_QUEUE): Queue {
-  return wrap(real, (_target, prop) => (prop === "send" || prop === "sendBatch" ? () => Promise.reject(new Error("injected queue outage")) : undefined));
+  return wrap(real, (_target, prop) =>
+    prop === "send" || prop === "sendBatch" ? () => Promise.reject(new Error("injected queue outage")) : undefined,
+  );
 }
 
 /**

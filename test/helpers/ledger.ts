@@ -5,7 +5,9 @@ import { chunk, recordEvent, seqAt } from "../../src/db/events";
 import type { StripeEventRow } from "../../src/db/schema";
 import { isThinPayload, snapshotEntry, thinEntry } from "../../src/stripe/event-shape";
 
-type SnakeCase<S extends string> = S extends `${infer H}${infer T}` ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}` : S;
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
+  : S;
 
 /** A ledger row as D1 returns it to plain SQL: snake_case columns, booleans as 0 or 1. */
 export type LedgerRow = { [K in keyof StripeEventRow as SnakeCase<K>]: StripeEventRow[K] extends boolean ? number : StripeEventRow[K] };
@@ -34,7 +36,9 @@ export async function seedEvent(event: Record<string, unknown>, receivedAt?: num
   const entry = isThinPayload(event) ? thinEntry(event) : snapshotEntry(event as unknown as Stripe.Event);
   await recordEvent(createDb(env.DB), entry, { receivedAt: at, payload: JSON.stringify(event), source: "webhook" });
   if (receivedAt !== undefined) {
-    await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?").bind(seqAt(at) + (++arrivals % 1000), event.id).run();
+    await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?")
+      .bind(seqAt(at) + (++arrivals % 1000), event.id)
+      .run();
   }
 }
 
@@ -53,7 +57,6 @@ export async function setRow(id: string, columns: Record<string, string | number
     .bind(...names.map((n) => columns[n]), id)
     .run();
 }
-
 
 /** D1 binds at most 100 parameters per statement. */
 const IDS_PER_QUERY = 100;

@@ -1,4 +1,10 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
@@ -97,9 +103,15 @@ let nextMessage = 0;
  */
 export async function runBatch(messages: readonly (string | { body: unknown })[], options: BatchOptions = {}): Promise<BatchOutcome> {
   const { queue = EVENTS_QUEUE, attempts = 1, env: testEnv = env } = options;
-  const worker = options.worker ?? createWorker({ handlers: options.handlers ?? new Handlers(), ...(options.now ? { now: options.now } : {}) });
+  const worker =
+    options.worker ?? createWorker({ handlers: options.handlers ?? new Handlers(), ...(options.now ? { now: options.now } : {}) });
   const labels = messages.map((m, i) => (typeof m === "string" ? m : `body #${i}`));
-  const sent = messages.map((m) => ({ id: `test-msg-${++nextMessage}`, timestamp: new Date(), attempts, body: typeof m === "string" ? { id: m } : m.body }));
+  const sent = messages.map((m) => ({
+    id: `test-msg-${++nextMessage}`,
+    timestamp: new Date(),
+    attempts,
+    body: typeof m === "string" ? { id: m } : m.body,
+  }));
   const batch = createMessageBatch(queue, sent);
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
   const ctx = createExecutionContext();
@@ -107,7 +119,9 @@ export async function runBatch(messages: readonly (string | { body: unknown })[]
   const result = await getQueueResult(batch, ctx);
   const position = (msgId: string) => sent.findIndex((m) => m.id === msgId);
   const inOrder = (ids: readonly string[]) => ids.map(position).sort((a, b) => a - b);
-  const retried = new Map(result.retryMessages.map(({ msgId }) => [position(msgId), retries[position(msgId)]!.mock.calls[0]?.[0]?.delaySeconds]));
+  const retried = new Map(
+    result.retryMessages.map(({ msgId }) => [position(msgId), retries[position(msgId)]!.mock.calls[0]?.[0]?.delaySeconds]),
+  );
   return {
     acked: inOrder(result.explicitAcks).map((i) => labels[i]!),
     retried: [...retried.keys()].sort((a, b) => a - b).map((i) => ({ id: labels[i]!, delaySeconds: retried.get(i) })),

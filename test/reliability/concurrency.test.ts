@@ -3,10 +3,10 @@ import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
 import { countingQueue, envWith, heldQueue } from "../helpers/faults";
-import { ledgerCount, ledgerRow } from "../helpers/ledger";
 import { fulfilmentCounts, recordingFulfilment } from "../helpers/fulfilment";
-import { runBatch } from "../helpers/worker";
+import { ledgerCount, ledgerRow } from "../helpers/ledger";
 import { expectReceipt } from "../helpers/responses";
+import { runBatch } from "../helpers/worker";
 
 function setup() {
   const fulfilment = recordingFulfilment();
@@ -40,7 +40,9 @@ describe("concurrent deliveries of one event", () => {
     const copies = Array.from({ length: 5 }, () => events).flat();
 
     const responses = await Promise.all(copies.map((e) => deliver(e, { worker, env })));
-    const accepted = await Promise.all(responses.map((r, i) => expectReceipt(r, copies[i]!.id).then((dup) => (dup ? null : copies[i]!.id))));
+    const accepted = await Promise.all(
+      responses.map((r, i) => expectReceipt(r, copies[i]!.id).then((dup) => (dup ? null : copies[i]!.id))),
+    );
     expect(accepted.filter((id) => id !== null).sort()).toEqual([...ids].sort());
     expect([...sent].sort()).toEqual([...ids].sort());
 

@@ -4,8 +4,8 @@ import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
 import { envWith, heldQueue } from "../helpers/faults";
-import { clearLedger, ledgerRow } from "../helpers/ledger";
 import { fulfilmentCounts, recordingFulfilment } from "../helpers/fulfilment";
+import { clearLedger, ledgerRow } from "../helpers/ledger";
 import { runBatch, runCron } from "../helpers/worker";
 
 // The cron acts on every row: each test starts from an empty ledger.

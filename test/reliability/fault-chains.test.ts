@@ -4,11 +4,11 @@ import { createWorker } from "../../src/worker";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
 import { d1FailingOn, envWith, failingQueue, heldQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
-import { ledgerCount, ledgerRow, clearLedger } from "../helpers/ledger";
 import { recordingFulfilment } from "../helpers/fulfilment";
+import { clearLedger, ledgerCount, ledgerRow } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
-import { runBatch, runCron } from "../helpers/worker";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { runBatch, runCron } from "../helpers/worker";
 
 const INSERT = /^\s*insert\b/i;
 

@@ -5,11 +5,11 @@ import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
 import { buildEvent, OBJECTS, uid } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { expectErrorEnvelope } from "../helpers/responses";
 import { signatureHeader } from "../helpers/sign";
 import { SDK_NOTIFICATIONS, thinEvent } from "../helpers/thin";
-import { captureLogs, expectCleanLogs } from "../helpers/logs";
-import { expectErrorEnvelope } from "../helpers/responses";
-import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now() - (Date.now() % 1000);
@@ -43,35 +43,55 @@ const offsets = fc.oneof(
 );
 
 describe("both endpoints check signature, then timestamp, then format and shape", () => {
-  it("answers a genuine delivery by its timestamp first (either way), then by whether its format is this endpoint's", async () => {
-    await fc.assert(
-      fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([kind, make], endpoint, offset) => {
-        const payload = JSON.stringify(make());
-        const signature = await signatureHeader(payload, [TEST_SECRET], NOW_S + offset);
-        const response = await callWorker(PATHS[endpoint], { worker, method: "POST", headers: stripeHeaders(signature), body: payload, env: testEnv });
-        if (Math.abs(offset) > TOLERANCE) {
-          expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("timestamp_out_of_tolerance");
-        } else if (kind === endpoint) {
-          expect(response.status).toBe(200);
-        } else {
-          expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
-        }
-      }),
-      { numRuns: propertyRuns() },
-    );
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "answers a genuine delivery by its timestamp first (either way), then by whether its format is this endpoint's",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([kind, make], endpoint, offset) => {
+          const payload = JSON.stringify(make());
+          const signature = await signatureHeader(payload, [TEST_SECRET], NOW_S + offset);
+          const response = await callWorker(PATHS[endpoint], {
+            worker,
+            method: "POST",
+            headers: stripeHeaders(signature),
+            body: payload,
+            env: testEnv,
+          });
+          if (Math.abs(offset) > TOLERANCE) {
+            expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("timestamp_out_of_tolerance");
+          } else if (kind === endpoint) {
+            expect(response.status).toBe(200);
+          } else {
+            expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
+          }
+        }),
+        { numRuns: propertyRuns() },
+      );
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 
-  it("never accepts a delivery of either format signed with another secret, at either endpoint, whatever its timestamp", async () => {
-    await fc.assert(
-      fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([, make], endpoint, offset) => {
-        const payload = JSON.stringify(make());
-        const signature = await signatureHeader(payload, ["whsec_forger"], NOW_S + offset);
-        const response = await callWorker(PATHS[endpoint], { worker, method: "POST", headers: stripeHeaders(signature), body: payload, env: testEnv });
-        expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
-      }),
-      { numRuns: propertyRuns() },
-    );
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "never accepts a delivery of either format signed with another secret, at either endpoint, whatever its timestamp",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([, make], endpoint, offset) => {
+          const payload = JSON.stringify(make());
+          const signature = await signatureHeader(payload, ["whsec_forger"], NOW_S + offset);
+          const response = await callWorker(PATHS[endpoint], {
+            worker,
+            method: "POST",
+            headers: stripeHeaders(signature),
+            body: payload,
+            env: testEnv,
+          });
+          expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
+        }),
+        { numRuns: propertyRuns() },
+      );
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 });

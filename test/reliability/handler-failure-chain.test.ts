@@ -3,8 +3,8 @@ import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
 import { envWith, heldQueue } from "../helpers/faults";
-import { ledgerRow, setRow } from "../helpers/ledger";
 import { recordingFulfilment } from "../helpers/fulfilment";
+import { ledgerRow, setRow } from "../helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch, runCron } from "../helpers/worker";
 
 /** `max_retries` of the stripe-events consumer in wrangler.toml: deliveries = 1 + retries. */
@@ -28,7 +28,11 @@ describe("a handler that keeps throwing", () => {
       expect(outcome.acked).toEqual([]);
       expect(outcome.retried.map((r) => r.id)).toEqual([id]);
       delays.push(outcome.retried[0]!.delaySeconds);
-      expect(await ledgerRow(id)).toMatchObject({ status: "failed", attempts: attempt, last_error: "Error: fulfilment service unavailable" });
+      expect(await ledgerRow(id)).toMatchObject({
+        status: "failed",
+        attempts: attempt,
+        last_error: "Error: fulfilment service unavailable",
+      });
     }
     // 10 s doubling per attempt, capped at an hour: the schedule the README promises.
     expect(delays).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]);

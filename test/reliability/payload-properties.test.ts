@@ -5,11 +5,11 @@ import { createWorker } from "../../src/worker";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
-import { signatureHeader } from "../helpers/sign";
 import { storedRows } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
-import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { signatureHeader } from "../helpers/sign";
 import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
@@ -32,12 +32,19 @@ const LEDGER_FIELDS = ["id", "type", "object", "created", "livemode", "api_versi
 const eventLike = fc
   .record({
     idKind: fc.constantFrom("evt", "evt", "evt", "cs_", "number", "absent"),
-    type: fc.oneof(fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"), fc.string({ maxLength: 20 }), fc.constant(42)),
+    type: fc.oneof(
+      fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"),
+      fc.string({ maxLength: 20 }),
+      fc.constant(42),
+    ),
     object: fc.constantFrom("event", "event", "v2.core.event", undefined),
     created: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     livemode: fc.boolean(),
     api_version: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
-    account: fc.option(fc.string({ maxLength: 20 }).map((s) => `acct_${s}`), { nil: undefined }),
+    account: fc.option(
+      fc.string({ maxLength: 20 }).map((s) => `acct_${s}`),
+      { nil: undefined },
+    ),
     data: fc.jsonValue({ maxDepth: 3 }).map((object) => ({ object })),
     extra: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
     indent: fc.constantFrom(undefined, 2, "\t"),
@@ -71,34 +78,44 @@ function isSnapshotEvent(body: string): body is string {
 }
 
 describe("signed bodies", () => {
-  it("records exactly the signed text of every snapshot event and answers 400 payload_invalid for anything else, never 5xx", async () => {
-    const accepted = new Map<string, string>();
-    const rejected: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
-        const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
-        const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers: stripeHeaders(header), body, env: testEnv });
-        if (isSnapshotEvent(body)) {
-          const id = (JSON.parse(body) as { id: string }).id;
-          expect(await expectReceipt(response, id)).toBe(false);
-          accepted.set(id, body);
-        } else {
-          expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
-          const id = (() => {
-            try {
-              return (JSON.parse(body) as { id?: unknown })?.id;
-            } catch {
-              return undefined;
-            }
-          })();
-          if (typeof id === "string") rejected.push(id);
-        }
-      }),
-      { numRuns: propertyRuns() },
-    );
-    const rows = await storedRows([...accepted.keys(), ...rejected]);
-    expect(new Set(rows.keys())).toEqual(new Set(accepted.keys()));
-    for (const [id, body] of accepted) expect(rows.get(id)?.payload, id).toBe(body);
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "records exactly the signed text of every snapshot event and answers 400 payload_invalid for anything else, never 5xx",
+    async () => {
+      const accepted = new Map<string, string>();
+      const rejected: string[] = [];
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
+          const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
+          const response = await callWorker("/webhooks/stripe", {
+            worker,
+            method: "POST",
+            headers: stripeHeaders(header),
+            body,
+            env: testEnv,
+          });
+          if (isSnapshotEvent(body)) {
+            const id = (JSON.parse(body) as { id: string }).id;
+            expect(await expectReceipt(response, id)).toBe(false);
+            accepted.set(id, body);
+          } else {
+            expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
+            const id = (() => {
+              try {
+                return (JSON.parse(body) as { id?: unknown })?.id;
+              } catch {
+                return undefined;
+              }
+            })();
+            if (typeof id === "string") rejected.push(id);
+          }
+        }),
+        { numRuns: propertyRuns() },
+      );
+      const rows = await storedRows([...accepted.keys(), ...rejected]);
+      expect(new Set(rows.keys())).toEqual(new Set(accepted.keys()));
+      for (const [id, body] of accepted) expect(rows.get(id)?.payload, id).toBe(body);
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 });

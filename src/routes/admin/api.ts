@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { createDb } from "../../db/client";
 import { countReplayable, findReplayable, getEvent, listEvents } from "../../db/ledger-reads";
 import { databaseSize, ledgerStats } from "../../db/ledger-stats";
-import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { adminObjectRoutes } from "./api-objects";
@@ -11,7 +11,7 @@ import { endpointApiRoutes } from "./endpoint";
 import { eventJson } from "./json";
 import { encodeCursor, isTrue, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
-import { eventNotFound, notReplayable, purge, replay, REPLAY_BATCH } from "./replay";
+import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay } from "./replay";
 
 /**
  * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (enabled/disabled is
@@ -79,7 +79,11 @@ export const adminApiRoutes = new Hono<AppEnv>()
       last_24h: {
         by_status: stats.recent.byStatus,
         by_type: stats.recent.byType,
-        by_secret_index: stats.recent.bySecretIndex.map((s) => ({ secret_index: s.secretIndex, count: s.count, last_received_at: new Date(s.lastReceivedAt).toISOString() })),
+        by_secret_index: stats.recent.bySecretIndex.map((s) => ({
+          secret_index: s.secretIndex,
+          count: s.count,
+          last_received_at: new Date(s.lastReceivedAt).toISOString(),
+        })),
       },
       oldest_unprocessed: stats.oldestUnprocessed && {
         id: stats.oldestUnprocessed.id,

@@ -1,7 +1,7 @@
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
-import type { Context } from "hono";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 
@@ -23,7 +23,10 @@ export async function sessionValue(token: string): Promise<string> {
 /** 404 with the usual envelope while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
 export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
   if (c.var.config.adminToken === null) {
-    throw new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`);
+    throw new ApiError(
+      "not_found",
+      `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`,
+    );
   }
   await next();
 });
@@ -38,7 +41,10 @@ export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
 export const requireBearer = createMiddleware<AppEnv>(async (c, next) => {
   const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? "";
   if (!(await timingSafeEqual(presented, c.var.config.adminToken!))) {
-    throw new ApiError("unauthorized", "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.");
+    throw new ApiError(
+      "unauthorized",
+      "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.",
+    );
   }
   await next();
 });
@@ -52,7 +58,8 @@ export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
 
 /** A state-changing console form needs the session; answered with the JSON envelope like any API error. */
 export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
-  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  if (!(await hasSession(c)))
+    throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
   await next();
 });
 

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { checkEndpoint } from "../../cron/endpoint-check";
 import { ApiError } from "../../errors";
-import { requireStripeApi } from "../../stripe/api";
 import type { AppEnv } from "../../http/app-env";
+import { requireStripeApi } from "../../stripe/api";
 
 /**
  * `GET /admin/api/endpoint`: the endpoint drift check, now (the cron runs it daily): this Worker's
