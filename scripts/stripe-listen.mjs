@@ -13,19 +13,10 @@
 // one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH instead.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on as --api-base.
 import { spawn } from "node:child_process";
-import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
-import { ensureDevVars, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
-import { takePortFlag, takeThinFlag } from "./lib/local-dev.mjs";
-import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit, THIN_EVENTS } from "./lib/stripe-cli.mjs";
+import { readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
+import { EVENTS, forwardArgs, prepareListen, THIN_EVENTS } from "./lib/stripe-cli.mjs";
 
-const { port, rest: afterPort } = takePortFlag(process.argv.slice(2));
-const { thin, rest: extra } = takeThinFlag(afterPort);
-const cli = stripeCliOrExit();
-console.log(`Using ${cli.label}.`);
-const apiBase = stripeApiBaseOrExit();
-const secret = listenSecretOrExit(cli, apiBase, extra);
-
-if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+const { port, thin, extra, cli, apiBase, secret } = prepareListen(process.argv.slice(2));
 if (writeDevVar("STRIPE_WEBHOOK_SECRET", secret)) {
   console.log(`Wrote the \`stripe listen\` signing secret to .dev.vars as STRIPE_WEBHOOK_SECRET.
 If \`npm run dev\` is already running, restart it now so the Worker verifies with this secret

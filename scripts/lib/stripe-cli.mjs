@@ -3,6 +3,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { stripeApiBaseOrExit } from "./api-base.mjs";
+import { ensureDevVars } from "./dev-vars.mjs";
+import { takePortFlag, takeThinFlag } from "./local-dev.mjs";
 
 /** The event types the built-in handlers use: the one list `stripe listen` forwards and the endpoint enables. */
 export const EVENTS = JSON.parse(readFileSync(new URL("../stripe-listen-events.json", import.meta.url), "utf8"));
@@ -79,6 +82,25 @@ export function listenSecretOrExit(cli, apiBase, extra) {
     process.exit(1);
   }
   return secret;
+}
+
+/**
+ * What `npm run stripe:listen` and `npm run dev:stripe` both start with: `--port` and `--thin` taken
+ * from `argv` (the rest is passed on to `stripe listen`), the CLI, STRIPE_API_BASE, the signing
+ * secret of the CLI's session, and a .dev.vars to write it into. Exits 1 saying why when one is missing.
+ *
+ * @example
+ * const { port, thin, extra, cli, apiBase, secret } = prepareListen(process.argv.slice(2));
+ */
+export function prepareListen(argv) {
+  const { port, rest: afterPort } = takePortFlag(argv);
+  const { thin, rest: extra } = takeThinFlag(afterPort);
+  const cli = stripeCliOrExit();
+  console.log(`Using ${cli.label}.`);
+  const apiBase = stripeApiBaseOrExit();
+  const secret = listenSecretOrExit(cli, apiBase, extra);
+  if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+  return { port, thin, extra, cli, apiBase, secret };
 }
 
 /**
