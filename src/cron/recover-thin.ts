@@ -8,14 +8,9 @@ import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
 import { isThinPayload, thinCreatedSeconds, thinEntry } from "../stripe/event-shape";
-import { RECOVERY_INTERVAL_MS, type RecoveryReport } from "./recover";
+import { passWindow, RECOVERY_INTERVAL_MS, RECOVERY_LIMITS, type RecoveryLimits, type RecoveryReport } from "./recover";
 
 const STATE_KEY = "thin_event_recovery";
-const PAGE_SIZE = 100;
-/** Events can become listable a little after their `created` time; each pass re-reads this much. */
-const OVERLAP_SECONDS = 10 * 60;
-/** How far back `GET /v2/core/events` goes. */
-const RETENTION_SECONDS = 30 * 86400;
 
 /**
  * Progress of the thin recovery. `floor`: the first thin event this Worker processed; nothing older
@@ -52,9 +47,9 @@ export async function recoverMissedThinEvents(
   env: Env,
   handlers: Handlers,
   nowMs: number,
-  limits: { maxPages?: number; pageSize?: number } = {},
+  limits: RecoveryLimits = {},
 ): Promise<RecoveryReport> {
-  const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
+  const { maxPages = RECOVERY_LIMITS.maxPages, pageSize = RECOVERY_LIMITS.pageSize } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const wanted = new Set(handlers.thinTypes());
   if (wanted.size === 0) return { ...report, skipped: "no_handlers" };
@@ -77,7 +72,7 @@ export async function recoverMissedThinEvents(
   state.lastRunAt = nowMs;
 
   try {
-    state.pass ??= { from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds, next: null };
+    state.pass ??= { ...passWindow(state.watermark, nowSeconds), next: null };
     while (state.pass && report.pages < maxPages) {
       const page = await listPage(stripe, state.pass, pageSize);
       report.pages++;

@@ -12,13 +12,30 @@ import { createStripeApi } from "../stripe/api";
 import { snapshotEntry } from "../stripe/event-shape";
 
 const STATE_KEY = "event_recovery";
-const PAGE_SIZE = 100;
 /** Events can become listable a little after their `created` time; each pass re-reads this much. */
 const OVERLAP_SECONDS = 10 * 60;
-/** How far back the Events API goes. */
+/** How far back the Events APIs go, v1 and v2. */
 const RETENTION_SECONDS = 30 * 86400;
 /** The cron fires every minute; the recovery lists events at most this often. */
 export const RECOVERY_INTERVAL_MS = 10 * 60_000;
+
+/** What one run of a recovery (snapshot or thin) may list: `maxPages` pages of `pageSize` events. */
+export interface RecoveryLimits {
+  maxPages?: number;
+  pageSize?: number;
+}
+export const RECOVERY_LIMITS = { maxPages: 10, pageSize: 100 } satisfies RecoveryLimits;
+
+/**
+ * The `created` window (Unix seconds, (from, to]) of a new listing pass of either recovery: from a
+ * little before the watermark, never further back than the Events APIs go, up to now.
+ *
+ * @example
+ * state.pass ??= { ...passWindow(state.watermark, nowSeconds), startingAfter: null };
+ */
+export function passWindow(watermark: number, nowSeconds: number): { from: number; to: number } {
+  return { from: Math.max(watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds };
+}
 
 /**
  * Progress of the recovery, saved between runs. `floor`: events created before it predate this
@@ -62,9 +79,9 @@ export async function recoverMissedEvents(
   env: Env,
   handlers: Handlers,
   nowMs: number,
-  limits: { maxPages?: number; pageSize?: number } = {},
+  limits: RecoveryLimits = {},
 ): Promise<RecoveryReport> {
-  const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
+  const { maxPages = RECOVERY_LIMITS.maxPages, pageSize = RECOVERY_LIMITS.pageSize } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return { ...report, skipped: "no_api_key" };
@@ -94,11 +111,7 @@ export async function recoverMissedEvents(
 
   try {
     // Every event created since the watermark, newest first, in resumable pages.
-    state.pass ??= {
-      from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS),
-      to: nowSeconds,
-      startingAfter: null,
-    };
+    state.pass ??= { ...passWindow(state.watermark, nowSeconds), startingAfter: null };
     while (state.pass && report.pages < maxPages) {
       const page = await stripe.events.list({
         created: { gt: state.pass.from, lte: state.pass.to },
