@@ -27,10 +27,15 @@ export function stripeHeaders(signature: string | null): Headers {
 
 /**
  * Posts a body to /webhooks/stripe (or `options.path`) through the Worker's real fetch handler, signed
- * like Stripe does, and waits for everything the Worker put in waitUntil (the enqueue) before returning.
+ * like Stripe does (or with `options.signature` as the header), and waits for everything the Worker
+ * put in waitUntil (the enqueue) before returning. A string or bytes are sent as they are; anything
+ * else as its JSON.
+ *
+ * @example
+ * const response = await deliver(event, { signature: `t=${now},v1=${"0".repeat(64)}` });
  */
-export async function deliver(body: string | object, options: DeliverOptions = {}): Promise<Response> {
-  const payload = typeof body === "string" ? body : JSON.stringify(body);
+export async function deliver(body: string | Uint8Array | object, options: DeliverOptions = {}): Promise<Response> {
+  const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const signature =
     options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);

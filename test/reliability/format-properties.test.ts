@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { buildEvent, OBJECTS, uid } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
@@ -10,7 +10,6 @@ import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope } from "../helpers/responses";
 import { signatureHeader } from "../helpers/sign";
 import { SDK_NOTIFICATIONS, thinEvent } from "../helpers/thin";
-import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now() - (Date.now() % 1000);
 const NOW_S = NOW_MS / 1000;
@@ -50,13 +49,7 @@ describe("both endpoints check signature, then timestamp, then format and shape"
         fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([kind, make], endpoint, offset) => {
           const payload = JSON.stringify(make());
           const signature = await signatureHeader(payload, [TEST_SECRET], NOW_S + offset);
-          const response = await callWorker(PATHS[endpoint], {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(signature),
-            body: payload,
-            env: testEnv,
-          });
+          const response = await deliver(payload, { path: PATHS[endpoint], signature: signature, worker, env: testEnv });
           if (Math.abs(offset) > TOLERANCE) {
             expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("timestamp_out_of_tolerance");
           } else if (kind === endpoint) {
@@ -79,13 +72,7 @@ describe("both endpoints check signature, then timestamp, then format and shape"
         fc.asyncProperty(bodies, fc.constantFrom<Format>("snapshot", "thin"), offsets, async ([, make], endpoint, offset) => {
           const payload = JSON.stringify(make());
           const signature = await signatureHeader(payload, ["whsec_forger"], NOW_S + offset);
-          const response = await callWorker(PATHS[endpoint], {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(signature),
-            body: payload,
-            env: testEnv,
-          });
+          const response = await deliver(payload, { path: PATHS[endpoint], signature: signature, worker, env: testEnv });
           expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
         }),
         { numRuns: propertyRuns() },

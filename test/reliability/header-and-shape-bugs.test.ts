@@ -4,14 +4,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
-import { signatureHeader } from "../helpers/sign";
 import { signedDelivery } from "../helpers/signed";
-import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -39,13 +37,7 @@ describe("signature timestamps stated more than once", () => {
             const header = [...extra, `t=${delivery.timestamp}`, `v1=${delivery.signature}`].join(",");
             const header2 = [`t=${NOW_S}`, `v1=${delivery.signature}`, ...extra].join(",");
             for (const h of [header, header2]) {
-              const response = await callWorker("/webhooks/stripe", {
-                worker,
-                method: "POST",
-                headers: stripeHeaders(h),
-                body: delivery.payload,
-                env: testEnv,
-              });
+              const response = await deliver(delivery.payload, { signature: h, worker, env: testEnv });
               expect(response.status, h).toBe(400);
               await expectErrorEnvelope(response, [TEST_SECRET]);
             }
@@ -59,11 +51,9 @@ describe("signature timestamps stated more than once", () => {
 
   it("rejects a genuine signature made an hour ahead when a fresh t= precedes a t= with trailing junk", async () => {
     const delivery = await signedDelivery(NOW_S + 3600);
-    const response = await callWorker("/webhooks/stripe", {
+    const response = await deliver(delivery.payload, {
+      signature: `t=${NOW_S},t=${delivery.timestamp}x,v1=${delivery.signature}`,
       worker,
-      method: "POST",
-      headers: stripeHeaders(`t=${NOW_S},t=${delivery.timestamp}x,v1=${delivery.signature}`),
-      body: delivery.payload,
       env: testEnv,
     });
     expect(await expectErrorEnvelope(response)).toBe("timestamp_out_of_tolerance");
@@ -93,13 +83,7 @@ describe("signed events with unusual ledger fields", () => {
           };
           for (const [k, v] of Object.entries({ created, livemode, api_version: apiVersion, account })) if (v !== undefined) event[k] = v;
           const body = JSON.stringify(event);
-          const response = await callWorker("/webhooks/stripe", {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)),
-            body,
-            env: testEnv,
-          });
+          const response = await deliver(body, { timestamp: NOW_S, worker, env: testEnv });
           expect(response.status, body).toBeLessThan(500);
           if (response.status === 200) await expectReceipt(response, event.id);
           else expect(await expectErrorEnvelope(response)).toBe("payload_invalid");
@@ -116,13 +100,7 @@ describe("signed events with unusual ledger fields", () => {
     ["with an object as account", { created: 1700000000, account: {} }],
   ])("does not answer 500 storage_unavailable to a signed event %s", async (_name, fields) => {
     const body = JSON.stringify({ id: newEventId(), object: "event", type: "invoice.paid", data: { object: {} }, ...fields });
-    const response = await callWorker("/webhooks/stripe", {
-      worker,
-      method: "POST",
-      headers: stripeHeaders(await signatureHeader(body, [TEST_SECRET], NOW_S)),
-      body,
-      env: testEnv,
-    });
+    const response = await deliver(body, { timestamp: NOW_S, worker, env: testEnv });
     expect(response.status).toBeLessThan(500);
   });
 });

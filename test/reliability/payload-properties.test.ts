@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
 import { storedRows } from "../helpers/ledger";
@@ -10,7 +10,6 @@ import { captureLogs, expectCleanLogs } from "../helpers/logs";
 import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { signatureHeader } from "../helpers/sign";
-import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -86,13 +85,7 @@ describe("signed bodies", () => {
       await fc.assert(
         fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
           const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
-          const response = await callWorker("/webhooks/stripe", {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(header),
-            body,
-            env: testEnv,
-          });
+          const response = await deliver(body, { signature: header, worker, env: testEnv });
           if (isSnapshotEvent(body)) {
             const id = (JSON.parse(body) as { id: string }).id;
             expect(await expectReceipt(response, id)).toBe(false);

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { printableChar } from "../helpers/arbitraries";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { envWith, failingQueue } from "../helpers/faults";
 import { storedRows } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
@@ -11,7 +11,6 @@ import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { signatureHeader } from "../helpers/sign";
 import { signedDelivery } from "../helpers/signed";
-import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -57,13 +56,7 @@ describe("webhook secrets", () => {
             const delivery = await signedDelivery(NOW_S);
             const header = await signatureHeader(delivery.payload, signers, NOW_S);
             const testEnv = envWith({ EVENTS_QUEUE: queue, STRIPE_WEBHOOK_SECRET: setting });
-            const response = await callWorker("/webhooks/stripe", {
-              worker,
-              method: "POST",
-              headers: stripeHeaders(header),
-              body: delivery.payload,
-              env: testEnv,
-            });
+            const response = await deliver(delivery.payload, { signature: header, worker, env: testEnv });
 
             const matching = configured.findIndex((s) => signers.includes(s));
             if (matching >= 0) {
@@ -108,13 +101,7 @@ describe("webhook secrets", () => {
         fc.asyncProperty(setting, async (raw) => {
           const delivery = await signedDelivery(NOW_S);
           const testEnv = envWith({ EVENTS_QUEUE: queue, STRIPE_WEBHOOK_SECRET: raw });
-          const response = await callWorker("/webhooks/stripe", {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(delivery.header),
-            body: delivery.payload,
-            env: testEnv,
-          });
+          const response = await deliver(delivery.payload, { signature: delivery.header, worker, env: testEnv });
 
           // The rule README.md states: every comma-separated entry, trimmed, must be a whsec_ secret.
           const entries = raw.split(",").map((e) => e.trim());

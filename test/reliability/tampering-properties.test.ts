@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { applyMutations, byteMutation } from "../helpers/arbitraries";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { envWith, heldQueue } from "../helpers/faults";
 import { storedIds } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
@@ -11,7 +11,6 @@ import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { stripeSignature } from "../helpers/sign";
 import { signedDelivery } from "../helpers/signed";
-import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -52,13 +51,7 @@ describe("byte-level tampering with real signed deliveries", () => {
         fc.asyncProperty(fixture, note, fc.array(byteMutation(), { minLength: 1, maxLength: 3 }), async (which, text, mutations) => {
           const delivery = await signedDelivery(NOW_S, which, text);
           const body = applyMutations(utf8(delivery.payload), mutations);
-          const response = await callWorker("/webhooks/stripe", {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(delivery.header),
-            body,
-            env: testEnv,
-          });
+          const response = await deliver(body, { signature: delivery.header, worker, env: testEnv });
           // A leading UTF-8 byte-order mark, for one, is dropped on decoding: the text is still what was signed.
           if (new TextDecoder().decode(body) === delivery.payload) {
             await expectReceipt(response, delivery.id);
@@ -91,13 +84,7 @@ describe("byte-level tampering with real signed deliveries", () => {
           // Without the v0 decoy, which the receiver ignores, so every edit lands on what is verified.
           const genuine = `t=${delivery.timestamp},v1=${delivery.signature}`;
           const header = new TextDecoder().decode(applyMutations(utf8(genuine), mutations));
-          const response = await callWorker("/webhooks/stripe", {
-            worker,
-            method: "POST",
-            headers: stripeHeaders(header),
-            body: delivery.payload,
-            env: testEnv,
-          });
+          const response = await deliver(delivery.payload, { signature: header, worker, env: testEnv });
           if (response.status === 200) {
             expect(provesSignature(header, delivery.signature, delivery.timestamp), `accepted header ${header}`).toBe(true);
             await expectReceipt(response, delivery.id);
@@ -135,13 +122,7 @@ describe("byte-level tampering with real signed deliveries", () => {
           async (which, secret) => {
             const delivery = await signedDelivery(NOW_S, which);
             const forged = await stripeSignature(delivery.payload, secret, delivery.timestamp);
-            const response = await callWorker("/webhooks/stripe", {
-              worker,
-              method: "POST",
-              headers: stripeHeaders(`t=${delivery.timestamp},v1=${forged}`),
-              body: delivery.payload,
-              env: testEnv,
-            });
+            const response = await deliver(delivery.payload, { signature: `t=${delivery.timestamp},v1=${forged}`, worker, env: testEnv });
             expect(response.status).toBe(400);
             expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
           },

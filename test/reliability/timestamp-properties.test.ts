@@ -3,14 +3,13 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { hex } from "../helpers/arbitraries";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { envWith, failingQueue } from "../helpers/faults";
 import { storedIds } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
 import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { signedDelivery } from "../helpers/signed";
-import { callWorker } from "../helpers/worker";
 
 const BASE_MS = Date.now() - (Date.now() % 1000);
 const BASE_S = BASE_MS / 1000;
@@ -65,13 +64,7 @@ describe("signature timestamps", () => {
             entries.splice(tAt % (entries.length + 1), 0, `t=${delivery.timestamp}`);
             entries.splice(vAt % (entries.length + 1), 0, `v1=${delivery.signature}`);
             const testEnv = envWith({ EVENTS_QUEUE: queue, STRIPE_WEBHOOK_TOLERANCE_SECONDS: String(tolerance) });
-            const response = await callWorker("/webhooks/stripe", {
-              worker,
-              method: "POST",
-              headers: stripeHeaders(entries.join(",")),
-              body: delivery.payload,
-              env: testEnv,
-            });
+            const response = await deliver(delivery.payload, { signature: entries.join(","), worker, env: testEnv });
 
             if (Math.abs(offset) <= tolerance) {
               expect(await expectReceipt(response, delivery.id)).toBe(false);
@@ -102,13 +95,7 @@ describe("signature timestamps", () => {
             fc.pre(signedOffset !== claimedOffset);
             const delivery = await signedDelivery(BASE_S + signedOffset);
             const header = `t=${BASE_S + claimedOffset},v1=${delivery.signature}`;
-            const response = await callWorker("/webhooks/stripe", {
-              worker,
-              method: "POST",
-              headers: stripeHeaders(header),
-              body: delivery.payload,
-              env: envWith({ EVENTS_QUEUE: queue }),
-            });
+            const response = await deliver(delivery.payload, { signature: header, worker, env: envWith({ EVENTS_QUEUE: queue }) });
             expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("signature_invalid");
           },
         ),
