@@ -1,11 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { LEDGER_TIMING } from "../src/db/events";
-import { createWorker } from "../src/worker";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { countingQueue, d1FailingOn, envWith, failingQueue, heldQueue } from "./helpers/faults";
-import { recordingFulfilment } from "./helpers/fulfilment";
+import { heldInvoice } from "./helpers/fulfilment";
 import { clearLedger, ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { runBatch, runCron } from "./helpers/worker";
 
@@ -106,13 +105,8 @@ describe("a consumer backlog", () => {
   });
 
   it("longer than the grace re-sends each event only when its age has doubled, and the copies are fulfilled once", async () => {
-    const fulfilment = recordingFulfilment();
-    const worker = createWorker({ handlers: fulfilment.handlers });
-    const { queue, sent } = heldQueue();
-    const backlog = envWith({ EVENTS_QUEUE: queue });
-    const e = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = e.id;
-    await deliver(e, { worker, env: backlog });
+    const { fulfilment, worker, sent, healthy: backlog, event, id } = heldInvoice();
+    await deliver(event, { worker, env: backlog });
     const receivedAt = (await ledgerRow(id))!.received_at;
 
     // Seven hours of cron runs, one a minute, while every message waits in the backlog.

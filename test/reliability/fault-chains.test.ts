@@ -1,10 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { LEDGER_TIMING } from "../../src/db/events";
-import { createWorker } from "../../src/worker";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
-import { buildEvent, OBJECTS } from "../helpers/events";
-import { d1FailingOn, envWith, failingQueue, heldQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
-import { recordingFulfilment } from "../helpers/fulfilment";
+import { d1FailingOn, envWith, failingQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
+import { heldInvoice } from "../helpers/fulfilment";
 import { clearLedger, ledgerCount, ledgerRow } from "../helpers/ledger";
 import { captureLogs, expectCleanLogs } from "../helpers/logs";
 import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
@@ -15,17 +13,9 @@ const INSERT = /^\s*insert\b/i;
 // Tests here run the cron a day ahead; each starts the sweep afresh.
 beforeEach(clearLedger);
 
-function setup() {
-  const fulfilment = recordingFulfilment();
-  const worker = createWorker({ handlers: fulfilment.handlers });
-  const { queue, sent } = heldQueue();
-  const event = buildEvent("invoice.paid", OBJECTS.invoice);
-  return { ...fulfilment, worker, queue, sent, event, id: event.id, healthy: envWith({ EVENTS_QUEUE: queue }) };
-}
-
 describe("D1 failing on the ledger insert", () => {
   it("answers 500 storage_unavailable, records and enqueues nothing, logs no secret, and fulfils Stripe's retry exactly once", async () => {
-    const { worker, queue, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
 
     const logs = captureLogs();
     const refused = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT), EVENTS_QUEUE: queue }) });
@@ -38,17 +28,17 @@ describe("D1 failing on the ledger insert", () => {
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
     expect(sent).toEqual([id]);
     expect((await runBatch(sent, { worker })).acked).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
 
     // Stripe's later retries of the first attempt find the event already fulfilled.
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
     expect(sent).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
     expect((await ledgerRow(id))?.status).toBe("processed");
   });
 
   it("keeps an event whose insert committed but whose answer was lost: Stripe's retry is a duplicate and the cron gets it fulfilled once", async () => {
-    const { worker, queue, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
 
     const lost = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT, "after"), EVENTS_QUEUE: queue }) });
     expect(await expectErrorEnvelope(lost)).toBe("storage_unavailable");
@@ -69,7 +59,7 @@ describe("D1 failing on the ledger insert", () => {
     expect(sent).toEqual([id]);
 
     expect((await runBatch(sent, { worker })).acked).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
     await runCron(due + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
   });
@@ -77,7 +67,7 @@ describe("D1 failing on the ledger insert", () => {
 
 describe("a Queue whose send rejects", () => {
   it("still answers 200, and the cron re-drives the event to exactly one fulfilment while Stripe redelivers it", async () => {
-    const { worker, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, sent, event, id, healthy } = heldInvoice();
     const outage = envWith({ EVENTS_QUEUE: failingQueue() });
 
     expect(await expectReceipt(await deliver(event, { worker, env: outage }), id)).toBe(false);
@@ -90,15 +80,15 @@ describe("a Queue whose send rejects", () => {
     expect(sent).toEqual([id]);
     expect((await ledgerRow(id))?.status).toBe("received");
     expect((await runBatch(sent, { worker })).acked).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
 
     await runCron(Date.now() + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
   });
 
   it("fulfils once when the send succeeded but the consumer was slower than the grace and the cron sent it again", async () => {
-    const { worker, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, sent, event, id, healthy } = heldInvoice();
 
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
     expect(sent).toEqual([id]);
@@ -109,7 +99,7 @@ describe("a Queue whose send rejects", () => {
     expect(sent).toEqual([id, id]);
     const outcome = await runBatch(sent, { worker });
     expect(outcome.acked).toEqual([id, id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1 });
   });
 });

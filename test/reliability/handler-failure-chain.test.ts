@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
-import { buildEvent, OBJECTS } from "../helpers/events";
-import { envWith, heldQueue } from "../helpers/faults";
-import { recordingFulfilment } from "../helpers/fulfilment";
+import { heldInvoice } from "../helpers/fulfilment";
 import { ledgerRow, setRow } from "../helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch, runCron } from "../helpers/worker";
 
@@ -12,12 +9,7 @@ const MAX_RETRIES = 10;
 
 describe("a handler that keeps throwing", () => {
   it("is retried with growing delays, dead-lettered, left alone while dead, and fulfilled exactly once after a replay", async () => {
-    const fulfilment = recordingFulfilment();
-    const worker = createWorker({ handlers: fulfilment.handlers });
-    const { queue, sent } = heldQueue();
-    const healthy = envWith({ EVENTS_QUEUE: queue });
-    const event = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = event.id;
+    const { fulfilment, worker, sent, healthy, event, id } = heldInvoice();
     await deliver(event, { worker, env: healthy });
     expect(sent).toEqual([id]);
 
