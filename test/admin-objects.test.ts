@@ -2,7 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { adminApi, consolePage } from "./helpers/admin";
-import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { eventAt, paidCheckoutSession, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
 import { seedEvent } from "./helpers/ledger";
 import { thinEvent } from "./helpers/thin";
@@ -108,16 +108,7 @@ describe("the customer view", () => {
     const pi = uid("pi");
     const sub = stripeObject("subscription", { id: uid("sub"), customer, status: "active" });
     const invoice = stripeObject("invoice", { id: uid("in"), customer, status: "paid", amount_paid: 2000, amount_due: 2000 });
-    const session = stripeObject("checkoutSession", {
-      id: uid("cs_test"),
-      customer,
-      mode: "payment",
-      status: "complete",
-      payment_status: "paid",
-      payment_intent: pi,
-      amount_total: 900,
-      currency: "usd",
-    });
+    const session = paidCheckoutSession(customer, pi);
     const intent = stripeObject("paymentIntent", {
       id: pi,
       customer,

@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { eventAt, paidCheckoutSession, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
 
 const T = 1_760_000_000;
@@ -33,16 +33,7 @@ describe("BillingService over a service binding", () => {
   it("entitles a paid one-time checkout until its charge is fully refunded", async () => {
     const customer = uid("cus");
     const pi = uid("pi");
-    const session = stripeObject("checkoutSession", {
-      id: uid("cs_test"),
-      customer,
-      mode: "payment",
-      status: "complete",
-      payment_status: "paid",
-      payment_intent: pi,
-      amount_total: 900,
-      currency: "usd",
-    });
+    const session = paidCheckoutSession(customer, pi);
     await processEvents([eventAt("checkout.session.completed", session, T)]);
     expect(await billing().entitlements(customer)).toMatchObject({
       entitled: true,

@@ -7,7 +7,7 @@ import customer from "../fixtures/stripe-objects/customer.json";
 import invoice from "../fixtures/stripe-objects/invoice.json";
 import paymentIntent from "../fixtures/stripe-objects/payment_intent.json";
 import subscription from "../fixtures/stripe-objects/subscription.json";
-import { buildEvent, type TestEvent } from "./events";
+import { buildEvent, type TestEvent, uid } from "./events";
 import { seedEvent } from "./ledger";
 import { runBatch } from "./worker";
 
@@ -19,6 +19,20 @@ export function stripeObject<K extends keyof typeof FIXTURES>(
   fields: Record<string, unknown> = {},
 ): (typeof FIXTURES)[K] & Record<string, unknown> {
   return { ...structuredClone(FIXTURES[kind]), ...fields };
+}
+
+/** A completed one-time Checkout Session of 9.00 USD, paid through `paymentIntent`, for `customer`. */
+export function paidCheckoutSession(customer: string, paymentIntent: string) {
+  return stripeObject("checkoutSession", {
+    id: uid("cs_test"),
+    customer,
+    mode: "payment",
+    status: "complete",
+    payment_status: "paid",
+    payment_intent: paymentIntent,
+    amount_total: 900,
+    currency: "usd",
+  });
 }
 
 /** An event of `type` carrying `object`, created at `created` (Unix seconds). */
