@@ -40,6 +40,16 @@ async function eventStatus(id) {
   return response.status === 200 ? (await response.json()).event.status : `HTTP ${response.status}`;
 }
 
+/** The event's ledger status once it is `wanted`, or its last status after 30 s of polling. */
+async function statusWithin30s(id, wanted) {
+  let status;
+  for (let i = 0; i < 120 && status !== wanted; i++) {
+    status = await eventStatus(id);
+    if (status !== wanted) await new Promise((r) => setTimeout(r, 250));
+  }
+  return status;
+}
+
 /** Starts dev:stripe and waits until its `stripe listen` holds the fake's WebSocket (so the Worker answered). */
 async function started(args = []) {
   run = startScript("dev:stripe", { args: ["--port", PORT, ...args], cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: KEY }) });
@@ -93,12 +103,7 @@ describe("npm run dev:stripe (real Stripe CLI, fake Stripe API, real Worker)", (
     const answer = await fake.sendEvent(event);
     assert.equal(answer.status, 200, answer.body);
     assert.deepEqual(JSON.parse(answer.body), { received: true, id: event.id, duplicate: false });
-    let status;
-    for (let i = 0; i < 120 && status !== "processed"; i++) {
-      status = await eventStatus(event.id);
-      if (status !== "processed") await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.equal(status, "processed");
+    assert.equal(await statusWithin30s(event.id, "processed"), "processed");
     await run.waitFor(/\[stripe\].*\[200\] POST http:\/\/localhost:8874\/webhooks\/stripe/);
 
     run.child.kill("SIGINT");
@@ -133,12 +138,7 @@ describe("npm run dev:stripe (real Stripe CLI, fake Stripe API, real Worker)", (
     const answer = await fake.sendThinEvent(notification);
     assert.equal(answer.status, 200, answer.body);
     assert.deepEqual(JSON.parse(answer.body), { received: true, id: notification.id, duplicate: false });
-    let status;
-    for (let i = 0; i < 120 && status !== "processed"; i++) {
-      status = await eventStatus(notification.id);
-      if (status !== "processed") await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.equal(status, "processed");
+    assert.equal(await statusWithin30s(notification.id, "processed"), "processed");
     // The fake answers only its key (401 otherwise), so this fetch was made with STRIPE_SECRET_KEY.
     assert.ok(
       fake.requests.some((r) => r.method === "GET" && r.path === `/v1/subscriptions/${subscription.id}`),
