@@ -228,40 +228,41 @@ function parseExpiry(entry: string): WebhookSecret | null {
   return { value: entry.slice(0, at).trim(), expiresAt: ms };
 }
 
-function parseTolerance(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_TOLERANCE_SECONDS;
+/**
+ * A whole-number setting: `fallback` when unset or blank, the number when `accept` takes it, else a
+ * `config_invalid` ApiError saying `refusal` (which names the variable, never the value).
+ */
+function wholeNumber(raw: string | undefined, fallback: number, accept: (value: number) => boolean, refusal: string): number | ApiError {
+  if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value <= 0) {
-    return new ApiError(
-      "config_invalid",
-      `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
-    );
-  }
-  return value;
+  return Number.isInteger(value) && accept(value) ? value : new ApiError("config_invalid", refusal);
+}
+
+function parseTolerance(raw: string | undefined): number | ApiError {
+  return wholeNumber(
+    raw,
+    DEFAULT_TOLERANCE_SECONDS,
+    (value) => value > 0,
+    `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
+  );
 }
 
 function parseRetentionDays(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_RETENTION_DAYS;
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || (value !== 0 && value < MIN_RETENTION_DAYS)) {
-    return new ApiError(
-      "config_invalid",
-      `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
-    );
-  }
-  return value;
+  return wholeNumber(
+    raw,
+    DEFAULT_RETENTION_DAYS,
+    (value) => value === 0 || value >= MIN_RETENTION_DAYS,
+    `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
+  );
 }
 
 function parseD1MaxBytes(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_D1_MAX_BYTES;
-  const value = Number(raw.trim());
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    return new ApiError(
-      "config_invalid",
-      `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`,
-    );
-  }
-  return value;
+  return wholeNumber(
+    raw,
+    DEFAULT_D1_MAX_BYTES,
+    (value) => Number.isSafeInteger(value) && value > 0,
+    `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`,
+  );
 }
 
 /** The path Stripe webhook endpoints post snapshot events to (src/routes/webhooks.ts). */
