@@ -1,25 +1,18 @@
 // Runs the Worker for browser tests with `wrangler dev` on its own port, with a throwaway D1/Queues
 // state directory and an env file in a temp dir (the developer's .dev.vars is neither read nor written).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { WRANGLER } from "../scripts/lib/local-dev.mjs";
+import { WRANGLER, wranglerSync } from "../scripts/lib/local-dev.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
-/** Runs a wrangler command to completion, throwing with its output when it fails. */
+/** Runs a wrangler command to completion, throwing with its output when it fails; returns its stdout. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
+  return wranglerSync(args, ENV).stdout;
 }
 
 /**

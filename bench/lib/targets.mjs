@@ -1,10 +1,10 @@
 // Builds and starts the receivers under test. (a)–(c) run in Miniflare (workerd) in a child
 // process (host.mjs); (d) runs as a plain Node child process.
-import { fork, spawnSync } from "node:child_process";
+import { fork } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WRANGLER } from "../../scripts/lib/local-dev.mjs";
+import { WRANGLER, wranglerSync } from "../../scripts/lib/local-dev.mjs";
 import { BENCH_SECRET } from "./deliveries.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -15,17 +15,10 @@ export { WRANGLER };
 /** Offline: no usage metrics, and no download of Cloudflare's `request.cf` data for local runs. */
 export const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
-/** Runs wrangler (the project's pinned copy) with stdin closed; returns its combined output. */
+/** Runs wrangler (the project's pinned copy) offline; returns its combined output. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: WRANGLER_ENV,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = `${result.stdout}\n${result.stderr}`;
-  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${output}`);
-  return output;
+  const { stdout, stderr } = wranglerSync(args, WRANGLER_ENV);
+  return `${stdout}\n${stderr}`;
 }
 
 /**

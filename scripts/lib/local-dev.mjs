@@ -3,9 +3,26 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** wrangler's own entry point, run with this Node (no npx, no shell). */
 export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** The project's root, where wrangler.toml is. */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Runs the pinned wrangler to completion in the project root with stdin closed and `env`; returns
+ * its output, or throws with it when wrangler fails. For the tools (bench, e2e), not for `npm run dev`.
+ *
+ * @example
+ * const { stdout } = wranglerSync(["d1", "execute", "DB", "--local", "--command", "SELECT 1"]);
+ */
+export function wranglerSync(args, env = process.env) {
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
 
 /**
  * Applies the D1 migrations to the local database without the confirmation prompt (wrangler asks
