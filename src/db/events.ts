@@ -31,6 +31,9 @@ export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readon
 export const OPEN_STATUSES = ["received", "processing", "failed"] as const satisfies readonly EventStatus[];
 /** Statuses an operator may replay, and that retention never deletes. */
 export const REPLAYABLE_STATUSES = ["dead", "failed"] as const satisfies readonly EventStatus[];
+/** Every status that is not final: counted exactly, whatever its age, by the stats and the console. */
+export const UNFINISHED_STATUSES = [...OPEN_STATUSES, "dead"] as const satisfies readonly EventStatus[];
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
 /** What a replay may reset: failed and dead events, and final ones too when explicitly allowed. */
 export function replayableStatuses(allowFinal: boolean): readonly EventStatus[] {
   return allowFinal ? [...REPLAYABLE_STATUSES, ...FINAL_STATUSES] : REPLAYABLE_STATUSES;

@@ -1,15 +1,11 @@
 import { and, count, desc, gte, inArray, isNotNull, max, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { OPEN_STATUSES, seqAt } from "./events";
+import { OPEN_STATUSES, seqAt, UNFINISHED_STATUSES, type UnfinishedStatus } from "./events";
 import { candidates } from "./ledger-reads";
 import { EVENT_STATUSES, type EventStatus, stripeEvents } from "./schema";
 
 // Counts for the console, `/admin/api/stats` and the alerts: unfinished rows from the indexes that
 // hold them, everything else from a day of arrivals.
-
-/** The statuses counted exactly, whatever their age: what still owes processing, and what is dead. */
-export const UNFINISHED_STATUSES = ["received", "processing", "failed", "dead"] as const satisfies readonly EventStatus[];
-export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
 
 /** The window of the arrival counts in the stats. */
 export const STATS_WINDOW_MS = 24 * 60 * 60_000;

@@ -1,6 +1,7 @@
 import type { Child } from "hono/jsx";
+import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../db/events";
 import { type EventPage, type EventSummary, SCAN_WINDOW } from "../../../db/ledger-reads";
-import { type LedgerStats, UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../db/ledger-stats";
+import type { LedgerStats } from "../../../db/ledger-stats";
 import { EVENT_STATUSES } from "../../../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
