@@ -25,6 +25,8 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ["./test/apply-migrations.ts"],
+      // Spies (the Stripe API stub on fetch, captured console lines) are restored before every test.
+      restoreMocks: true,
       // Worker logs are JSON lines; show them only for failing tests.
       silent: "passed-only" as const,
       // Runs per property in test/reliability; workerd cannot read the host env, so it is passed in.

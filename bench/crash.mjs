@@ -19,11 +19,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { renderCrash } from "./lib/crash-report.mjs";
 import { buildEvents, signDelivery } from "./lib/deliveries.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { machineAndVersions } from "./lib/static-figures.mjs";
 import { fireCron, prepareLocalState, startWranglerDev } from "./lib/wrangler-dev.mjs";
-import { renderCrash } from "./lib/crash-report.mjs";
 
 const KILL_AT = Number(process.env.CRASH_KILL_AT ?? 1000);
 const CONCURRENCY = Number(process.env.CRASH_CONCURRENCY ?? 8);
@@ -33,7 +33,8 @@ const PORT = { http: 8830, inspector: 8831 };
 const FINAL = new Set(["processed", "ignored"]);
 // The table the crash Worker's hooks write to (bench/crash/worker.ts); no key, so a second run of
 // one fulfilment shows up as a second row.
-const CRASH_EFFECTS_DDL = "CREATE TABLE crash_effects (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, event_id TEXT NOT NULL, at INTEGER NOT NULL)";
+const CRASH_EFFECTS_DDL =
+  "CREATE TABLE crash_effects (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, event_id TEXT NOT NULL, at INTEGER NOT NULL)";
 
 const log = (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const started = Date.now();
@@ -73,12 +74,16 @@ try {
   });
   if (!killing) throw new Error(`the load ended with only ${acked.size} acknowledgements, before the kill`);
   const { killed, killedAt } = await killing;
-  log(`Killed ${killed.length} processes (${killed.map((p) => p.split(" ")[1]).join(", ")}) with ${acked.size} acknowledged; load ran ${load.seconds.toFixed(1)} s at ${load.perSecond.toFixed(0)}/s.`);
+  log(
+    `Killed ${killed.length} processes (${killed.map((p) => p.split(" ")[1]).join(", ")}) with ${acked.size} acknowledged; load ran ${load.seconds.toFixed(1)} s at ${load.perSecond.toFixed(0)}/s.`,
+  );
 
   dev = await startWranglerDev(devOptions);
   const restartedAt = Date.now();
   const atRestart = await readState(dev.url, prefix);
-  log(`Restarted in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; acknowledged events by status: ${JSON.stringify(countStatuses(atRestart, acked))}`);
+  log(
+    `Restarted in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; acknowledged events by status: ${JSON.stringify(countStatuses(atRestart, acked))}`,
+  );
 
   const logOffset = readFileSync(logFile).length; // the restarted process's log starts here
   const ticks = [];
@@ -107,7 +112,19 @@ try {
 }
 
 const ok = result.lost === 0 && result.notFinal === 0 && result.effects.none === 0 && result.effects.moreThanOnce === 0;
-writeFileSync(OUT, renderCrash({ ...result, ok, killAt: KILL_AT, concurrency: CONCURRENCY, timeoutMin: TIMEOUT_MS / 60_000, minutes: (Date.now() - started) / 60_000, machine: machineAndVersions(), date: new Date().toISOString() }));
+writeFileSync(
+  OUT,
+  renderCrash({
+    ...result,
+    ok,
+    killAt: KILL_AT,
+    concurrency: CONCURRENCY,
+    timeoutMin: TIMEOUT_MS / 60_000,
+    minutes: (Date.now() - started) / 60_000,
+    machine: machineAndVersions(),
+    date: new Date().toISOString(),
+  }),
+);
 if (ok) rmSync(dir, { recursive: true, force: true });
 else log(`Kept the state and wrangler dev's log in ${dir}.`);
 log(`${ok ? "Pass" : "FAIL"}: wrote ${OUT}.`);
@@ -135,7 +152,11 @@ async function killWhenClaimed() {
  */
 async function readState(url, idPrefix) {
   const { events: rows, effects, fulfilments } = await (await fetch(`${url}/__crash/state?prefix=${encodeURIComponent(idPrefix)}`)).json();
-  return { rows: new Map(rows.map((r) => [r.id, r])), effects: new Map(effects.map((e) => [e.object_id, e.n])), fulfilments: Object.fromEntries(fulfilments.map((f) => [f.status, f.n])) };
+  return {
+    rows: new Map(rows.map((r) => [r.id, r])),
+    effects: new Map(effects.map((e) => [e.object_id, e.n])),
+    fulfilments: Object.fromEntries(fulfilments.map((f) => [f.status, f.n])),
+  };
 }
 
 function notFinal(state, ids) {

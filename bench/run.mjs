@@ -12,15 +12,15 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { daysUntilFull } from "./lib/capacity.mjs";
-import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
 import { costPerMillionEvents } from "./lib/cost.mjs";
 import { measureDrain } from "./lib/drain.mjs";
-import { measureServer, fmt } from "./lib/measure.mjs";
+import { fmt, measureServer } from "./lib/measure.mjs";
+import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
 import { profileWorker } from "./lib/profile.mjs";
 import { measureRamp } from "./lib/ramp.mjs";
 import { renderResults } from "./lib/report.mjs";
-import { bytesPerEvent } from "./lib/storage.mjs";
 import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
+import { bytesPerEvent } from "./lib/storage.mjs";
 import { buildBundle, startExpress, startWorker, workerTargets } from "./lib/targets.mjs";
 
 // Ports: 8800–8808 for the servers under test (the profile's inspector takes 8807; Miniflare's own
@@ -39,7 +39,9 @@ const log = (line) => console.log(line);
 const started = Date.now();
 
 const machine = machineAndVersions();
-log(`Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load ${machine.loadavg}; Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}`);
+log(
+  `Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load ${machine.loadavg}; Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}`,
+);
 
 log("Bundling src/index.ts with wrangler deploy --dry-run …");
 const bundle = buildBundle();
@@ -104,7 +106,8 @@ let ops;
     await server.stop();
   }
 }
-for (const type of ops.types) log(`  ${type}: ${fmt(wholeLife(ops.perType[type].newEvent).d1_rows_written, 1)} rows written (request + consumer)`);
+for (const type of ops.types)
+  log(`  ${type}: ${fmt(wholeLife(ops.perType[type].newEvent).d1_rows_written, 1)} rows written (request + consumer)`);
 log(`  retention: ${fmt(ops.retention.perPrunedRow.d1_rows_written, 1)} rows written per pruned row (${ops.retention.pruned} pruned)`);
 
 let profile = null;
@@ -128,7 +131,9 @@ let drain;
     await server.stop();
   }
 }
-log(`  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`);
+log(
+  `  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`,
+);
 
 // Projections: what the drained database holds per event beyond the ledger rows alone.
 const ledgerBytes = storage.ledger.perEvent;
@@ -151,7 +156,9 @@ const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costI
 const results = {
   date: new Date().toISOString(),
   machine,
-  noiseNote: process.env.BENCH_NOISE_NOTE ?? `Run took ${fmt((Date.now() - started) / 60000, 1)} min. Other processes may have shared the CPUs (see the load average): absolute figures are noisy; ratios from one run are the figures to read.`,
+  noiseNote:
+    process.env.BENCH_NOISE_NOTE ??
+    `Run took ${fmt((Date.now() - started) / 60000, 1)} min. Other processes may have shared the CPUs (see the load average): absolute figures are noisy; ratios from one run are the figures to read.`,
   plan: PLAN,
   bundle,
   startup,

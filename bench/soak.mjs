@@ -44,7 +44,9 @@ for (let i = plan.length - 1; i > 0; i--) {
   [plan[i], plan[j]] = [plan[j], plan[i]];
 }
 
-console.log(`Soak: ${TOTAL} deliveries (${firstDeliveries} distinct events, ${share.duplicate} duplicates, ${share.forged} forged, ${share.stale} stale), ${CONCURRENCY} connections.`);
+console.log(
+  `Soak: ${TOTAL} deliveries (${firstDeliveries} distinct events, ${share.duplicate} duplicates, ${share.forged} forged, ${share.stale} stale), ${CONCURRENCY} connections.`,
+);
 const started = Date.now();
 const bundle = buildBundle();
 const server = await startWorker(workerTargets(bundle.outdir).a, { port: PORT, consumers: true });
@@ -60,7 +62,10 @@ let status;
 try {
   for (let i = 0; i < plan.length; i += CHUNK) {
     const chunk = plan.slice(i, i + CHUNK);
-    const deliveries = chunk.map((p) => ({ ...p, ...signDelivery(p.event.body, { kind: p.kind === "forged" || p.kind === "stale" ? p.kind : "valid" }) }));
+    const deliveries = chunk.map((p) => ({
+      ...p,
+      ...signDelivery(p.event.body, { kind: p.kind === "forged" || p.kind === "stale" ? p.kind : "valid" }),
+    }));
     await runLoad({
       url: server.webhookUrl,
       deliveries,
@@ -68,8 +73,14 @@ try {
       check: (d, code, body) => {
         tally.sent++;
         if (d.kind === "first" || d.kind === "duplicate") {
-          if (code === 200 && body.includes('"duplicate":false')) return tally.accepted_new++, null;
-          if (code === 200 && body.includes('"duplicate":true')) return tally.accepted_duplicate++, null;
+          if (code === 200 && body.includes('"duplicate":false')) {
+            tally.accepted_new++;
+            return null;
+          }
+          if (code === 200 && body.includes('"duplicate":true')) {
+            tally.accepted_duplicate++;
+            return null;
+          }
         } else if (code === 400) {
           const errorCode = JSON.parse(body).error?.code;
           tally.rejected[errorCode] = (tally.rejected[errorCode] ?? 0) + 1;
@@ -82,20 +93,26 @@ try {
     });
     const s = (Date.now() - started) / 1000;
     const ledger = await statusCounts(server);
-    console.log(`  ${tally.sent}/${TOTAL} sent (${(tally.sent / s).toFixed(0)}/s)  accepted ${tally.accepted_new} new + ${tally.accepted_duplicate} dup  rejected ${Object.values(tally.rejected).reduce((a, b) => a + b, 0)}  unexpected ${tally.unexpected}  ledger ${JSON.stringify(ledger)}`);
+    console.log(
+      `  ${tally.sent}/${TOTAL} sent (${(tally.sent / s).toFixed(0)}/s)  accepted ${tally.accepted_new} new + ${tally.accepted_duplicate} dup  rejected ${Object.values(tally.rejected).reduce((a, b) => a + b, 0)}  unexpected ${tally.unexpected}  ledger ${JSON.stringify(ledger)}`,
+    );
   }
   console.log("All sent; waiting for the queue consumer to finish …");
   let lastLog = 0;
   status = await waitForFinal(server, firstDeliveries, {
     timeoutMs: Math.max(120_000, TOTAL * 5),
     onPoll: (counts, final) => {
-      if (Date.now() - lastLog > 5000) (lastLog = Date.now()), console.log(`  ${final}/${firstDeliveries} final ${JSON.stringify(counts)}`);
+      if (Date.now() - lastLog <= 5000) return;
+      lastLog = Date.now();
+      console.log(`  ${final}/${firstDeliveries} final ${JSON.stringify(counts)}`);
     },
   });
   const [{ n: badRows }] = await server.sql(`SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bench_${tag}bad_%'`);
   const [{ n: goodRows }] = await server.sql(`SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`);
   // Every claim past an event's first: a lease taken over, or a failed attempt retried.
-  const [claims] = await server.sql(`SELECT coalesce(sum(attempts) - count(*), 0) AS extra, coalesce(max(attempts), 0) AS most FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`);
+  const [claims] = await server.sql(
+    `SELECT coalesce(sum(attempts) - count(*), 0) AS extra, coalesce(max(attempts), 0) AS most FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`,
+  );
   Object.assign(status, { badRows, goodRows, claims });
 } finally {
   clearInterval(cron);
@@ -108,7 +125,12 @@ const processed = status.counts.processed ?? 0;
 const ignored = status.counts.ignored ?? 0;
 // Lost: an event Stripe was told we have (a 200) that is not final in the ledger at the end.
 const lost = firstDeliveries - status.final;
-const ok = lost === 0 && tally.unexpected === 0 && status.badRows === 0 && tally.accepted_new === firstDeliveries && status.goodRows === firstDeliveries;
+const ok =
+  lost === 0 &&
+  tally.unexpected === 0 &&
+  status.badRows === 0 &&
+  tally.accepted_new === firstDeliveries &&
+  status.goodRows === firstDeliveries;
 const minutes = (Date.now() - started) / 60000;
 const m = machineAndVersions();
 const table = [
@@ -124,7 +146,9 @@ const table = [
   `| … forged (wrong secret) | ${share.forged} |`,
   `| … stale (signed 1 h ago) | ${share.stale} |`,
   `| accepted (200) | ${tally.accepted_new + tally.accepted_duplicate} (${tally.accepted_new} new, ${tally.accepted_duplicate} duplicate) |`,
-  `| rejected (400) | ${rejected} (${Object.entries(tally.rejected).map(([c, n]) => `${c} ${n}`).join(", ")}) |`,
+  `| rejected (400) | ${rejected} (${Object.entries(tally.rejected)
+    .map(([c, n]) => `${c} ${n}`)
+    .join(", ")}) |`,
   `| unexpected answers | ${tally.unexpected}${tally.unexpectedExamples.length ? ` (e.g. ${tally.unexpectedExamples.join("; ")})` : ""} |`,
   `| processed | ${processed} |`,
   `| ignored (no handler for the type) | ${ignored} |`,
@@ -134,7 +158,9 @@ const table = [
   `| claims beyond each event's first (leases taken over, retries) | ${status.claims.extra} (most for one event: ${status.claims.most}) |`,
   `| **lost** (accepted, not final in the ledger; must be 0) | **${lost}** |`,
   "",
-  ok ? "Result: **pass**: every distinct event was accepted as new exactly once and is final; nothing forged or stale was recorded." : "Result: **FAIL**: see the rows above.",
+  ok
+    ? "Result: **pass**: every distinct event was accepted as new exactly once and is final; nothing forged or stale was recorded."
+    : "Result: **FAIL**: see the rows above.",
   "",
 ];
 writeFileSync(OUT, table.join("\n"));

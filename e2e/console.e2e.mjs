@@ -7,7 +7,7 @@
 // `E2E_SCREENSHOTS=docs npm run test:e2e`, so an ordinary run never dirties the work tree.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -34,7 +34,13 @@ const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "test", "fixtures",
  */
 function seedDeadEvent({ persist, dir }) {
   const session = { ...fixture("checkout.session.json"), status: "complete", payment_status: "paid" };
-  const event = { ...fixture("event.json"), id: EVENT_ID, type: "checkout.session.completed", created: Math.floor(Date.now() / 1000) - 3600, data: { object: session } };
+  const event = {
+    ...fixture("event.json"),
+    id: EVENT_ID,
+    type: "checkout.session.completed",
+    created: Math.floor(Date.now() / 1000) - 3600,
+    data: { object: session },
+  };
   const q = (s) => `'${String(s).replaceAll("'", "''")}'`;
   const receivedAt = Date.now() - 3600_000;
   const error = "Error: fulfilment hook checkout_session.paid failed (D1_ERROR: database is locked)";
@@ -42,7 +48,13 @@ function seedDeadEvent({ persist, dir }) {
 VALUES (${q(EVENT_ID)}, 'checkout.session.completed', ${q(event.api_version)}, 0, NULL, ${event.created}, ${receivedAt}, 'dead', 10, ${q(error)}, NULL, 0, 'webhook', ${q(JSON.stringify(event))});`;
   // Three customer.updated events of one customer that also ran out of retries, for the bulk replay.
   const updates = DEAD_UPDATES.map((id, i) => {
-    const updated = { ...fixture("event.json"), id, type: "customer.updated", created: Math.floor(Date.now() / 1000) - 7200 + i, data: { object: { ...fixture("customer.json"), id: CUSTOMER } } };
+    const updated = {
+      ...fixture("event.json"),
+      id,
+      type: "customer.updated",
+      created: Math.floor(Date.now() / 1000) - 7200 + i,
+      data: { object: { ...fixture("customer.json"), id: CUSTOMER } },
+    };
     return `INSERT INTO stripe_events (seq, id, type, api_version, livemode, created, received_at, status, attempts, last_error, dead_at, secret_index, source, object_id, payload)
 VALUES (${(receivedAt + 1 + i) * 1000}, ${q(id)}, 'customer.updated', ${q(updated.api_version)}, 0, ${updated.created}, ${receivedAt + 1 + i}, 'dead', 10, 'Error: CRM API answered 503', ${receivedAt + 60_000}, 0, 'webhook', ${q(CUSTOMER)}, ${q(JSON.stringify(updated))});`;
   });
@@ -56,7 +68,11 @@ let browser;
 let profile;
 
 before(async () => {
-  worker = await startWorker({ port: PORT, vars: { ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_SECRET_KEY: "" }, seed: seedDeadEvent });
+  worker = await startWorker({
+    port: PORT,
+    vars: { ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: SECRET, STRIPE_SECRET_KEY: "" },
+    seed: seedDeadEvent,
+  });
   profile = mkdtempSync(join(tmpdir(), "chromium-e2e-"));
   // A fresh profile per run (playwright passes it as --user-data-dir).
   browser = await chromium.launchPersistentContext(profile, {
@@ -64,7 +80,16 @@ before(async () => {
     headless: true,
     viewport: { width: 1280, height: 860 },
     // The machine may have no internet: keep Chromium from phoning home (and flooding refused connections).
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 });
 
@@ -85,7 +110,11 @@ async function post(body) {
   const payload = JSON.stringify(body);
   const t = Math.floor(Date.now() / 1000);
   const signature = createHmac("sha256", SECRET).update(`${t}.${payload}`).digest("hex");
-  const response = await fetch(`${worker.base}/webhooks/stripe`, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": `t=${t},v1=${signature}` }, body: payload });
+  const response = await fetch(`${worker.base}/webhooks/stripe`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": `t=${t},v1=${signature}` },
+    body: payload,
+  });
   assert.equal(response.status, 200, await response.text());
   return body.id;
 }
@@ -183,17 +212,22 @@ describe("operator console in Chromium", () => {
     await page.click("form.search button");
     await page.waitForURL(new RegExp(`/admin/objects/${SUBSCRIPTION}$`));
     // Created order, with the arrival order beside it: the creation arrived second, late.
-    assert.deepEqual(await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => [r.dataset.eventId, r.dataset.arrival, r.classList.contains("late")])), [
-      [first, "2", true],
-      [updated, "1", false],
-    ]);
+    assert.deepEqual(
+      await page
+        .locator("tbody tr")
+        .evaluateAll((rows) => rows.map((r) => [r.dataset.eventId, r.dataset.arrival, r.classList.contains("late")])),
+      [
+        [first, "2", true],
+        [updated, "1", false],
+      ],
+    );
     assert.equal((await page.locator('dl[data-table="subscriptions"]').textContent()).includes("active"), true);
     await page.screenshot({ path: join(SHOTS, "console-object.png"), fullPage: true });
 
     await page.click(`a:has-text("Customer view of ${CUSTOMER}")`);
     await page.waitForURL(new RegExp(`/admin/customers/${CUSTOMER}$`));
     assert.equal(await page.locator("[data-entitled]").getAttribute("data-entitled"), "true");
-    assert.equal(await page.locator(`a[href="/admin/objects/${SUBSCRIPTION}"]`).count() > 0, true);
+    assert.equal((await page.locator(`a[href="/admin/objects/${SUBSCRIPTION}"]`).count()) > 0, true);
     await page.screenshot({ path: join(SHOTS, "console-customer.png"), fullPage: true });
 
     // wrangler dev fires no cron by itself: run the scheduled handler once, as Cloudflare would each minute.
@@ -201,7 +235,10 @@ describe("operator console in Chromium", () => {
     await page.click('header nav a:has-text("Charts")');
     await page.waitForURL(/\/admin\/charts$/);
     assert.equal(await page.locator("svg.chart").count(), 4);
-    assert.ok((await page.locator('svg.chart rect[data-status="processed"]').count()) > 0, "the deliveries chart draws the processed events");
+    assert.ok(
+      (await page.locator('svg.chart rect[data-status="processed"]').count()) > 0,
+      "the deliveries chart draws the processed events",
+    );
     await page.screenshot({ path: join(SHOTS, "console-charts.png"), fullPage: true });
 
     await page.goto(`${worker.base}/admin?status=dead&type=customer.updated`);
@@ -217,11 +254,17 @@ describe("operator console in Chromium", () => {
     let statuses = [];
     while (Date.now() < deadline) {
       await page.goto(`${worker.base}/admin?type=customer.updated`);
-      statuses = await Promise.all(DEAD_UPDATES.map(async (id) => (await page.locator(`tr[data-event-id="${id}"] .badge`).textContent()).trim()));
+      statuses = await Promise.all(
+        DEAD_UPDATES.map(async (id) => (await page.locator(`tr[data-event-id="${id}"] .badge`).textContent()).trim()),
+      );
       if (statuses.every((s) => s === "processed")) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    assert.deepEqual(statuses, DEAD_UPDATES.map(() => "processed"), worker.output());
+    assert.deepEqual(
+      statuses,
+      DEAD_UPDATES.map(() => "processed"),
+      worker.output(),
+    );
     assert.deepEqual(cspViolations, []);
   });
 

@@ -15,10 +15,10 @@
 //   request with an error (a 429) first.
 // The CLI accepts a plain-http --api-base only on 127.0.0.1 (pkg/stripe/url.go), hence the address.
 import { randomBytes } from "node:crypto";
-import { stripeV1 } from "../scripts/lib/stripe-signature.mjs";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { WebSocketServer } from "ws";
+import { stripeV1 } from "../scripts/lib/stripe-signature.mjs";
 
 const DELIVERY_HEADERS = JSON.parse(readFileSync(new URL("../test/fixtures/delivery-headers.json", import.meta.url), "utf8"));
 
@@ -36,8 +36,8 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
   const sockets = new Set();
   const waiting = new Map();
   let seq = 0;
-  let onConnect = [];
-  let onDisconnect = [];
+  const onConnect = [];
+  const onDisconnect = [];
 
   const server = createServer(async (req, res) => {
     const chunks = [];
@@ -64,7 +64,12 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       }
       const limit = Math.min(Number(query.limit ?? 10), list.pageCap);
       const from = query.starting_after ? list.objects.findIndex((o) => o.id === query.starting_after) + 1 : 0;
-      return send(200, { object: "list", url: url.pathname, has_more: from + limit < list.objects.length, data: list.objects.slice(from, from + limit) });
+      return send(200, {
+        object: "list",
+        url: url.pathname,
+        has_more: from + limit < list.objects.length,
+        data: list.objects.slice(from, from + limit),
+      });
     }
     if (route === "POST /v1/stripecli/sessions") {
       return send(200, {
@@ -83,7 +88,12 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       const all = [...endpoints.values()].sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
       const after = query.starting_after ? all.findIndex((e) => e.id === query.starting_after) + 1 : 0;
       const limit = Number(query.limit ?? 10);
-      return send(200, { object: "list", url: "/v1/webhook_endpoints", has_more: all.length > after + limit, data: all.slice(after, after + limit).map(withoutSecret) });
+      return send(200, {
+        object: "list",
+        url: "/v1/webhook_endpoints",
+        has_more: all.length > after + limit,
+        data: all.slice(after, after + limit).map(withoutSecret),
+      });
     }
     if (route === "POST /v1/webhook_endpoints") {
       if (!form.url || !Array.isArray(form.enabled_events)) return fail(400, "Missing required param: url or enabled_events.");
@@ -135,13 +145,14 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       ws.on("message", (data) => {
         const message = JSON.parse(String(data));
         // A thin event's response names the event (notification_id), not a conversation.
-        if (message.type === "webhook_response") waiting.get(message.webhook_conversation_id || `thin:${message.notification_id}`)?.(message);
+        if (message.type === "webhook_response")
+          waiting.get(message.webhook_conversation_id || `thin:${message.notification_id}`)?.(message);
       });
       ws.on("close", () => {
         sockets.delete(ws);
-        if (sockets.size === 0) onDisconnect.splice(0).forEach((f) => f());
+        if (sockets.size === 0) for (const f of onDisconnect.splice(0)) f();
       });
-      onConnect.splice(0).forEach((f) => f());
+      for (const f of onConnect.splice(0)) f();
     });
   });
 
@@ -155,7 +166,20 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
     endpoints,
     /** Adds an endpoint as if made earlier (in the Dashboard, or by an earlier run). */
     seedEndpoint(fields) {
-      const endpoint = { id: `we_seeded_${++seq}`, object: "webhook_endpoint", api_version: null, application: null, created: Math.floor(Date.now() / 1000) - 1000 + seq, description: null, enabled_events: [], livemode: false, metadata: {}, status: "enabled", url: "", ...fields };
+      const endpoint = {
+        id: `we_seeded_${++seq}`,
+        object: "webhook_endpoint",
+        api_version: null,
+        application: null,
+        created: Math.floor(Date.now() / 1000) - 1000 + seq,
+        description: null,
+        enabled_events: [],
+        livemode: false,
+        metadata: {},
+        status: "enabled",
+        url: "",
+        ...fields,
+      };
       endpoints.set(endpoint.id, endpoint);
       return endpoint;
     },
@@ -209,7 +233,12 @@ export async function startFakeStripe({ apiKey, sessionSecret = `whsec_fake_cli_
       const t = Math.floor(Date.now() / 1000);
       const v1 = stripeV1(payload, sessionSecret, t);
       const answered = new Promise((resolve) => waiting.set(`thin:${notification.id}`, resolve));
-      const message = { type: "v2_event", payload, http_headers: { ...DELIVERY_HEADERS, "Stripe-Signature": `t=${t},v1=${v1}` }, destination_id: "ed_cli_fake" };
+      const message = {
+        type: "v2_event",
+        payload,
+        http_headers: { ...DELIVERY_HEADERS, "Stripe-Signature": `t=${t},v1=${v1}` },
+        destination_id: "ed_cli_fake",
+      };
       for (const ws of sockets) ws.send(JSON.stringify(message));
       return answered;
     },
@@ -233,8 +262,13 @@ function parseForm(text) {
   for (const [key, value] of new URLSearchParams(text)) {
     const m = key.match(/^([^[]+)\[([^\]]*)\]$/);
     if (!m) out[key] = value;
-    else if (m[2] === "" || /^\d+$/.test(m[2])) (out[m[1]] ??= []).push(value);
-    else (out[m[1]] ??= {})[m[2]] = value;
+    else if (m[2] === "" || /^\d+$/.test(m[2])) {
+      out[m[1]] ??= [];
+      out[m[1]].push(value);
+    } else {
+      out[m[1]] ??= {};
+      out[m[1]][m[2]] = value;
+    }
   }
   return out;
 }

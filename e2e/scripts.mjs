@@ -24,7 +24,8 @@ export function isolatedEnv(env = {}) {
   const home = mkdtempSync(join(tmpdir(), "stripe-cli-home-"));
   mkdirSync(join(home, ".config"), { recursive: true });
   const base = { ...process.env };
-  for (const name of ["STRIPE_CLI", "STRIPE_API_BASE", "STRIPE_API_KEY", "STRIPE_SECRET_KEY", "STRIPE_DEVICE_NAME", "XDG_CONFIG_HOME"]) delete base[name];
+  for (const name of ["STRIPE_CLI", "STRIPE_API_BASE", "STRIPE_API_KEY", "STRIPE_SECRET_KEY", "STRIPE_DEVICE_NAME", "XDG_CONFIG_HOME"])
+    delete base[name];
   return { ...base, HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT: "1", WRANGLER_SEND_METRICS: "false", CI: "true", ...env };
 }
 
@@ -39,7 +40,11 @@ export function startScript(name, { args = [], cwd, env }) {
   const watchers = [];
   const onData = (d) => {
     output += d;
-    for (const w of [...watchers]) if (w.re.test(output)) (watchers.splice(watchers.indexOf(w), 1), w.resolve());
+    for (const w of [...watchers]) {
+      if (!w.re.test(output)) continue;
+      watchers.splice(watchers.indexOf(w), 1);
+      w.resolve();
+    }
   };
   child.stdout.on("data", onData);
   child.stderr.on("data", onData);

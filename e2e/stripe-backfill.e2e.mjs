@@ -15,7 +15,8 @@ const PORT = 8882;
 const KEY = "sk_test_fake_backfill_e2e";
 const TOKEN = `e2e-backfill-${Math.random().toString(36).slice(2)}`;
 const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", name), "utf8"));
-const many = (name, prefix, n, fields = () => ({})) => Array.from({ length: n }, (_, i) => ({ ...fixture(name), id: `${prefix}_e2e_${i}`, ...fields(i) }));
+const many = (name, prefix, n, fields = () => ({})) =>
+  Array.from({ length: n }, (_, i) => ({ ...fixture(name), id: `${prefix}_e2e_${i}`, ...fields(i) }));
 
 const ACCOUNT = {
   "/v1/customers": many("customer.json", "cus", 25),
@@ -39,7 +40,10 @@ before(async () => {
   // Three objects a page, whatever the Worker asks for: the 25 customers alone take more than one
   // call's ten pages.
   for (const [path, objects] of Object.entries(ACCOUNT)) fake.serveList(path, objects, { pageCap: 3 });
-  worker = await startWorker({ port: PORT, vars: { ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: "whsec_e2e_backfill", STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: fake.base } });
+  worker = await startWorker({
+    port: PORT,
+    vars: { ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: "whsec_e2e_backfill", STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: fake.base },
+  });
 });
 
 after(async () => {
@@ -52,7 +56,10 @@ describe("npm run stripe:backfill (real Worker, fake Stripe API)", () => {
   it("--status prints the progress and starts nothing", async () => {
     const { status, output } = await backfill(["--url", worker.base, "--status"]);
     assert.equal(status, 0, output);
-    assert.match(output, /^not_started: customers 0 · subscriptions 0 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0\n$/);
+    assert.match(
+      output,
+      /^not_started: customers 0 · subscriptions 0 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0\n$/,
+    );
     assert.equal(fake.requests.length, 0);
   });
 
@@ -61,14 +68,26 @@ describe("npm run stripe:backfill (real Worker, fake Stripe API)", () => {
     fake.failListOnce("/v1/subscriptions", 429, { startingAfter: subscriptions[2].id });
     const { status, output } = await backfill(["--url", worker.base, "--pause", "0.2"]);
     assert.equal(status, 0, output);
-    assert.match(output, /running: customers 25 ✓ · subscriptions 3 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0 \(this call: budget, 10 page\(s\), 28 object\(s\)\)\n/);
-    assert.match(output, /\(this call: rate_limited, 0 page\(s\), 0 object\(s\)\)\n {2}The Stripe API answered 429 \(StripeRateLimitError\); the backfill continues/);
-    assert.match(output, /done: customers 25 ✓ · subscriptions 7 ✓ · checkout_sessions 2 ✓ · invoices 2 ✓ · payment_intents 2 ✓ · charges 2 ✓/);
+    assert.match(
+      output,
+      /running: customers 25 ✓ · subscriptions 3 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0 \(this call: budget, 10 page\(s\), 28 object\(s\)\)\n/,
+    );
+    assert.match(
+      output,
+      /\(this call: rate_limited, 0 page\(s\), 0 object\(s\)\)\n {2}The Stripe API answered 429 \(StripeRateLimitError\); the backfill continues/,
+    );
+    assert.match(
+      output,
+      /done: customers 25 ✓ · subscriptions 7 ✓ · checkout_sessions 2 ✓ · invoices 2 ✓ · payment_intents 2 ✓ · charges 2 ✓/,
+    );
     assert.match(output, new RegExp(`Done: ${TOTAL} objects imported into the billing tables\\. No fulfilment hook ran for them\\.\\n$`));
     assert.doesNotMatch(output, new RegExp(`${TOKEN}|${KEY}`));
 
     const subscriptionCalls = fake.requests.filter((r) => r.path === "/v1/subscriptions");
-    assert.deepEqual(subscriptionCalls.map((r) => r.query.starting_after ?? null), [null, subscriptions[2].id, subscriptions[2].id, subscriptions[5].id]);
+    assert.deepEqual(
+      subscriptionCalls.map((r) => r.query.starting_after ?? null),
+      [null, subscriptions[2].id, subscriptions[2].id, subscriptions[5].id],
+    );
     assert.ok(subscriptionCalls.every((r) => r.query.status === "all"));
 
     const progress = await (await fetch(`${worker.base}/admin/api/backfill`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();

@@ -20,7 +20,8 @@ const SDK_VERSION = createRequire(import.meta.url)("stripe").API_VERSION;
 let dir;
 let fake;
 
-const endpoint = (args, env = {}) => runScript("stripe:endpoint", { args, cwd: dir, env: isolatedEnv({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: fake.base, ...env }) });
+const endpoint = (args, env = {}) =>
+  runScript("stripe:endpoint", { args, cwd: dir, env: isolatedEnv({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: fake.base, ...env }) });
 const writes = () => fake.requests.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}`);
 const endpoints = () => [...fake.endpoints.values()];
 
@@ -61,7 +62,11 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
   });
 
   it("updates an endpoint found by URL to exactly the handled types, warning about the missing ones and noting the unhandled", async () => {
-    const dashboard = fake.seedEndpoint({ url: URL, api_version: SDK_VERSION, enabled_events: ["checkout.session.completed", "payout.paid", "balance.available"] });
+    const dashboard = fake.seedEndpoint({
+      url: URL,
+      api_version: SDK_VERSION,
+      enabled_events: ["checkout.session.completed", "payout.paid", "balance.available"],
+    });
     const { status, output } = await endpoint(["--url", WORKER]);
     assert.equal(status, 0, output);
     assert.match(output, new RegExp(`warning: ${EVENTS.length - 1} handled event type\\(s\\) are not enabled`));
@@ -87,16 +92,31 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
 
     const create = await endpoint(["--url", "https://another-worker.example.workers.dev", "--dry-run"]);
     assert.equal(create.status, 0, create.output);
-    assert.match(create.output, new RegExp(`Would create an endpoint for https://another-worker.example.workers.dev/webhooks/stripe: ${EVENTS.length} event types, API version ${SDK_VERSION}`));
+    assert.match(
+      create.output,
+      new RegExp(
+        `Would create an endpoint for https://another-worker.example.workers.dev/webhooks/stripe: ${EVENTS.length} event types, API version ${SDK_VERSION}`,
+      ),
+    );
     assert.deepEqual(writes(), []);
     assert.equal(endpoints().length, 1);
   });
 
   it("reports another API version, which only --recreate fixes, and leaves the version alone without it", async () => {
-    const old = fake.seedEndpoint({ url: URL, api_version: "2024-06-20", enabled_events: [...EVENTS], metadata: { managed_by: "stripe-webhook-worker" } });
+    const old = fake.seedEndpoint({
+      url: URL,
+      api_version: "2024-06-20",
+      enabled_events: [...EVENTS],
+      metadata: { managed_by: "stripe-webhook-worker" },
+    });
     const { status, output } = await endpoint(["--url", WORKER]);
     assert.equal(status, 0, output);
-    assert.match(output, new RegExp(`warning: The endpoint renders events in API version 2024-06-20, the stripe SDK expects ${SDK_VERSION}\\. Stripe cannot change`));
+    assert.match(
+      output,
+      new RegExp(
+        `warning: The endpoint renders events in API version 2024-06-20, the stripe SDK expects ${SDK_VERSION}\\. Stripe cannot change`,
+      ),
+    );
     assert.match(output, /run again with --recreate/);
     assert.deepEqual(writes(), []);
     assert.equal(fake.endpoints.get(old.id).api_version, "2024-06-20");
@@ -115,20 +135,38 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.notEqual(created.id, old.id);
     assert.equal(created.api_version, SDK_VERSION);
     assert.deepEqual(writes(), ["POST /v1/webhook_endpoints", `DELETE /v1/webhook_endpoints/${old.id}`]);
-    assert.match(output, new RegExp(`and paste \\(the new secret, then the one configured now[^\\n]*\\n {2}${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\n`));
+    assert.match(
+      output,
+      new RegExp(
+        `and paste \\(the new secret, then the one configured now[^\\n]*\\n {2}${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\n`,
+      ),
+    );
     assert.ok(output.indexOf(created.secret) < output.indexOf(`Deleted ${old.id}`));
   });
 
   it("never takes an endpoint of this script's at another URL silently: --endpoint moves it, --create adds another", async () => {
-    const staging = fake.seedEndpoint({ url: "https://staging.example.workers.dev/webhooks/stripe", api_version: SDK_VERSION, enabled_events: [...EVENTS], metadata: { managed_by: "stripe-webhook-worker" } });
+    const staging = fake.seedEndpoint({
+      url: "https://staging.example.workers.dev/webhooks/stripe",
+      api_version: SDK_VERSION,
+      enabled_events: [...EVENTS],
+      metadata: { managed_by: "stripe-webhook-worker" },
+    });
     const refused = await endpoint(["--url", WORKER]);
     assert.equal(refused.status, 1);
-    assert.match(refused.output, new RegExp(`this script made ${staging.id} \\(https://staging.example.workers.dev/webhooks/stripe\\)\\. Pass --endpoint we_… to move one to this URL, or --create`));
+    assert.match(
+      refused.output,
+      new RegExp(
+        `this script made ${staging.id} \\(https://staging.example.workers.dev/webhooks/stripe\\)\\. Pass --endpoint we_… to move one to this URL, or --create`,
+      ),
+    );
     assert.deepEqual(writes(), []);
 
     const moved = await endpoint(["--url", WORKER, "--endpoint", staging.id]);
     assert.equal(moved.status, 0, moved.output);
-    assert.match(moved.output, /~ url: https:\/\/staging\.example\.workers\.dev\/webhooks\/stripe → https:\/\/stripe-webhooks\.example\.workers\.dev\/webhooks\/stripe/);
+    assert.match(
+      moved.output,
+      /~ url: https:\/\/staging\.example\.workers\.dev\/webhooks\/stripe → https:\/\/stripe-webhooks\.example\.workers\.dev\/webhooks\/stripe/,
+    );
     assert.equal(fake.endpoints.get(staging.id).url, URL);
 
     const added = await endpoint(["--url", "https://second.example.workers.dev", "--create"]);
@@ -147,14 +185,23 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
 
     const refused = await endpoint(["--url", WORKER], { STRIPE_SECRET_KEY: "sk_test_someone_elses_key" });
     assert.equal(refused.status, 1);
-    assert.match(refused.output, /The Stripe API refused the request \(401\): Invalid API Key provided\. The key must be allowed to read and write Webhook Endpoints\./);
+    assert.match(
+      refused.output,
+      /The Stripe API refused the request \(401\): Invalid API Key provided\. The key must be allowed to read and write Webhook Endpoints\./,
+    );
     assert.doesNotMatch(refused.output, /sk_test_someone_elses_key/);
   });
 
   for (const [name, args, env, status, message] of [
     ["no --url", [], {}, 2, /--url is required/],
     ["an http --url", ["--url", "http://stripe-webhooks.example.workers.dev"], {}, 2, /--url must start with https:\/\//],
-    ["a plain-http STRIPE_API_BASE that is not loopback", ["--url", WORKER], { STRIPE_API_BASE: "http://stripe-mock.internal:12111" }, 1, /STRIPE_API_BASE uses plain http:\/\/ for an address that is not loopback/],
+    [
+      "a plain-http STRIPE_API_BASE that is not loopback",
+      ["--url", WORKER],
+      { STRIPE_API_BASE: "http://stripe-mock.internal:12111" },
+      1,
+      /STRIPE_API_BASE uses plain http:\/\/ for an address that is not loopback/,
+    ],
   ]) {
     it(`refuses ${name} before calling Stripe`, async () => {
       const result = await endpoint(args, env);

@@ -18,10 +18,23 @@ const EVENTS = JSON.parse(readFileSync(join(ROOT, "scripts", "stripe-listen-even
 const THIN_EVENTS = JSON.parse(readFileSync(join(ROOT, "scripts", "stripe-listen-thin-events.json"), "utf8"));
 /** A thin notification on the envelope of the SDK's sample (test/fixtures/thin-events). */
 const thin = (type, related) => {
-  const { related_object: _sample, ...envelope } = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "thin-events", "notifications.json"), "utf8"))[0];
-  return { ...envelope, id: `evt_listen_thin_${type.replaceAll(".", "_")}`, type, created: new Date().toISOString(), context: null, ...(related ? { related_object: related } : {}) };
+  const { related_object: _sample, ...envelope } = JSON.parse(
+    readFileSync(join(ROOT, "test", "fixtures", "thin-events", "notifications.json"), "utf8"),
+  )[0];
+  return {
+    ...envelope,
+    id: `evt_listen_thin_${type.replaceAll(".", "_")}`,
+    type,
+    created: new Date().toISOString(),
+    context: null,
+    ...(related ? { related_object: related } : {}),
+  };
 };
-const event = (type) => ({ ...JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", "event.json"), "utf8")), id: `evt_listen_${type.replaceAll(".", "_")}`, type });
+const event = (type) => ({
+  ...JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", "event.json"), "utf8")),
+  id: `evt_listen_${type.replaceAll(".", "_")}`,
+  type,
+});
 
 let dir;
 let fake;
@@ -46,7 +59,10 @@ async function startLocalWorker() {
 /** Runs the script until its `stripe listen` holds the fake's WebSocket, then returns it running. */
 async function listening(args, env) {
   const run = startScript("stripe:listen", { args: ["--port", local.port, ...args], cwd: dir, env });
-  await Promise.race([fake.cliConnected(), run.exited.then((code) => assert.fail(`stripe:listen exited (${code}) before connecting:\n${run.output()}`))]);
+  await Promise.race([
+    fake.cliConnected(),
+    run.exited.then((code) => assert.fail(`stripe:listen exited (${code}) before connecting:\n${run.output()}`)),
+  ]);
   return run;
 }
 
@@ -80,7 +96,10 @@ describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
     fake.sendEvent(event("balance.available")); // not a handled type: the CLI must not forward it
     const answer = await fake.sendEvent(event("customer.created"));
     assert.equal(answer.status, 200);
-    assert.deepEqual(local.received.map((r) => [r.path, JSON.parse(r.body).type]), [["/webhooks/stripe", "customer.created"]]);
+    assert.deepEqual(
+      local.received.map((r) => [r.path, JSON.parse(r.body).type]),
+      [["/webhooks/stripe", "customer.created"]],
+    );
     const { signature, body } = local.received[0];
     const t = signature.match(/t=(\d+)/)[1];
     assert.equal(signature.match(/v1=(\w+)/)[1], createHmac("sha256", fake.sessionSecret).update(`${t}.${body}`).digest("hex"));
@@ -95,15 +114,23 @@ describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
   it("with --thin, writes the same secret and forwards only the handled thin types, signed, to /webhooks/stripe/thin", async () => {
     const run = await listening(["--thin"], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));
     assert.match(devVars(), new RegExp(`^STRIPE_WEBHOOK_SECRET=${fake.sessionSecret}$`, "m"));
-    assert.match(run.output(), new RegExp(`Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${local.port}/webhooks/stripe/thin`));
+    assert.match(
+      run.output(),
+      new RegExp(`Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${local.port}/webhooks/stripe/thin`),
+    );
     assert.match(run.output(), /STRIPE_SECRET_KEY is not set in \.dev\.vars: the Worker records thin events but parks them/);
 
-    fake.sendThinEvent(thin("v2.core.event_destination.ping", { id: "ed_x", type: "v2.core.event_destination", url: "/v2/core/event_destinations/ed_x" })); // not handled: not forwarded
+    fake.sendThinEvent(
+      thin("v2.core.event_destination.ping", { id: "ed_x", type: "v2.core.event_destination", url: "/v2/core/event_destinations/ed_x" }),
+    ); // not handled: not forwarded
     fake.sendEvent(event("customer.created")); // a snapshot event: shown, not forwarded (so never answered)
     const n = thin("v1.customer.subscription.updated", { id: "sub_listen", type: "subscription", url: "/v1/subscriptions/sub_listen" });
     const answer = await fake.sendThinEvent(n);
     assert.equal(answer.status, 200);
-    assert.deepEqual(local.received.map((r) => [r.path, JSON.parse(r.body).type]), [["/webhooks/stripe/thin", "v1.customer.subscription.updated"]]);
+    assert.deepEqual(
+      local.received.map((r) => [r.path, JSON.parse(r.body).type]),
+      [["/webhooks/stripe/thin", "v1.customer.subscription.updated"]],
+    );
     const { signature, body } = local.received[0];
     assert.equal(body, JSON.stringify(n));
     const t = signature.match(/t=(\d+)/)[1];
@@ -136,7 +163,10 @@ describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
 
   it("explains how to log in and leaves .dev.vars alone when the CLI gets no session", async () => {
     writeFileSync(join(dir, ".dev.vars"), "STRIPE_WEBHOOK_SECRET=whsec_untouched\n");
-    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: "sk_test_not_the_fakes_key", STRIPE_API_BASE: fake.base }) });
+    const { status, output } = await runScript("stripe:listen", {
+      cwd: dir,
+      env: isolatedEnv({ STRIPE_API_KEY: "sk_test_not_the_fakes_key", STRIPE_API_BASE: fake.base }),
+    });
     assert.equal(status, 1);
     assert.match(output, /did not print a signing secret/);
     assert.match(output, /status=401/);
@@ -153,14 +183,20 @@ describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
   });
 
   it("refuses a plain-http STRIPE_API_BASE that is not loopback before running the CLI", async () => {
-    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: "http://stripe-mock.internal:12111" }) });
+    const { status, output } = await runScript("stripe:listen", {
+      cwd: dir,
+      env: isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: "http://stripe-mock.internal:12111" }),
+    });
     assert.equal(status, 1);
     assert.match(output, /STRIPE_API_BASE uses plain http:\/\/ for an address that is not loopback/);
     assert.equal(existsSync(join(dir, ".dev.vars")), false);
   });
 
   it("says so when STRIPE_CLI names a binary that does not exist", async () => {
-    const { status, output } = await runScript("stripe:listen", { cwd: dir, env: isolatedEnv({ STRIPE_CLI: join(dir, "no-such-stripe"), STRIPE_API_BASE: fake.base }) });
+    const { status, output } = await runScript("stripe:listen", {
+      cwd: dir,
+      env: isolatedEnv({ STRIPE_CLI: join(dir, "no-such-stripe"), STRIPE_API_BASE: fake.base }),
+    });
     assert.equal(status, 1);
     assert.match(output, /Using the Stripe CLI from STRIPE_CLI/);
     assert.match(output, /was not found\. Unset STRIPE_CLI/);

@@ -1,20 +1,18 @@
 // Runs the Worker for browser tests with `wrangler dev` on its own port, with a throwaway D1/Queues
 // state directory and an env file in a temp dir (the developer's .dev.vars is neither read nor written).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { WRANGLER } from "../scripts/lib/local-dev.mjs";
+import { WRANGLER, wranglerSync } from "../scripts/lib/local-dev.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
-/** Runs a wrangler command to completion, throwing with its output when it fails. */
+/** Runs a wrangler command to completion, throwing with its output when it fails; returns its stdout. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
-  return result.stdout;
+  return wranglerSync(args, ENV).stdout;
 }
 
 /**
@@ -25,13 +23,32 @@ export async function startWorker({ port, vars, seed }) {
   const dir = mkdtempSync(join(tmpdir(), "stripe-webhooks-e2e-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "e2e.env");
-  writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+  writeFileSync(
+    envFile,
+    `${Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n")}\n`,
+  );
   wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist]);
   if (seed) await seed({ persist, dir });
 
   const child = spawn(
     process.execPath,
-    [WRANGLER, "dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(port + 1), "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"],
+    [
+      WRANGLER,
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--inspector-port",
+      String(port + 1),
+      "--persist-to",
+      persist,
+      "--env-file",
+      envFile,
+      "--show-interactive-dev-session=false",
+    ],
     { cwd: ROOT, env: ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";

@@ -14,29 +14,26 @@
 //    One Ctrl-C (or SIGTERM) stops both; if either exits, so does the other.
 // The CLI is the one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on to the CLI as --api-base.
-import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
-import { ensureDevVars, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
-import { answers, applyLocalMigrations, fireCronEveryMinute, takePortFlag, takeThinFlag, WRANGLER } from "./lib/local-dev.mjs";
+import { readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
+import { answers, applyLocalMigrations, fireCronEveryMinute, WRANGLER } from "./lib/local-dev.mjs";
 import { ProcessGroup } from "./lib/run-together.mjs";
-import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit, THIN_EVENTS } from "./lib/stripe-cli.mjs";
+import { EVENTS, forwardArgs, prepareListen, THIN_EVENTS } from "./lib/stripe-cli.mjs";
 
-const { port, rest: afterPort } = takePortFlag(process.argv.slice(2));
-const { thin, rest: extra } = takeThinFlag(afterPort);
-const cli = stripeCliOrExit();
-console.log(`Using ${cli.label}.`);
-const apiBase = stripeApiBaseOrExit();
-const secret = listenSecretOrExit(cli, apiBase, extra);
-
-if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+const { port, thin, extra, cli, apiBase, secret } = prepareListen(process.argv.slice(2));
 const changed = writeDevVar("STRIPE_WEBHOOK_SECRET", secret);
-console.log(`${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`);
+console.log(
+  `${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`,
+);
 if (!applyLocalMigrations()) process.exit(1);
 
 const group = new ProcessGroup();
 const local = `http://localhost:${port}`;
-const target = thin ? `${THIN_EVENTS.length} thin event types to ${local}/webhooks/stripe/thin` : `${EVENTS.length} event types to ${local}/webhooks/stripe`;
+const target = thin
+  ? `${THIN_EVENTS.length} thin event types to ${local}/webhooks/stripe/thin`
+  : `${EVENTS.length} event types to ${local}/webhooks/stripe`;
 console.log(`Starting wrangler dev on ${local}, then stripe listen forwarding ${target}. Ctrl-C stops both.`);
-if (thin && !readDevVar("STRIPE_SECRET_KEY")) console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
+if (thin && !readDevVar("STRIPE_SECRET_KEY"))
+  console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
 group.start("worker", process.execPath, [WRANGLER, "dev", "--port", port, "--show-interactive-dev-session=false"]);
 if (await answers(`${local}/health`, () => group.running("worker"))) {
   fireCronEveryMinute(local);
@@ -44,4 +41,3 @@ if (await answers(`${local}/health`, () => group.running("worker"))) {
   console.log("Trigger an event with: npx stripe trigger checkout.session.completed");
 }
 process.exit(await group.done);
-

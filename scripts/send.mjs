@@ -19,8 +19,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseStripeApiBase } from "../src/stripe/api-base.ts";
 import { readDevVar } from "./lib/dev-vars.mjs";
-import { stripeSignatureHeader } from "./lib/stripe-signature.mjs";
 import { startStripeApiStub } from "./lib/stripe-api-stub.mjs";
+import { stripeSignatureHeader } from "./lib/stripe-signature.mjs";
 
 const FIXTURES = new URL("../test/fixtures/", import.meta.url);
 const OBJECT_FOR_PREFIX = [
@@ -50,7 +50,14 @@ const { values, positionals } = parseArgs({
 });
 
 if (values.help) {
-  console.log(readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 15).join("\n").replaceAll("// ", "").replaceAll("//", ""));
+  console.log(
+    readFileSync(new URL(import.meta.url), "utf8")
+      .split("\n")
+      .slice(1, 15)
+      .join("\n")
+      .replaceAll("// ", "")
+      .replaceAll("//", ""),
+  );
   process.exit(0);
 }
 
@@ -62,7 +69,11 @@ const url = values.url ?? `http://localhost:8787/webhooks/stripe${thin ? "/thin"
 const objectFile = OBJECT_FOR_PREFIX.find(([prefix]) => snapshotType.startsWith(prefix))?.[1];
 // Thin types with no object here: the SDK's own sample notifications (test/fixtures/thin-events) and
 // the ping Stripe sends to test a destination. The built-in handlers ignore them, so no API call follows.
-const THIN_WITHOUT_OBJECT = ["v2.core.event_destination.ping", "v1.billing.meter.error_report_triggered", "v1.billing.meter.no_meter_found"];
+const THIN_WITHOUT_OBJECT = [
+  "v2.core.event_destination.ping",
+  "v1.billing.meter.error_report_triggered",
+  "v1.billing.meter.no_meter_found",
+];
 if (thin ? !(type.startsWith("v1.") && objectFile) && !THIN_WITHOUT_OBJECT.includes(type) : !objectFile) {
   const supported = OBJECT_FOR_PREFIX.map(([p]) => `${thin ? "v1." : ""}${p}*`);
   console.error(`No example object for "${type}". Supported: ${[...supported, ...(thin ? THIN_WITHOUT_OBJECT : [])].join(", ")}`);
@@ -86,7 +97,10 @@ const IMPLIED = {
   "payment_intent.succeeded": { status: "succeeded", amount_received: 2000 },
   "payment_intent.processing": { status: "processing" },
   "payment_intent.canceled": { status: "canceled" },
-  "payment_intent.payment_failed": { status: "requires_payment_method", last_payment_error: { code: "card_declined", message: "Your card was declined." } },
+  "payment_intent.payment_failed": {
+    status: "requires_payment_method",
+    last_payment_error: { code: "card_declined", message: "Your card was declined." },
+  },
   "charge.refunded": { refunded: true, amount_refunded: 100 },
 };
 
@@ -132,9 +146,14 @@ if (first.ok) await showStatus(event.id);
 if (stub) {
   await stub.stop();
   if (stub.requests.length === 0) {
-    console.log(`The Worker did not call the Stripe API stub at ${stub.origin}: either no handler fetches ${type}'s object (it is then "ignored"), or \`npm run dev\` does not run with STRIPE_API_BASE=${stub.origin} and a STRIPE_SECRET_KEY from .dev.vars (restart it after editing .dev.vars; without a key the event is parked).`);
+    console.log(
+      `The Worker did not call the Stripe API stub at ${stub.origin}: either no handler fetches ${type}'s object (it is then "ignored"), or \`npm run dev\` does not run with STRIPE_API_BASE=${stub.origin} and a STRIPE_SECRET_KEY from .dev.vars (restart it after editing .dev.vars; without a key the event is parked).`,
+    );
   }
-  for (const r of stub.requests) console.log(`Stripe API stub (${stub.origin}) answered ${r.method} ${r.path} → ${r.status}${r.bearer ? "" : " (no API key sent)"}${r.context ? ` (Stripe-Context ${r.context})` : ""}`);
+  for (const r of stub.requests)
+    console.log(
+      `Stripe API stub (${stub.origin}) answered ${r.method} ${r.path} → ${r.status}${r.bearer ? "" : " (no API key sent)"}${r.context ? ` (Stripe-Context ${r.context})` : ""}`,
+    );
 }
 
 /**
@@ -177,10 +196,16 @@ from a local stub. Point the Worker at it in .dev.vars, then restart \`npm run d
   }
   const { host, port, origin } = parsed.base;
   try {
-    const stub = await startStripeApiStub({ host: host.replace(/^\[|\]$/g, ""), port, objects: { [notification.related_object.url]: object, [`/v2/core/events/${notification.id}`]: notification } });
+    const stub = await startStripeApiStub({
+      host: host.replace(/^\[|\]$/g, ""),
+      port,
+      objects: { [notification.related_object.url]: object, [`/v2/core/events/${notification.id}`]: notification },
+    });
     return { ...stub, origin };
   } catch (err) {
-    console.error(`Could not start the Stripe API stub on ${origin} (${err.code ?? err.message}): something else holds that port (stripe-mock?). Stop it, or change STRIPE_API_BASE in .dev.vars and restart \`npm run dev\`.`);
+    console.error(
+      `Could not start the Stripe API stub on ${origin} (${err.code ?? err.message}): something else holds that port (stripe-mock?). Stop it, or change STRIPE_API_BASE in .dev.vars and restart \`npm run dev\`.`,
+    );
     process.exit(1);
   }
 }
@@ -213,10 +238,23 @@ async function showStatus(id) {
   do {
     await new Promise((r) => setTimeout(r, 1000));
     try {
-      const out = execFileSync("npx", ["wrangler", "d1", "execute", "DB", "--local", "--json", "--command", `SELECT id, status, attempts, last_error FROM stripe_events WHERE id = '${id}'`], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-      });
+      const out = execFileSync(
+        "npx",
+        [
+          "wrangler",
+          "d1",
+          "execute",
+          "DB",
+          "--local",
+          "--json",
+          "--command",
+          `SELECT id, status, attempts, last_error FROM stripe_events WHERE id = '${id}'`,
+        ],
+        {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        },
+      );
       row = JSON.parse(out)[0]?.results?.[0];
     } catch {
       console.log("(could not read local D1 to show the status)");
@@ -224,7 +262,11 @@ async function showStatus(id) {
     }
   } while ((!row || row.status === "received" || row.status === "processing") && Date.now() - started < 30_000);
   const after = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(row ? `status after ${after} s: ${row.status} (attempts ${row.attempts}${row.last_error ? `, last error: ${row.last_error}` : ""})` : "no ledger row found");
+  console.log(
+    row
+      ? `status after ${after} s: ${row.status} (attempts ${row.attempts}${row.last_error ? `, last error: ${row.last_error}` : ""})`
+      : "no ledger row found",
+  );
 }
 
 function firstSecretFromDevVars() {
@@ -232,8 +274,13 @@ function firstSecretFromDevVars() {
     console.error("No .dev.vars: run `npm run dev` once (it creates one) or pass --secret whsec_….");
     process.exit(2);
   }
-  const line = readFileSync(".dev.vars", "utf8").split("\n").find((l) => l.trim().startsWith("STRIPE_WEBHOOK_SECRET="));
-  const value = line?.slice(line.indexOf("=") + 1).trim().replace(/^["']|["']$/g, "");
+  const line = readFileSync(".dev.vars", "utf8")
+    .split("\n")
+    .find((l) => l.trim().startsWith("STRIPE_WEBHOOK_SECRET="));
+  const value = line
+    ?.slice(line.indexOf("=") + 1)
+    .trim()
+    .replace(/^["']|["']$/g, "");
   const first = value?.split(",")[0]?.trim().split("@")[0];
   if (!first) {
     console.error("STRIPE_WEBHOOK_SECRET is not set in .dev.vars.");

@@ -19,7 +19,9 @@ const WAIT_AFTER = new Set(["busy", "rate_limited", "api_unavailable"]);
 
 let options;
 try {
-  options = parseArgs({ options: { url: { type: "string" }, status: { type: "boolean", default: false }, pause: { type: "string", default: "10" } } }).values;
+  options = parseArgs({
+    options: { url: { type: "string" }, status: { type: "boolean", default: false }, pause: { type: "string", default: "10" } },
+  }).values;
 } catch (err) {
   usage(err.message);
 }
@@ -28,7 +30,9 @@ const pauseMs = Number(options.pause) * 1000;
 if (!Number.isFinite(pauseMs) || pauseMs < 0) usage("--pause must be a number of seconds.");
 const token = setting("ADMIN_TOKEN");
 if (!token) {
-  console.error("ADMIN_TOKEN is not set (in the environment or .dev.vars): the Worker's admin token, as put with `wrangler secret put ADMIN_TOKEN`.");
+  console.error(
+    "ADMIN_TOKEN is not set (in the environment or .dev.vars): the Worker's admin token, as put with `wrangler secret put ADMIN_TOKEN`.",
+  );
   process.exit(1);
 }
 
@@ -71,7 +75,11 @@ async function call(method) {
     }
     if (response.ok && body) return body;
     const error = body?.error;
-    console.error(error ? `${response.status} ${error.code}: ${error.message}` : `${method} ${base}/admin/api/backfill answered ${response.status}, not the admin API's JSON: is --url this Worker, with ADMIN_TOKEN set on it?`);
+    console.error(
+      error
+        ? `${response.status} ${error.code}: ${error.message}`
+        : `${method} ${base}/admin/api/backfill answered ${response.status}, not the admin API's JSON: is --url this Worker, with ADMIN_TOKEN set on it?`,
+    );
     process.exit(1);
   }
 }
@@ -87,14 +95,16 @@ function print(body) {
 
 /** The Worker's origin; plain http only on a loopback address, because the admin token travels in every request. */
 function workerOrigin(raw) {
-  if (!raw) usage("--url is required: the Worker's base URL, e.g. --url https://stripe-webhooks.example.workers.dev (or http://localhost:8787).");
+  if (!raw)
+    usage("--url is required: the Worker's base URL, e.g. --url https://stripe-webhooks.example.workers.dev (or http://localhost:8787).");
   let url;
   try {
     url = new URL(raw);
   } catch {
     usage(`--url is not an absolute URL: ${raw}`);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) usage("--url must start with https:// (plain http:// only for localhost): the admin token is sent with every request.");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname)))
+    usage("--url must start with https:// (plain http:// only for localhost): the admin token is sent with every request.");
   return url.origin;
 }
 
@@ -103,6 +113,8 @@ function sleep(ms) {
 }
 
 function usage(message) {
-  console.error(`${message}\nUsage: npm run stripe:backfill -- --url https://<worker>.<subdomain>.workers.dev [--status] [--pause <seconds>]`);
+  console.error(
+    `${message}\nUsage: npm run stripe:backfill -- --url https://<worker>.<subdomain>.workers.dev [--status] [--pause <seconds>]`,
+  );
   process.exit(2);
 }

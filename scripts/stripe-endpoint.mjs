@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { parseArgs } from "node:util";
 // Creates or updates the Stripe webhook endpoint of a deployed Worker:
 //
 //   npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev [--dry-run] [--recreate]
@@ -15,7 +16,6 @@
 //   --recreate replaces the endpoint (new endpoint and secret, rotation steps, old one deleted last).
 // - A new signing secret is printed once, with the `wrangler secret put` step. --dry-run changes nothing.
 import Stripe from "stripe";
-import { parseArgs } from "node:util";
 import { compareEndpoint, describeDrift } from "../src/stripe/endpoint-drift.ts";
 import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
 import { readDevVar } from "./lib/dev-vars.mjs";
@@ -45,7 +45,9 @@ const target = { url: webhookUrl(options.url), eventTypes: EVENTS, apiVersion: S
 const dryRun = options["dry-run"];
 const key = process.env.STRIPE_SECRET_KEY?.trim() || readDevVar("STRIPE_SECRET_KEY");
 if (!key) {
-  console.error("STRIPE_SECRET_KEY is not set (in the environment or .dev.vars). Use a key that may write Webhook Endpoints, e.g. STRIPE_SECRET_KEY=sk_test_… npm run stripe:endpoint -- --url …");
+  console.error(
+    "STRIPE_SECRET_KEY is not set (in the environment or .dev.vars). Use a key that may write Webhook Endpoints, e.g. STRIPE_SECRET_KEY=sk_test_… npm run stripe:endpoint -- --url …",
+  );
   process.exit(1);
 }
 const apiBase = stripeApiBaseOrExit();
@@ -77,18 +79,30 @@ async function findEndpoint() {
   const candidates = byUrl.length > 1 && byUrl.some(ours) ? byUrl.filter(ours) : byUrl;
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) {
-    refuse(`${candidates.length} endpoints post to ${target.url}: ${list(candidates)}. Each delivers every event again. Delete the extra ones in the Dashboard, or pass --endpoint we_… to choose.`);
+    refuse(
+      `${candidates.length} endpoints post to ${target.url}: ${list(candidates)}. Each delivers every event again. Delete the extra ones in the Dashboard, or pass --endpoint we_… to choose.`,
+    );
   }
   const elsewhere = all.filter(ours);
   if (elsewhere.length > 0 && !options.create) {
-    refuse(`No endpoint posts to ${target.url}, but this script made ${list(elsewhere)}. Pass --endpoint we_… to move one to this URL, or --create to add a separate endpoint (e.g. for a second Worker).`);
+    refuse(
+      `No endpoint posts to ${target.url}, but this script made ${list(elsewhere)}. Pass --endpoint we_… to move one to this URL, or --create to add a separate endpoint (e.g. for a second Worker).`,
+    );
   }
   return null;
 }
 
 async function create({ replacing } = {}) {
-  const params = { url: target.url, enabled_events: [...EVENTS], api_version: target.apiVersion, description: DESCRIPTION, metadata: MARKER };
-  console.log(`${dryRun ? "Would create" : "Creating"} an endpoint for ${target.url}: ${EVENTS.length} event types, API version ${target.apiVersion}.`);
+  const params = {
+    url: target.url,
+    enabled_events: [...EVENTS],
+    api_version: target.apiVersion,
+    description: DESCRIPTION,
+    metadata: MARKER,
+  };
+  console.log(
+    `${dryRun ? "Would create" : "Creating"} an endpoint for ${target.url}: ${EVENTS.length} event types, API version ${target.apiVersion}.`,
+  );
   if (dryRun) return dryRunDone(replacing ? `then delete ${replacing.id}` : undefined);
   const created = await stripe.webhookEndpoints.create(params);
   console.log(`Created ${created.id}.`);
@@ -98,11 +112,14 @@ async function create({ replacing } = {}) {
 
 async function update(endpoint) {
   const drift = compareEndpoint(endpoint, target);
-  console.log(`Found ${endpoint.id}${endpoint.metadata?.managed_by === MARKER.managed_by ? " (made by this script)" : ""}: API version ${endpoint.api_version ?? "(account default)"}, ${endpoint.enabled_events.length} event type(s), ${endpoint.status}.`);
+  console.log(
+    `Found ${endpoint.id}${endpoint.metadata?.managed_by === MARKER.managed_by ? " (made by this script)" : ""}: API version ${endpoint.api_version ?? "(account default)"}, ${endpoint.enabled_events.length} event type(s), ${endpoint.status}.`,
+  );
   for (const { level, message } of describeDrift(drift)) console.log(`${level}: ${message}`);
 
   if (drift.apiVersion && options.recreate) return recreate(endpoint);
-  if (!drift.apiVersion && options.recreate) console.log(`The endpoint already uses API version ${target.apiVersion}: nothing to recreate.`);
+  if (!drift.apiVersion && options.recreate)
+    console.log(`The endpoint already uses API version ${target.apiVersion}: nothing to recreate.`);
 
   const changes = {};
   const lines = [];
@@ -119,7 +136,8 @@ async function update(endpoint) {
     changes.metadata = MARKER;
     lines.push(`  + metadata.managed_by: ${MARKER.managed_by}`);
   }
-  if (drift.apiVersion) console.log("The API version stays as it is (Stripe cannot change it in place): run again with --recreate to replace the endpoint.");
+  if (drift.apiVersion)
+    console.log("The API version stays as it is (Stripe cannot change it in place): run again with --recreate to replace the endpoint.");
 
   if (lines.length === 0) {
     console.log(`${endpoint.id} is up to date: nothing to change.`);
@@ -133,11 +151,15 @@ async function update(endpoint) {
 
 /** A new endpoint at the SDK's version replaces the old one, which is deleted only once the new one exists. */
 async function recreate(old) {
-  console.log(`Recreating: a new endpoint with API version ${target.apiVersion} replaces ${old.id} (${old.api_version ?? "account default"}).`);
+  console.log(
+    `Recreating: a new endpoint with API version ${target.apiVersion} replaces ${old.id} (${old.api_version ?? "account default"}).`,
+  );
   const created = await create({ replacing: old });
   if (!created) return;
   await stripe.webhookEndpoints.del(old.id);
-  console.log(`Deleted ${old.id}. Until the new secret is put, Stripe's deliveries from ${created.id} are refused (signature_invalid) and retried for up to three days; the Worker records each event once, so none is lost or doubled.`);
+  console.log(
+    `Deleted ${old.id}. Until the new secret is put, Stripe's deliveries from ${created.id} are refused (signature_invalid) and retried for up to three days; the Worker records each event once, so none is lost or doubled.`,
+  );
 }
 
 function printSecretSteps(secret, { rotation }) {
@@ -186,6 +208,8 @@ function refuse(message) {
 }
 
 function usage(message) {
-  console.error(`${message}\nUsage: npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev [--dry-run] [--recreate] [--endpoint we_…] [--create]`);
+  console.error(
+    `${message}\nUsage: npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev [--dry-run] [--recreate] [--endpoint we_…] [--create]`,
+  );
   process.exit(2);
 }

@@ -13,19 +13,10 @@
 // one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH instead.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on as --api-base.
 import { spawn } from "node:child_process";
-import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
-import { ensureDevVars, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
-import { takePortFlag, takeThinFlag } from "./lib/local-dev.mjs";
-import { EVENTS, forwardArgs, listenSecretOrExit, stripeCliOrExit, THIN_EVENTS } from "./lib/stripe-cli.mjs";
+import { readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
+import { EVENTS, forwardArgs, prepareListen, THIN_EVENTS } from "./lib/stripe-cli.mjs";
 
-const { port, rest: afterPort } = takePortFlag(process.argv.slice(2));
-const { thin, rest: extra } = takeThinFlag(afterPort);
-const cli = stripeCliOrExit();
-console.log(`Using ${cli.label}.`);
-const apiBase = stripeApiBaseOrExit();
-const secret = listenSecretOrExit(cli, apiBase, extra);
-
-if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+const { port, thin, extra, cli, apiBase, secret } = prepareListen(process.argv.slice(2));
 if (writeDevVar("STRIPE_WEBHOOK_SECRET", secret)) {
   console.log(`Wrote the \`stripe listen\` signing secret to .dev.vars as STRIPE_WEBHOOK_SECRET.
 If \`npm run dev\` is already running, restart it now so the Worker verifies with this secret
@@ -35,10 +26,15 @@ If \`npm run dev\` is already running, restart it now so the Worker verifies wit
 }
 
 if (thin) {
-  console.log(`Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${port}/webhooks/stripe/thin (snapshot events are shown, not forwarded).`);
-  if (!readDevVar("STRIPE_SECRET_KEY")) console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
+  console.log(
+    `Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${port}/webhooks/stripe/thin (snapshot events are shown, not forwarded).`,
+  );
+  if (!readDevVar("STRIPE_SECRET_KEY"))
+    console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
 } else {
-  console.log(`Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. Trigger one with: npx stripe trigger checkout.session.completed`);
+  console.log(
+    `Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. Trigger one with: npx stripe trigger checkout.session.completed`,
+  );
 }
 const child = spawn(cli.command, forwardArgs(port, apiBase, extra, { thin }), { stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));

@@ -1,17 +1,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { readConfig } from "./config";
 import { ApiError, fromHttpException } from "./errors";
 import type { Handlers } from "./handlers/registry";
+import type { AppEnv } from "./http/app-env";
 import { errorName, log } from "./log";
 import { adminRoutes } from "./routes/admin";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
-
-/** Hono typing shared by every route: the Worker's bindings plus the injected clock and the handlers. */
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { now: () => number; handlers: Handlers };
-}
 
 export interface AppOptions {
   /** Current time in milliseconds. Tests inject a fixed clock to verify captured deliveries. */
@@ -34,6 +30,7 @@ export function createApp(options: AppOptions) {
     .use(async (c, next) => {
       c.set("now", now);
       c.set("handlers", options.handlers);
+      c.set("config", readConfig(c.env));
       await next();
     })
     .route("/webhooks", webhookRoutes)
@@ -41,7 +38,10 @@ export function createApp(options: AppOptions) {
     .route("/admin", adminRoutes)
     .notFound((c) =>
       c.json(
-        new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe (webhook endpoints, snapshot events) or /webhooks/stripe/thin (event destinations with thin payloads); health is at GET /health.`).toEnvelope(),
+        new ApiError(
+          "not_found",
+          `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe (webhook endpoints, snapshot events) or /webhooks/stripe/thin (event destinations with thin payloads); health is at GET /health.`,
+        ).toEnvelope(),
         404,
       ),
     )
@@ -51,6 +51,9 @@ export function createApp(options: AppOptions) {
       if (err instanceof HTTPException && err.status < 500) return fromHttpException(err).getResponse();
       const status = err instanceof HTTPException ? err.status : undefined;
       log("error", "unhandled_error", { path: new URL(c.req.url).pathname, error: errorName(err), status });
-      return new ApiError("internal_error", "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.").getResponse();
+      return new ApiError(
+        "internal_error",
+        "An unexpected error occurred; it has been logged. If this was a Stripe delivery, Stripe will retry it.",
+      ).getResponse();
     });
 }

@@ -1,10 +1,29 @@
 import { ApiError } from "./errors";
 import { isLoopback, parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
 
-/** The Worker's configuration, parsed once at the boundary from `env`. */
+/**
+ * The Worker's variables and secrets, parsed once per `env` object by `readConfig`: the only place that
+ * reads their strings. Every part that can be wrong on its own is its own result, so one wrong value
+ * never hides another and stops only what needs it: a wrong setting refuses deliveries (Stripe retries
+ * them) and stops the retention, never the re-drive, the alerts or the Stripe API calls.
+ */
 export interface Config {
-  /** The `whsec_` secrets that may have signed a delivery, in the order they were configured. */
-  webhookSecrets: readonly WebhookSecret[];
+  /** STRIPE_WEBHOOK_SECRET: the secrets that may have signed a delivery, in the order configured. */
+  webhookSecrets: readonly WebhookSecret[] | ApiError;
+  /** Every setting with a default; the first wrong one, named, when any is wrong (`/health`'s `settings`). */
+  settings: Settings | ApiError;
+  /** What a Stripe API client is made of (STRIPE_SECRET_KEY, STRIPE_API_BASE). */
+  stripeApi: StripeApiConfig;
+  /** ALERT_WEBHOOK_URL alone, so that the alerts can still report another setting that is wrong. */
+  alertWebhookUrl: string | null | ApiError;
+  /** WEBHOOK_URL, which the endpoint drift check looks for (see `readWebhookUrl`). */
+  webhookUrl: string | null | ApiError;
+  /** ADMIN_TOKEN, trimmed; null (unset or blank) disables `/admin`. */
+  adminToken: string | null;
+}
+
+/** The settings that have defaults. */
+export interface Settings {
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
   /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
@@ -17,14 +36,20 @@ export interface Config {
   alertWebhookUrl: string | null;
 }
 
+/** STRIPE_SECRET_KEY and STRIPE_API_BASE, read apart from the other settings so a wrong tolerance never stops API calls. */
+export interface StripeApiConfig {
+  /** The key, trimmed; null when unset (the features that need the API are then skipped). */
+  key: string | null;
+  /** STRIPE_API_BASE, or why it is refused (the key is then never sent anywhere). */
+  base: StripeApiBase | ApiError;
+}
+
 /** One configured signing secret and, when the entry carries `@<ISO 8601 UTC>`, when it stops verifying. */
 export interface WebhookSecret {
   value: string;
   /** Unix ms after which this secret verifies nothing, or null when it never expires. */
   expiresAt: number | null;
 }
-
-export type ConfigResult = { ok: true; config: Config } | { ok: false; error: ApiError };
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 /** Stripe's Events API and `stripe events resend` reach back 30 days; so does the ledger by default. */
@@ -34,65 +59,98 @@ export const MIN_RETENTION_DAYS = 3;
 /** D1's largest database on the Workers Paid plan, 10 GB. */
 export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 
+type ConfigEnv = Pick<
+  Env,
+  | "STRIPE_WEBHOOK_SECRET"
+  | "STRIPE_WEBHOOK_TOLERANCE_SECONDS"
+  | "LEDGER_RETENTION_DAYS"
+  | "D1_MAX_BYTES"
+  | "STRIPE_API_BASE"
+  | "ALERT_WEBHOOK_URL"
+  | "STRIPE_SECRET_KEY"
+  | "WEBHOOK_URL"
+  | "ADMIN_TOKEN"
+>;
+
 /**
- * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value:
- * problems come back as an `ApiError` naming the variable and the position of the bad entry.
+ * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value: a wrong
+ * value comes back as an `ApiError` naming the variable and the position of the bad entry.
  *
  * @example
- * const result = readConfig(env);
- * if (!result.ok) throw result.error;
+ * const { stripeApi } = readConfig(env);
+ * const stripe = createStripeApi(stripeApi);
  */
-type SettingsEnv = Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES" | "STRIPE_API_BASE" | "ALERT_WEBHOOK_URL">;
-
-export function readConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
+export function readConfig(env: ConfigEnv): Config {
   // An isolate's `env` does not change while it lives (a new secret or var is a new deployment), so
   // it is parsed once per env object, not on every delivery.
-  let result = parsed.get(env);
-  if (!result) {
-    result = parseConfig(env);
-    parsed.set(env, result);
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
   }
-  return result;
+  return config;
 }
 
-const parsed = new WeakMap<object, ConfigResult>();
+const parsed = new WeakMap<object, Config>();
 
-function parseConfig(env: Pick<Env, "STRIPE_WEBHOOK_SECRET"> & SettingsEnv): ConfigResult {
-  const secrets = readWebhookSecrets(env);
-  if (secrets instanceof ApiError) return { ok: false, error: secrets };
-  const settings = readSettings(env);
-  if (settings instanceof ApiError) return { ok: false, error: settings };
-  return { ok: true, config: { webhookSecrets: secrets, ...settings } };
+function parseConfig(env: ConfigEnv): Config {
+  const stripeApiBase = readStripeApiBase(env);
+  const alertWebhookUrl = readAlertWebhookUrl(env);
+  const adminToken = (env.ADMIN_TOKEN ?? "").trim();
+  return {
+    webhookSecrets: readWebhookSecrets(env),
+    settings: readSettings(env, stripeApiBase, alertWebhookUrl),
+    stripeApi: { key: env.STRIPE_SECRET_KEY?.trim() || null, base: stripeApiBase },
+    alertWebhookUrl,
+    webhookUrl: readWebhookUrl(env),
+    adminToken: adminToken === "" ? null : adminToken,
+  };
 }
 
-/** Every setting but the secrets, for `/health`, which reports the two apart. */
-export function readSettings(env: SettingsEnv): Omit<Config, "webhookSecrets"> | ApiError {
+/**
+ * The secrets and the settings when both are right: what a delivery needs, and what the retention
+ * waits for (it could delete too much on a wrong setting). Otherwise the first problem, the secrets'
+ * before the settings'.
+ *
+ * @example
+ * const valid = validConfig(readConfig(env));
+ * if (valid instanceof ApiError) throw valid;
+ */
+export function validConfig(config: Config): { webhookSecrets: readonly WebhookSecret[]; settings: Settings } | ApiError {
+  if (config.webhookSecrets instanceof ApiError) return config.webhookSecrets;
+  if (config.settings instanceof ApiError) return config.settings;
+  return { webhookSecrets: config.webhookSecrets, settings: config.settings };
+}
+
+function readSettings(
+  env: Pick<Env, "STRIPE_WEBHOOK_TOLERANCE_SECONDS" | "LEDGER_RETENTION_DAYS" | "D1_MAX_BYTES">,
+  stripeApiBase: StripeApiBase | ApiError,
+  alertWebhookUrl: string | null | ApiError,
+): Settings | ApiError {
   const toleranceSeconds = parseTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
   if (toleranceSeconds instanceof ApiError) return toleranceSeconds;
   const retentionDays = parseRetentionDays(env.LEDGER_RETENTION_DAYS);
   if (retentionDays instanceof ApiError) return retentionDays;
   const d1MaxBytes = parseD1MaxBytes(env.D1_MAX_BYTES);
   if (d1MaxBytes instanceof ApiError) return d1MaxBytes;
-  const stripeApiBase = readStripeApiBase(env);
   if (stripeApiBase instanceof ApiError) return stripeApiBase;
-  const alertWebhookUrl = readAlertWebhookUrl(env);
   if (alertWebhookUrl instanceof ApiError) return alertWebhookUrl;
   return { toleranceSeconds, retentionDays, d1MaxBytes, stripeApiBase, alertWebhookUrl };
 }
 
 /**
- * ALERT_WEBHOOK_URL alone, so that the alerts can still report another setting that is wrong: unset
- * or blank is null (no alerts); otherwise an `https://` URL, or `http://` only on a loopback address
- * (the URL itself is usually the receiver's secret, as Slack's are). Never repeats the value.
- *
- * @example
- * const url = readAlertWebhookUrl(env); // "https://hooks.slack.com/services/…" | null | ApiError
+ * ALERT_WEBHOOK_URL: unset or blank is null (no alerts); otherwise an `https://` URL, or `http://` only
+ * on a loopback address (the URL itself is usually the receiver's secret, as Slack's are). Never
+ * repeats the value.
  */
-export function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null | ApiError {
+function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null | ApiError {
   const raw = (env.ALERT_WEBHOOK_URL ?? "").trim();
   if (raw === "") return null;
   const refuse = (why: string) =>
-    new ApiError("config_invalid", `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`);
+    new ApiError(
+      "config_invalid",
+      `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`,
+    );
   let url: URL;
   try {
     url = new URL(raw);
@@ -101,30 +159,26 @@ export function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string
   }
   if (url.protocol === "https:") return url.href;
   if (url.protocol === "http:" && isLoopback(url.hostname)) return url.href;
-  if (url.protocol === "http:") return refuse("uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://");
+  if (url.protocol === "http:")
+    return refuse(
+      "uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://",
+    );
   return refuse("must start with https:// (or http:// for a loopback address)");
 }
 
-/**
- * STRIPE_API_BASE alone, for code that calls the Stripe API but does not verify deliveries.
- * A refused base is a `config_invalid` ApiError naming the variable, never repeating its value.
- *
- * @example
- * const base = readStripeApiBase(env);
- * if (base instanceof ApiError) log("error", "config_invalid", { message: base.message });
- */
-export function readStripeApiBase(env: Pick<Env, "STRIPE_API_BASE">): StripeApiBase | ApiError {
+/** STRIPE_API_BASE: a refused base is a `config_invalid` ApiError naming the variable, never repeating its value. */
+function readStripeApiBase(env: Pick<Env, "STRIPE_API_BASE">): StripeApiBase | ApiError {
   const result = parseStripeApiBase(env.STRIPE_API_BASE);
   return result.ok ? result.base : new ApiError("config_invalid", result.message);
 }
 
 /**
- * STRIPE_WEBHOOK_SECRET alone, for `/health`, which reports it apart from the other settings.
- * Several secrets, comma-separated, let one endpoint URL serve a secret roll (new and old),
- * test and live mode, or an account and a Connect endpoint. Whitespace around entries is dropped
- * because it is almost always a copy-paste accident (a trailing newline from `echo`).
+ * STRIPE_WEBHOOK_SECRET (`/health` reports it apart from the other settings). Several secrets,
+ * comma-separated, let one endpoint URL serve a secret roll (new and old), test and live mode, or an
+ * account and a Connect endpoint. Whitespace around entries is dropped because it is almost always a
+ * copy-paste accident (a trailing newline from `echo`).
  */
-export function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSecret[] | ApiError {
+function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSecret[] | ApiError {
   const entries = (env.STRIPE_WEBHOOK_SECRET ?? "").split(",").map((s) => s.trim());
   if (entries.every((s) => s === "")) {
     return new ApiError(
@@ -135,7 +189,10 @@ export function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): Web
   const secrets: WebhookSecret[] = [];
   for (const [i, entry] of entries.entries()) {
     if (!entry.startsWith("whsec_")) {
-      const what = entry === "" ? "is empty (two commas in a row?)" : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
+      const what =
+        entry === ""
+          ? "is empty (two commas in a row?)"
+          : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
       return new ApiError(
         "webhook_secret_invalid",
         `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. Copy the endpoint's signing secret from the Stripe Dashboard (Developers → Webhooks → your endpoint → Signing secret) or from \`stripe listen\`.`,
@@ -171,37 +228,41 @@ function parseExpiry(entry: string): WebhookSecret | null {
   return { value: entry.slice(0, at).trim(), expiresAt: ms };
 }
 
-function parseTolerance(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_TOLERANCE_SECONDS;
+/**
+ * A whole-number setting: `fallback` when unset or blank, the number when `accept` takes it, else a
+ * `config_invalid` ApiError saying `refusal` (which names the variable, never the value).
+ */
+function wholeNumber(raw: string | undefined, fallback: number, accept: (value: number) => boolean, refusal: string): number | ApiError {
+  if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw.trim());
-  if (!Number.isInteger(value) || value <= 0) {
-    return new ApiError(
-      "config_invalid",
-      `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
-    );
-  }
-  return value;
+  return Number.isInteger(value) && accept(value) ? value : new ApiError("config_invalid", refusal);
+}
+
+function parseTolerance(raw: string | undefined): number | ApiError {
+  return wholeNumber(
+    raw,
+    DEFAULT_TOLERANCE_SECONDS,
+    (value) => value > 0,
+    `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
+  );
 }
 
 function parseRetentionDays(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_RETENTION_DAYS;
-  const value = Number(raw.trim());
-  if (!Number.isInteger(value) || (value !== 0 && value < MIN_RETENTION_DAYS)) {
-    return new ApiError(
-      "config_invalid",
-      `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
-    );
-  }
-  return value;
+  return wholeNumber(
+    raw,
+    DEFAULT_RETENTION_DAYS,
+    (value) => value === 0 || value >= MIN_RETENTION_DAYS,
+    `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
+  );
 }
 
 function parseD1MaxBytes(raw: string | undefined): number | ApiError {
-  if (raw === undefined || raw.trim() === "") return DEFAULT_D1_MAX_BYTES;
-  const value = Number(raw.trim());
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    return new ApiError("config_invalid", `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`);
-  }
-  return value;
+  return wholeNumber(
+    raw,
+    DEFAULT_D1_MAX_BYTES,
+    (value) => Number.isSafeInteger(value) && value > 0,
+    `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`,
+  );
 }
 
 /** The path Stripe webhook endpoints post snapshot events to (src/routes/webhooks.ts). */
@@ -213,11 +274,8 @@ export const WEBHOOK_PATH = "/webhooks/stripe";
  * `npm run stripe:endpoint -- --url`: the Worker's base URL, `/webhooks/stripe` appended unless it is
  * already there. Null when unset (the check then finds the endpoint by the marker stripe:endpoint
  * sets). A malformed value is an ApiError for the check to report; it never affects deliveries.
- *
- * @example
- * readWebhookUrl({ WEBHOOK_URL: "https://stripe-webhooks.example.workers.dev" }); // "https://stripe-webhooks.example.workers.dev/webhooks/stripe"
  */
-export function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | ApiError {
+function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | ApiError {
   const raw = (env.WEBHOOK_URL ?? "").trim();
   if (raw === "") return null;
   let url: URL | null = null;
@@ -227,7 +285,10 @@ export function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | A
     // not an absolute URL: refused below
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    return new ApiError("config_invalid", "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).");
+    return new ApiError(
+      "config_invalid",
+      "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).",
+    );
   }
   const path = url.pathname.replace(/\/+$/, "");
   return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;

@@ -67,10 +67,22 @@ export class ApiError extends HTTPException {
 // What the 4xx statuses of Hono's own middleware mean here, written for the person debugging. The
 // exception's message and response are Hono's (or a library's) text, so neither is ever sent.
 const HONO_4XX: Partial<Record<number, [ErrorCode, string]>> = {
-  400: ["request_invalid", "The request could not be read: a header or body is malformed. Check the Content-Type and the body against README.md."],
-  401: ["unauthorized", "Authentication is required: the admin API takes `Authorization: Bearer <ADMIN_TOKEN>`; the console needs a sign-in at /admin."],
-  403: ["forbidden", "Refused: console forms are accepted only from the console's own pages (the browser's Origin and Sec-Fetch-Site headers did not say this post came from this origin). Open /admin on this Worker and submit the form there."],
-  404: ["not_found", "Nothing is served here. Stripe should post to /webhooks/stripe (snapshot events) or /webhooks/stripe/thin (thin events); health is at GET /health."],
+  400: [
+    "request_invalid",
+    "The request could not be read: a header or body is malformed. Check the Content-Type and the body against README.md.",
+  ],
+  401: [
+    "unauthorized",
+    "Authentication is required: the admin API takes `Authorization: Bearer <ADMIN_TOKEN>`; the console needs a sign-in at /admin.",
+  ],
+  403: [
+    "forbidden",
+    "Refused: console forms are accepted only from the console's own pages (the browser's Origin and Sec-Fetch-Site headers did not say this post came from this origin). Open /admin on this Worker and submit the form there.",
+  ],
+  404: [
+    "not_found",
+    "Nothing is served here. Stripe should post to /webhooks/stripe (snapshot events) or /webhooks/stripe/thin (thin events); health is at GET /health.",
+  ],
   405: ["method_not_allowed", "This path does not accept that method; README.md lists the routes."],
   413: ["payload_too_large", "The request body is larger than this endpoint accepts."],
   429: ["rate_limited", "Too many requests from this address; wait for the Retry-After header's seconds and try again."],

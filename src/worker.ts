@@ -1,13 +1,14 @@
 import { createApp } from "./app";
 import { runBackfill } from "./backfill/run";
-import { readConfig } from "./config";
-import { checkEndpointIfDue } from "./cron/endpoint-check";
+import { readConfig, validConfig } from "./config";
 import { sendAlerts } from "./cron/alerts";
+import { checkEndpointIfDue } from "./cron/endpoint-check";
 import { refreshLedgerHours } from "./cron/ledger-hours";
 import { recoverMissedEvents } from "./cron/recover";
 import { recoverMissedThinEvents } from "./cron/recover-thin";
 import { redriveDueEvents } from "./cron/redrive";
 import { pruneLedger } from "./cron/retention";
+import { ApiError } from "./errors";
 import type { Handlers } from "./handlers/registry";
 import { errorName, log } from "./log";
 import { consumeEvents } from "./queue/consumer";
@@ -46,11 +47,15 @@ export function createWorker(options: WorkerOptions) {
       ctx.waitUntil(redriveDueEvents(env, nowMs));
       ctx.waitUntil(refreshLedgerHours(env, nowMs));
       ctx.waitUntil(sendAlerts(env, nowMs));
-      const config = readConfig(env);
+      const config = validConfig(readConfig(env));
       // A bad setting stops the retention (it could delete too much), never the re-drive.
-      if (config.ok) ctx.waitUntil(pruneLedger(env, config.config, nowMs));
-      else log("error", "config_invalid", { code: config.error.code });
-      ctx.waitUntil(recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "snapshot", error: errorName(err) })));
+      if (config instanceof ApiError) log("error", "config_invalid", { code: config.code });
+      else ctx.waitUntil(pruneLedger(env, config.settings, nowMs));
+      ctx.waitUntil(
+        recoverMissedEvents(env, options.handlers, nowMs).catch((err: unknown) =>
+          log("error", "recovery_failed", { format: "snapshot", error: errorName(err) }),
+        ),
+      );
       ctx.waitUntil(recoverMissedThinEvents(env, options.handlers, nowMs));
       ctx.waitUntil(checkEndpointIfDue(env, options.handlers, nowMs));
       // Continues a backfill someone started (never starts one), a few pages per tick.

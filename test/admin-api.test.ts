@@ -1,31 +1,15 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
+import { adminApi } from "./helpers/admin";
 import { deliver } from "./helpers/deliver";
-import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-
-const TOKEN = "admin-token-for-api-tests";
-const adminEnv = envWith({ ADMIN_TOKEN: TOKEN });
-
-async function api(path: string, init: RequestInit = {}): Promise<{ status: number; body: any }> {
-  const headers = new Headers(init.headers);
-  headers.set("authorization", `Bearer ${TOKEN}`);
-  headers.set("cf-connecting-ip", newClientIp());
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example/admin/api${path}`, { ...init, headers }), adminEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: await response.json() };
-}
 
 /** Seeds an event with a unique type (so each test filters to its own rows) in the given status. */
 async function staged(type: string, status: string, receivedAt: number, lastError: string | null = null): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, { status, last_error: lastError, redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status, last_error: lastError, redrive_at: null });
+  return e.id;
 }
 
 describe("GET /admin/api/events", () => {
@@ -33,11 +17,16 @@ describe("GET /admin/api/events", () => {
     const type = "customer.test_paging";
     const t = 1_800_000_000_000;
     // Arrival order is insertion order: two rows in one millisecond still get distinct positions.
-    const ids = [await staged(type, "processed", t), await staged(type, "processed", t), await staged(type, "dead", t + 1), await staged(type, "failed", t + 5)];
+    const ids = [
+      await staged(type, "processed", t),
+      await staged(type, "processed", t),
+      await staged(type, "dead", t + 1),
+      await staged(type, "failed", t + 5),
+    ];
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const { status, body } = await api(`/events?type=${type}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const { status, body } = await adminApi(`/events?type=${type}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
       expect(status).toBe(200);
       seen.push(...body.events.map((e: any) => e.id));
       cursor = body.next_cursor;
@@ -55,7 +44,7 @@ describe("GET /admin/api/events", () => {
     await staged(type, "processed", t);
     await staged(type, "dead", t + 2);
     await staged(type, "failed", t + 10_000);
-    const { body } = await api(`/events?type=${type}&${query.replaceAll("{day}", String(16 + day))}`);
+    const { body } = await adminApi(`/events?type=${type}&${query.replaceAll("{day}", String(16 + day))}`);
     expect(body.events.map((e: any) => e.status).sort()).toEqual([...statuses].sort());
     expect(body.events.every((e: any) => e.type === type)).toBe(true);
   });
@@ -64,9 +53,14 @@ describe("GET /admin/api/events", () => {
 describe("GET /admin/api/events/:id", () => {
   it("returns the event with its parsed payload and last error", async () => {
     const id = await staged("customer.test_detail", "dead", Date.now(), "TypeError: handler exploded");
-    const { status, body } = await api(`/events/${id}`);
+    const { status, body } = await adminApi(`/events/${id}`);
     expect(status).toBe(200);
-    expect(body.event).toMatchObject({ id, status: "dead", last_error: "TypeError: handler exploded", payload: { id, type: "customer.test_detail" } });
+    expect(body.event).toMatchObject({
+      id,
+      status: "dead",
+      last_error: "TypeError: handler exploded",
+      payload: { id, type: "customer.test_detail" },
+    });
   });
 });
 
@@ -74,13 +68,16 @@ describe("POST /admin/api/events/:id/replay", () => {
   it("puts a dead event back on the queue, which processes it", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e)).status).toBe(200);
-    await vi.waitFor(async () => expect((await ledgerRow(e.id as string))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
-    await setRow(e.id as string, { status: "dead", attempts: 10, last_error: "Error: staged", redrive_at: null });
+    await vi.waitFor(async () => expect((await ledgerRow(e.id))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
+    await setRow(e.id, { status: "dead", attempts: 10, last_error: "Error: staged", redrive_at: null });
 
-    const { status, body } = await api(`/events/${e.id}/replay`, { method: "POST" });
+    const { status, body } = await adminApi(`/events/${e.id}/replay`, { method: "POST" });
     expect(status).toBe(200);
     expect(body).toEqual({ replayed: 1, id: e.id, status: "received" });
-    await vi.waitFor(async () => expect(await ledgerRow(e.id as string)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), { timeout: 10_000, interval: 100 });
+    await vi.waitFor(async () => expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null }), {
+      timeout: 10_000,
+      interval: 100,
+    });
   });
 });
 
@@ -90,14 +87,15 @@ describe("POST /admin/api/replay", () => {
     const t = 1_810_000_000_000; // after every other row of this file, so arrival order is time order
     const replayable = [await staged(type, "dead", t), await staged(type, "failed", t + 1), await staged(type, "dead", t + 2)];
     const untouched = await staged(type, "processed", t + 3);
-    const first = await api(`/replay?type=${type}&limit=2`, { method: "POST" });
+    const first = await adminApi(`/replay?type=${type}&limit=2`, { method: "POST" });
     expect(first.body).toMatchObject({ replayed: 2, next_cursor: expect.any(String) });
-    const second = await api(`/replay?type=${type}&limit=2&cursor=${first.body.next_cursor}`, { method: "POST" });
+    const second = await adminApi(`/replay?type=${type}&limit=2&cursor=${first.body.next_cursor}`, { method: "POST" });
     expect(second.body).toMatchObject({ replayed: 1, next_cursor: null });
     expect([...first.body.ids, ...second.body.ids].sort()).toEqual([...replayable].sort());
     expect((await ledgerRow(untouched))?.status).toBe("processed");
     // A type no handler knows ends `ignored`: each replayed event went through the consumer again.
-    for (const id of replayable) await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
+    for (const id of replayable)
+      await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
   });
 });
 
@@ -106,11 +104,14 @@ describe("DELETE /admin/api/events/:id and POST /admin/api/purge", () => {
     const t = 1_820_000_000_000;
     const dead = await staged("customer.test_purge_one", "dead", t);
     const processed = await staged("customer.test_purge_one", "processed", t + 1);
-    expect((await api(`/events/${dead}`, { method: "DELETE" })).body).toEqual({ purged: 1, id: dead });
+    expect((await adminApi(`/events/${dead}`, { method: "DELETE" })).body).toEqual({ purged: 1, id: dead });
     expect(await ledgerRow(dead)).toBeNull();
-    const refused = await api(`/events/${processed}`, { method: "DELETE" });
+    const refused = await adminApi(`/events/${processed}`, { method: "DELETE" });
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toEqual({ code: "replay_not_allowed", message: `Event ${processed} is processed; only dead or failed events can be purged.` });
+    expect(refused.body.error).toEqual({
+      code: "replay_not_allowed",
+      message: `Event ${processed} is processed; only dead or failed events can be purged.`,
+    });
     expect((await ledgerRow(processed))?.status).toBe("processed");
   });
 
@@ -120,9 +121,9 @@ describe("DELETE /admin/api/events/:id and POST /admin/api/purge", () => {
     const doomed = [await staged(type, "dead", t), await staged(type, "failed", t + 1), await staged(type, "dead", t + 2)];
     const kept = await staged(type, "ignored", t + 3);
     await staged("customer.test_bulk_purge_other", "dead", t + 4);
-    const first = await api(`/purge?type=${type}&limit=2`, { method: "POST" });
+    const first = await adminApi(`/purge?type=${type}&limit=2`, { method: "POST" });
     expect(first.body).toMatchObject({ purged: 2, next_cursor: expect.any(String) });
-    const second = await api(`/purge?type=${type}&limit=2&cursor=${first.body.next_cursor}`, { method: "POST" });
+    const second = await adminApi(`/purge?type=${type}&limit=2&cursor=${first.body.next_cursor}`, { method: "POST" });
     expect(second.body).toMatchObject({ purged: 1, next_cursor: null });
     expect([...first.body.ids, ...second.body.ids].sort()).toEqual([...doomed].sort());
     expect((await ledgerRow(kept))?.status).toBe("ignored");

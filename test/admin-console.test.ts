@@ -1,41 +1,20 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { newClientIp } from "./helpers/client-ip";
+import { ADMIN_TOKEN, adminCall, consoleSession, ORIGIN } from "./helpers/admin";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-
-const TOKEN = "admin-token-for-console-tests";
-const ORIGIN = "https://worker.example";
-
-async function call(path: string, init: RequestInit = {}): Promise<Response> {
-  const headers = new Headers(init.headers);
-  headers.set("cf-connecting-ip", newClientIp());
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`${ORIGIN}${path}`, { ...init, headers }), envWith({ ADMIN_TOKEN: TOKEN }), ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
-
-async function signIn(): Promise<string> {
-  const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });
-  expect(response.status).toBe(303);
-  return response.headers.get("set-cookie")!.split(";")[0]!;
-}
 
 async function deadEvent(): Promise<string> {
   const e = buildEvent("customer.test_console", OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status: "dead", last_error: "Error: <script>alert(1)</script>", redrive_at: null });
+  return e.id;
 }
 
 async function processedEvent(): Promise<string> {
   const e = buildEvent("customer.test_console", OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status: "processed", redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status: "processed", redrive_at: null });
+  return e.id;
 }
 
 /** The CSP hash source of a style element's text, as a browser computes it. */
@@ -46,15 +25,18 @@ async function styleHash(css: string): Promise<string> {
 
 describe("console security headers", () => {
   it.each([
-    ["the sign-in page", async () => call("/admin")],
-    ["the events page", async () => call("/admin", { headers: { cookie: await signIn() } })],
-    ["an event's page", async () => call(`/admin/events/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
-    ["an object's timeline", async () => call(`/admin/objects/${await deadEvent()}`, { headers: { cookie: await signIn() } })],
-    ["a customer view", async () => call(`/admin/customers/${OBJECTS.customer.id}`, { headers: { cookie: await signIn() } })],
-    ["the charts", async () => call("/admin/charts", { headers: { cookie: await signIn() } })],
-    ["a bulk replay's confirmation", async () => call("/admin/replay?status=dead", { headers: { cookie: await signIn() } })],
-    ["a processed event's replay confirmation", async () => call(`/admin/events/${await processedEvent()}/replay`, { headers: { cookie: await signIn() } })],
-    ["a refused form post", async () => call("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
+    ["the sign-in page", async () => adminCall("/admin")],
+    ["the events page", async () => adminCall("/admin", { headers: { cookie: await consoleSession() } })],
+    ["an event's page", async () => adminCall(`/admin/events/${await deadEvent()}`, { headers: { cookie: await consoleSession() } })],
+    ["an object's timeline", async () => adminCall(`/admin/objects/${await deadEvent()}`, { headers: { cookie: await consoleSession() } })],
+    ["a customer view", async () => adminCall(`/admin/customers/${OBJECTS.customer.id}`, { headers: { cookie: await consoleSession() } })],
+    ["the charts", async () => adminCall("/admin/charts", { headers: { cookie: await consoleSession() } })],
+    ["a bulk replay's confirmation", async () => adminCall("/admin/replay?status=dead", { headers: { cookie: await consoleSession() } })],
+    [
+      "a processed event's replay confirmation",
+      async () => adminCall(`/admin/events/${await processedEvent()}/replay`, { headers: { cookie: await consoleSession() } }),
+    ],
+    ["a refused form post", async () => adminCall("/admin/logout", { method: "POST", headers: { origin: "https://evil.example" } })],
   ])("sends a CSP that allows only the console's own stylesheet, and no framing, referrer or caching, on %s", async (_name, load) => {
     const response = await load();
     const h = response.headers;
@@ -67,7 +49,9 @@ describe("console security headers", () => {
       expect(csp).toContain(`style-src ${await styleHash(styles[0]!)}`);
       expect(html).not.toMatch(/<script|\sstyle=/);
     }
-    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/);
+    expect(csp).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'$/,
+    );
     expect(h.get("referrer-policy")).toBe("no-referrer");
     expect(h.get("x-frame-options")).toBe("DENY");
     expect(h.get("x-content-type-options")).toBe("nosniff");
@@ -77,46 +61,59 @@ describe("console security headers", () => {
 
 describe("operator console", () => {
   it("shows the sign-in form, not events, without a session", async () => {
-    const html = await (await call("/admin")).text();
+    const html = await (await adminCall("/admin")).text();
     expect(html).toContain('name="token"');
     expect(html).not.toContain("<table");
     // The inline stylesheet must reach the browser unescaped, or its quoted font names break the CSS.
     expect(html).toContain('"Segoe UI"');
   });
 
-  it.each(["/admin/events/evt_signed_out", "/admin/objects/sub_signed_out", "/admin/objects?id=sub_signed_out", "/admin/customers/cus_signed_out", "/admin/charts", "/admin/replay?status=dead", "/admin/events/evt_signed_out/replay"])(
-    "sends %s to the sign-in form without a session",
-    async (path) => {
-      const response = await call(path);
-      expect(response.status).toBe(303);
-      expect(response.headers.get("location")).toBe("/admin");
-    },
-  );
+  it.each([
+    "/admin/events/evt_signed_out",
+    "/admin/objects/sub_signed_out",
+    "/admin/objects?id=sub_signed_out",
+    "/admin/customers/cus_signed_out",
+    "/admin/charts",
+    "/admin/replay?status=dead",
+    "/admin/events/evt_signed_out/replay",
+  ])("sends %s to the sign-in form without a session", async (path) => {
+    const response = await adminCall(path);
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/admin");
+  });
 
   it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {
-    const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: TOKEN }) });
+    const response = await adminCall("/admin/login", {
+      method: "POST",
+      headers: { origin: ORIGIN },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    });
     const cookie = response.headers.get("set-cookie")!;
     expect(cookie).toMatch(/^admin_session=[0-9a-f]{64}; Max-Age=28800; Path=\/admin; HttpOnly; Secure; SameSite=Strict$/);
-    expect(cookie).not.toContain(TOKEN);
+    expect(cookie).not.toContain(ADMIN_TOKEN);
   });
 
   it("sends a wrong token back to the sign-in form with an explanation and no cookie", async () => {
-    const response = await call("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: "nope" }) });
+    const response = await adminCall("/admin/login", {
+      method: "POST",
+      headers: { origin: ORIGIN },
+      body: new URLSearchParams({ token: "nope" }),
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get("set-cookie")).toBeNull();
-    expect(await (await call(response.headers.get("location")!)).text()).toContain("not this Worker");
+    expect(await (await adminCall(response.headers.get("location")!)).text()).toContain("not this Worker");
   });
 
   it("lists a dead event with its escaped error, shows its detail with a Replay button, and replays it", async () => {
-    const cookie = await signIn();
+    const cookie = await consoleSession();
     const id = await deadEvent();
-    const list = await (await call("/admin?status=dead", { headers: { cookie } })).text();
+    const list = await (await adminCall("/admin?status=dead", { headers: { cookie } })).text();
     expect(list).toContain(`data-event-id="${id}"`);
     expect(list).toContain("Error: &lt;script&gt;alert(1)&lt;/script&gt;");
-    const detail = await (await call(`/admin/events/${id}`, { headers: { cookie } })).text();
+    const detail = await (await adminCall(`/admin/events/${id}`, { headers: { cookie } })).text();
     expect(detail).toContain(`action="/admin/events/${id}/replay"`);
 
-    const replayed = await call(`/admin/events/${id}/replay`, { method: "POST", headers: { cookie, origin: ORIGIN } });
+    const replayed = await adminCall(`/admin/events/${id}/replay`, { method: "POST", headers: { cookie, origin: ORIGIN } });
     expect(replayed.status).toBe(303);
     expect(replayed.headers.get("location")).toBe(`/admin/events/${id}?replayed=1`);
     await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
@@ -124,14 +121,24 @@ describe("operator console", () => {
 
   it.each([
     ["no session cookie", (_cookie: string) => ({ origin: ORIGIN }), 401, "unauthorized"],
-    ["a cookie for another token", (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }), 401, "unauthorized"],
+    [
+      "a cookie for another token",
+      (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }),
+      401,
+      "unauthorized",
+    ],
     ["a cross-origin form", (cookie: string) => ({ origin: "https://evil.example", cookie }), 403, "forbidden"],
     ["a cross-site form without Origin", (cookie: string) => ({ "sec-fetch-site": "cross-site", cookie }), 403, "forbidden"],
     ["a form with neither Origin nor Sec-Fetch-Site", (cookie: string) => ({ cookie }), 403, "forbidden"],
-    ["a form from a sibling subdomain", (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }), 403, "forbidden"],
+    [
+      "a form from a sibling subdomain",
+      (cookie: string) => ({ origin: "https://other.worker.example", "sec-fetch-site": "same-site", cookie }),
+      403,
+      "forbidden",
+    ],
   ])("refuses a replay with %s and leaves the event dead", async (_name, headersFor, status, code) => {
     const id = await deadEvent();
-    const response = await call(`/admin/events/${id}/replay`, { method: "POST", headers: headersFor(await signIn()) });
+    const response = await adminCall(`/admin/events/${id}/replay`, { method: "POST", headers: headersFor(await consoleSession()) });
     expect(response.status).toBe(status);
     expect(((await response.json()) as any).error.code).toBe(code);
     expect((await ledgerRow(id))?.status).toBe("dead");

@@ -2,11 +2,11 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { adminApi, consolePage } from "./helpers/admin";
-import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { eventAt, paidCheckoutSession, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { seedEvent } from "./helpers/ledger";
 import { thinEvent } from "./helpers/thin";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** A subscription's lifecycle, delivered out of order: the newest update first, the creation last but one. */
@@ -26,7 +26,14 @@ describe("GET /admin/api/objects/{id}", () => {
     const { status, body } = await adminApi(`/objects/${sub.id}`);
     expect(status).toBe(200);
     expect(body.object_id).toBe(sub.id);
-    expect(body.object).toMatchObject({ object: "subscription", id: sub.id, customer_id: customer, status: "active", price_ids: expect.any(Array), last_event_id: active.id });
+    expect(body.object).toMatchObject({
+      object: "subscription",
+      id: sub.id,
+      customer_id: customer,
+      status: "active",
+      price_ids: expect.any(Array),
+      last_event_id: active.id,
+    });
     expect(body.events.map((e: any) => [e.id, e.arrival, e.arrived_late, e.status])).toEqual([
       [created.id, 2, true, "processed"],
       [pastDue.id, 3, true, "processed"],
@@ -80,7 +87,9 @@ describe("the console's object search", () => {
     const { sub, customer, created, pastDue, active } = await outOfOrderSubscription();
     const { status, html } = await consolePage(`/admin/objects/${sub.id}`);
     expect(status).toBe(200);
-    const rows = [...html.matchAll(/<tr class="([^"]*)" data-event-id="([^"]+)" data-arrival="(\d)"|<tr data-event-id="([^"]+)" data-arrival="(\d)"/g)].map((m) => [m[2] ?? m[4], m[3] ?? m[5], m[1] ?? ""]);
+    const rows = [
+      ...html.matchAll(/<tr class="([^"]*)" data-event-id="([^"]+)" data-arrival="(\d)"|<tr data-event-id="([^"]+)" data-arrival="(\d)"/g),
+    ].map((m) => [m[2] ?? m[4], m[3] ?? m[5], m[1] ?? ""]);
     expect(rows).toEqual([
       [created.id, "2", "late"],
       [pastDue.id, "3", "late"],
@@ -99,9 +108,24 @@ describe("the customer view", () => {
     const pi = uid("pi");
     const sub = stripeObject("subscription", { id: uid("sub"), customer, status: "active" });
     const invoice = stripeObject("invoice", { id: uid("in"), customer, status: "paid", amount_paid: 2000, amount_due: 2000 });
-    const session = stripeObject("checkoutSession", { id: uid("cs_test"), customer, mode: "payment", status: "complete", payment_status: "paid", payment_intent: pi, amount_total: 900, currency: "usd" });
-    const intent = stripeObject("paymentIntent", { id: pi, customer, status: "succeeded", amount: 900, amount_received: 900, currency: "usd" });
-    const charge = stripeObject("charge", { id: uid("ch"), customer, payment_intent: pi, amount: 900, amount_refunded: 300, refunded: false, currency: "usd" });
+    const session = paidCheckoutSession(customer, pi);
+    const intent = stripeObject("paymentIntent", {
+      id: pi,
+      customer,
+      status: "succeeded",
+      amount: 900,
+      amount_received: 900,
+      currency: "usd",
+    });
+    const charge = stripeObject("charge", {
+      id: uid("ch"),
+      customer,
+      payment_intent: pi,
+      amount: 900,
+      amount_refunded: 300,
+      refunded: false,
+      currency: "usd",
+    });
     const handlers = billingHandlers()
       .fulfil("checkout_session.paid", () => {})
       .fulfil("invoice.paid", () => {});
@@ -125,18 +149,44 @@ describe("the customer view", () => {
     expect(body.subscriptions.map((s: any) => [s.id, s.status])).toEqual([[sub.id, "active"]]);
     expect(body.invoices.map((i: any) => [i.id, i.amount_paid])).toEqual([[invoice.id, 2000]]);
     expect(body.checkout_sessions.map((s: any) => s.id)).toEqual([session.id]);
-    expect(body.payments).toEqual([expect.objectContaining({ object: "payment_intent", id: intent.id, amount_received: 900, charges: [expect.objectContaining({ object: "charge", id: charge.id, amount_refunded: 300 })] })]);
+    expect(body.payments).toEqual([
+      expect.objectContaining({
+        object: "payment_intent",
+        id: intent.id,
+        amount_received: 900,
+        charges: [expect.objectContaining({ object: "charge", id: charge.id, amount_refunded: 300 })],
+      }),
+    ]);
     expect(body.fulfilments.map((f: any) => [f.object_id, f.kind, f.status]).sort()).toEqual(
-      [[invoice.id, "invoice.paid", "done"], [session.id, "checkout_session.paid", "done"]].sort(),
+      [
+        [invoice.id, "invoice.paid", "done"],
+        [session.id, "checkout_session.paid", "done"],
+      ].sort(),
     );
     expect(body.events.map((e: any) => e.id).sort()).toEqual(events.map((e) => e.id).sort());
 
     // Exactly what another Worker gets from BillingService over its service binding.
-    const service = await (exports as unknown as { BillingService: { entitlements(id: string): Promise<any> } }).BillingService.entitlements(customer);
+    const service = await (
+      exports as unknown as { BillingService: { entitlements(id: string): Promise<any> } }
+    ).BillingService.entitlements(customer);
     expect(body.entitled).toBe(service.entitled);
     expect(body.entitlements).toEqual([
-      ...service.subscriptions.map((s: any) => ({ kind: "subscription", id: s.id, status: s.status, price_ids: s.priceIds, current_period_end: s.currentPeriodEnd, cancel_at_period_end: s.cancelAtPeriodEnd, trial_end: s.trialEnd })),
-      ...service.purchases.map((p: any) => ({ kind: "purchase", checkout_session_id: p.checkoutSessionId, amount_total: p.amountTotal, currency: p.currency, payment_intent_id: p.paymentIntentId })),
+      ...service.subscriptions.map((s: any) => ({
+        kind: "subscription",
+        id: s.id,
+        status: s.status,
+        price_ids: s.priceIds,
+        current_period_end: s.currentPeriodEnd,
+        cancel_at_period_end: s.cancelAtPeriodEnd,
+        trial_end: s.trialEnd,
+      })),
+      ...service.purchases.map((p: any) => ({
+        kind: "purchase",
+        checkout_session_id: p.checkoutSessionId,
+        amount_total: p.amountTotal,
+        currency: p.currency,
+        payment_intent_id: p.paymentIntentId,
+      })),
     ]);
     expect(body.entitlements.map((e: any) => e.kind).sort()).toEqual(["purchase", "subscription"]);
   });

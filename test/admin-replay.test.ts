@@ -3,23 +3,21 @@ import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { createDb } from "../src/db/client";
 import { replayMatching } from "../src/routes/admin/replay";
-import { createWorker } from "../src/worker";
 import { adminApi, adminCall, adminEnv, consolePage, consoleSession, ORIGIN } from "./helpers/admin";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
-import { buildEvent, OBJECTS } from "./helpers/events";
+import { buildEvent, OBJECTS, uid } from "./helpers/events";
+import { heldQueue } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+import { runBatch } from "./helpers/worker";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** An event of a type unique to the test, staged in `status`. */
 async function staged(type: string, status: string): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e);
-  await setRow(e.id as string, { status, redrive_at: null, last_error: status === "processed" ? null : "Error: staged" });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null, last_error: status === "processed" ? null : "Error: staged" });
+  return e.id;
 }
 
 async function stageMix(type: string) {
@@ -55,11 +53,16 @@ describe("bulk replay from the console", () => {
     const type = "customer.test_bulk_confirm";
     const { replayable, processed, otherType } = await stageMix(type);
     const cookie = await consoleSession();
-    const response = await adminCall("/admin/replay", { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams({ type }) });
+    const response = await adminCall("/admin/replay", {
+      method: "POST",
+      headers: { cookie, origin: ORIGIN },
+      body: new URLSearchParams({ type }),
+    });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe(`/admin?type=${type}&replayed=4`);
     // A type no handler knows ends `ignored`: each replayed event went through the consumer again.
-    for (const id of replayable) await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
+    for (const id of replayable)
+      await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("ignored"), { timeout: 10_000, interval: 100 });
     expect((await ledgerRow(processed))?.status).toBe("processed");
     expect((await ledgerRow(otherType))?.status).toBe("dead");
     expect((await adminApi(`/replay?type=${type}`)).body).toEqual({ replayable: 0 });
@@ -82,7 +85,11 @@ describe("bulk replay from the console", () => {
   ])("refuses a bulk replay with %s and replays nothing", async (_name, headersFor, status) => {
     const type = `customer.test_bulk_refused_${status}_${_name.length}`;
     const { replayable } = await stageMix(type);
-    const response = await adminCall("/admin/replay", { method: "POST", headers: headersFor(await consoleSession()), body: new URLSearchParams({ type }) });
+    const response = await adminCall("/admin/replay", {
+      method: "POST",
+      headers: headersFor(await consoleSession()),
+      body: new URLSearchParams({ type }),
+    });
     expect(response.status).toBe(status);
     for (const id of replayable) expect(["dead", "failed"]).toContain((await ledgerRow(id))?.status);
   });
@@ -108,12 +115,12 @@ describe("replaying a processed event", () => {
 
     const { queue, sent } = heldQueue();
     const testEnv = adminEnv({ EVENTS_QUEUE: queue });
-    const accepted = await adminApi(`/events/${completed.id}/replay?allow_processed=true`, { method: "POST" }, testEnv);
+    const accepted = await adminApi(`/events/${completed.id}/replay?allow_processed=true`, { method: "POST", env: testEnv });
     expect(accepted).toEqual({ status: 200, body: { replayed: 1, id: completed.id, status: "received" } });
     expect(sent).toEqual([completed.id]);
     expect(await ledgerRow(completed.id)).toMatchObject({ status: "received", attempts: 0 });
 
-    const outcome = await consumeBatch(createWorker({ handlers }), EVENTS_QUEUE, [completed.id]);
+    const outcome = await runBatch([completed.id], { handlers });
     expect(outcome.acked).toEqual([completed.id]);
     expect(await ledgerRow(completed.id)).toMatchObject({ status: "processed", attempts: 1 });
     expect(granted).toEqual([session.id]);
@@ -131,16 +138,22 @@ describe("replaying a processed event", () => {
     expect(confirm.html).toContain('<input type="hidden" name="allow_processed" value="true"/>');
 
     const cookie = await consoleSession();
-    const post = (body: Record<string, string>) => adminCall(`/admin/events/${completed.id}/replay`, { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams(body) });
+    const post = (body: Record<string, string>) =>
+      adminCall(`/admin/events/${completed.id}/replay`, {
+        method: "POST",
+        headers: { cookie, origin: ORIGIN },
+        body: new URLSearchParams(body),
+      });
     const plain = await post({});
     expect(plain.status).toBe(409);
     expect((await ledgerRow(completed.id))?.status).toBe("processed");
     const { queue } = heldQueue();
-    const confirmed = await adminCall(
-      `/admin/events/${completed.id}/replay`,
-      { method: "POST", headers: { cookie, origin: ORIGIN }, body: new URLSearchParams({ allow_processed: "true" }) },
-      adminEnv({ EVENTS_QUEUE: queue }),
-    );
+    const confirmed = await adminCall(`/admin/events/${completed.id}/replay`, {
+      method: "POST",
+      headers: { cookie, origin: ORIGIN },
+      body: new URLSearchParams({ allow_processed: "true" }),
+      env: adminEnv({ EVENTS_QUEUE: queue }),
+    });
     expect(confirmed.status).toBe(303);
     expect((await ledgerRow(completed.id))?.status).toBe("received");
   });

@@ -1,28 +1,21 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
+import { adminApi, adminEnv } from "./helpers/admin";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { envWith } from "./helpers/faults";
 import { seedEvent, setRow } from "./helpers/ledger";
 
 // Its own file, so that the ledger holds only the rows these tests stage.
-const TOKEN = "admin-token-for-stats-tests";
-const adminEnv = envWith({ ADMIN_TOKEN: TOKEN });
-
-async function stats(testEnv: Env = adminEnv): Promise<any> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request("https://worker.example/admin/api/stats", { headers: { authorization: `Bearer ${TOKEN}` } }), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  expect(response.status).toBe(200);
-  return response.json();
+async function stats(testEnv: Env = adminEnv()): Promise<any> {
+  const { status, body } = await adminApi("/stats", { env: testEnv });
+  expect(status).toBe(200);
+  return body;
 }
 
 async function staged(type: string, columns: Record<string, string | number | null>, receivedAt = Date.now()): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, columns);
-  return e.id as string;
+  await setRow(e.id, columns);
+  return e.id;
 }
 
 describe("GET /admin/api/stats", () => {
@@ -47,7 +40,7 @@ describe("GET /admin/api/stats", () => {
   });
 
   it("counts deliveries by the position of the secret that verified them", async () => {
-    const rotEnv = envWith({ ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: "whsec_new_one,whsec_old_one" });
+    const rotEnv = adminEnv({ STRIPE_WEBHOOK_SECRET: "whsec_new_one,whsec_old_one" });
     const before = (await stats(rotEnv)).last_24h.by_secret_index.find((s: any) => s.secret_index === 1)?.count ?? 0;
     expect((await deliver(buildEvent("customer.created", OBJECTS.customer), { secrets: ["whsec_old_one"], env: rotEnv })).status).toBe(200);
     const after = (await stats(rotEnv)).last_24h.by_secret_index.find((s: any) => s.secret_index === 1);

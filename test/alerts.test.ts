@@ -1,18 +1,16 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
-import { ALERT_REPEAT_MS, sendAlerts } from "../src/cron/alerts";
+import { HttpResponse, http } from "msw";
+import { beforeEach, describe, expect, it } from "vitest";
 import { UNPROCESSED_ALERT_MS } from "../src/cron/alert-conditions";
+import { ALERT_REPEAT_MS, sendAlerts } from "../src/cron/alerts";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
+import { captureLogs } from "./helpers/logs";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { thinEvent } from "./helpers/thin";
-import { captureLogs } from "./reliability/support/logs";
-import { runCron } from "./reliability/support/queue-driver";
+import { getHealth, runCron } from "./helpers/worker";
 
 // Alerts go to a stub receiver at the network edge (the global fetch answered by msw), so the Worker's
 // own code posts them exactly as it would to Slack.
@@ -22,7 +20,6 @@ const MIN = 60_000;
 const NOW = Date.now();
 
 beforeEach(clearLedger);
-afterEach(() => vi.restoreAllMocks());
 
 /** A receiver that answers `status` and keeps the text of every alert posted to it. */
 function receiver(status = 200): { texts: () => Promise<string[]>; requests: Request[] } {
@@ -42,8 +39,8 @@ const alertEnv = (overrides: Partial<Env> = {}) => envWith({ ALERT_WEBHOOK_URL: 
 async function dead(type: string, deadAt: number, fields: Record<string, string | number | null> = {}): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, deadAt - 10 * MIN);
-  await setRow(e.id as string, { status: "dead", dead_at: deadAt, redrive_at: null, last_error: "Error: staged", ...fields });
-  return e.id as string;
+  await setRow(e.id, { status: "dead", dead_at: deadAt, redrive_at: null, last_error: "Error: staged", ...fields });
+  return e.id;
 }
 
 describe("alerts", () => {
@@ -60,7 +57,9 @@ describe("alerts", () => {
     await dead("invoice.paid", NOW - 2 * MIN);
     await dead("customer.updated", NOW - MIN);
     expect(await sendAlerts(alertEnv(), NOW)).toEqual(["dead"]);
-    expect((await texts())[0]).toContain("3 event(s) went dead since the last alert (retries exhausted): invoice.paid (2), customer.updated (1).");
+    expect((await texts())[0]).toContain(
+      "3 event(s) went dead since the last alert (retries exhausted): invoice.paid (2), customer.updated (1).",
+    );
     expect(requests[0]!.headers.get("content-type")).toBe("application/json");
 
     // Within the hour: nothing more, even for a new death; after it, only the deaths not yet reported.
@@ -78,10 +77,12 @@ describe("alerts", () => {
     const { texts } = receiver();
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
     await seedEvent(e, NOW - 10 * MIN);
-    await setRow(e.id as string, { status: "failed", redrive_at: NOW + MIN });
+    await setRow(e.id, { status: "failed", redrive_at: NOW + MIN });
     expect(await sendAlerts(alertEnv(), NOW)).toEqual([]);
     expect(await sendAlerts(alertEnv(), NOW - 10 * MIN + UNPROCESSED_ALERT_MS + MIN)).toEqual(["unprocessed"]);
-    expect((await texts())[0]).toContain(`The oldest unprocessed event, ${e.id} (invoice.paid, failed), arrived 31 min ago (alert threshold 30 min)`);
+    expect((await texts())[0]).toContain(
+      `The oldest unprocessed event, ${e.id} (invoice.paid, failed), arrived 31 min ago (alert threshold 30 min)`,
+    );
   });
 
   it("reports a webhook secret that expires within a day by its position, never its value", async () => {
@@ -108,10 +109,19 @@ describe("alerts", () => {
 
   it("reports the endpoint drift check's warnings from its saved report, without calling Stripe", async () => {
     const { requests, texts } = receiver();
-    const report = { checked_at: new Date(NOW - 3_600_000).toISOString(), endpoints: [], warnings: ["1 handled event type(s) are not enabled on the endpoint we_123, so Stripe never sends them: invoice.paid."], info: [] };
-    await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('endpoint_check', ?, ?)").bind(JSON.stringify({ report, nextCheckAt: NOW + 3_600_000, fingerprint: "x" }), NOW).run();
+    const report = {
+      checked_at: new Date(NOW - 3_600_000).toISOString(),
+      endpoints: [],
+      warnings: ["1 handled event type(s) are not enabled on the endpoint we_123, so Stripe never sends them: invoice.paid."],
+      info: [],
+    };
+    await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('endpoint_check', ?, ?)")
+      .bind(JSON.stringify({ report, nextCheckAt: NOW + 3_600_000, fingerprint: "x" }), NOW)
+      .run();
     expect(await sendAlerts(alertEnv(), NOW)).toEqual(["endpoint_drift"]);
-    expect((await texts())[0]).toContain("The webhook endpoint check warns: 1 handled event type(s) are not enabled on the endpoint we_123");
+    expect((await texts())[0]).toContain(
+      "The webhook endpoint check warns: 1 handled event type(s) are not enabled on the endpoint we_123",
+    );
     expect(requests.map((r) => new URL(r.url).host)).toEqual(["hooks.example.com"]);
   });
 
@@ -126,8 +136,18 @@ describe("alerts", () => {
     const lines = captureLogs();
     const secrets = { webhook: `whsec_leak_${crypto.randomUUID()}`, key: "sk_live_do_not_leak_123", admin: "admin-token-do-not-leak" };
     const at = new Date(NOW + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    await dead("invoice.paid", NOW - MIN, { payload: JSON.stringify({ id: "evt_x", marker: "PAYLOAD-MARKER-42" }), last_error: `Error: card ${secrets.key} declined` });
-    const sent = await sendAlerts(alertEnv({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${secrets.webhook}@${at}`, STRIPE_SECRET_KEY: secrets.key, ADMIN_TOKEN: secrets.admin }), NOW);
+    await dead("invoice.paid", NOW - MIN, {
+      payload: JSON.stringify({ id: "evt_x", marker: "PAYLOAD-MARKER-42" }),
+      last_error: `Error: card ${secrets.key} declined`,
+    });
+    const sent = await sendAlerts(
+      alertEnv({
+        STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${secrets.webhook}@${at}`,
+        STRIPE_SECRET_KEY: secrets.key,
+        ADMIN_TOKEN: secrets.admin,
+      }),
+      NOW,
+    );
     expect(sent).toEqual(["dead", "secret_expiry"]);
     const [text] = await texts();
     for (const leak of ["PAYLOAD-MARKER-42", secrets.webhook, secrets.key, secrets.admin, TEST_SECRET, "receiversecret", "declined"]) {
@@ -156,27 +176,24 @@ describe("alerts", () => {
   it("is sent by the every-minute cron", async () => {
     const { texts } = receiver();
     await dead("invoice.paid", NOW - MIN);
-    await runCron(NOW, alertEnv());
+    await runCron(NOW, { env: alertEnv() });
     expect(await texts()).toEqual([expect.stringContaining("1 event(s) went dead")]);
   });
 });
 
 describe("ALERT_WEBHOOK_URL", () => {
-  async function health(testEnv: Env): Promise<{ status: number; text: string }> {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), testEnv, ctx);
-    await waitOnExecutionContext(ctx);
-    return { status: response.status, text: await response.text() };
-  }
-
   it.each([
     ["a URL without a scheme", "hooks.example.com/services/T/B/secretpart", /is not an absolute URL/],
-    ["plain http to a public host", "http://hooks.example.com/services/T/B/secretpart", /plain http:\/\/ for an address that is not loopback/],
+    [
+      "plain http to a public host",
+      "http://hooks.example.com/services/T/B/secretpart",
+      /plain http:\/\/ for an address that is not loopback/,
+    ],
     ["another scheme", "ftp://127.0.0.1/secretpart", /must start with https:\/\//],
   ])("refuses %s: /health 503 config_invalid naming the variable, deliveries 500, the value never shown", async (_name, value, why) => {
-    const { status, text } = await health(envWith({ ALERT_WEBHOOK_URL: value }));
+    const { status, body, text } = await getHealth(envWith({ ALERT_WEBHOOK_URL: value }));
     expect(status).toBe(503);
-    const settings = JSON.parse(text).checks.settings;
+    const settings = body.checks.settings;
     expect(settings).toEqual({ ok: false, message: expect.stringMatching(/^config_invalid: ALERT_WEBHOOK_URL /) });
     expect(settings.message).toMatch(why);
     expect(text).not.toContain("secretpart");
@@ -185,7 +202,13 @@ describe("ALERT_WEBHOOK_URL", () => {
     expect(((await delivery.json()) as { error: { code: string } }).error.code).toBe("config_invalid");
   });
 
-  it.each(["https://hooks.slack.com/services/T000/B000/XXXX", "http://127.0.0.1:9000/alerts", "http://localhost:9000/", "http://[::1]:9000/", ""])("accepts %j", async (value) => {
-    expect((await health(envWith({ ALERT_WEBHOOK_URL: value }))).status).toBe(200);
+  it.each([
+    "https://hooks.slack.com/services/T000/B000/XXXX",
+    "http://127.0.0.1:9000/alerts",
+    "http://localhost:9000/",
+    "http://[::1]:9000/",
+    "",
+  ])("accepts %j", async (value) => {
+    expect((await getHealth(envWith({ ALERT_WEBHOOK_URL: value }))).status).toBe(200);
   });
 });

@@ -1,10 +1,9 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
 import { Handlers } from "../src/handlers/registry";
+import { callWorker } from "./helpers/worker";
 
 // Hono's middleware (csrf(), bodyLimit(), bearerAuth(), …) fails by throwing an HTTPException with its
 // own plain-text response and sometimes a message. The real app, plus one route that throws exactly
@@ -15,13 +14,8 @@ const app = createApp({ handlers: new Handlers() }).all("/test/hono-throws/:stat
   throw new HTTPException(status, { message: `middleware text with ${LEAK}`, res: new Response(`plain ${LEAK}`, { status }) });
 });
 
-afterEach(() => vi.restoreAllMocks());
-
-async function thrown(status: number): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`https://worker.example/test/hono-throws/${status}`, { method: "POST" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+function thrown(status: number): Promise<Response> {
+  return callWorker(`/test/hono-throws/${status}`, { method: "POST", worker: app });
 }
 
 describe("an HTTPException thrown by Hono middleware", () => {
@@ -52,6 +46,8 @@ describe("an HTTPException thrown by Hono middleware", () => {
     const lines: string[] = [];
     vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
     await thrown(503);
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{ level: "error", msg: "unhandled_error", path: "/test/hono-throws/503", error: "Error", status: 503 }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { level: "error", msg: "unhandled_error", path: "/test/hono-throws/503", error: "Error", status: 503 },
+    ]);
   });
 });

@@ -1,35 +1,41 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { BACKFILL_TYPES, type BackfillType } from "../src/backfill/objects";
-import { runBackfill, type BackfillLimits } from "../src/backfill/run";
+import { type BackfillLimits, runBackfill } from "../src/backfill/run";
 import { backfillProgress, readBackfill } from "../src/backfill/state";
 import { billingHandlers } from "../src/billing/handlers";
 import { fetchedAt } from "../src/billing/sources";
 import { createDb } from "../src/db/client";
-import { createWorker } from "../src/worker";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
-import { emptyLists, listApi, listRequests, LIST_PATHS, otherCronCalls, stripeError } from "./helpers/stripe-lists";
+import { emptyLists, LIST_PATHS, listApi, listRequests, otherCronCalls, stripeError } from "./helpers/stripe-lists";
+import { runCron } from "./helpers/worker";
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_backfill" });
 const NOW_MS = 1_770_000_000_400;
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-const TABLES: Record<BackfillType, string> = { customers: "customers", subscriptions: "subscriptions", checkout_sessions: "checkout_sessions", invoices: "invoices", payment_intents: "payment_intents", charges: "charges" };
+const TABLES: Record<BackfillType, string> = {
+  customers: "customers",
+  subscriptions: "subscriptions",
+  checkout_sessions: "checkout_sessions",
+  invoices: "invoices",
+  payment_intents: "payment_intents",
+  charges: "charges",
+};
 
-afterEach(() => vi.restoreAllMocks());
 // Storage is shared by the tests of a file: each starts with no backfill run (object ids are unique per test).
 beforeEach(async () => {
   await env.DB.prepare("DELETE FROM job_state WHERE key IN ('backfill', 'backfill_lease')").run();
 });
 
-const run = (start: boolean, limits: BackfillLimits = {}, nowMs = NOW_MS, testEnv = KEY) => runBackfill(testEnv, () => nowMs, { start, limits });
+const run = (start: boolean, limits: BackfillLimits = {}, nowMs = NOW_MS, testEnv = KEY) =>
+  runBackfill(testEnv, () => nowMs, { start, limits });
 const progress = async () => backfillProgress(await readBackfill(createDb(env.DB)));
 
 /** An account with `n` objects of every type, as Stripe's list APIs return them (new ids each call). */
 function account(n: number) {
-  const many = <T,>(make: (i: number) => T) => Array.from({ length: n }, (_, i) => make(i));
+  const many = <T>(make: (i: number) => T) => Array.from({ length: n }, (_, i) => make(i));
   return {
     customers: many(() => stripeObject("customer", { id: uid("cus") })),
     subscriptions: many((i) => stripeObject("subscription", { id: uid("sub"), status: ["active", "past_due", "canceled"][i % 3] })),
@@ -48,13 +54,22 @@ describe("backfill: pages, cursors and bounds", () => {
 
     const first = await run(true, limits);
     expect(first).toMatchObject({ outcome: "budget", pages: 3, imported: 5 });
-    expect((await progress()).types).toMatchObject({ customers: { imported: 3, done: true }, subscriptions: { imported: 2, done: false }, checkout_sessions: { imported: 0, done: false } });
+    expect((await progress()).types).toMatchObject({
+      customers: { imported: 3, done: true },
+      subscriptions: { imported: 2, done: false },
+      checkout_sessions: { imported: 0, done: false },
+    });
 
     // The cron continues it: three more invocations of three pages each.
     const outcomes = [];
     for (let i = 0; i < 3; i++) outcomes.push((await run(false, limits)).outcome);
     expect(outcomes).toEqual(["budget", "budget", "done"]);
-    expect(await progress()).toMatchObject({ status: "done", done: true, last_error: null, types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 3, done: true }])) });
+    expect(await progress()).toMatchObject({
+      status: "done",
+      done: true,
+      last_error: null,
+      types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 3, done: true }])),
+    });
 
     // Each type read once, page after page: the cursor is the last id of the page before.
     expect(listRequests(seen)).toEqual(BACKFILL_TYPES.flatMap((t) => [LIST_PATHS[t], `${LIST_PATHS[t]} after ${objects[t][1]!.id}`]));
@@ -82,20 +97,34 @@ describe("backfill: pages, cursors and bounds", () => {
     let limited = 0;
     const seen = stubStripeApi(
       ...emptyLists(["invoices"]),
-      listApi("invoices", invoices, (q) => (q.get("starting_after") === invoices[1]!.id && limited++ === 0 ? stripeError(429, "rate_limit_error") : undefined)),
+      listApi("invoices", invoices, (q) =>
+        q.get("starting_after") === invoices[1]!.id && limited++ === 0 ? stripeError(429, "rate_limit_error") : undefined,
+      ),
     );
 
     const first = await run(true, { pageSize: 2, maxPages: 10 });
     expect(first).toMatchObject({ outcome: "rate_limited", imported: 2 });
-    expect(listRequests(seen).filter((p) => p.startsWith("/v1/invoices"))).toEqual(["/v1/invoices", `/v1/invoices after ${invoices[1]!.id}`]);
+    expect(listRequests(seen).filter((p) => p.startsWith("/v1/invoices"))).toEqual([
+      "/v1/invoices",
+      `/v1/invoices after ${invoices[1]!.id}`,
+    ]);
     const paused = await progress();
-    expect(paused).toMatchObject({ status: "running", done: false, types: { invoices: { imported: 2, done: false } }, last_error: { status: 429, error: "StripeRateLimitError" } });
+    expect(paused).toMatchObject({
+      status: "running",
+      done: false,
+      types: { invoices: { imported: 2, done: false } },
+      last_error: { status: 429, error: "StripeRateLimitError" },
+    });
     expect(paused.last_error!.message).toMatch(/continues where it stopped at the next cron tick/);
     expect(JSON.stringify(paused)).not.toContain("must not be repeated");
 
     const second = await run(false, { pageSize: 2, maxPages: 10 });
     expect(second).toMatchObject({ outcome: "done", imported: 3 });
-    expect(listRequests(seen).filter((p) => p.startsWith("/v1/invoices")).slice(2)).toEqual([`/v1/invoices after ${invoices[1]!.id}`, `/v1/invoices after ${invoices[3]!.id}`]);
+    expect(
+      listRequests(seen)
+        .filter((p) => p.startsWith("/v1/invoices"))
+        .slice(2),
+    ).toEqual([`/v1/invoices after ${invoices[1]!.id}`, `/v1/invoices after ${invoices[3]!.id}`]);
     expect(await progress()).toMatchObject({ done: true, last_error: null, types: { invoices: { imported: 5, done: true } } });
     for (const invoice of invoices) expect(await billingRow("invoices", invoice.id)).not.toBeNull();
   });
@@ -103,11 +132,19 @@ describe("backfill: pages, cursors and bounds", () => {
   it("pauses on a refusal a retry cannot fix (403): the cron leaves it alone until a start resumes it at its cursor", async () => {
     const charges = Array.from({ length: 3 }, () => stripeObject("charge", { id: uid("ch") }));
     let refuse = true;
-    const seen = stubStripeApi(...emptyLists(["charges"]), listApi("charges", charges, (q) => (refuse && q.has("starting_after") ? stripeError(403, "invalid_request_error") : undefined)));
+    const seen = stubStripeApi(
+      ...emptyLists(["charges"]),
+      listApi("charges", charges, (q) => (refuse && q.has("starting_after") ? stripeError(403, "invalid_request_error") : undefined)),
+    );
 
     expect((await run(true, { pageSize: 2 })).outcome).toBe("paused");
     const paused = await progress();
-    expect(paused).toMatchObject({ status: "paused", done: false, types: { charges: { imported: 2, done: false } }, last_error: { status: 403 } });
+    expect(paused).toMatchObject({
+      status: "paused",
+      done: false,
+      types: { charges: { imported: 2, done: false } },
+      last_error: { status: 403 },
+    });
     expect(paused.last_error!.message).toMatch(/paused.*may read .*Charges/);
 
     const before = seen.length;
@@ -122,7 +159,9 @@ describe("backfill: pages, cursors and bounds", () => {
 
   it("runs nothing while another invocation holds the lease", async () => {
     const seen = stubStripeApi(...emptyLists());
-    await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('backfill_lease', ?, 0)").bind(JSON.stringify({ holder: "other", until: NOW_MS + 30_000 })).run();
+    await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('backfill_lease', ?, 0)")
+      .bind(JSON.stringify({ holder: "other", until: NOW_MS + 30_000 }))
+      .run();
     expect((await run(true)).outcome).toBe("busy");
     expect(seen).toEqual([]);
     // Once the other holder's lease has run out, it is taken over.
@@ -147,16 +186,17 @@ describe("backfill: no fulfilment for history", () => {
 
     // Started with one page, then continued by the Worker's own cron with the real limits.
     expect((await run(true, { maxPages: 1 })).outcome).toBe("budget");
-    const ctx = createExecutionContext();
-    await createWorker({ handlers, now: () => NOW_MS }).scheduled(createScheduledController({ scheduledTime: NOW_MS, cron: "* * * * *" }), KEY, ctx);
-    await waitOnExecutionContext(ctx);
+    await runCron(NOW_MS, { env: KEY, handlers });
     expect((await progress()).done).toBe(true);
 
-    for (const s of objects.checkout_sessions) expect(await billingRow("checkout_sessions", s.id)).toMatchObject({ payment_status: "paid" });
+    for (const s of objects.checkout_sessions)
+      expect(await billingRow("checkout_sessions", s.id)).toMatchObject({ payment_status: "paid" });
     for (const i of objects.invoices) expect(await billingRow("invoices", i.id)).toMatchObject({ status: "paid" });
     expect(fulfilled).toEqual([]);
     const ids = [...objects.checkout_sessions, ...objects.invoices].map((o) => o.id);
-    const claims = await env.DB.prepare(`SELECT count(*) AS n FROM fulfilments WHERE object_id IN (${ids.map(() => "?").join(",")})`).bind(...ids).first<{ n: number }>();
+    const claims = await env.DB.prepare(`SELECT count(*) AS n FROM fulfilments WHERE object_id IN (${ids.map(() => "?").join(",")})`)
+      .bind(...ids)
+      .first<{ n: number }>();
     expect(claims?.n).toBe(0);
 
     // The hooks are live: a payment event (a purchase happening now) still runs its hook once.

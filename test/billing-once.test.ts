@@ -1,15 +1,13 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "cloudflare:workers";
+import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { FULFILMENT_CLAIM_MS, once } from "../src/billing/once";
 import { createDb } from "../src/db/client";
 import { customers } from "../src/db/schema";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { ledgerRow, setRow } from "./helpers/ledger";
 
-afterEach(() => vi.restoreAllMocks());
-
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 function paidInvoice() {
@@ -41,9 +39,21 @@ describe("once-only fulfilment", () => {
     const granted: string[] = [];
     const handlers = billingHandlers().fulfil("checkout_session.paid", (session) => void granted.push(session.payment_status));
     const id = uid("cs_test");
-    await processEvents([eventAt("checkout.session.completed", stripeObject("checkoutSession", { id, status: "complete", payment_status: "unpaid" }), T)], handlers);
+    await processEvents(
+      [eventAt("checkout.session.completed", stripeObject("checkoutSession", { id, status: "complete", payment_status: "unpaid" }), T)],
+      handlers,
+    );
     expect(granted).toEqual([]);
-    await processEvents([eventAt("checkout.session.async_payment_succeeded", stripeObject("checkoutSession", { id, status: "complete", payment_status: "paid" }), T + 60)], handlers);
+    await processEvents(
+      [
+        eventAt(
+          "checkout.session.async_payment_succeeded",
+          stripeObject("checkoutSession", { id, status: "complete", payment_status: "paid" }),
+          T + 60,
+        ),
+      ],
+      handlers,
+    );
     expect(granted).toEqual(["paid"]);
   });
 
@@ -65,13 +75,26 @@ describe("once-only fulfilment", () => {
   it("commits a hook's ctx.write with the mark that it is done, and nothing of a hook that throws", async () => {
     const credit = (fail: boolean) =>
       billingHandlers().fulfil("invoice.paid", (invoice, event, ctx) => {
-        ctx.write(ctx.db.insert(customers).values({ id: `cus_credit_${invoice.id}`, email: null, livemode: false, lastEventCreated: T, lastEventId: event.id, updatedAt: ctx.nowMs }));
+        ctx.write(
+          ctx.db.insert(customers).values({
+            id: `cus_credit_${invoice.id}`,
+            email: null,
+            livemode: false,
+            lastEventCreated: T,
+            lastEventId: event.id,
+            updatedAt: ctx.nowMs,
+          }),
+        );
         if (fail) throw new Error("mailer down after queueing the write");
       });
     const invoice = paidInvoice();
     const event = eventAt("invoice.paid", invoice, T);
-    const credited = () => env.DB.prepare("SELECT COUNT(*) AS n FROM customers WHERE id = ?").bind(`cus_credit_${invoice.id}`).first<{ n: number }>();
-    const fulfilment = () => env.DB.prepare("SELECT status FROM fulfilments WHERE object_id = ? AND kind = 'invoice.paid'").bind(invoice.id).first<{ status: string }>();
+    const credited = () =>
+      env.DB.prepare("SELECT COUNT(*) AS n FROM customers WHERE id = ?").bind(`cus_credit_${invoice.id}`).first<{ n: number }>();
+    const fulfilment = () =>
+      env.DB.prepare("SELECT status FROM fulfilments WHERE object_id = ? AND kind = 'invoice.paid'")
+        .bind(invoice.id)
+        .first<{ status: string }>();
 
     expect(await processEvents([event], credit(true))).toEqual([event.id]);
     expect((await credited())?.n).toBe(0);
@@ -86,13 +109,23 @@ describe("once-only fulfilment", () => {
     const db = createDb(env.DB);
     const objectId = uid("in");
     let release!: () => void;
-    const first = once(db, { objectId, kind: "invoice.paid", eventId: "evt_a", nowMs: 1_000 }, () => new Promise<void>((r) => (release = r)));
+    const first = once(
+      db,
+      { objectId, kind: "invoice.paid", eventId: "evt_a", nowMs: 1_000 },
+      () => new Promise<void>((r) => (release = r)),
+    );
     await vi.waitFor(() => expect(release).toBeDefined());
-    await expect(once(db, { objectId, kind: "invoice.paid", eventId: "evt_b", nowMs: 2_000 }, async () => {})).rejects.toThrow(/being fulfilled/);
+    await expect(once(db, { objectId, kind: "invoice.paid", eventId: "evt_b", nowMs: 2_000 }, async () => {})).rejects.toThrow(
+      /being fulfilled/,
+    );
 
     // evt_a's consumer "dies": its claim expires, and evt_c may take the effect over.
     let ranC = false;
-    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => void (ranC = true))).toBe(true);
+    expect(
+      await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => {
+        ranC = true;
+      }),
+    ).toBe(true);
     expect(ranC).toBe(true);
     release();
     await first;

@@ -1,14 +1,12 @@
-import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 
-afterEach(() => vi.restoreAllMocks());
-
 const T = 1_760_000_000;
 /** A subscription id of its own for every scenario, so no scenario sees another's row. */
-const newSubscriptionId = () => `sub_ordering_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
 
 /** A subscription's lifecycle as Stripe would send it, oldest first: [type, fields, created]. */
 const LIFECYCLE: [string, Record<string, unknown>, number][] = [
@@ -31,7 +29,7 @@ function events(sub: string, indexes: number[]) {
 
 /** The row a new subscription ends with after the steps at `indexes`, without its id. */
 async function finalState(indexes: number[]) {
-  const sub = newSubscriptionId();
+  const sub = uid("sub_ordering");
   expect(await processEvents(events(sub, indexes))).toEqual([]);
   const { id: _id, ...row } = (await billingRow("subscriptions", sub))!;
   return row;
@@ -67,7 +65,7 @@ describe("billing state under reordering", () => {
   });
 
   it("creates the row from an .updated that arrives before .created, and the late .created changes nothing", async () => {
-    const sub = newSubscriptionId();
+    const sub = uid("sub_ordering");
     await processEvents(events(sub, [1]));
     expect(await billingRow("subscriptions", sub)).toMatchObject({ status: "active" });
     await processEvents(events(sub, [0]));
@@ -78,13 +76,15 @@ describe("billing state under reordering", () => {
     ["active then past_due", ["active", "past_due"], "past_due"],
     ["past_due then active", ["past_due", "active"], "active"],
   ])("applies same-second events in arrival order when no API key is set (%s)", async (_name, statuses, last) => {
-    const sub = newSubscriptionId();
-    await processEvents(statuses.map((status) => eventAt("customer.subscription.updated", stripeObject("subscription", { id: sub, status }), T)));
+    const sub = uid("sub_ordering");
+    await processEvents(
+      statuses.map((status) => eventAt("customer.subscription.updated", stripeObject("subscription", { id: sub, status }), T)),
+    );
     expect(await billingRow("subscriptions", sub)).toMatchObject({ status: last });
   });
 
   it("stores the object fetched from the Stripe API on a same-second tie when STRIPE_SECRET_KEY is set", async () => {
-    const SUB = newSubscriptionId();
+    const SUB = uid("sub_ordering");
     const current = stripeObject("subscription", { id: SUB, status: "past_due", cancel_at_period_end: true });
     const seen = stubStripeApi(http.get(`https://api.stripe.com/v1/subscriptions/${SUB}`, () => HttpResponse.json(current)));
     const env = envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" });
@@ -98,7 +98,7 @@ describe("billing state under reordering", () => {
   });
 
   it("does not call the Stripe API for events that are newer or older than the stored one", async () => {
-    const sub = newSubscriptionId();
+    const sub = uid("sub_ordering");
     const seen = stubStripeApi();
     expect(await processEvents(events(sub, [2, 0, 1, 3]), undefined, envWith({ STRIPE_SECRET_KEY: "rk_test_ordering" }))).toEqual([]);
     expect(seen).toEqual([]);

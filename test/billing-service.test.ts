@@ -1,12 +1,14 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { eventAt, paidCheckoutSession, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 
 /** The BillingService entrypoint over RPC, as another Worker's service binding reaches it. */
-const billing = () => (exports as unknown as { BillingService: { entitlements(id: string): Promise<any>; subscription(id: string): Promise<any> } }).BillingService;
+const billing = () =>
+  (exports as unknown as { BillingService: { entitlements(id: string): Promise<any>; subscription(id: string): Promise<any> } })
+    .BillingService;
 
 describe("BillingService over a service binding", () => {
   it("entitles a customer with an active subscription and reports its prices and period", async () => {
@@ -16,7 +18,7 @@ describe("BillingService over a service binding", () => {
     const result = await billing().entitlements(customer);
     expect(result).toMatchObject({ customerId: customer, entitled: true, deleted: false, purchases: [] });
     expect(result.subscriptions).toEqual([expect.objectContaining({ id: sub.id, status: "active", cancelAtPeriodEnd: false })]);
-    expect(await billing().subscription(sub.id as string)).toMatchObject({ id: sub.id, status: "active" });
+    expect(await billing().subscription(sub.id)).toMatchObject({ id: sub.id, status: "active" });
   });
 
   it("stops entitling once the subscription is canceled", async () => {
@@ -31,17 +33,32 @@ describe("BillingService over a service binding", () => {
   it("entitles a paid one-time checkout until its charge is fully refunded", async () => {
     const customer = uid("cus");
     const pi = uid("pi");
-    const session = stripeObject("checkoutSession", { id: uid("cs_test"), customer, mode: "payment", status: "complete", payment_status: "paid", payment_intent: pi, amount_total: 900, currency: "usd" });
+    const session = paidCheckoutSession(customer, pi);
     await processEvents([eventAt("checkout.session.completed", session, T)]);
-    expect(await billing().entitlements(customer)).toMatchObject({ entitled: true, purchases: [{ checkoutSessionId: session.id, amountTotal: 900, currency: "usd", paymentIntentId: pi }] });
+    expect(await billing().entitlements(customer)).toMatchObject({
+      entitled: true,
+      purchases: [{ checkoutSessionId: session.id, amountTotal: 900, currency: "usd", paymentIntentId: pi }],
+    });
 
-    await processEvents([eventAt("charge.refunded", stripeObject("charge", { id: uid("ch"), customer, payment_intent: pi, amount: 900, amount_refunded: 900, refunded: true }), T + 100)]);
+    await processEvents([
+      eventAt(
+        "charge.refunded",
+        stripeObject("charge", { id: uid("ch"), customer, payment_intent: pi, amount: 900, amount_refunded: 900, refunded: true }),
+        T + 100,
+      ),
+    ]);
     expect(await billing().entitlements(customer)).toMatchObject({ entitled: false, purchases: [] });
   });
 
   it("does not entitle an unpaid checkout, an unknown customer or a deleted one", async () => {
     const customer = uid("cus");
-    await processEvents([eventAt("checkout.session.completed", stripeObject("checkoutSession", { id: uid("cs_test"), customer, mode: "payment", payment_status: "unpaid" }), T)]);
+    await processEvents([
+      eventAt(
+        "checkout.session.completed",
+        stripeObject("checkoutSession", { id: uid("cs_test"), customer, mode: "payment", payment_status: "unpaid" }),
+        T,
+      ),
+    ]);
     expect((await billing().entitlements(customer)).entitled).toBe(false);
     expect(await billing().entitlements(uid("cus"))).toMatchObject({ entitled: false, deleted: false });
     expect(await billing().subscription("sub_unknown")).toBeNull();

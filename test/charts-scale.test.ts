@@ -2,12 +2,11 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHART_HOURS } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
-import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { seqAt } from "../src/db/events";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { Handlers } from "../src/handlers/registry";
 import { createWorker } from "../src/worker";
-import { adminEnv, ADMIN_TOKEN, ORIGIN } from "./helpers/admin";
+import { ADMIN_TOKEN, adminCall, ORIGIN } from "./helpers/admin";
 import { observedD1 } from "./helpers/observed-d1";
 
 // The charts on a ledger of a million rows: 30 days of arrivals (retention's default), ≈ 1,400 an hour.
@@ -44,7 +43,9 @@ beforeAll(async () => {
 const FULL_SCAN = /^SCAN stripe_events(?! USING (COVERING )?INDEX stripe_events_(attention|redrive)_idx)/;
 
 async function planOf(sql: string, params: unknown[]): Promise<string[]> {
-  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(...params).all<{ detail: string }>();
+  const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+    .bind(...params)
+    .all<{ detail: string }>();
   return results.map((r) => r.detail);
 }
 
@@ -52,7 +53,6 @@ async function planOf(sql: string, params: unknown[]): Promise<string[]> {
 function nearestRank(sorted: number[], p: number): number | null {
   return sorted.length === 0 ? null : sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
 }
-
 
 describe("charts on a seeded ledger of a million rows", () => {
   it("recomputes each hour from that hour's arrivals alone, through the rowid and the attention index, rewriting nothing unchanged", async () => {
@@ -71,7 +71,9 @@ describe("charts on a seeded ledger of a million rows", () => {
       expect(s.rowsRead).toBeLessThan(8 * perHour + 2 * (ROWS / 500) * 2);
     }
     const [currentStatement] = statements.slice(-1);
-    expect(await planOf(currentStatement!.sql, currentStatement!.params)).toContainEqual(expect.stringMatching(/^SEARCH stripe_events USING COVERING INDEX stripe_events_attention_idx/));
+    expect(await planOf(currentStatement!.sql, currentStatement!.params)).toContainEqual(
+      expect.stringMatching(/^SEARCH stripe_events USING COVERING INDEX stripe_events_attention_idx/),
+    );
   });
 
   it("holds the rows' own figures: counts by status, lag percentiles, failed and dead totals", async () => {
@@ -79,40 +81,58 @@ describe("charts on a seeded ledger of a million rows", () => {
     expect(hours).toHaveLength(CHART_HOURS + 1);
     const { results: counts } = await env.DB.prepare(
       `SELECT (seq / ${seqAt(HOUR_MS)}) * ${HOUR_MS} AS hour, status, count(*) AS n FROM stripe_events WHERE seq >= ? GROUP BY 1, 2`,
-    ).bind(seqAt(weekFrom)).all<{ hour: number; status: string; n: number }>();
+    )
+      .bind(seqAt(weekFrom))
+      .all<{ hour: number; status: string; n: number }>();
     const { results: lags } = await env.DB.prepare(
       `SELECT (seq / ${seqAt(HOUR_MS)}) * ${HOUR_MS} AS hour, processed_at - received_at AS lag FROM stripe_events WHERE seq >= ? AND status IN ('processed', 'ignored') ORDER BY 1, 2`,
-    ).bind(seqAt(weekFrom)).all<{ hour: number; lag: number }>();
+    )
+      .bind(seqAt(weekFrom))
+      .all<{ hour: number; lag: number }>();
     for (const row of hours) {
       const of = (status: string) => counts.find((c) => c.hour === row.hour && c.status === status)?.n ?? 0;
       const sorted = lags.filter((l) => l.hour === row.hour).map((l) => l.lag);
       expect(row).toMatchObject({
-        received: of("received"), processing: of("processing"), processed: of("processed"), ignored: of("ignored"), failed: of("failed"), dead: of("dead"),
-        lagP50Ms: nearestRank(sorted, 50), lagP95Ms: nearestRank(sorted, 95),
+        received: of("received"),
+        processing: of("processing"),
+        processed: of("processed"),
+        ignored: of("ignored"),
+        failed: of("failed"),
+        dead: of("dead"),
+        lagP50Ms: nearestRank(sorted, 50),
+        lagP95Ms: nearestRank(sorted, 95),
       });
     }
-    expect(hours.reduce((n, h) => n + h.processed + h.ignored + h.received + h.processing + h.failed + h.dead, 0)).toBe(counts.reduce((n, c) => n + c.n, 0));
-    const totals = await env.DB.prepare("SELECT status, count(*) AS n FROM stripe_events WHERE status IN ('failed', 'dead') GROUP BY status").all<{ status: string; n: number }>();
-    expect(hours.at(-1)).toMatchObject({ failedTotal: totals.results.find((t) => t.status === "failed")!.n, deadTotal: totals.results.find((t) => t.status === "dead")!.n });
+    expect(hours.reduce((n, h) => n + h.processed + h.ignored + h.received + h.processing + h.failed + h.dead, 0)).toBe(
+      counts.reduce((n, c) => n + c.n, 0),
+    );
+    const totals = await env.DB.prepare(
+      "SELECT status, count(*) AS n FROM stripe_events WHERE status IN ('failed', 'dead') GROUP BY status",
+    ).all<{ status: string; n: number }>();
+    expect(hours.at(-1)).toMatchObject({
+      failedTotal: totals.results.find((t) => t.status === "failed")!.n,
+      deadTotal: totals.results.find((t) => t.status === "dead")!.n,
+    });
   });
 
   it("draws a week from at most one row per hour of ledger_hours, by its primary key", async () => {
     const { db, statements } = observedD1();
     await readHours(createDb(db), weekFrom, current + HOUR_MS);
     expect(statements).toHaveLength(1);
-    expect(await planOf(statements[0]!.sql, statements[0]!.params)).toEqual([expect.stringMatching(/^SEARCH ledger_hours USING PRIMARY KEY \(hour>\? AND hour<\?\)$/)]);
+    expect(await planOf(statements[0]!.sql, statements[0]!.params)).toEqual([
+      expect.stringMatching(/^SEARCH ledger_hours USING PRIMARY KEY \(hour>\? AND hour<\?\)$/),
+    ]);
     expect(statements[0]!.rowsRead).toBeLessThanOrEqual(CHART_HOURS + 1);
   });
 
   it("draws the charts page from those rows: inline SVG whose bars carry the ledger's own counts", async () => {
     const worker = createWorker({ handlers: new Handlers(), now: () => NOW });
-    const fetchPage = async (path: string, init: RequestInit = {}) => {
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request(`${ORIGIN}${path}`, init), adminEnv(), ctx);
-      await waitOnExecutionContext(ctx);
-      return response;
-    };
-    const login = await fetchPage("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }) });
+    const fetchPage = (path: string, init: RequestInit = {}) => adminCall(path, { ...init, worker });
+    const login = await fetchPage("/admin/login", {
+      method: "POST",
+      headers: { origin: ORIGIN },
+      body: new URLSearchParams({ token: ADMIN_TOKEN }),
+    });
     const html = await (await fetchPage("/admin/charts", { headers: { cookie: login.headers.get("set-cookie")!.split(";")[0]! } })).text();
     expect(html.match(/<svg class="chart"/g)).toHaveLength(4);
     expect(html).not.toMatch(/<script|\sstyle=/);
@@ -122,9 +142,17 @@ describe("charts on a seeded ledger of a million rows", () => {
       .bind(seqAt(hour), seqAt(hour + HOUR_MS))
       .all<{ status: string; n: number }>();
     const of = (...statuses: string[]) => results.filter((r) => statuses.includes(r.status)).reduce((n, r) => n + r.n, 0);
-    const bars = [...html.matchAll(new RegExp(`data-hour="${new Date(hour).toISOString()}" data-status="(\\w+)" data-count="(\\d+)"`, "g"))].map((m) => [m[1], Number(m[2])]);
+    const bars = [
+      ...html.matchAll(new RegExp(`data-hour="${new Date(hour).toISOString()}" data-status="(\\w+)" data-count="(\\d+)"`, "g")),
+    ].map((m) => [m[1], Number(m[2])]);
     // The hour is drawn in both the 24-hour and the 7-day chart.
-    const expected = [["processed", of("processed")], ["ignored", of("ignored")], ["pending", of("received", "processing")], ["failed", of("failed")], ["dead", of("dead")]].filter(([, n]) => n !== 0);
+    const expected = [
+      ["processed", of("processed")],
+      ["ignored", of("ignored")],
+      ["pending", of("received", "processing")],
+      ["failed", of("failed")],
+      ["dead", of("dead")],
+    ].filter(([, n]) => n !== 0);
     expect(bars).toEqual([...expected, ...expected]);
     expect(html.match(/<polyline class="c-p50"/g)?.length).toBeGreaterThan(0);
   });

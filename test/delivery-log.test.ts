@@ -1,8 +1,6 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
-
-afterEach(() => vi.restoreAllMocks());
 
 /** Every JSON line the Worker wrote to the console during `run`. */
 async function logLines(run: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
@@ -19,14 +17,32 @@ describe("structured delivery log", () => {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     const lines = await logLines(() => deliver(event));
     const deliveries = lines.filter((l) => l.msg === "delivery");
-    expect(deliveries).toEqual([{ level: "info", msg: "delivery", event_id: event.id, type: "invoice.paid", format: "snapshot", outcome: "accepted", duration_ms: expect.any(Number) }]);
+    expect(deliveries).toEqual([
+      {
+        level: "info",
+        msg: "delivery",
+        event_id: event.id,
+        type: "invoice.paid",
+        format: "snapshot",
+        outcome: "accepted",
+        duration_ms: expect.any(Number),
+      },
+    ]);
   });
 
   it("logs a rejected delivery with its error code and nothing secret", async () => {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     const lines = await logLines(() => deliver(event, { secrets: ["whsec_forged"] }));
     expect(lines.filter((l) => l.msg === "delivery")).toEqual([
-      { level: "warn", msg: "delivery", event_id: null, type: null, format: "snapshot", outcome: "signature_invalid", duration_ms: expect.any(Number) },
+      {
+        level: "warn",
+        msg: "delivery",
+        event_id: null,
+        type: null,
+        format: "snapshot",
+        outcome: "signature_invalid",
+        duration_ms: expect.any(Number),
+      },
     ]);
     const text = JSON.stringify(lines);
     expect(text).not.toContain(TEST_SECRET);
@@ -35,6 +51,8 @@ describe("structured delivery log", () => {
 
   it("logs a body refused for its size like any other rejected delivery", async () => {
     const lines = await logLines(() => deliver("x".repeat(1024 * 1024 + 1), { signature: "t=1,v1=00" }));
-    expect(lines.filter((l) => l.msg === "delivery")).toEqual([{ level: "warn", msg: "delivery", event_id: null, type: null, format: "snapshot", outcome: "payload_too_large", duration_ms: 0 }]);
+    expect(lines.filter((l) => l.msg === "delivery")).toEqual([
+      { level: "warn", msg: "delivery", event_id: null, type: null, format: "snapshot", outcome: "payload_too_large", duration_ms: 0 },
+    ]);
   });
 });

@@ -1,71 +1,91 @@
-import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import Stripe from "stripe";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { ENDPOINT_CHECK_INTERVAL_MS, ENDPOINT_CHECK_RETRY_MS } from "../src/cron/endpoint-check";
 import { defaultHandlers } from "../src/handlers";
-import { selectEndpoints, type ListedEndpoint } from "../src/stripe/endpoint-check";
+import { type ListedEndpoint, selectEndpoints } from "../src/stripe/endpoint-check";
 import { createWorker } from "../src/worker";
-import { newClientIp } from "./helpers/client-ip";
+import { adminApi, adminEnv } from "./helpers/admin";
 import { envWith } from "./helpers/faults";
 import { clearLedger } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { stripeError } from "./helpers/stripe-lists";
+import { getHealth, runCron } from "./helpers/worker";
 
-const TOKEN = "admin-token-for-endpoint-tests";
-const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_endpoint_check", ADMIN_TOKEN: TOKEN });
+const KEY = adminEnv({ STRIPE_SECRET_KEY: "rk_test_endpoint_check" });
 const HANDLED = defaultHandlers().types();
 const T0 = 1_780_000_000_000;
 const worker = createWorker({ handlers: defaultHandlers(), now: () => T0 });
 
-afterEach(() => vi.restoreAllMocks());
 // The cron acts on job_state and the ledger: each test starts from neither.
 beforeEach(clearLedger);
 
 let seq = 0;
 function endpoint(fields: Partial<ListedEndpoint> = {}): ListedEndpoint {
-  return { id: `we_${++seq}`, url: "https://stripe-webhooks.example.workers.dev/webhooks/stripe", enabled_events: [...HANDLED], api_version: Stripe.API_VERSION, status: "enabled", metadata: { managed_by: "stripe-webhook-worker" }, ...fields };
+  return {
+    id: `we_${++seq}`,
+    url: "https://stripe-webhooks.example.workers.dev/webhooks/stripe",
+    enabled_events: [...HANDLED],
+    api_version: Stripe.API_VERSION,
+    status: "enabled",
+    metadata: { managed_by: "stripe-webhook-worker" },
+    ...fields,
+  };
 }
 
 /** The account's webhook endpoints at the network edge, plus the empty Events lists the recoveries in the same tick read. */
 function account(endpoints: ListedEndpoint[] | (() => Response)) {
   return stubStripeApi(
-    http.get("https://api.stripe.com/v1/webhook_endpoints", () => (typeof endpoints === "function" ? endpoints() : HttpResponse.json({ object: "list", url: "/v1/webhook_endpoints", has_more: false, data: endpoints }))),
+    http.get("https://api.stripe.com/v1/webhook_endpoints", () =>
+      typeof endpoints === "function"
+        ? endpoints()
+        : HttpResponse.json({ object: "list", url: "/v1/webhook_endpoints", has_more: false, data: endpoints }),
+    ),
     http.get("https://api.stripe.com/v1/events", () => HttpResponse.json({ object: "list", url: "/v1/events", has_more: false, data: [] })),
     http.get("https://api.stripe.com/v2/core/events", () => HttpResponse.json({ data: [], next_page_url: null })),
   );
 }
 const endpointCalls = (seen: Request[]) => seen.filter((r) => new URL(r.url).pathname === "/v1/webhook_endpoints").length;
 
-async function cronAt(nowMs: number, testEnv: Env = KEY) {
-  const ctx = createExecutionContext();
-  await createWorker({ handlers: defaultHandlers(), now: () => nowMs }).scheduled(createScheduledController({ scheduledTime: nowMs, cron: "* * * * *" }), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-}
-
-async function get(path: string, testEnv: Env = KEY): Promise<{ status: number; body: any }> {
-  const ctx = createExecutionContext();
-  const headers = { authorization: `Bearer ${TOKEN}`, "cf-connecting-ip": newClientIp() };
-  const response = await worker.fetch(new Request(`https://worker.example${path}`, { headers }), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, body: await response.json() };
-}
+const cronAt = (nowMs: number, testEnv: Env = KEY) => runCron(nowMs, { env: testEnv, handlers: defaultHandlers() });
 
 describe("finding this Worker's endpoint", () => {
   const url = "https://a.example.workers.dev/webhooks/stripe";
   it.each([
     ["WEBHOOK_URL picks the endpoint posting there, marked or not", [endpoint({ url, metadata: {} }), endpoint()], url, "WEBHOOK_URL", 0],
-    ["without WEBHOOK_URL, the endpoint stripe:endpoint marked", [endpoint({ url: "https://other.example/hook", metadata: {} }), endpoint({ url })], null, "managed_by", 1],
-    ["without WEBHOOK_URL or a marker, the one endpoint posting to …/webhooks/stripe", [endpoint({ url: "https://other.example/hook", metadata: {} }), endpoint({ url, metadata: {} })], null, "path", 1],
+    [
+      "without WEBHOOK_URL, the endpoint stripe:endpoint marked",
+      [endpoint({ url: "https://other.example/hook", metadata: {} }), endpoint({ url })],
+      null,
+      "managed_by",
+      1,
+    ],
+    [
+      "without WEBHOOK_URL or a marker, the one endpoint posting to …/webhooks/stripe",
+      [endpoint({ url: "https://other.example/hook", metadata: {} }), endpoint({ url, metadata: {} })],
+      null,
+      "path",
+      1,
+    ],
   ] as const)("%s", (_name, listed, webhookUrl, foundBy, index) => {
     const selected = selectEndpoints(listed, webhookUrl);
     expect(selected).toEqual({ endpoints: [listed[index]], foundBy });
   });
 
   it.each([
-    ["WEBHOOK_URL with no endpoint there", [endpoint()], url, /No webhook endpoint posts to https:\/\/a\.example\.workers\.dev\/webhooks\/stripe \(WEBHOOK_URL\).*--url https:\/\/a\.example\.workers\.dev\./],
-    ["two marked endpoints and no WEBHOOK_URL", [endpoint(), endpoint({ url })], null, /2 webhook endpoints could be this Worker's.*Set WEBHOOK_URL/],
+    [
+      "WEBHOOK_URL with no endpoint there",
+      [endpoint()],
+      url,
+      /No webhook endpoint posts to https:\/\/a\.example\.workers\.dev\/webhooks\/stripe \(WEBHOOK_URL\).*--url https:\/\/a\.example\.workers\.dev\./,
+    ],
+    [
+      "two marked endpoints and no WEBHOOK_URL",
+      [endpoint(), endpoint({ url })],
+      null,
+      /2 webhook endpoints could be this Worker's.*Set WEBHOOK_URL/,
+    ],
     ["no endpoint at all", [], null, /No webhook endpoint of this Worker was found.*npm run stripe:endpoint/],
   ] as const)("compares nothing and says what to do for %s", (_name, listed, webhookUrl, problem) => {
     const selected = selectEndpoints(listed, webhookUrl);
@@ -83,17 +103,16 @@ describe("the daily drift check", () => {
     expect(endpointCalls(seen)).toBe(1);
 
     for (let i = 0; i < 3; i++) {
-      const ctx = createExecutionContext();
-      const response = await worker.fetch(new Request("https://worker.example/health"), KEY, ctx);
-      await waitOnExecutionContext(ctx);
-      const body = (await response.json()) as any;
-      expect(response.status).toBe(200);
+      const { status, body } = await getHealth(KEY);
+      expect(status).toBe(200);
       expect(body.ok).toBe(true);
       expect(body.checks.endpoint).toEqual({
         ok: true,
         last_checked_at: new Date(T0).toISOString(),
         endpoints: [listed.id],
-        warnings: [`${listed.id}: 2 handled event type(s) are not enabled on the endpoint, so Stripe never sends them: customer.subscription.deleted, invoice.paid.`],
+        warnings: [
+          `${listed.id}: 2 handled event type(s) are not enabled on the endpoint, so Stripe never sends them: customer.subscription.deleted, invoice.paid.`,
+        ],
         info: [expect.stringMatching(new RegExp(`^${listed.id}: 1 enabled event type\\(s\\) have no handler .*: payout\\.paid\\.$`))],
       });
     }
@@ -103,17 +122,17 @@ describe("the daily drift check", () => {
   it("shows nothing to fix for an endpoint in sync, and never a 503 for drift", async () => {
     account([endpoint({ status: "disabled" })]);
     await cronAt(T0);
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), KEY, ctx);
-    const body = (await response.json()) as any;
-    expect(response.status).toBe(200);
+    const { status, body } = await getHealth(KEY);
+    expect(status).toBe(200);
     expect(body.checks.endpoint.warnings).toEqual([expect.stringMatching(/is disabled: Stripe sends it nothing/)]);
     expect(body.checks.endpoint.info).toBeUndefined();
   });
 
   it("runs once a day, at once when the handled types change, and an hour after a failure", async () => {
     let fail = true;
-    const seen = account(() => (fail ? stripeError(500, "api_error") : HttpResponse.json({ object: "list", has_more: false, data: [endpoint()] })));
+    const seen = account(() =>
+      fail ? stripeError(500, "api_error") : HttpResponse.json({ object: "list", has_more: false, data: [endpoint()] }),
+    );
     await cronAt(T0);
     const afterFailure = endpointCalls(seen); // the SDK retries a 500 twice within the attempt
     expect(afterFailure).toBeGreaterThanOrEqual(1);
@@ -129,7 +148,10 @@ describe("the daily drift check", () => {
     expect(endpointCalls(seen)).toBe(afterFailure + 2);
 
     // A deploy pointing the check elsewhere (or handling other types) is checked on the next tick.
-    await cronAt(T0 + ENDPOINT_CHECK_RETRY_MS + ENDPOINT_CHECK_INTERVAL_MS + 60_000, envWith({ ...KEY, WEBHOOK_URL: "https://moved.example.workers.dev" }));
+    await cronAt(
+      T0 + ENDPOINT_CHECK_RETRY_MS + ENDPOINT_CHECK_INTERVAL_MS + 60_000,
+      envWith({ ...KEY, WEBHOOK_URL: "https://moved.example.workers.dev" }),
+    );
     expect(endpointCalls(seen)).toBe(afterFailure + 3);
   });
 
@@ -137,18 +159,18 @@ describe("the daily drift check", () => {
     const seen = account([endpoint()]);
     await cronAt(T0, envWith({ STRIPE_SECRET_KEY: "" }));
     expect(seen).toEqual([]);
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), env, ctx);
-    expect(((await response.json()) as any).checks.endpoint).toEqual({ ok: true, last_checked_at: null });
+    expect((await getHealth()).body.checks.endpoint).toEqual({ ok: true, last_checked_at: null });
   });
 
   it("reports a missing endpoint only as information when this Worker has only received thin events", async () => {
     account([]);
     await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('format_seen:thin', '{\"firstCreated\":1}', 0)").run();
     await cronAt(T0);
-    const { body } = await get("/health");
+    const { body } = await getHealth(KEY);
     expect(body.checks.endpoint.warnings).toBeUndefined();
-    expect(body.checks.endpoint.info).toEqual([expect.stringMatching(/No webhook endpoint of this Worker was found.*only received thin events/)]);
+    expect(body.checks.endpoint.info).toEqual([
+      expect.stringMatching(/No webhook endpoint of this Worker was found.*only received thin events/),
+    ]);
   });
 });
 
@@ -156,20 +178,33 @@ describe("GET /admin/api/endpoint", () => {
   it("runs the check now, answers the comparison and saves it for /health", async () => {
     const listed = endpoint({ enabled_events: [...HANDLED, "balance.available"], api_version: "2024-06-20" });
     const seen = account([listed]);
-    const { status, body } = await get("/admin/api/endpoint");
+    const { status, body } = await adminApi("/endpoint", { worker, env: KEY });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ found_by: "managed_by", endpoints: [{ id: listed.id, missing: [], unhandled: ["balance.available"], api_version: "2024-06-20", wildcard: false }] });
+    expect(body).toMatchObject({
+      found_by: "managed_by",
+      endpoints: [{ id: listed.id, missing: [], unhandled: ["balance.available"], api_version: "2024-06-20", wildcard: false }],
+    });
     expect(body.warnings).toEqual([expect.stringContaining(`API version 2024-06-20, the stripe SDK expects ${Stripe.API_VERSION}`)]);
     expect(endpointCalls(seen)).toBe(1);
-    expect((await get("/health")).body.checks.endpoint).toMatchObject({ last_checked_at: new Date(T0).toISOString(), info: [expect.stringContaining("balance.available")] });
+    expect((await getHealth(KEY)).body.checks.endpoint).toMatchObject({
+      last_checked_at: new Date(T0).toISOString(),
+      info: [expect.stringContaining("balance.available")],
+    });
   });
 
   it.each([
-    ["STRIPE_SECRET_KEY is unset", envWith({ ADMIN_TOKEN: TOKEN }), () => [endpoint()], 409, "stripe_key_missing", /STRIPE_SECRET_KEY, which is not set/],
-    ["Stripe refuses the key", KEY, () => stripeError(401, "invalid_request_error"), 502, "stripe_api_error", /answered 401 \(StripeAuthenticationError\).*read access to Webhook Endpoints/],
+    ["STRIPE_SECRET_KEY is unset", adminEnv(), () => [endpoint()], 409, "stripe_key_missing", /STRIPE_SECRET_KEY, which is not set/],
+    [
+      "Stripe refuses the key",
+      KEY,
+      () => stripeError(401, "invalid_request_error"),
+      502,
+      "stripe_api_error",
+      /answered 401 \(StripeAuthenticationError\).*read access to Webhook Endpoints/,
+    ],
   ] as const)("answers the error envelope when %s", async (_name, testEnv, answer, status, code, message) => {
     account(answer as never);
-    const response = await get("/admin/api/endpoint", testEnv);
+    const response = await adminApi("/endpoint", { worker, env: testEnv });
     expect(response).toEqual({ status, body: { error: { code, message: expect.stringMatching(message) } } });
     expect(JSON.stringify(response.body)).not.toContain("must not be repeated");
   });

@@ -21,7 +21,10 @@ describe("compareEndpoint", () => {
   });
 
   it("warns about handled types the endpoint does not send, and only informs about unhandled ones", () => {
-    const drift = compareEndpoint(endpoint({ enabled_events: ["invoice.paid", "customer.created", "balance.available", "payout.paid"] }), target);
+    const drift = compareEndpoint(
+      endpoint({ enabled_events: ["invoice.paid", "customer.created", "balance.available", "payout.paid"] }),
+      target,
+    );
     expect(drift.missing).toContain("checkout.session.completed");
     expect(drift.missing).not.toContain("invoice.paid");
     expect(drift.unhandled).toEqual(["balance.available", "payout.paid"]);
@@ -42,7 +45,9 @@ describe("compareEndpoint", () => {
   ])("reports an endpoint on %s as version drift that only a recreate fixes", (_, version, shown) => {
     const drift = compareEndpoint(endpoint({ api_version: version }), target);
     expect(drift.apiVersion).toEqual({ endpoint: version, expected: Stripe.API_VERSION });
-    expect(describeDrift(drift)).toEqual([{ level: "warning", message: expect.stringContaining(`API version ${shown}, the stripe SDK expects ${Stripe.API_VERSION}`) }]);
+    expect(describeDrift(drift)).toEqual([
+      { level: "warning", message: expect.stringContaining(`API version ${shown}, the stripe SDK expects ${Stripe.API_VERSION}`) },
+    ]);
     expect(describeDrift(drift)[0]!.message).toMatch(/--recreate/);
   });
 

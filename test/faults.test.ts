@@ -1,15 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { LEDGER_TIMING } from "../src/db/events";
-import { createWorker } from "../src/worker";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
-import { countingQueue, envWith, failingQueue } from "./helpers/faults";
-import { ledgerRow, clearLedger, seedEvent, setRow } from "./helpers/ledger";
-import { d1FailingOn } from "./reliability/support/faulty-d1";
-import { recordingFulfilment } from "./reliability/support/fulfilment";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./reliability/support/queue-driver";
+import { countingQueue, d1FailingOn, envWith, failingQueue, heldQueue } from "./helpers/faults";
+import { heldInvoice } from "./helpers/fulfilment";
+import { clearLedger, ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+import { runBatch, runCron } from "./helpers/worker";
 
 const MINUTE = 60_000;
 const { graceMs, leaseMs } = LEDGER_TIMING;
@@ -26,7 +23,7 @@ const sendsOf = (sent: readonly string[], id: unknown) => sent.filter((s) => s =
 
 /** Runs the cron once a minute from `from` to `to` (inclusive), as Cloudflare would. */
 async function cronEveryMinute(from: number, to: number, testEnv: Env): Promise<void> {
-  for (let t = from; t <= to; t += MINUTE) await runCron(t, testEnv);
+  for (let t = from; t <= to; t += MINUTE) await runCron(t, { env: testEnv });
 }
 
 describe("the request path writes D1 once", () => {
@@ -35,7 +32,7 @@ describe("the request path writes D1 once", () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e, { env: envWith({ EVENTS_QUEUE: queue }) })).status).toBe(200);
     expect(sent).toEqual([e.id]);
-    expect(await ledgerRow(e.id as string)).toMatchObject({ status: "received", attempts: 0, redrive_at: null });
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "received", attempts: 0, redrive_at: null });
   });
 });
 
@@ -43,12 +40,12 @@ describe("a send that fails after the 2xx", () => {
   it("answers 200, makes the row due at once, and the next cron run re-sends it (within about 2 minutes)", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     expect((await deliver(e, { env: envWith({ EVENTS_QUEUE: failingQueue() }) })).status).toBe(200);
-    const row = await ledgerRow(e.id as string);
+    const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "received", attempts: 0 });
     expect(row!.redrive_at).toBeLessThanOrEqual(Date.now());
 
     const { queue, sent } = heldQueue();
-    await runCron((row!.received_at as number) + MINUTE, envWith({ EVENTS_QUEUE: queue }));
+    await runCron(row!.received_at + MINUTE, { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
 
@@ -56,26 +53,26 @@ describe("a send that fails after the 2xx", () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     const outage = envWith({ EVENTS_QUEUE: failingQueue(), DB: d1FailingOn(/^\s*update\b/i) });
     expect((await deliver(e, { env: outage })).status).toBe(200);
-    const row = await ledgerRow(e.id as string);
+    const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "received", redrive_at: null });
 
     const { queue, sent } = heldQueue();
     const healthy = envWith({ EVENTS_QUEUE: queue });
-    await cronEveryMinute((row!.received_at as number) + MINUTE, (row!.received_at as number) + graceMs - 1, healthy);
+    await cronEveryMinute(row!.received_at + MINUTE, row!.received_at + graceMs - 1, healthy);
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron((row!.received_at as number) + graceMs, healthy);
+    await runCron(row!.received_at + graceMs, { env: healthy });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
 
   it("keeps due rows when the cron's own send fails, for the next run", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     await seedEvent(e, Date.now() - 10 * MINUTE);
-    await runCron(Date.now(), envWith({ EVENTS_QUEUE: failingQueue() }));
-    expect(await ledgerRow(e.id as string)).toMatchObject({ status: "received", redrive_at: expect.any(Number) });
-    expect((await ledgerRow(e.id as string))!.redrive_at).toBeLessThanOrEqual(Date.now());
+    await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: failingQueue() }) });
+    expect(await ledgerRow(e.id)).toMatchObject({ status: "received", redrive_at: expect.any(Number) });
+    expect((await ledgerRow(e.id))!.redrive_at).toBeLessThanOrEqual(Date.now());
 
-    await runCron(Date.now(), env);
-    await waitForStatus(e.id as string, "processed");
+    await runCron(Date.now());
+    await waitForStatus(e.id, "processed");
   });
 });
 
@@ -90,9 +87,9 @@ describe("an isolate that dies between the 2xx and the send", () => {
     const counting = envWith({ EVENTS_QUEUE: queue });
     await cronEveryMinute(receivedAt, receivedAt + graceMs - 1, counting);
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron(receivedAt + graceMs, counting);
+    await runCron(receivedAt + graceMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
-    await waitForStatus(e.id as string, "processed");
+    await waitForStatus(e.id, "processed");
   });
 });
 
@@ -102,26 +99,21 @@ describe("a consumer backlog", () => {
     const backlog = envWith({ EVENTS_QUEUE: queue });
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
     await deliver(e, { env: backlog });
-    const receivedAt = (await ledgerRow(e.id as string))!.received_at as number;
+    const receivedAt = (await ledgerRow(e.id))!.received_at;
     await cronEveryMinute(receivedAt, receivedAt + graceMs - 1, backlog);
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
   });
 
   it("longer than the grace re-sends each event only when its age has doubled, and the copies are fulfilled once", async () => {
-    const fulfilment = recordingFulfilment();
-    const worker = createWorker({ handlers: fulfilment.handlers });
-    const { queue, sent } = heldQueue();
-    const backlog = envWith({ EVENTS_QUEUE: queue });
-    const e = buildEvent("invoice.paid", OBJECTS.invoice);
-    const id = e.id as string;
-    await deliver(e, { worker, env: backlog });
-    const receivedAt = (await ledgerRow(id))!.received_at as number;
+    const { fulfilment, worker, sent, healthy: backlog, event, id } = heldInvoice();
+    await deliver(event, { worker, env: backlog });
+    const receivedAt = (await ledgerRow(id))!.received_at;
 
     // Seven hours of cron runs, one a minute, while every message waits in the backlog.
     const sendAges: number[] = [];
     for (let t = receivedAt; t <= receivedAt + 7 * 60 * MINUTE; t += MINUTE) {
       const before = sendsOf(sent, id).length;
-      await runCron(t, backlog);
+      await runCron(t, { env: backlog });
       if (sendsOf(sent, id).length > before) sendAges.push((t - receivedAt) / MINUTE);
     }
     // At 5 minutes, then each time the age has doubled, then at least every 6 hours: 7 copies in 7 hours, not 420.
@@ -129,7 +121,7 @@ describe("a consumer backlog", () => {
     expect(sendsOf(sent, id)).toHaveLength(8);
 
     // The backlog drains: the first copy is processed, every other copy finds the event final.
-    const outcome = await consumeBatch(worker, EVENTS_QUEUE, sendsOf(sent, id));
+    const outcome = await runBatch(sendsOf(sent, id), { worker });
     expect(outcome.acked).toHaveLength(8);
     expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1, redrive_at: null });
@@ -143,10 +135,10 @@ describe("the cron leaves alone", () => {
     for (const status of ["processed", "ignored", "dead"]) {
       const e = buildEvent("customer.created", OBJECTS.customer);
       await seedEvent(e, Date.now() - 24 * 3600_000);
-      await setRow(e.id as string, { status, redrive_at: null });
-      ids.push(e.id as string);
+      await setRow(e.id, { status, redrive_at: null });
+      ids.push(e.id);
     }
-    await runCron(Date.now() + 24 * 3600_000, envWith({ EVENTS_QUEUE: queue }));
+    await runCron(Date.now() + 24 * 3600_000, { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toEqual([]);
   });
 
@@ -155,17 +147,17 @@ describe("the cron leaves alone", () => {
     // Claimed a lease ago, so that the lease has run out by the time the real queue delivers the copy.
     const claimedAt = Date.now() - leaseMs - 1;
     await seedEvent(e, claimedAt);
-    await setRow(e.id as string, { status: "processing", attempts: 1, lease_until: claimedAt + leaseMs });
+    await setRow(e.id, { status: "processing", attempts: 1, lease_until: claimedAt + leaseMs });
 
     const { queue, sent } = countingQueue();
     const counting = envWith({ EVENTS_QUEUE: queue });
-    await runCron(claimedAt + graceMs, counting);
-    await runCron(claimedAt + leaseMs - 1, counting);
+    await runCron(claimedAt + graceMs, { env: counting });
+    await runCron(claimedAt + leaseMs - 1, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([]);
-    await runCron(claimedAt + leaseMs, counting);
+    await runCron(claimedAt + leaseMs, { env: counting });
     expect(sendsOf(sent, e.id)).toEqual([e.id]);
-    await waitForStatus(e.id as string, "processed");
-    expect((await ledgerRow(e.id as string))?.attempts).toBe(2);
+    await waitForStatus(e.id, "processed");
+    expect((await ledgerRow(e.id))?.attempts).toBe(2);
   });
 });
 
@@ -176,15 +168,20 @@ describe("re-driving many rows", () => {
     for (let i = 0; i < 150; i++) {
       const e = buildEvent("plan.created", OBJECTS.customer);
       await seedEvent(e, Date.now() - 10 * MINUTE);
-      ids.push(e.id as string);
+      ids.push(e.id);
     }
     const { queue, sent } = countingQueue();
-    await runCron(Date.now(), envWith({ EVENTS_QUEUE: queue }));
+    await runCron(Date.now(), { env: envWith({ EVENTS_QUEUE: queue }) });
     expect(sent.filter((id) => ids.includes(id))).toHaveLength(150);
     // Let the queue finish them before the file's storage goes away.
-    await vi.waitFor(async () => {
-      const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored', 'dead')").first<{ n: number }>();
-      expect(left?.n).toBe(0);
-    }, { timeout: 30_000, interval: 250 });
+    await vi.waitFor(
+      async () => {
+        const left = await env.DB.prepare(
+          "SELECT COUNT(*) AS n FROM stripe_events WHERE status NOT IN ('processed', 'ignored', 'dead')",
+        ).first<{ n: number }>();
+        expect(left?.n).toBe(0);
+      },
+      { timeout: 30_000, interval: 250 },
+    );
   });
 });

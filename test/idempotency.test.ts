@@ -17,7 +17,7 @@ describe("duplicate deliveries", () => {
     expect(await first.json()).toEqual({ received: true, id: e.id, duplicate: false });
     expect(second.status).toBe(200);
     expect(await second.json()).toEqual({ received: true, id: e.id, duplicate: true });
-    expect(await ledgerCount(e.id as string)).toBe(1);
+    expect(await ledgerCount(e.id)).toBe(1);
     expect(sent).toEqual([e.id]);
   });
 
@@ -30,17 +30,17 @@ describe("duplicate deliveries", () => {
     const bodies = (await Promise.all(responses.map((r) => r.json()))) as { duplicate: boolean }[];
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(bodies.filter((b) => !b.duplicate)).toHaveLength(1);
-    expect(await ledgerCount(e.id as string)).toBe(1);
+    expect(await ledgerCount(e.id)).toBe(1);
     expect(sent).toEqual([e.id]);
   });
 
   it("does not process an event again when Stripe redelivers it after it was processed", async () => {
     const e = buildEvent("checkout.session.completed", OBJECTS["checkout.session"]);
     await deliver(e);
-    await vi.waitFor(async () => expect((await ledgerRow(e.id as string))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
-    const before = await ledgerRow(e.id as string);
+    await vi.waitFor(async () => expect((await ledgerRow(e.id))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
+    const before = await ledgerRow(e.id);
 
     expect(await (await deliver(e)).json()).toMatchObject({ duplicate: true });
-    expect(await ledgerRow(e.id as string)).toEqual(before);
+    expect(await ledgerRow(e.id)).toEqual(before);
   });
 });

@@ -15,7 +15,7 @@ describe("events larger than a queue message", () => {
 
     const response = await deliver(body);
     expect(response.status).toBe(200);
-    await vi.waitFor(async () => expect((await ledgerRow(event.id as string))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
-    expect((await ledgerRow(event.id as string))?.payload).toBe(body);
+    await vi.waitFor(async () => expect((await ledgerRow(event.id))?.status).toBe("processed"), { timeout: 10_000, interval: 100 });
+    expect((await ledgerRow(event.id))?.payload).toBe(body);
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { CHART_HOURS, refreshLedgerHours } from "../src/cron/ledger-hours";
-import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { createDb } from "../src/db/client";
+import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
@@ -22,8 +22,8 @@ beforeEach(async () => {
 async function arrival(receivedAt: number, status: string, lagMs: number | null = null): Promise<string> {
   const e = buildEvent("customer.created", OBJECTS.customer);
   await seedEvent(e, receivedAt);
-  await setRow(e.id as string, { status, redrive_at: null, processed_at: lagMs === null ? null : receivedAt + lagMs });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null, processed_at: lagMs === null ? null : receivedAt + lagMs });
+  return e.id;
 }
 
 const row = async (hour: number) => (await readHours(createDb(env.DB), hour, hour + HOUR_MS))[0];
@@ -39,7 +39,16 @@ describe("hourly ledger aggregates", () => {
     await arrival(HOUR - 1, "processed", 1); // the previous hour
 
     await refreshLedgerHours(env, NOW);
-    expect(await row(HOUR)).toMatchObject({ received: 1, processing: 0, processed: 20, ignored: 1, failed: 1, dead: 1, lagP50Ms: 10_000, lagP95Ms: 19_000 });
+    expect(await row(HOUR)).toMatchObject({
+      received: 1,
+      processing: 0,
+      processed: 20,
+      ignored: 1,
+      failed: 1,
+      dead: 1,
+      lagP50Ms: 10_000,
+      lagP95Ms: 19_000,
+    });
     expect(await row(HOUR - HOUR_MS)).toMatchObject({ processed: 1, ignored: 0, lagP50Ms: 1, lagP95Ms: 1 });
   });
 

@@ -1,14 +1,25 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents, oldestUnprocessed, purgeEvents, SCAN_WINDOW, type EventFilter } from "../src/db/admin";
 import { deathsSince, parkedThinCount } from "../src/db/attention";
 import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
 import { customerView } from "../src/db/customer-view";
+import {
+  claimEvents,
+  finishEvents,
+  markDead,
+  markSendFailed,
+  pruneFinal,
+  purgeEvents,
+  resetForReplay,
+  sweepArrivals,
+  takeDue,
+} from "../src/db/events";
 import { hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
+import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents, SCAN_WINDOW } from "../src/db/ledger-reads";
+import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger-stats";
 import { objectTimeline } from "../src/db/timeline";
-import { claimEvents, finishEvents, markDead, markSendFailed, pruneFinal, resetForReplay, sweepArrivals, takeDue } from "../src/db/events";
-import { observedD1, type ObservedStatement } from "./helpers/observed-d1";
+import { type ObservedStatement, observedD1 } from "./helpers/observed-d1";
 
 // Every query the product runs on the ledger — the console's lists and filters, replay and purge,
 // the stats, an object's timeline, the customer view, the charts' hourly aggregates, the cron's sweep,
@@ -52,27 +63,53 @@ beforeAll(async () => {
 /** 2,000 customers, each with 2 subscriptions, 3 invoices, 2 payment intents, a checkout session, a refunded charge and a fulfilment. */
 const BILLING_SEED = [
   ["customers (id, email, name, deleted", "'cus_plan_' || i, 'c' || i || '@example.com', NULL, 0", 2000],
-  ["subscriptions (id, customer_id, status, price_ids, current_period_end, cancel_at_period_end", "'sub_plan_' || i, 'cus_plan_' || (i % 2000), CASE WHEN i % 3 = 0 THEN 'canceled' ELSE 'active' END, '[\"price_1\"]', 1800000000, 0", 4000],
-  ["invoices (id, customer_id, subscription_id, status, amount_paid, amount_due, currency", "'in_plan_' || i, 'cus_plan_' || (i % 2000), 'sub_plan_' || (i % 4000), 'paid', 1000, 1000, 'usd'", 6000],
-  ["payment_intents (id, customer_id, status, amount, amount_received, currency", "'pi_plan_' || i, 'cus_plan_' || (i % 2000), 'succeeded', 1000, 1000, 'usd'", 4000],
-  ["checkout_sessions (id, customer_id, mode, status, payment_status, payment_intent_id, amount_total, currency", "'cs_plan_' || i, 'cus_plan_' || (i % 2000), 'payment', 'complete', 'paid', 'pi_plan_' || i, 1000, 'usd'", 2000],
-  ["charges (id, customer_id, payment_intent_id, status, amount, amount_refunded, refunded, currency", "'ch_plan_' || i, 'cus_plan_' || (i % 2000), 'pi_plan_' || i, 'succeeded', 1000, 1000, 1, 'usd'", 2000],
-].map(
-  ([columns, values, n]) =>
-    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${Number(n) - 1})
+  [
+    "subscriptions (id, customer_id, status, price_ids, current_period_end, cancel_at_period_end",
+    "'sub_plan_' || i, 'cus_plan_' || (i % 2000), CASE WHEN i % 3 = 0 THEN 'canceled' ELSE 'active' END, '[\"price_1\"]', 1800000000, 0",
+    4000,
+  ],
+  [
+    "invoices (id, customer_id, subscription_id, status, amount_paid, amount_due, currency",
+    "'in_plan_' || i, 'cus_plan_' || (i % 2000), 'sub_plan_' || (i % 4000), 'paid', 1000, 1000, 'usd'",
+    6000,
+  ],
+  [
+    "payment_intents (id, customer_id, status, amount, amount_received, currency",
+    "'pi_plan_' || i, 'cus_plan_' || (i % 2000), 'succeeded', 1000, 1000, 'usd'",
+    4000,
+  ],
+  [
+    "checkout_sessions (id, customer_id, mode, status, payment_status, payment_intent_id, amount_total, currency",
+    "'cs_plan_' || i, 'cus_plan_' || (i % 2000), 'payment', 'complete', 'paid', 'pi_plan_' || i, 1000, 'usd'",
+    2000,
+  ],
+  [
+    "charges (id, customer_id, payment_intent_id, status, amount, amount_refunded, refunded, currency",
+    "'ch_plan_' || i, 'cus_plan_' || (i % 2000), 'pi_plan_' || i, 'succeeded', 1000, 1000, 1, 'usd'",
+    2000,
+  ],
+]
+  .map(
+    ([columns, values, n]) =>
+      `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${Number(n) - 1})
      INSERT INTO ${columns}, livemode, last_event_created, last_event_id, updated_at) SELECT ${values}, 0, 1700000000 + i, 'evt_plan_' || i, 0 FROM n`,
-).concat(
-  `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
+  )
+  .concat(
+    `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1999)
    INSERT INTO fulfilments (object_id, kind, status, event_id, claimed_until, completed_at) SELECT 'cs_plan_' || i, 'checkout_session.paid', 'done', 'evt_plan_' || i, 0, 0 FROM n`,
-);
+  );
 
 /** The plan and the rows read of every statement `run` made, against the seeded ledger. */
-async function plansOf(run: (db: ReturnType<typeof createDb>) => Promise<unknown>): Promise<{ sql: string; plan: string[]; rowsRead: number }[]> {
+async function plansOf(
+  run: (db: ReturnType<typeof createDb>) => Promise<unknown>,
+): Promise<{ sql: string; plan: string[]; rowsRead: number }[]> {
   const { db, statements } = observedD1();
   await run(createDb(db));
   return Promise.all(
     statements.map(async (s: ObservedStatement) => {
-      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).bind(...s.params).all<{ detail: string }>();
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${s.sql}`)
+        .bind(...s.params)
+        .all<{ detail: string }>();
       return { sql: s.sql, plan: results.map((r) => r.detail), rowsRead: s.rowsRead };
     }),
   );
@@ -82,7 +119,8 @@ async function plansOf(run: (db: ReturnType<typeof createDb>) => Promise<unknown
  * A plan step that reads all of stripe_events or one of its full indexes (partial indexes are bounded
  * by design: the attention and re-drive indexes hold only rows that need someone), or a whole billing table.
  */
-const FULL_SCAN = /^SCAN (stripe_events(?! USING (COVERING )?INDEX stripe_events_(attention|redrive)_idx)|customers|subscriptions|invoices|checkout_sessions|payment_intents|charges|fulfilments|ledger_hours)\b/;
+const FULL_SCAN =
+  /^SCAN (stripe_events(?! USING (COVERING )?INDEX stripe_events_(attention|redrive)_idx)|customers|subscriptions|invoices|checkout_sessions|payment_intents|charges|fulfilments|ledger_hours)\b/;
 
 async function expectNoFullScan(run: (db: ReturnType<typeof createDb>) => Promise<unknown>): Promise<void> {
   const plans = await plansOf(run);

@@ -1,41 +1,16 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
-import { Handlers } from "../src/handlers/registry";
-import { createWorker } from "../src/worker";
-import { buildEvent, OBJECTS } from "./helpers/events";
+import { describe, expect, it } from "vitest";
 import { customers } from "../src/db/schema";
-import { envWith, failingD1 } from "./helpers/faults";
-import { d1FailingOn } from "./reliability/support/faulty-d1";
+import { Handlers } from "../src/handlers/registry";
+import { buildEvent, OBJECTS } from "./helpers/events";
+import { d1FailingOn, envWith, failingD1 } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-
-let nextMessage = 0;
-const message = (body: unknown, attempts = 1) => ({ id: `msg-${++nextMessage}`, timestamp: new Date(), attempts, body });
-
-/**
- * Runs one batch through a Worker built with `handlers` and returns what it acked and retried.
- * getQueueResult does not report retry delays, so each message's retry() is observed (and still
- * runs) to read the delay the consumer asked for.
- */
-async function consume(queue: string, bodies: unknown[], handlers = new Handlers(), testEnv: Env = env, attempts = 1) {
-  const messages = bodies.map((b) => message(b, attempts));
-  const batch = createMessageBatch(queue, messages);
-  const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
-  const ctx = createExecutionContext();
-  await createWorker({ handlers }).queue(batch, testEnv, ctx);
-  const result = await getQueueResult(batch, ctx);
-  const retryMessages = result.retryMessages.map(({ msgId }) => {
-    const index = messages.findIndex((m) => m.id === msgId);
-    const options = retries[index]!.mock.calls[0]?.[0];
-    return { msgId, delaySeconds: options?.delaySeconds };
-  });
-  return { result: { ...result, retryMessages }, ids: messages.map((m) => m.id) };
-}
+import { DEAD_LETTER_QUEUE, runBatch } from "./helpers/worker";
 
 async function seeded(type = "invoice.paid", object: object = OBJECTS.invoice) {
   const e = buildEvent(type, object);
   await seedEvent(e);
-  return e as { id: string; type: string; data: { object: { id: string } } };
+  return e;
 }
 
 describe("events queue consumer", () => {
@@ -45,9 +20,9 @@ describe("events queue consumer", () => {
     const handlers = new Handlers().on("invoice.paid", (invoice, event) => {
       seen.push(`${event.id}:${invoice.id}`);
     });
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], handlers);
-    expect(result.explicitAcks).toEqual(ids);
-    expect(result.retryMessages).toEqual([]);
+    const outcome = await runBatch([e.id], { handlers });
+    expect(outcome.acked).toEqual([e.id]);
+    expect(outcome.retried).toEqual([]);
     expect(seen).toEqual([`${e.id}:${e.data.object.id}`]);
     expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 1, last_error: null, redrive_at: null });
     expect((await ledgerRow(e.id))?.processed_at).toEqual(expect.any(Number));
@@ -55,8 +30,8 @@ describe("events queue consumer", () => {
 
   it("marks an event with no handler ignored and acks", async () => {
     const e = await seeded("customer.created", OBJECTS.customer);
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }]);
-    expect(result.explicitAcks).toEqual(ids);
+    const outcome = await runBatch([e.id]);
+    expect(outcome.acked).toEqual([e.id]);
     expect((await ledgerRow(e.id))?.status).toBe("ignored");
   });
 
@@ -65,13 +40,17 @@ describe("events queue consumer", () => {
     const handlers = new Handlers().on("invoice.paid", () => {
       throw new TypeError("fulfilment service answered 503");
     });
-    const first = await consume("stripe-events", [{ id: e.id }], handlers);
-    expect(first.result.retryMessages).toEqual([{ msgId: first.ids[0], delaySeconds: 10 }]);
-    expect(first.result.explicitAcks).toEqual([]);
-    expect(await ledgerRow(e.id)).toMatchObject({ status: "failed", attempts: 1, last_error: "TypeError: fulfilment service answered 503" });
+    const first = await runBatch([e.id], { handlers });
+    expect(first.retried).toEqual([{ id: e.id, delaySeconds: 10 }]);
+    expect(first.acked).toEqual([]);
+    expect(await ledgerRow(e.id)).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      last_error: "TypeError: fulfilment service answered 503",
+    });
 
-    const second = await consume("stripe-events", [{ id: e.id }], handlers, env, 2);
-    expect(second.result.retryMessages).toEqual([{ msgId: second.ids[0], delaySeconds: 20 }]);
+    const second = await runBatch([e.id], { handlers, attempts: 2 });
+    expect(second.retried).toEqual([{ id: e.id, delaySeconds: 20 }]);
     expect((await ledgerRow(e.id))?.attempts).toBe(2);
   });
 
@@ -81,9 +60,9 @@ describe("events queue consumer", () => {
     const flaky = new Handlers().on("invoice.paid", () => {
       if (++calls === 1) throw new Error("first try fails");
     });
-    await consume("stripe-events", [{ id: e.id }], flaky);
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], flaky, env, 2);
-    expect(result.explicitAcks).toEqual(ids);
+    await runBatch([e.id], { handlers: flaky });
+    const outcome = await runBatch([e.id], { handlers: flaky, attempts: 2 });
+    expect(outcome.acked).toEqual([e.id]);
     expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 2, last_error: null });
   });
 
@@ -91,9 +70,9 @@ describe("events queue consumer", () => {
     const e = await seeded();
     let calls = 0;
     const counting = new Handlers().on("invoice.paid", () => void calls++);
-    await consume("stripe-events", [{ id: e.id }], counting);
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], counting);
-    expect(result.explicitAcks).toEqual(ids);
+    await runBatch([e.id], { handlers: counting });
+    const outcome = await runBatch([e.id], { handlers: counting });
+    expect(outcome.acked).toEqual([e.id]);
     expect(calls).toBe(1);
   });
 
@@ -101,8 +80,8 @@ describe("events queue consumer", () => {
     const e = await seeded();
     await setRow(e.id, { status: "processing", attempts: 1, lease_until: Date.now() + 60_000 });
     let calls = 0;
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
-    expect(result.explicitAcks).toEqual(ids);
+    const outcome = await runBatch([e.id], { handlers: new Handlers().on("invoice.paid", () => void calls++) });
+    expect(outcome.acked).toEqual([e.id]);
     expect(calls).toBe(0);
     expect((await ledgerRow(e.id))?.status).toBe("processing");
   });
@@ -111,7 +90,7 @@ describe("events queue consumer", () => {
     const e = await seeded();
     await setRow(e.id, { status: "processing", attempts: 1, lease_until: Date.now() - 1 });
     let calls = 0;
-    await consume("stripe-events", [{ id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
+    await runBatch([e.id], { handlers: new Handlers().on("invoice.paid", () => void calls++) });
     expect(calls).toBe(1);
     expect(await ledgerRow(e.id)).toMatchObject({ status: "processed", attempts: 2, lease_until: null });
   });
@@ -119,8 +98,8 @@ describe("events queue consumer", () => {
   it("processes two copies of one event in one batch once", async () => {
     const e = await seeded();
     let calls = 0;
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }, { id: e.id }], new Handlers().on("invoice.paid", () => void calls++));
-    expect(result.explicitAcks.sort()).toEqual([...ids].sort());
+    const outcome = await runBatch([e.id, e.id], { handlers: new Handlers().on("invoice.paid", () => void calls++) });
+    expect(outcome.acked).toEqual([e.id, e.id]);
     expect(calls).toBe(1);
   });
 
@@ -132,37 +111,45 @@ describe("events queue consumer", () => {
       .on("invoice.payment_failed", () => {
         throw new Error("boom");
       });
-    const { result, ids } = await consume("stripe-events", [{ id: ok.id }, { id: bad.id }, "not an event message", { id: "evt_unknown" }], handlers);
-    expect(result.outcome).toBe("ok");
-    expect(result.explicitAcks.sort()).toEqual([ids[0], ids[2], ids[3]].sort());
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([ids[1]]);
+    const outcome = await runBatch([ok.id, bad.id, { body: "not an event message" }, "evt_unknown"], { handlers });
+    expect(outcome.outcome).toBe("ok");
+    expect(outcome.acked).toEqual([ok.id, "body #2", "evt_unknown"]);
+    expect(outcome.retried.map((m) => m.id)).toEqual([bad.id]);
     expect((await ledgerRow(ok.id))?.status).toBe("processed");
     expect((await ledgerRow(bad.id))?.status).toBe("failed");
   });
 
   it("retries the message when D1 is unavailable, leaving the row untouched", async () => {
     const e = await seeded();
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], new Handlers(), envWith({ DB: failingD1() }));
-    expect(result.retryMessages).toEqual([{ msgId: ids[0], delaySeconds: 10 }]);
+    const outcome = await runBatch([e.id], { env: envWith({ DB: failingD1() }) });
+    expect(outcome.retried).toEqual([{ id: e.id, delaySeconds: 10 }]);
     expect(await ledgerRow(e.id)).toMatchObject({ status: "received", attempts: 0 });
   });
 });
 
 describe("writes handlers queue with ctx.write", () => {
-  const customerRow = (id: string) => env.DB.prepare("SELECT id, email FROM customers WHERE id = ?").bind(id).first<{ id: string; email: string | null }>();
+  const customerRow = (id: string) =>
+    env.DB.prepare("SELECT id, email FROM customers WHERE id = ?").bind(id).first<{ id: string; email: string | null }>();
   /** A handler that queues an insert into `customers`, with a NULL where the table forbids one when asked to. */
   const writing = (customerId: (eventId: string) => string | null) =>
     new Handlers().on("invoice.paid", (_invoice, event, ctx) => {
       ctx.write(
-        ctx.db.insert(customers).values({ id: customerId(event.id) as string, email: "buyer@example.com", livemode: false, lastEventCreated: event.created, lastEventId: event.id, updatedAt: ctx.nowMs }),
+        ctx.db.insert(customers).values({
+          id: customerId(event.id) as string,
+          email: "buyer@example.com",
+          livemode: false,
+          lastEventCreated: event.created,
+          lastEventId: event.id,
+          updatedAt: ctx.nowMs,
+        }),
       );
     });
 
   it("commits them in one transaction with the event's outcome", async () => {
     const e = await seeded();
     const customerId = `cus_${e.id}`;
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], writing(() => customerId));
-    expect(result.explicitAcks).toEqual(ids);
+    const outcome = await runBatch([e.id], { handlers: writing(() => customerId) });
+    expect(outcome.acked).toEqual([e.id]);
     expect(await customerRow(customerId)).toEqual({ id: customerId, email: "buyer@example.com" });
     expect((await ledgerRow(e.id))?.status).toBe("processed");
   });
@@ -170,12 +157,15 @@ describe("writes handlers queue with ctx.write", () => {
   it("fails only the event whose write D1 refuses, with the reason, and commits the rest of the batch", async () => {
     const good = await seeded();
     const bad = await seeded();
-    const { result, ids } = await consume("stripe-events", [{ id: good.id }, { id: bad.id }], writing((id) => (id === bad.id ? null : `cus_${id}`)));
-    expect(result.explicitAcks).toEqual([ids[0]]);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual([ids[1]]);
+    const outcome = await runBatch([good.id, bad.id], { handlers: writing((id) => (id === bad.id ? null : `cus_${id}`)) });
+    expect(outcome.acked).toEqual([good.id]);
+    expect(outcome.retried.map((m) => m.id)).toEqual([bad.id]);
     expect(await customerRow(`cus_${good.id}`)).not.toBeNull();
     expect((await ledgerRow(good.id))?.status).toBe("processed");
-    expect(await ledgerRow(bad.id)).toMatchObject({ status: "failed", last_error: expect.stringMatching(/^Writing the handlers' changes failed: .*NOT NULL/) });
+    expect(await ledgerRow(bad.id)).toMatchObject({
+      status: "failed",
+      last_error: expect.stringMatching(/^Writing the handlers' changes failed: .*NOT NULL/),
+    });
   });
 
   it("commits nothing a handler queued when the outcome cannot be recorded, and the event is retried", async () => {
@@ -183,8 +173,8 @@ describe("writes handlers queue with ctx.write", () => {
     const customerId = `cus_${e.id}`;
     // Claims go through; every later batch (the outcome) fails, as in a D1 outage mid-invocation.
     const outage = envWith({ DB: d1FailingOn(/^update "stripe_events" set "status" = \?, "lease_until"/) });
-    const { result, ids } = await consume("stripe-events", [{ id: e.id }], writing(() => customerId), outage);
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+    const outcome = await runBatch([e.id], { handlers: writing(() => customerId), env: outage });
+    expect(outcome.retried.map((m) => m.id)).toEqual([e.id]);
     expect(await customerRow(customerId)).toBeNull();
     expect(await ledgerRow(e.id)).toMatchObject({ status: "processing", lease_until: expect.any(Number) });
   });
@@ -194,23 +184,23 @@ describe("dead-letter queue consumer", () => {
   it("marks an event whose retries ran out dead, keeping its payload and last error", async () => {
     const e = await seeded();
     await setRow(e.id, { status: "failed", attempts: 11, last_error: "Error: still down", redrive_at: Date.now() + 60_000 });
-    const { result, ids } = await consume("stripe-events-dlq", [{ id: e.id }]);
-    expect(result.explicitAcks).toEqual(ids);
+    const outcome = await runBatch([e.id], { queue: DEAD_LETTER_QUEUE });
+    expect(outcome.acked).toEqual([e.id]);
     const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "dead", last_error: "Error: still down", redrive_at: null });
-    expect(JSON.parse(row!.payload as string).id).toBe(e.id);
+    expect(JSON.parse(row!.payload).id).toBe(e.id);
   });
 
   it("does not mark an event dead that was processed meanwhile", async () => {
     const e = await seeded();
     await setRow(e.id, { status: "processed", redrive_at: null });
-    await consume("stripe-events-dlq", [{ id: e.id }]);
+    await runBatch([e.id], { queue: DEAD_LETTER_QUEUE });
     expect((await ledgerRow(e.id))?.status).toBe("processed");
   });
 
   it("retries a dead letter when D1 is unavailable", async () => {
     const e = await seeded();
-    const { result, ids } = await consume("stripe-events-dlq", [{ id: e.id }], new Handlers(), envWith({ DB: failingD1() }));
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(ids);
+    const outcome = await runBatch([e.id], { queue: DEAD_LETTER_QUEUE, env: envWith({ DB: failingD1() }) });
+    expect(outcome.retried.map((m) => m.id)).toEqual([e.id]);
   });
 });

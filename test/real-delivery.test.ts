@@ -1,24 +1,26 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { defaultHandlers } from "../src/handlers";
+import worker from "../src/index";
+import { createWorker } from "../src/worker";
 import body from "./fixtures/real-delivery/body.json?raw";
 import signature from "./fixtures/real-delivery/stripe-signature.txt?raw";
 import secret from "./fixtures/real-delivery/webhook-secret.txt?raw";
-import worker from "../src/index";
-import { defaultHandlers } from "../src/handlers";
-import { createWorker } from "../src/worker";
 import { stripeHeaders } from "./helpers/deliver";
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
+import { callWorker, type FetchTarget } from "./helpers/worker";
 
 // The real delivery was signed at t=1591264652 (2020-06-04). Its v0 part is a test-mode decoy.
 const SIGNED_AT_MS = 1591264652 * 1000;
 
-async function post(target: { fetch: typeof worker.fetch }, secretValue: string): Promise<Response> {
-  const request = new Request("https://worker.example/webhooks/stripe", { method: "POST", headers: stripeHeaders(signature.trim()), body });
-  const ctx = createExecutionContext();
-  const response = await target.fetch(request, envWith({ STRIPE_WEBHOOK_SECRET: secretValue }), ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
+function post(target: FetchTarget, secretValue: string): Promise<Response> {
+  return callWorker("/webhooks/stripe", {
+    method: "POST",
+    headers: stripeHeaders(signature.trim()),
+    body,
+    worker: target,
+    env: envWith({ STRIPE_WEBHOOK_SECRET: secretValue }),
+  });
 }
 
 describe("a real delivery captured from Stripe", () => {
@@ -31,7 +33,12 @@ describe("a real delivery captured from Stripe", () => {
     const response = await post(atSigningTime, secret.trim());
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ received: true, id: "evt_1GqFpHAlCFm536g8NYSLoccF", duplicate: false });
-    expect(await ledgerRow("evt_1GqFpHAlCFm536g8NYSLoccF")).toMatchObject({ type: "checkout.session.completed", api_version: "2019-05-16", created: 1591264651, payload: body });
+    expect(await ledgerRow("evt_1GqFpHAlCFm536g8NYSLoccF")).toMatchObject({
+      type: "checkout.session.completed",
+      api_version: "2019-05-16",
+      created: 1591264651,
+      payload: body,
+    });
   });
 
   it("is refused today as out of tolerance, because its signature is years old", async () => {

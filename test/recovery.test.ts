@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
-import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { HttpResponse, http } from "msw";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { recoverMissedEvents, RECOVERY_INTERVAL_MS } from "../src/cron/recover";
+import { RECOVERY_INTERVAL_MS, recoverMissedEvents } from "../src/cron/recover";
 import { defaultHandlers } from "../src/handlers";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 
-afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the ledger holds, so each scenario starts from an empty ledger, as
 // a new install would.
 beforeEach(async () => {
@@ -39,11 +39,13 @@ function eventsApi(events: StripeEvent[], undelivered: Set<string>) {
 }
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_recovery" });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const waitProcessed = (ids: string[]) =>
-  vi.waitFor(async () => {
-    for (const id of ids) expect((await ledgerRow(id))?.status).toMatch(/^(processed|ignored)$/);
-  }, { timeout: 15_000, interval: 200 });
+  vi.waitFor(
+    async () => {
+      for (const id of ids) expect((await ledgerRow(id))?.status).toMatch(/^(processed|ignored)$/);
+    },
+    { timeout: 15_000, interval: 200 },
+  );
 
 describe("recovering events Stripe never delivered", () => {
   it("does nothing without STRIPE_SECRET_KEY", async () => {
@@ -76,7 +78,7 @@ describe("recovering events Stripe never delivered", () => {
     await waitProcessed(lifecycle.map((e) => e.id));
     expect((await ledgerRow(lifecycle[2]!.id))?.source).toBe("recovery");
     expect((await ledgerRow(lifecycle[0]!.id))?.source).toBe("webhook");
-    expect(await billingRow("subscriptions", sub.id as string)).toMatchObject({ status: "canceled", last_event_created: t0 + 4 * day - 60 });
+    expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "canceled", last_event_created: t0 + 4 * day - 60 });
 
     // Running it again any time recovers nothing new.
     expect(await recoverMissedEvents(KEY, defaultHandlers(), now + RECOVERY_INTERVAL_MS)).toMatchObject({ recovered: 0 });
@@ -87,12 +89,20 @@ describe("recovering events Stripe never delivered", () => {
     const start = Math.floor(now / 1000) - 3600;
     const anchor = eventAt("customer.created", stripeObject("customer", { id: uid("cus") }), start - 3600) as StripeEvent;
     await processEvents([anchor]);
-    const missed = Array.from({ length: 25 }, (_, i) => eventAt("customer.updated", stripeObject("customer", { id: uid("cus") }), start + i) as StripeEvent);
+    const missed = Array.from(
+      { length: 25 },
+      (_, i) => eventAt("customer.updated", stripeObject("customer", { id: uid("cus") }), start + i) as StripeEvent,
+    );
     stubStripeApi(eventsApi([anchor, ...missed], new Set()));
 
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await recoverMissedEvents(KEY, defaultHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 10 }));
-    expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([[10, false], [10, false], [5, true]]);
+    for (let i = 0; i < 3; i++)
+      runs.push(await recoverMissedEvents(KEY, defaultHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 10 }));
+    expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
+      [10, false],
+      [10, false],
+      [5, true],
+    ]);
     await waitProcessed(missed.map((e) => e.id));
   });
 

@@ -1,16 +1,15 @@
-import { beforeEach, describe, expect, it } from "vitest";
 import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { pruneLedger } from "../src/cron/retention";
 import { createWorker } from "../src/worker";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { deliver } from "./helpers/deliver";
-import { buildEvent, OBJECTS } from "./helpers/events";
-import { envWith } from "./helpers/faults";
+import { buildEvent, OBJECTS, uid } from "./helpers/events";
+import { envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerCount, ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-import { captureLogs } from "./reliability/support/logs";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./reliability/support/queue-driver";
+import { captureLogs } from "./helpers/logs";
+import { runBatch, runCron } from "./helpers/worker";
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -22,8 +21,8 @@ beforeEach(clearLedger);
 async function aged(status: string, daysAgo: number, type = "customer.created"): Promise<string> {
   const e = buildEvent(type, OBJECTS.customer);
   await seedEvent(e, NOW - daysAgo * DAY);
-  await setRow(e.id as string, { status, redrive_at: null });
-  return e.id as string;
+  await setRow(e.id, { status, redrive_at: null });
+  return e.id;
 }
 
 describe("retention of final events", () => {
@@ -68,7 +67,13 @@ describe("retention of final events", () => {
     await aged("processed", 0);
     const logs = captureLogs();
     expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(1200);
-    expect(logs.map((l) => JSON.parse(l))).toContainEqual({ level: "info", msg: "retention", deleted: 1200, before: new Date(NOW - 30 * DAY).toISOString(), more: false });
+    expect(logs.map((l) => JSON.parse(l))).toContainEqual({
+      level: "info",
+      msg: "retention",
+      deleted: 1200,
+      before: new Date(NOW - 30 * DAY).toISOString(),
+      more: false,
+    });
     const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events").first<{ n: number }>();
     expect(left?.n).toBe(1);
   });
@@ -76,9 +81,9 @@ describe("retention of final events", () => {
   it("runs from the cron with the configured days, and not at all when the setting is invalid", async () => {
     const old = await aged("processed", 8);
     await aged("processed", 0);
-    await runCron(NOW, envWith({ LEDGER_RETENTION_DAYS: "nonsense" }));
+    await runCron(NOW, { env: envWith({ LEDGER_RETENTION_DAYS: "nonsense" }) });
     expect(await ledgerCount(old)).toBe(1);
-    await runCron(NOW, envWith({ LEDGER_RETENTION_DAYS: "7" }));
+    await runCron(NOW, { env: envWith({ LEDGER_RETENTION_DAYS: "7" }) });
     expect(await ledgerCount(old)).toBe(0);
   });
 });
@@ -89,16 +94,21 @@ describe("a redelivery of an event retention already deleted", () => {
     const handlers = billingHandlers().fulfil("checkout_session.paid", (session) => void granted.push(session.id));
     const worker = createWorker({ handlers });
     const T = Math.floor((NOW - 40 * DAY) / 1000);
-    const session = stripeObject("checkoutSession", { id: `cs_test_${crypto.randomUUID().slice(0, 12)}`, status: "complete", payment_status: "paid", amount_total: 1000 });
+    const session = stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid", amount_total: 1000 });
     const completed = eventAt("checkout.session.completed", session, T);
     // The session is paid, then later updated (a newer event), and both are processed.
-    await processEvents([completed, eventAt("checkout.session.async_payment_succeeded", { ...session, amount_total: 1500 }, T + 60)], handlers);
+    await processEvents(
+      [completed, eventAt("checkout.session.async_payment_succeeded", { ...session, amount_total: 1500 }, T + 60)],
+      handlers,
+    );
     expect(granted).toEqual([session.id]);
     expect(await billingRow("checkout_sessions", session.id)).toMatchObject({ amount_total: 1500 });
 
     // Both ledger rows arrived forty days ago, as far as retention can tell; it deletes them (a later
     // arrival stays as the newest row).
-    await env.DB.prepare("UPDATE stripe_events SET seq = seq - ?1, received_at = received_at - ?2").bind(40 * DAY * 1000, 40 * DAY).run();
+    await env.DB.prepare("UPDATE stripe_events SET seq = seq - ?1, received_at = received_at - ?2")
+      .bind(40 * DAY * 1000, 40 * DAY)
+      .run();
     await seedEvent(buildEvent("customer.created", OBJECTS.customer));
     expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(2);
     expect(await ledgerCount(completed.id)).toBe(0);
@@ -108,7 +118,7 @@ describe("a redelivery of an event retention already deleted", () => {
     const { queue, sent } = heldQueue();
     expect((await deliver(completed, { worker, env: envWith({ EVENTS_QUEUE: queue }) })).status).toBe(200);
     expect(sent).toEqual([completed.id]);
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([completed.id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([completed.id]);
     expect((await ledgerRow(completed.id))?.status).toBe("processed");
     expect(granted).toEqual([session.id]);
     expect(await billingRow("checkout_sessions", session.id)).toMatchObject({ amount_total: 1500, payment_status: "paid" });

@@ -5,10 +5,25 @@ import { describe, expect, it } from "vitest";
 // measures the cost; this names the cause). drizzle-kit cannot express WITHOUT ROWID, so a future
 // generated migration that rebuilds one of these tables could silently drop it.
 
-const master = (type: string) => env.DB.prepare("SELECT name, sql FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'").bind(type).all<{ name: string; sql: string | null }>();
+const master = (type: string) =>
+  env.DB.prepare(
+    "SELECT name, sql FROM sqlite_master WHERE type = ? AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%'",
+  )
+    .bind(type)
+    .all<{ name: string; sql: string | null }>();
 
 describe("the schema after every migration", () => {
-  it.each(["customers", "subscriptions", "checkout_sessions", "invoices", "payment_intents", "charges", "fulfilments", "job_state", "ledger_hours"])("keeps %s WITHOUT ROWID: a new row is one write, not two", async (table) => {
+  it.each([
+    "customers",
+    "subscriptions",
+    "checkout_sessions",
+    "invoices",
+    "payment_intents",
+    "charges",
+    "fulfilments",
+    "job_state",
+    "ledger_hours",
+  ])("keeps %s WITHOUT ROWID: a new row is one write, not two", async (table) => {
     const { results } = await master("table");
     expect(results.find((t) => t.name === table)?.sql).toMatch(/\) WITHOUT ROWID$/);
   });

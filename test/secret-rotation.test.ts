@@ -1,10 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import worker from "../src/index";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
+import { getHealth } from "./helpers/worker";
 
 const OLD = "whsec_old_rolled_secret";
 const NEW = "whsec_new_current_secret";
@@ -12,42 +10,56 @@ const PAST = "2020-01-01T00:00:00Z";
 const FAR = "2999-01-01T00:00:00Z";
 
 function event(id: string) {
-  return { id, object: "event", type: "customer.created", created: 1_700_000_000, livemode: false, api_version: "2026-10-28.clover", data: { object: { id: "cus_rot", object: "customer" } } };
-}
-
-async function health(testEnv: Env): Promise<{ status: number; body: any; text: string }> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request("https://worker.example/health"), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  const text = await response.text();
-  return { status: response.status, body: JSON.parse(text), text };
+  return {
+    id,
+    object: "event",
+    type: "customer.created",
+    created: 1_700_000_000,
+    livemode: false,
+    api_version: "2026-10-28.clover",
+    data: { object: { id: "cus_rot", object: "customer" } },
+  };
 }
 
 describe("secret rotation with expiring entries", () => {
   it("refuses a delivery signed only with an expired secret, saying a configured secret has expired", async () => {
-    const response = await deliver(event("evt_rot_expired_only"), { secrets: [OLD], env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }) });
+    const response = await deliver(event("evt_rot_expired_only"), {
+      secrets: [OLD],
+      env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }),
+    });
     const text = await response.text();
     expect(response.status).toBe(400);
     expect(JSON.parse(text).error.code).toBe("signature_invalid");
-    expect(JSON.parse(text).error.message).toMatch(/configured secret 2 of 2, which expired at 2020-01-01T00:00:00.000Z.*A configured secret has expired/);
+    expect(JSON.parse(text).error.message).toMatch(
+      /configured secret 2 of 2, which expired at 2020-01-01T00:00:00.000Z.*A configured secret has expired/,
+    );
     expect(text).not.toContain(OLD);
     expect(await ledgerRow("evt_rot_expired_only")).toBeNull();
   });
 
   it("accepts a delivery signed with both the new and the expired old secret, recording the new one's position", async () => {
-    const response = await deliver(event("evt_rot_both"), { secrets: [NEW, OLD], env: envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST},${NEW}` }) });
+    const response = await deliver(event("evt_rot_both"), {
+      secrets: [NEW, OLD],
+      env: envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST},${NEW}` }),
+    });
     expect(response.status).toBe(200);
     expect((await ledgerRow("evt_rot_both"))?.secret_index).toBe(1);
   });
 
   it("still accepts the old secret before its expiry", async () => {
-    const response = await deliver(event("evt_rot_before"), { secrets: [OLD], env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${FAR}` }) });
+    const response = await deliver(event("evt_rot_before"), {
+      secrets: [OLD],
+      env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${FAR}` }),
+    });
     expect(response.status).toBe(200);
     expect((await ledgerRow("evt_rot_before"))?.secret_index).toBe(1);
   });
 
   it("says expired entries were not tried when no secret matches at all", async () => {
-    const response = await deliver(event("evt_rot_none"), { secrets: ["whsec_unrelated"], env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }) });
+    const response = await deliver(event("evt_rot_none"), {
+      secrets: ["whsec_unrelated"],
+      env: envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }),
+    });
     const body: any = await response.json();
     expect(response.status).toBe(400);
     expect(body.error.message).toMatch(/^1 configured secret\(s\) have expired and were not tried\. No v1 signature/);
@@ -61,10 +73,15 @@ describe("secret rotation with expiring entries", () => {
     ["a space instead of T", "2026-11-24 12:00:00Z"],
     ["an hour out of range", "2026-11-24T25:00:00Z"],
   ])("answers 500 webhook_secret_invalid naming the entry for an expiry that is %s", async (_name, expiry) => {
-    const response = await deliver(event("evt_rot_bad_expiry"), { env: envWith({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${OLD}@${expiry}` }) });
+    const response = await deliver(event("evt_rot_bad_expiry"), {
+      env: envWith({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${OLD}@${expiry}` }),
+    });
     const text = await response.text();
     expect(response.status).toBe(500);
-    expect(JSON.parse(text).error).toMatchObject({ code: "webhook_secret_invalid", message: expect.stringMatching(/^Entry 2 of 2 in STRIPE_WEBHOOK_SECRET has an expiry/) });
+    expect(JSON.parse(text).error).toMatchObject({
+      code: "webhook_secret_invalid",
+      message: expect.stringMatching(/^Entry 2 of 2 in STRIPE_WEBHOOK_SECRET has an expiry/),
+    });
     expect(text).not.toContain(OLD);
   });
 });
@@ -79,27 +96,35 @@ describe("entries without an expiry", () => {
 
 describe("GET /health with expiring secrets", () => {
   it("stays 200 and warns by position when an entry has expired", async () => {
-    const { status, body, text } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }));
+    const { status, body, text } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${NEW},${OLD}@${PAST}` }));
     expect(status).toBe(200);
-    expect(body.checks.webhook_secret).toEqual({ ok: true, configured: 2, warnings: [expect.stringMatching(/^Entry 2 of 2 .* expired at 2020-01-01T00:00:00.000Z/)] });
+    expect(body.checks.webhook_secret).toEqual({
+      ok: true,
+      configured: 2,
+      warnings: [expect.stringMatching(/^Entry 2 of 2 .* expired at 2020-01-01T00:00:00.000Z/)],
+    });
     expect(text).not.toContain(OLD);
   });
 
   it("warns when an entry expires within 24 hours", async () => {
-    const soon = new Date(Date.now() + 3600_000).toISOString().slice(0, 19) + "Z";
-    const { status, body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${soon},${NEW}` }));
+    const soon = `${new Date(Date.now() + 3600_000).toISOString().slice(0, 19)}Z`;
+    const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${soon},${NEW}` }));
     expect(status).toBe(200);
     expect(body.checks.webhook_secret.warnings).toEqual([expect.stringMatching(/^Entry 1 of 2 .* expires at .*finish the roll/)]);
   });
 
   it("does not warn about an expiry more than 24 hours away", async () => {
-    const { body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${FAR},${NEW}` }));
+    const { body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${FAR},${NEW}` }));
     expect(body.checks.webhook_secret).toEqual({ ok: true, configured: 2 });
   });
 
   it("answers 503 when every entry has expired", async () => {
-    const { status, body } = await health(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST}` }));
+    const { status, body } = await getHealth(envWith({ STRIPE_WEBHOOK_SECRET: `${OLD}@${PAST}` }));
     expect(status).toBe(503);
-    expect(body.checks.webhook_secret).toMatchObject({ ok: false, configured: 1, message: expect.stringMatching(/^webhook_secret_invalid: every entry/) });
+    expect(body.checks.webhook_secret).toMatchObject({
+      ok: false,
+      configured: 1,
+      message: expect.stringMatching(/^webhook_secret_invalid: every entry/),
+    });
   });
 });

@@ -1,15 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import worker from "../src/index";
+import { HttpResponse, http } from "msw";
+import { describe, expect, it, vi } from "vitest";
+import { readConfig } from "../src/config";
 import { createStripeApi } from "../src/stripe/api";
 import { parseStripeApiBase } from "../src/stripe/api-base";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
-
-afterEach(() => vi.restoreAllMocks());
+import { getHealth } from "./helpers/worker";
 
 const KEY = "rk_test_api_base_key_1234567890";
 
@@ -24,7 +22,10 @@ describe("STRIPE_API_BASE", () => {
     ["http://localhost:12111", "http://localhost:12111", "http", "localhost", 12111],
     ["http://[::1]:12111", "http://[::1]:12111", "http", "[::1]", 12111],
   ])("accepts %j as %s", (raw, origin, protocol, host, port) => {
-    expect(parseStripeApiBase(raw)).toEqual({ ok: true, base: { origin, protocol, host, port, isDefault: origin === "https://api.stripe.com" } });
+    expect(parseStripeApiBase(raw)).toEqual({
+      ok: true,
+      base: { origin, protocol, host, port, isDefault: origin === "https://api.stripe.com" },
+    });
   });
 
   it.each([
@@ -43,44 +44,60 @@ describe("STRIPE_API_BASE", () => {
   });
 
   it("sends the Worker's Stripe API calls to the configured base", async () => {
-    const seen = stubStripeApi(http.get("http://127.0.0.1:12111/v1/subscriptions/sub_base", () => HttpResponse.json({ id: "sub_base", object: "subscription" })));
-    const stripe = createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" }));
+    const seen = stubStripeApi(
+      http.get("http://127.0.0.1:12111/v1/subscriptions/sub_base", () => HttpResponse.json({ id: "sub_base", object: "subscription" })),
+    );
+    const stripe = createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" })).stripeApi);
     expect((await stripe!.subscriptions.retrieve("sub_base")).id).toBe("sub_base");
     expect(seen.map((r) => r.url)).toEqual(["http://127.0.0.1:12111/v1/subscriptions/sub_base"]);
   });
 
   it("sends them to Stripe's API when unset", async () => {
-    const seen = stubStripeApi(http.get("https://api.stripe.com/v1/subscriptions/sub_default", () => HttpResponse.json({ id: "sub_default", object: "subscription" })));
-    await createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" }))!.subscriptions.retrieve("sub_default");
+    const seen = stubStripeApi(
+      http.get("https://api.stripe.com/v1/subscriptions/sub_default", () =>
+        HttpResponse.json({ id: "sub_default", object: "subscription" }),
+      ),
+    );
+    await createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" })).stripeApi)!.subscriptions.retrieve(
+      "sub_default",
+    );
     expect(seen.map((r) => r.url)).toEqual(["https://api.stripe.com/v1/subscriptions/sub_default"]);
   });
 
   it("never hands the API key to a refused base: no client, and a config_invalid log without the value", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const seen = stubStripeApi();
-    expect(createStripeApi(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" }))).toBeNull();
+    expect(
+      createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" })).stripeApi),
+    ).toBeNull();
     expect(seen).toEqual([]);
     const lines = logged.mock.calls.map(([line]) => String(line));
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: "error", msg: "config_invalid", message: expect.stringMatching(/^STRIPE_API_BASE /) });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: "error",
+      msg: "config_invalid",
+      message: expect.stringMatching(/^STRIPE_API_BASE /),
+    });
     expect(lines[0]).not.toContain("stripe-mock.internal");
     expect(lines[0]).not.toContain(KEY);
   });
 
   it("answers a delivery 500 config_invalid naming the variable when the base is refused", async () => {
-    const response = await deliver(buildEvent("customer.created", OBJECTS.customer), { env: envWith({ STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" }) });
+    const response = await deliver(buildEvent("customer.created", OBJECTS.customer), {
+      env: envWith({ STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" }),
+    });
     expect(response.status).toBe(500);
     const text = await response.text();
-    expect(JSON.parse(text)).toEqual({ error: { code: "config_invalid", message: expect.stringMatching(/^STRIPE_API_BASE uses plain http:\/\//) } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: "config_invalid", message: expect.stringMatching(/^STRIPE_API_BASE uses plain http:\/\//) },
+    });
     expect(text).not.toContain("stripe-mock.internal");
     expect(text).not.toContain("pw");
   });
 
   it("makes /health answer 503 with the reason", async () => {
-    const ctx = createExecutionContext();
-    const response = await worker.fetch(new Request("https://worker.example/health"), envWith({ STRIPE_API_BASE: "https://proxy.example.com/v1" }), ctx);
-    await waitOnExecutionContext(ctx);
-    expect(response.status).toBe(503);
-    expect(JSON.stringify(await response.json())).toMatch(/config_invalid: STRIPE_API_BASE must be an origin only/);
+    const { status, text } = await getHealth(envWith({ STRIPE_API_BASE: "https://proxy.example.com/v1" }));
+    expect(status).toBe(503);
+    expect(text).toMatch(/config_invalid: STRIPE_API_BASE must be an origin only/);
   });
 });

@@ -1,16 +1,14 @@
-import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { HttpResponse, http } from "msw";
+import { describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { FETCH_CLOCK_MARGIN_SECONDS } from "../src/billing/sources";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
 
-afterEach(() => vi.restoreAllMocks());
-
 const keyed = envWith({ STRIPE_SECRET_KEY: "rk_test_thin_billing" });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 const T = 1_760_000_000;
 /** The consumer's clock, `s` seconds after T. */
 const at = (s: number) => () => (T + s) * 1000;
@@ -29,7 +27,9 @@ describe("thin and snapshot twins of one change", () => {
     ["fetched in the same second as the change", 0],
   ])("end in the same subscriptions row in both orders when %s", async (_name, fetchedAfter) => {
     // Two subscriptions in the same state: one gets the snapshot event first, the other the thin one.
-    const [subA, subB] = [uid("sub"), uid("sub")].map((id) => stripeObject("subscription", { id, status: "past_due", cancel_at_period_end: true }));
+    const [subA, subB] = [uid("sub"), uid("sub")].map((id) =>
+      stripeObject("subscription", { id, status: "past_due", cancel_at_period_end: true }),
+    );
     stubStripeApi(apiObject(subA!), apiObject(subB!));
     const a = twins(subA!, T);
     expect(await processEvents([a.snapshot, a.thin], billingHandlers(), keyed, at(fetchedAfter))).toEqual([]);
@@ -40,7 +40,11 @@ describe("thin and snapshot twins of one change", () => {
     const { id: _b, ...thinFirst } = (await billingRow("subscriptions", subB!.id))!;
 
     expect(thinFirst).toEqual(snapshotFirst);
-    expect(snapshotFirst).toMatchObject({ status: "past_due", cancel_at_period_end: 1, last_event_created: Math.max(T, T + fetchedAfter - FETCH_CLOCK_MARGIN_SECONDS) });
+    expect(snapshotFirst).toMatchObject({
+      status: "past_due",
+      cancel_at_period_end: 1,
+      last_event_created: Math.max(T, T + fetchedAfter - FETCH_CLOCK_MARGIN_SECONDS),
+    });
   });
 
   it("keeps the fetched state when an older snapshot event arrives after it", async () => {
@@ -50,13 +54,17 @@ describe("thin and snapshot twins of one change", () => {
     const older = eventAt("customer.subscription.updated", stripeObject("subscription", { id, status: "past_due" }), T + 50);
     await processEvents([thin], billingHandlers(), keyed, at(100));
     await processEvents([older], billingHandlers(), keyed, at(120));
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "active", last_event_created: T + 100 - FETCH_CLOCK_MARGIN_SECONDS });
+    expect(await billingRow("subscriptions", id)).toMatchObject({
+      status: "active",
+      last_event_created: T + 100 - FETCH_CLOCK_MARGIN_SECONDS,
+    });
   });
 
   it("does not overwrite a row written by an event created after the fetch, and lets a later event overwrite it", async () => {
     const [first, second] = [uid("sub"), uid("sub")];
     stubStripeApi(...[first, second].map((id) => apiObject(stripeObject("subscription", { id, status: "active" }))));
-    const thinFor = (id: string) => thinEvent("v1.customer.subscription.updated", relatedTo(stripeObject("subscription", { id })), { created: T });
+    const thinFor = (id: string) =>
+      thinEvent("v1.customer.subscription.updated", relatedTo(stripeObject("subscription", { id })), { created: T });
 
     const newer = eventAt("customer.subscription.deleted", stripeObject("subscription", { id: first, status: "canceled" }), T + 200);
     await processEvents([newer, thinFor(first)], billingHandlers(), keyed, at(100));
@@ -69,7 +77,12 @@ describe("thin and snapshot twins of one change", () => {
 
   it("re-reads the subscription of a thin invoice.payment_failed, as for its snapshot twin", async () => {
     const subscription = stripeObject("subscription", { id: uid("sub"), status: "past_due" });
-    const invoice = stripeObject("invoice", { id: uid("in"), status: "open", amount_paid: 0, parent: { type: "subscription_details", subscription_details: { subscription: subscription.id } } });
+    const invoice = stripeObject("invoice", {
+      id: uid("in"),
+      status: "open",
+      amount_paid: 0,
+      parent: { type: "subscription_details", subscription_details: { subscription: subscription.id } },
+    });
     const seen = stubStripeApi(apiObject(invoice), apiObject(subscription));
     await processEvents([thinEvent("v1.invoice.payment_failed", relatedTo(invoice))], billingHandlers(), keyed);
     expect(await billingRow("invoices", invoice.id)).toMatchObject({ status: "open", subscription_id: subscription.id });
@@ -87,10 +100,21 @@ describe("once-only fulfilment across formats", () => {
     stubStripeApi(apiObject(invoice));
     const credited: { id: string; by: string }[] = [];
     const handlers = billingHandlers().fulfil("invoice.paid", (paid, event) => void credited.push({ id: paid.id ?? "", by: event.object }));
-    const events = { snapshot: eventAt("invoice.paid", invoice, T), thin: thinEvent("v1.invoice.paid", relatedTo(invoice), { created: T }) };
-    expect(await processEvents(order.map((o) => events[o]), handlers, keyed)).toEqual([]);
+    const events = {
+      snapshot: eventAt("invoice.paid", invoice, T),
+      thin: thinEvent("v1.invoice.paid", relatedTo(invoice), { created: T }),
+    };
+    expect(
+      await processEvents(
+        order.map((o) => events[o]),
+        handlers,
+        keyed,
+      ),
+    ).toEqual([]);
     // A second thin type for the same payment changes nothing either.
-    expect(await processEvents([thinEvent("v1.invoice.payment_succeeded", relatedTo(invoice), { created: T })], handlers, keyed)).toEqual([]);
+    expect(await processEvents([thinEvent("v1.invoice.payment_succeeded", relatedTo(invoice), { created: T })], handlers, keyed)).toEqual(
+      [],
+    );
     expect(credited).toEqual([{ id: invoice.id, by: order[0] === "thin" ? "v2.core.event" : "event" }]);
   });
 
@@ -99,7 +123,11 @@ describe("once-only fulfilment across formats", () => {
     stubStripeApi(http.get(`https://api.stripe.com/v1/checkout/sessions/${session.id}`, () => HttpResponse.json(session)));
     const granted: string[] = [];
     const handlers = billingHandlers().fulfil("checkout_session.paid", (paid) => void granted.push(paid.id));
-    await processEvents([thinEvent("v1.checkout.session.completed", relatedTo(session)), eventAt("checkout.session.completed", session, T)], handlers, keyed);
+    await processEvents(
+      [thinEvent("v1.checkout.session.completed", relatedTo(session)), eventAt("checkout.session.completed", session, T)],
+      handlers,
+      keyed,
+    );
     expect(granted).toEqual([session.id]);
     expect(await billingRow("checkout_sessions", session.id)).toMatchObject({ payment_status: "paid" });
   });

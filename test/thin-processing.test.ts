@@ -1,30 +1,28 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { http, HttpResponse } from "msw";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { HttpResponse, http } from "msw";
+import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { Handlers, type ThinEventOf } from "../src/handlers/registry";
-import { createWorker } from "../src/worker";
 import { billingRow, stripeObject } from "./helpers/billing";
+import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
-import { apiError, apiObject, relatedTo, thinEvent, type ThinBody } from "./helpers/thin";
-
-afterEach(() => vi.restoreAllMocks());
+import { apiError, apiObject, relatedTo, type ThinBody, thinEvent } from "./helpers/thin";
+import { runBatch } from "./helpers/worker";
 
 const KEY = "rk_test_thin_processing";
 const keyed = envWith({ STRIPE_SECRET_KEY: KEY });
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
-/** Records a thin event and runs it through the consumer once; returns whether its message was retried. */
-async function processThin(n: ThinBody, handlers: Handlers = billingHandlers(), testEnv: Env = keyed): Promise<{ retried: boolean; acked: boolean }> {
+/** Records a thin event and runs it through the consumer once; returns whether its message was retried or acked. */
+async function processThin(
+  n: ThinBody,
+  handlers: Handlers = billingHandlers(),
+  testEnv: Env = keyed,
+): Promise<{ retried: boolean; acked: boolean }> {
   await seedEvent(n);
-  const batch = createMessageBatch("stripe-events", [{ id: uid("m"), timestamp: new Date(), attempts: 1, body: { id: n.id } }]);
-  const ctx = createExecutionContext();
-  await createWorker({ handlers }).queue(batch, testEnv, ctx);
-  const result = await getQueueResult(batch, ctx);
-  return { retried: result.retryMessages.length > 0, acked: result.explicitAcks.includes(batch.messages[0]!.id) };
+  const { acked, retried } = await runBatch([n.id], { handlers, env: testEnv });
+  return { retried: retried.length > 0, acked: acked.includes(n.id) };
 }
 
 describe("processing a thin event", () => {
@@ -51,7 +49,11 @@ describe("processing a thin event", () => {
 
   it("ends a thin type with no handler ignored, with no API call and no key needed", async () => {
     const seen = stubStripeApi(); // any request fails the test
-    const ping = thinEvent("v2.core.event_destination.ping", { id: "ed_test_ping", type: "v2.core.event_destination", url: "/v2/core/event_destinations/ed_test_ping" });
+    const ping = thinEvent("v2.core.event_destination.ping", {
+      id: "ed_test_ping",
+      type: "v2.core.event_destination",
+      url: "/v2/core/event_destinations/ed_test_ping",
+    });
     expect(await processThin(ping, billingHandlers(), env)).toEqual({ retried: false, acked: true });
     expect(await ledgerRow(ping.id)).toMatchObject({ status: "ignored" });
     expect(seen).toEqual([]);
@@ -61,10 +63,13 @@ describe("processing a thin event", () => {
     const account = { id: uid("acct"), object: "v2.core.account", display_name: "Connected Co" };
     stubStripeApi(http.get(`https://api.stripe.com/v2/core/accounts/${account.id}`, () => HttpResponse.json(account)));
     const got: { id: string; type: string; name: unknown; keyed: boolean }[] = [];
-    const handlers = new Handlers().onThin("v2.core.account.updated", async (notification: ThinEventOf<"v2.core.account.updated">, { stripe }) => {
-      const fetched = await notification.fetchRelatedObject();
-      got.push({ id: notification.id, type: notification.type, name: fetched.display_name, keyed: stripe !== null });
-    });
+    const handlers = new Handlers().onThin(
+      "v2.core.account.updated",
+      async (notification: ThinEventOf<"v2.core.account.updated">, { stripe }) => {
+        const fetched = await notification.fetchRelatedObject();
+        got.push({ id: notification.id, type: notification.type, name: fetched.display_name, keyed: stripe !== null });
+      },
+    );
     const n = thinEvent("v2.core.account.updated", { id: account.id, type: "v2.core.account", url: `/v2/core/accounts/${account.id}` });
     await processThin(n, handlers);
     expect(got).toEqual([{ id: n.id, type: "v2.core.account.updated", name: "Connected Co", keyed: true }]);
@@ -75,7 +80,10 @@ describe("processing a thin event", () => {
     const sub = stripeObject("subscription", { id: uid("sub") });
     const seen = stubStripeApi(apiObject(sub));
     const ids: string[] = [];
-    const handlers = billingHandlers().onThin("v1.customer.subscription.updated", async (notification) => void ids.push((await notification.fetchRelatedObject()).id));
+    const handlers = billingHandlers().onThin(
+      "v1.customer.subscription.updated",
+      async (notification) => void ids.push((await notification.fetchRelatedObject()).id),
+    );
     await processThin(thinEvent("v1.customer.subscription.updated", relatedTo(sub)), handlers);
     expect(ids).toEqual([sub.id]);
     expect(seen).toHaveLength(1);

@@ -1,25 +1,23 @@
 import { env } from "cloudflare:workers";
-import { http, HttpResponse } from "msw";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { HttpResponse, http } from "msw";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { recoverMissedEvents, RECOVERY_INTERVAL_MS } from "../src/cron/recover";
+import { RECOVERY_INTERVAL_MS, recoverMissedEvents } from "../src/cron/recover";
 import { recoverMissedThinEvents } from "../src/cron/recover-thin";
 import { Handlers } from "../src/handlers/registry";
 import { createWorker } from "../src/worker";
 import { billingRow, processEvents, stripeObject } from "./helpers/billing";
-import { envWith } from "./helpers/faults";
+import { uid } from "./helpers/events";
+import { envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
-import { apiObject, relatedTo, thinEvent, type ThinBody } from "./helpers/thin";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+import { apiObject, relatedTo, type ThinBody, thinEvent } from "./helpers/thin";
+import { runBatch } from "./helpers/worker";
 
-afterEach(() => vi.restoreAllMocks());
 // The recovery starts from what the Worker has seen, so each scenario starts from nothing.
 beforeEach(() => clearLedger());
 
 const KEY = "rk_test_thin_recovery";
-const uid = (prefix: string) => `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 
 /**
  * An account's `GET /v2/core/events` at the network edge: `created[gt]`/`created[lte]` (ISO 8601),
@@ -32,20 +30,31 @@ function v2EventsApi(events: ThinBody[]) {
     const lte = Date.parse(q.get("created[lte]") ?? "");
     const limit = Number(q.get("limit") ?? 10);
     const offset = Number(q.get("page") ?? 0);
-    const list = [...events].sort((a, b) => Date.parse(b.created) - Date.parse(a.created)).filter((e) => Date.parse(e.created) > gt && Date.parse(e.created) <= lte);
+    const list = [...events]
+      .sort((a, b) => Date.parse(b.created) - Date.parse(a.created))
+      .filter((e) => Date.parse(e.created) > gt && Date.parse(e.created) <= lte);
     const more = list.length > offset + limit;
     const next = new URLSearchParams(q);
     next.set("page", String(offset + limit));
-    return HttpResponse.json({ data: list.slice(offset, offset + limit), next_page_url: more ? `/v2/core/events?${next}` : null, previous_page_url: null });
+    return HttpResponse.json({
+      data: list.slice(offset, offset + limit),
+      next_page_url: more ? `/v2/core/events?${next}` : null,
+      previous_page_url: null,
+    });
   });
 }
 
 describe("recovering thin events Stripe never delivered", () => {
   it("does nothing where no thin event was ever processed: the v2 list holds every thin event of the account", async () => {
     const seen = stubStripeApi();
-    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({ skipped: "format_not_in_use", recovered: 0 });
+    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({
+      skipped: "format_not_in_use",
+      recovered: 0,
+    });
     expect(await recoverMissedThinEvents(env, billingHandlers(), Date.now())).toMatchObject({ skipped: "no_api_key" });
-    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), new Handlers(), Date.now())).toMatchObject({ skipped: "no_handlers" });
+    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), new Handlers(), Date.now())).toMatchObject({
+      skipped: "no_handlers",
+    });
     expect(seen).toEqual([]);
   });
 
@@ -57,7 +66,9 @@ describe("recovering thin events Stripe never delivered", () => {
     stubStripeApi(apiObject(sub));
     await processEvents([first], billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY }));
 
-    const missed = Array.from({ length: 5 }, (_, i) => thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 + 60 * (i + 1) }));
+    const missed = Array.from({ length: 5 }, (_, i) =>
+      thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 + 60 * (i + 1) }),
+    );
     const unhandled = thinEvent("v1.billing.meter.no_meter_found", null, { created: t0 + 30 });
     // Inside the first pass's overlap window, but before the first thin event this Worker processed.
     const beforeFloor = thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 - 60 });
@@ -67,8 +78,13 @@ describe("recovering thin events Stripe never delivered", () => {
     const keyed = envWith({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue });
 
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await recoverMissedThinEvents(keyed, billingHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 3 }));
-    expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([[3, false], [2, false], [0, true]]);
+    for (let i = 0; i < 3; i++)
+      runs.push(await recoverMissedThinEvents(keyed, billingHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 3 }));
+    expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
+      [3, false],
+      [2, false],
+      [0, true],
+    ]);
     expect(held.sent.sort()).toEqual(missed.map((e) => e.id).sort());
     expect(await ledgerRow(unhandled.id)).toBeNull();
     expect(await ledgerRow(beforeFloor.id)).toBeNull();
@@ -80,22 +96,31 @@ describe("recovering thin events Stripe never delivered", () => {
     expect(listed[1]!.get("page")).toBe("3"); // the second run resumed at Stripe's next_page_url
 
     const consumer = createWorker({ handlers: billingHandlers() });
-    expect(await consumeBatch(consumer, EVENTS_QUEUE, held.sent, 1, envWith({ STRIPE_SECRET_KEY: KEY }))).toMatchObject({ retried: [] });
+    expect(await runBatch(held.sent, { worker: consumer, env: envWith({ STRIPE_SECRET_KEY: KEY }) })).toMatchObject({ retried: [] });
     for (const e of missed) expect(await ledgerRow(e.id)).toMatchObject({ status: "processed" });
     expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
 
     // Not due again until the interval has passed.
     expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 3 * 60_000)).toMatchObject({ skipped: "not_due" });
-    expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 2 * 60_000 + RECOVERY_INTERVAL_MS)).toMatchObject({ recovered: 0, passComplete: true });
+    expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 2 * 60_000 + RECOVERY_INTERVAL_MS)).toMatchObject({
+      recovered: 0,
+      passComplete: true,
+    });
   });
 
   it("skips the snapshot recovery where only thin events were ever processed: it would record snapshot twins", async () => {
     const sub = stripeObject("subscription", { id: uid("sub") });
     stubStripeApi(apiObject(sub));
-    await processEvents([thinEvent("v1.customer.subscription.updated", relatedTo(sub))], billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY }));
+    await processEvents(
+      [thinEvent("v1.customer.subscription.updated", relatedTo(sub))],
+      billingHandlers(),
+      envWith({ STRIPE_SECRET_KEY: KEY }),
+    );
     vi.restoreAllMocks();
     const seen = stubStripeApi();
-    expect(await recoverMissedEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({ skipped: "format_not_in_use" });
+    expect(await recoverMissedEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({
+      skipped: "format_not_in_use",
+    });
     expect(seen).toEqual([]);
   });
 });

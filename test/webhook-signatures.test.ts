@@ -37,14 +37,14 @@ describe("signature verification, the edge cases of Stripe's SDK tests", () => {
     const e = event();
     const env = envWith({ STRIPE_WEBHOOK_SECRET: `whsec_new_secret, ${TEST_SECRET}` });
     expect((await deliver(e, { env, secrets: [TEST_SECRET] })).status).toBe(200);
-    expect((await ledgerRow(e.id as string))?.secret_index).toBe(1);
+    expect((await ledgerRow(e.id))?.secret_index).toBe(1);
   });
 
   it("accepts a delivery signed with both the new and the old secret during a roll", async () => {
     const e = event();
     const env = envWith({ STRIPE_WEBHOOK_SECRET: `whsec_new_secret,${TEST_SECRET}` });
     expect((await deliver(e, { env, secrets: ["whsec_new_secret", TEST_SECRET] })).status).toBe(200);
-    expect((await ledgerRow(e.id as string))?.secret_index).toBe(0);
+    expect((await ledgerRow(e.id))?.secret_index).toBe(0);
   });
 
   it("accepts a timestamp exactly at the tolerance, in the past and in the future", async () => {
@@ -69,6 +69,12 @@ describe("signature verification, the edge cases of Stripe's SDK tests", () => {
   it("records livemode, api_version, account and created from the verified event", async () => {
     const e = buildEvent("invoice.paid", OBJECTS.invoice, { livemode: true, account: "acct_1Connected", created: 1700000000 });
     expect((await deliver(e)).status).toBe(200);
-    expect(await ledgerRow(e.id as string)).toMatchObject({ livemode: 1, account: "acct_1Connected", created: 1700000000, api_version: "2026-10-28.endive", status: expect.any(String) });
+    expect(await ledgerRow(e.id)).toMatchObject({
+      livemode: 1,
+      account: "acct_1Connected",
+      created: 1700000000,
+      api_version: "2026-10-28.endive",
+      status: expect.any(String),
+    });
   });
 });

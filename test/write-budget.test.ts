@@ -5,13 +5,12 @@ import { pruneLedger } from "../src/cron/retention";
 import { createWorker } from "../src/worker";
 import { stripeObject } from "./helpers/billing";
 import { deliver, deliverThin } from "./helpers/deliver";
-import { buildEvent } from "./helpers/events";
-import { envWith } from "./helpers/faults";
+import { buildEvent, uid } from "./helpers/events";
+import { envWith, heldQueue } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
 import { thinEvent } from "./helpers/thin";
-import { heldQueue } from "./reliability/support/held-queue";
-import { consumeBatch, EVENTS_QUEUE } from "./reliability/support/queue-driver";
+import { runBatch } from "./helpers/worker";
 
 // D1 bills and throttles by rows written, index entries included (its own meta.rows_written, read
 // here from the real local D1). These figures are the design's budget: an index added to the ledger,
@@ -29,7 +28,7 @@ async function deliverObserved(event: Record<string, unknown>) {
 
 async function consumeObserved(id: string, handlers = billingHandlers()) {
   const { db, statements } = observedD1();
-  const outcome = await consumeBatch(createWorker({ handlers }), EVENTS_QUEUE, [id], 1, envWith({ DB: db }));
+  const outcome = await runBatch([id], { worker: createWorker({ handlers }), env: envWith({ DB: db }) });
   expect(outcome.acked).toEqual([id]);
   return statements;
 }
@@ -40,19 +39,19 @@ describe("D1 rows written over an event's life", () => {
   beforeAll(async () => {
     const warmUp = buildEvent("customer.created", stripeObject("customer"));
     await deliverObserved(warmUp);
-    await consumeObserved(warmUp.id as string);
+    await consumeObserved(warmUp.id);
     // Only the measured events are left for the retention run to delete.
     await env.DB.prepare("DELETE FROM stripe_events WHERE id = ?").bind(warmUp.id).run();
   });
 
   it("a checkout.session.completed: 3 to record it, 1 to claim, 2 to project, 1 to finish, 1 when retention deletes it", async () => {
-    const session = stripeObject("checkoutSession", { id: `cs_test_${crypto.randomUUID().slice(0, 8)}` });
+    const session = stripeObject("checkoutSession", { id: uid("cs_test") });
     const event = buildEvent("checkout.session.completed", session);
-    const id = event.id as string;
+    const id = event.id;
 
     const delivery = await deliverObserved(event);
     // The request path: one statement (the insert), the row and its two index entries (id, object_id).
-    expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(["insert into \"stripe_events\""]);
+    expect(delivery.statements.map((s) => s.sql.split(" ").slice(0, 3).join(" "))).toEqual(['insert into "stripe_events"']);
     expect(rowsWritten(delivery.statements)).toBe(3);
     expect(delivery.sent).toEqual([id]);
 
@@ -77,7 +76,9 @@ describe("D1 rows written over an event's life", () => {
   it("an event about no object (a destination ping) costs 2 rows to record: no object_id index entry", async () => {
     const { db, statements } = observedD1();
     const { queue } = heldQueue();
-    const response = await deliverThin(thinEvent("v2.core.event_destination.ping", null), { env: envWith({ DB: db, EVENTS_QUEUE: queue }) });
+    const response = await deliverThin(thinEvent("v2.core.event_destination.ping", null), {
+      env: envWith({ DB: db, EVENTS_QUEUE: queue }),
+    });
     expect(response.status).toBe(200);
     expect(rowsWritten(statements)).toBe(2);
   });
@@ -92,15 +93,22 @@ describe("D1 rows written over an event's life", () => {
   });
 
   it("a paid checkout writes a fulfilment record only when a hook is registered: 1 to claim it, 1 to mark it done", async () => {
-    const paid = () => buildEvent("checkout.session.completed", stripeObject("checkoutSession", { id: `cs_test_${crypto.randomUUID().slice(0, 8)}`, status: "complete", payment_status: "paid" }));
+    const paid = () =>
+      buildEvent(
+        "checkout.session.completed",
+        stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid" }),
+      );
     const withoutHook = paid();
     await deliverObserved(withoutHook);
-    expect(rowsWritten(await consumeObserved(withoutHook.id as string), /"fulfilments"/)).toBe(0);
+    expect(rowsWritten(await consumeObserved(withoutHook.id), /"fulfilments"/)).toBe(0);
 
     const withHook = paid();
     await deliverObserved(withHook);
     const granted: string[] = [];
-    const consumer = await consumeObserved(withHook.id as string, billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)));
+    const consumer = await consumeObserved(
+      withHook.id,
+      billingHandlers().fulfil("checkout_session.paid", (s) => void granted.push(s.id)),
+    );
     expect(granted).toHaveLength(1);
     expect(rowsWritten(consumer, /"fulfilments"/)).toBe(2);
   });

@@ -13,9 +13,10 @@
 //   GET /__crash/claimed → { processing: n }, so the kill can wait for a consumer to hold a claim
 // read what the crash test checks through the Worker's own D1 binding (one local database, one
 // process using it).
-import { sqliteTable, integer, text } from "drizzle-orm/sqlite-core";
+import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import type { FulfilmentKind } from "../../src/billing/kinds";
 import { defaultHandlers } from "../../src/handlers";
-import type { FulfilmentHook, FulfilmentKind } from "../../src/handlers/registry";
+import type { FulfilmentHook } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 
 // Created by bench/crash.mjs (CRASH_EFFECTS_DDL there), not by the project's migrations.
@@ -37,7 +38,9 @@ function recordEffect<K extends FulfilmentKind>(kind: K): FulfilmentHook<K> {
 }
 
 const worker = createWorker({
-  handlers: defaultHandlers().fulfil("checkout_session.paid", recordEffect("checkout_session.paid")).fulfil("invoice.paid", recordEffect("invoice.paid")),
+  handlers: defaultHandlers()
+    .fulfil("checkout_session.paid", recordEffect("checkout_session.paid"))
+    .fulfil("invoice.paid", recordEffect("invoice.paid")),
 });
 
 export default {

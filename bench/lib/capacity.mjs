@@ -19,7 +19,8 @@ export function daysUntilFull({ ledgerBytes, projectionBytes, retentionDays, eve
   const retentionOff = limitBytes / (perDay * (ledgerBytes + projectionBytes));
   const ledgerSteadyBytes = retentionDays * perDay * ledgerBytes;
   let withRetention;
-  if (retentionOff <= retentionDays) withRetention = retentionOff; // full before the first deletion
+  if (retentionOff <= retentionDays)
+    withRetention = retentionOff; // full before the first deletion
   else if (projectionBytes <= 0) withRetention = Infinity;
   else withRetention = (limitBytes - ledgerSteadyBytes) / (perDay * projectionBytes);
   return { eventsPerDay: perDay, retentionOff, withRetention, ledgerSteadyBytes };

@@ -5,7 +5,10 @@ const minutes = (seconds) => (seconds === null ? "n/a" : `${fmt(seconds / 60, 1)
 
 export function renderCrash(r) {
   const m = r.machine;
-  const statuses = (counts) => Object.entries(counts).map(([s, n]) => `${s} ${n}`).join(", ");
+  const statuses = (counts) =>
+    Object.entries(counts)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(", ");
   // Only the cron runs where something happened, so the table stays short.
   const eventful = r.ticks.filter((t, i) => t.resent > 0 || t.finalAcked !== (i === 0 ? r.finalAtRestart : r.ticks[i - 1].finalAcked));
   return [
@@ -45,9 +48,11 @@ export function renderCrash(r) {
     "",
     "| cron run | after the restart | re-sent (the Worker's `redrive` log line) | acknowledged events final |",
     "| ---: | ---: | ---: | ---: |",
-    ...eventful.map((t) => `| ${r.ticks.indexOf(t) + 1} | ${fmt(t.sinceRestartS / 60, 1)} min | ${t.resent} | ${t.finalAcked} / ${r.acknowledged} |`),
+    ...eventful.map(
+      (t) => `| ${r.ticks.indexOf(t) + 1} | ${fmt(t.sinceRestartS / 60, 1)} min | ${t.resent} | ${t.finalAcked} / ${r.acknowledged} |`,
+    ),
     "",
-    `Why it takes this long: an event still \`received\` at the kill lost its queue message with the process; the cron's sweep finds it once it is \`LEDGER_TIMING.graceMs\` (5 min) past its arrival and re-sends it. ${r.atRestart.processing ? "An event claimed (\`processing\`) at the kill keeps its lease, \`LEDGER_TIMING.leaseMs\` (15 min, the longest a consumer invocation can run), before the cron may re-send it, so the last events become final at the first cron run after their lease ran out, about 15 minutes after the kill." : "No acknowledged event was \`processing\` at the restart, so no lease had to run out."}`,
+    `Why it takes this long: an event still \`received\` at the kill lost its queue message with the process; the cron's sweep finds it once it is \`LEDGER_TIMING.graceMs\` (5 min) past its arrival and re-sends it. ${r.atRestart.processing ? "An event claimed (`processing`) at the kill keeps its lease, `LEDGER_TIMING.leaseMs` (15 min, the longest a consumer invocation can run), before the cron may re-send it, so the last events become final at the first cron run after their lease ran out, about 15 minutes after the kill." : "No acknowledged event was `processing` at the restart, so no lease had to run out."}`,
     "",
     r.ok
       ? "Result: **pass**: nothing acknowledged was lost, every acknowledged event is final, and every paid object was fulfilled exactly once."

@@ -1,8 +1,9 @@
 // Drain: many distinct events posted to the Worker with its queue consumers on, then timed until
 // every ledger row is final (`processed` or `ignored`), read straight from local D1.
+
+import { processCpuMs } from "./cpu.mjs";
 import { buildEvents, signDelivery } from "./deliveries.mjs";
 import { runLoad } from "./load.mjs";
-import { processCpuMs } from "./cpu.mjs";
 
 const FINAL = ["processed", "ignored"];
 

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Log, LogLevel, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { BENCH_SECRET } from "./deliveries.mjs";
 import { findWorkerdPid } from "./cpu.mjs";
+import { BENCH_SECRET } from "./deliveries.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const opts = JSON.parse(process.argv[2]);
@@ -22,21 +22,23 @@ try {
   const { workerOptions: fromConfig } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   // Miniflare 5 (what wrangler 4.155 installs) still takes the familiar v4 option shape through its
   // own converter, which also keeps the dev registry off.
-  const mf = new Miniflare(convertV4MiniflareOptions({
-    host: "127.0.0.1",
-    port: opts.port,
-    // The lightest local workerd: no inspector, no dev registry, no request logging, no live reload.
-    enableDevRegistry: false,
-    logRequests: false,
-    telemetry: { enabled: false },
-    cf: false, // a placeholder Request.cf: offline, no fetch to workers.cloudflare.com
-    // Only the profiling run opens the inspector: it slows the runtime down.
-    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
-    log: new Log(LogLevel.WARN),
-    // The Worker's own log lines are produced (that work stays in the measured CPU) but not printed.
-    handleStructuredLogs: () => {},
-    workers: [workerOptions(fromConfig)],
-  }));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: opts.port,
+      // The lightest local workerd: no inspector, no dev registry, no request logging, no live reload.
+      enableDevRegistry: false,
+      logRequests: false,
+      telemetry: { enabled: false },
+      cf: false, // a placeholder Request.cf: offline, no fetch to workers.cloudflare.com
+      // Only the profiling run opens the inspector: it slows the runtime down.
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
+      log: new Log(LogLevel.WARN),
+      // The Worker's own log lines are produced (that work stays in the measured CPU) but not printed.
+      handleStructuredLogs: () => {},
+      workers: [workerOptions(fromConfig)],
+    }),
+  );
   const url = await mf.ready;
   const db = await mf.getD1Database("DB");
   await applyMigrations(db);
@@ -84,7 +86,9 @@ function workerOptions(fromConfig) {
 /** The project's real migrations, in order, split where drizzle-kit marks statement breaks. */
 async function applyMigrations(db) {
   const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const statements = readFileSync(join(dir, file), "utf8")
       .split("--> statement-breakpoint")
       .map((s) => s.trim())

@@ -1,12 +1,15 @@
 // One target under load: new events, then the same events again as duplicates, at each
 // concurrency, with the serving process's CPU read from /proc around each run.
+
+import { processCpuMs, settledCpuMs } from "./cpu.mjs";
 import { buildEvents, signDelivery } from "./deliveries.mjs";
 import { runLoad } from "./load.mjs";
-import { processCpuMs, settledCpuMs } from "./cpu.mjs";
 
 /** The load generator's check for a first delivery: a 200 that says it was new. */
-export const expectNew = (_d, status, body) => (status === 200 && body.includes('"duplicate":false') ? null : `expected a new-event 200, got ${status} ${body.slice(0, 160)}`);
-const expectDuplicate = (_d, status, body) => (status === 200 && body.includes('"duplicate":true') ? null : `expected a duplicate 200, got ${status} ${body.slice(0, 160)}`);
+export const expectNew = (_d, status, body) =>
+  status === 200 && body.includes('"duplicate":false') ? null : `expected a new-event 200, got ${status} ${body.slice(0, 160)}`;
+const expectDuplicate = (_d, status, body) =>
+  status === 200 && body.includes('"duplicate":true') ? null : `expected a duplicate 200, got ${status} ${body.slice(0, 160)}`;
 
 /** Signs every event now (not timed). Duplicates are re-signed, as Stripe re-signs each retry. */
 const sign = (events) => events.map((e) => ({ id: e.id, ...signDelivery(e.body) }));
@@ -28,7 +31,12 @@ export async function measureServer(server, { tag, plan, duplicates = true, log 
   const rows = [];
   for (const { concurrency, count } of plan) {
     const events = buildEvents(`${tag}c${concurrency}`, count);
-    const kinds = duplicates ? [["new", expectNew], ["duplicate", expectDuplicate]] : [["new", expectNew]];
+    const kinds = duplicates
+      ? [
+          ["new", expectNew],
+          ["duplicate", expectDuplicate],
+        ]
+      : [["new", expectNew]];
     for (const [kind, check] of kinds) {
       const deliveries = sign(events);
       const before = await settledCpuMs(server.pid);
@@ -38,7 +46,9 @@ export async function measureServer(server, { tag, plan, duplicates = true, log 
       const cpuMs = Math.max(0, after - before - idleMsPerSecond * result.seconds);
       const row = { kind, concurrency, ...result, cpuMsPerDelivery: cpuMs / result.count };
       rows.push(row);
-      log(`  ${kind.padEnd(9)} c=${String(concurrency).padEnd(2)} ${fmt(row.perSecond, 0).padStart(5)}/s  p50 ${fmt(row.p50)} ms  p99 ${fmt(row.p99)} ms  CPU ${fmt(row.cpuMsPerDelivery, 3)} ms/delivery${row.failures ? `  ${row.failures} UNEXPECTED ANSWERS, e.g. ${row.errors[0]}` : ""}`);
+      log(
+        `  ${kind.padEnd(9)} c=${String(concurrency).padEnd(2)} ${fmt(row.perSecond, 0).padStart(5)}/s  p50 ${fmt(row.p50)} ms  p99 ${fmt(row.p99)} ms  CPU ${fmt(row.cpuMsPerDelivery, 3)} ms/delivery${row.failures ? `  ${row.failures} UNEXPECTED ANSWERS, e.g. ${row.errors[0]}` : ""}`,
+      );
     }
   }
   return { rows, idleMsPerSecond };

@@ -3,8 +3,8 @@
 // type of the mix, new events one at a time until they are final, then the same events again as
 // duplicates; finally one cron run after every counted row has aged past the retention.
 import { buildEvents, MIX_TYPES, signDelivery } from "./deliveries.mjs";
-import { runLoad } from "./load.mjs";
 import { waitForFinal } from "./drain.mjs";
+import { runLoad } from "./load.mjs";
 import { classify } from "./statements.mjs";
 
 const PHASES = ["ack", "after_ack", "consumer", "cron"];
@@ -87,7 +87,9 @@ function perEvent(from, to, n) {
     for (const [sql, s] of Object.entries(to[phase].statements)) {
       const before = from[phase].statements[sql] ?? { count: 0, rows_read: 0, rows_written: 0 };
       if (s.count === before.count) continue;
-      const label = (out[phase].statements[classify(sql)] ??= { count: 0, rows_read: 0, rows_written: 0 });
+      const key = classify(sql);
+      out[phase].statements[key] ??= { count: 0, rows_read: 0, rows_written: 0 };
+      const label = out[phase].statements[key];
       for (const key of ["count", "rows_read", "rows_written"]) label[key] += (s[key] - before[key]) / n;
     }
   }
@@ -104,7 +106,8 @@ function average(results) {
         if (key !== "statements") out[phase][key] = (out[phase][key] ?? 0) + value / results.length;
       }
       for (const [label, s] of Object.entries(r[phase].statements)) {
-        const sum = (out[phase].statements[label] ??= { count: 0, rows_read: 0, rows_written: 0 });
+        out[phase].statements[label] ??= { count: 0, rows_read: 0, rows_written: 0 };
+        const sum = out[phase].statements[label];
         for (const key of Object.keys(sum)) sum[key] += s[key] / results.length;
       }
     }

@@ -67,11 +67,15 @@ function groupByModule(profile, bundlePath) {
       else if (own) marks.push({ line: i, name: own[1] });
     });
   const moduleAt = (line) => {
-    let lo = 0, hi = marks.length - 1, found = "bundle preamble";
+    let lo = 0,
+      hi = marks.length - 1,
+      found = "bundle preamble";
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (marks[mid].line <= line) (found = marks[mid].name), (lo = mid + 1);
-      else hi = mid - 1;
+      if (marks[mid].line <= line) {
+        found = marks[mid].name;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found;
   };
@@ -89,5 +93,8 @@ function groupByModule(profile, bundlePath) {
     totals.set(name, (totals.get(name) ?? 0) + dt);
     all += dt;
   });
-  return [...totals.entries()].sort((x, y) => y[1] - x[1]).slice(0, 12).map(([name, t]) => ({ name, share: t / all }));
+  return [...totals.entries()]
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 12)
+    .map(([name, t]) => ({ name, share: t / all }));
 }

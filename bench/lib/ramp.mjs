@@ -17,9 +17,16 @@ export async function measureRamp(server, { count, log = () => {} }) {
   await runLoad({ url: server.webhookUrl, deliveries: sign(buildEvents("rampwarm", 300)), concurrency: 16 });
   const steps = [];
   for (const concurrency of RAMP_STEPS) {
-    const result = await runLoad({ url: server.webhookUrl, deliveries: sign(buildEvents(`ramp${concurrency}`, count)), concurrency, check: expectNew });
+    const result = await runLoad({
+      url: server.webhookUrl,
+      deliveries: sign(buildEvents(`ramp${concurrency}`, count)),
+      concurrency,
+      check: expectNew,
+    });
     steps.push({ concurrency, perSecond: result.perSecond, p50: result.p50, p99: result.p99, failures: result.failures });
-    log(`  c=${String(concurrency).padEnd(2)} ${result.perSecond.toFixed(0).padStart(5)}/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.failures ? `  ${result.failures} UNEXPECTED ANSWERS` : ""}`);
+    log(
+      `  c=${String(concurrency).padEnd(2)} ${result.perSecond.toFixed(0).padStart(5)}/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.failures ? `  ${result.failures} UNEXPECTED ANSWERS` : ""}`,
+    );
   }
   return { count, steps, knee: findKnee(steps) };
 }
@@ -33,7 +40,8 @@ export function findKnee(steps) {
   const baseP99 = steps[0].p99;
   for (let i = 1; i < steps.length; i++) {
     const step = steps[i];
-    const stoppedBy = step.p99 > KNEE_P99_FACTOR * baseP99 ? "p99" : step.perSecond < (1 + KNEE_MIN_GAIN) * steps[i - 1].perSecond ? "throughput" : null;
+    const stoppedBy =
+      step.p99 > KNEE_P99_FACTOR * baseP99 ? "p99" : step.perSecond < (1 + KNEE_MIN_GAIN) * steps[i - 1].perSecond ? "throughput" : null;
     if (stoppedBy) return { ...steps[i - 1], next: step.concurrency, stoppedBy };
   }
   return { ...steps.at(-1), next: null, stoppedBy: null };

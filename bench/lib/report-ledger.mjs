@@ -28,7 +28,8 @@ export function renderOps(ops) {
   const total = (label, pick) => `| ${label} | ${cells((p) => fmt(pick(p).d1_rows_written, 1))} |`;
   const retentionTotal = (p) => wholeLifeWithRetention(p, ops.retention);
   const target = ops.perType[ROWS_WRITTEN_TARGET.type].newEvent;
-  const ops1 = (label, o) => `| ${label} | ${fmt(o.d1_statements, 2)} | ${fmt(o.d1_round_trips, 2)} | ${fmt(o.d1_rows_read, 1)} | ${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 2)} | ${fmt(o.queue_messages_delivered, 2)} | ${fmt(o.queue_acks, 2)} |`;
+  const ops1 = (label, o) =>
+    `| ${label} | ${fmt(o.d1_statements, 2)} | ${fmt(o.d1_round_trips, 2)} | ${fmt(o.d1_rows_read, 1)} | ${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 2)} | ${fmt(o.queue_messages_delivered, 2)} | ${fmt(o.queue_acks, 2)} |`;
   const mix = ops.mix;
   return [
     "## D1 and Queue operations per event",
@@ -98,7 +99,10 @@ export function renderRamp(ramp) {
   };
   const knee = (name, r) => {
     const k = r.knee;
-    const why = k.next === null ? "no step degraded" : `at ${k.next} connections ${k.stoppedBy === "p99" ? `p99 passed ${KNEE_P99_FACTOR}× the one-connection p99` : `throughput rose by less than ${KNEE_MIN_GAIN * 100} %`}`;
+    const why =
+      k.next === null
+        ? "no step degraded"
+        : `at ${k.next} connections ${k.stoppedBy === "p99" ? `p99 passed ${KNEE_P99_FACTOR}× the one-connection p99` : `throughput rose by less than ${KNEE_MIN_GAIN * 100} %`}`;
     return `- ${name}: **${fmt(k.perSecond, 0)} new events/s** sustained, at ${k.concurrency} connection(s) with p99 ${fmt(k.p99)} ms (${why}); highest throughput at any latency ${fmt(Math.max(...r.steps.map((s) => s.perSecond)), 0)}/s.`;
   };
   return [

@@ -2,7 +2,7 @@
 import { PRICES } from "./cost.mjs";
 import { fmt } from "./measure.mjs";
 import { wholeLife } from "./ops.mjs";
-import { renderCapacity, renderOps, renderRamp, renderStorage, ROWS_WRITTEN_TARGET } from "./report-ledger.mjs";
+import { ROWS_WRITTEN_TARGET, renderCapacity, renderOps, renderRamp, renderStorage } from "./report-ledger.mjs";
 
 // Issue 9's targets (and the bundle and startup budgets from before it).
 const TARGETS = { startupMs: 50, bundleGzipKiB: 200, cpuRatio: 1.15, cpuDupRatio: 1.1, p99Ratio: 1.3, costPerMillion: 8, keepUp: 1 };
@@ -28,7 +28,9 @@ export function ratios(results) {
     p99AB16: ratio(at(a.rows, "new", 16).p99, at(b.rows, "new", 16).p99),
     p99DupAB16: ratio(at(a.rows, "duplicate", 16).p99, at(b.rows, "duplicate", 16).p99),
     p99AC16: ratio(at(a.rows, "new", 16).p99, at(c.rows, "new", 16).p99),
-    throughputAD: [1, 16, 64].filter((k) => at(a.rows, "new", k) && at(d.rows, "new", k)).map((k) => ({ concurrency: k, ratio: ratio(at(a.rows, "new", k).perSecond, at(d.rows, "new", k).perSecond) })),
+    throughputAD: [1, 16, 64]
+      .filter((k) => at(a.rows, "new", k) && at(d.rows, "new", k))
+      .map((k) => ({ concurrency: k, ratio: ratio(at(a.rows, "new", k).perSecond, at(d.rows, "new", k).perSecond) })),
   };
 }
 
@@ -65,7 +67,9 @@ export function renderResults(r) {
   );
   for (const [key, t] of Object.entries(r.targets)) {
     for (const row of t.rows) {
-      push(`| ${t.label} | ${row.kind} | ${row.concurrency} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.cpuMsPerDelivery, 3)}${row.failures ? ` (${row.failures} unexpected answers)` : ""} |`);
+      push(
+        `| ${t.label} | ${row.kind} | ${row.concurrency} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.cpuMsPerDelivery, 3)}${row.failures ? ` (${row.failures} unexpected answers)` : ""} |`,
+      );
     }
     if (key === "c") push(`| ${t.label} | duplicate | – | same work as new (no storage) | | | |`);
   }
@@ -83,7 +87,10 @@ export function renderResults(r) {
     `| p99 duplicate at 16 connections, (a)/(b) | ${fmt(q.p99DupAB16)}× | – | |`,
     `| CPU per new delivery, (a)/(c) | ${fmt(q.cpuNewAC)}× | – | what storage + framework cost over a bare verify |`,
     `| p99 new at 16 connections, (a)/(c) | ${fmt(q.p99AC16)}× | – | |`,
-    ...q.throughputAD.map((t) => `| throughput (a)/(d), new, ${t.concurrency} connection(s) | ${fmt(t.ratio)}× | – | (d) answers after a local SQLite insert and has no queue |`),
+    ...q.throughputAD.map(
+      (t) =>
+        `| throughput (a)/(d), new, ${t.concurrency} connection(s) | ${fmt(t.ratio)}× | – | (d) answers after a local SQLite insert and has no queue |`,
+    ),
     `| bundle, gzip | ${fmt(r.bundle.gzipKiB)} KiB (${fmt(r.bundle.uploadKiB)} KiB raw) | ≤ ${TARGETS.bundleGzipKiB} KiB | ${verdict(r.bundle.gzipKiB, TARGETS.bundleGzipKiB)} |`,
     `| startup (\`wrangler check startup\`, "Active", median of ${r.startup.runs}: ${r.startup.all.map((x) => fmt(x, 1)).join(", ")} ms) | ${fmt(r.startup.median.activeMs, 1)} ms | ≤ ${TARGETS.startupMs} ms | ${verdict(r.startup.median.activeMs, TARGETS.startupMs)} |`,
     `| D1 statements per new event in the request (before the answer + waitUntil) | ${fmt(reqD1, 1)} (${fmt(ack.d1_statements, 1)} + ${fmt(afterAck.d1_statements, 1)}) | 1 | ${verdict(reqD1, 1)} |`,
@@ -103,7 +110,7 @@ export function renderResults(r) {
     ...renderCost(r.cost),
     ...renderGap(r, q),
   );
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }
 
 function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
@@ -121,13 +128,15 @@ function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
     `| final when the last delivery was answered | ${d.finalAtIngestEnd} of ${d.count} (${fmt((d.finalAtIngestEnd / d.count) * 100, 0)} %; the queue may hold a message up to its batch timeout, so this can stay below 100 % even when the consumer keeps up) |`,
     `| drain rate (final rows / time from first post) | ${fmt(d.drainPerSecond, 0)} events/s |`,
     `| consumer alone, after ingest ended | ${d.count - d.finalAtIngestEnd >= d.count * 0.05 ? `${fmt(d.consumerOnlyPerSecond, 0)} events/s` : `n/a: only ${d.count - d.finalAtIngestEnd} events were left when the ingest ended (the consumer ran at least as fast as the ${fmt(d.ingestPerSecond, 0)}/s ingest)`} |`,
-    `| final statuses | ${Object.entries(d.counts).map(([s, n]) => `${s} ${n}`).join(", ")} |`,
+    `| final statuses | ${Object.entries(d.counts)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(", ")} |`,
     `| **lost** (accepted, no row) | **${d.lost}** |`,
     `| not final at the end | ${d.notFinal} |`,
     `| workerd CPU per event, ingest + consume | ${fmt(d.cpuMsPerEvent, 3)} ms |`,
     `| … of which the consumer (minus (a)'s CPU per new delivery at 16 connections, ${fmt(ingestCpuAt16, 3)} ms) | ≈ ${fmt(d.cpuMsPerEvent - ingestCpuAt16, 3)} ms |`,
     "",
-    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no \`db.batch\`"}). Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.`,
+    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no `db.batch`"}). Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.`,
     "",
   ];
 }
@@ -151,14 +160,24 @@ function renderCost(c) {
     `| Queue operations | ${fmt(c.inputs.queueOps, 1)} | ${fmt(c.result.lines.queue, 3)} |`,
     `| **total** | | **${fmt(c.result.total, 2)}** |`,
     "",
-    ...(c.result.total > TARGETS.costPerMillion ? [`Over the $${TARGETS.costPerMillion} target: with every other line as it is, D1 would have to write at most ${fmt(c.inputs.d1RowsWritten - (c.result.total - TARGETS.costPerMillion) / PRICES.d1RowsWrittenPerMillion, 1)} rows per event over its life (now ${fmt(c.inputs.d1RowsWritten, 1)}).`, ""] : []),
+    ...(c.result.total > TARGETS.costPerMillion
+      ? [
+          `Over the $${TARGETS.costPerMillion} target: with every other line as it is, D1 would have to write at most ${fmt(c.inputs.d1RowsWritten - (c.result.total - TARGETS.costPerMillion) / PRICES.d1RowsWrittenPerMillion, 1)} rows per event over its life (now ${fmt(c.inputs.d1RowsWritten, 1)}).`,
+          "",
+        ]
+      : []),
   ];
 }
 
 function renderGap(r, q) {
-  const a = r.targets.a.rows, b = r.targets.b.rows, c = r.targets.c.rows;
-  const cpuA = pooledCpu(a, "new"), cpuB = pooledCpu(b, "new"), cpuC = pooledCpu(c, "new");
-  const dupA = pooledCpu(a, "duplicate"), dupB = pooledCpu(b, "duplicate");
+  const a = r.targets.a.rows,
+    b = r.targets.b.rows,
+    c = r.targets.c.rows;
+  const cpuA = pooledCpu(a, "new"),
+    cpuB = pooledCpu(b, "new"),
+    cpuC = pooledCpu(c, "new");
+  const dupA = pooledCpu(a, "duplicate"),
+    dupB = pooledCpu(b, "duplicate");
   const trips = (o) => o.d1_round_trips;
   const extraTrips = trips(r.ops.mix.newEvent.ack) + trips(r.ops.mix.newEvent.after_ack) - 1;
   const perTrip = cpuB - cpuC; // the floor's one D1 insert + one queue send, over a bare verify
@@ -168,12 +187,18 @@ function renderGap(r, q) {
     `Layered from the measurements (pooled CPU ms per new delivery): bare verify (c) ${fmt(cpuC, 3)}; + one D1 insert and one queue send = floor (b) ${fmt(cpuB, 3)} (storage ${fmt(cpuB - cpuC, 3)}); this Worker (a) ${fmt(cpuA, 3)}, ${fmt(cpuA - cpuB, 3)} over the floor. Duplicates: (a) ${fmt(dupA, 3)} vs (b) ${fmt(dupB, 3)}, ${fmt(dupA - dupB, 3)} over.`,
     "",
     extraTrips > 0
-      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle binding the prepared insert, validation, one JSON log line per delivery)"}.`
+      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's `constructEventAsync`, Drizzle binding the prepared insert, validation, one JSON log line per delivery)"}.`
       : `- (a) makes the same single D1 round trip per new event as the floor, so the gap is the code on the path: Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle binding the prepared insert, validation and one JSON log line per delivery.`,
     `- Duplicates do no queue work in either receiver, so their gap (${fmt(dupA - dupB, 3)} ms) is the code itself: framework, SDK, ORM, validation and logging.`,
   ];
   if (r.profile) {
-    out.push("", `Profile of (a) under load (${r.profile.deliveries} new deliveries at 16 connections, workerd inspector \`Profiler\`, self time grouped by the bundled module it falls in; the inspector slows everything, so read shares, not absolute times):`, "", "| where | share of sampled CPU |", "| --- | ---: |");
+    out.push(
+      "",
+      `Profile of (a) under load (${r.profile.deliveries} new deliveries at 16 connections, workerd inspector \`Profiler\`, self time grouped by the bundled module it falls in; the inspector slows everything, so read shares, not absolute times):`,
+      "",
+      "| where | share of sampled CPU |",
+      "| --- | ---: |",
+    );
     for (const { name, share } of r.profile.groups) out.push(`| ${name} | ${fmt(share * 100, 1)} % |`);
   }
   const missed = q.cpuNewAB > TARGETS.cpuRatio || q.cpuDupAB > TARGETS.cpuDupRatio || q.p99AB16 > TARGETS.p99Ratio;
@@ -183,8 +208,14 @@ function renderGap(r, q) {
     const share = (name) => r.profile?.groups.find((g) => g.name === name)?.share ?? null;
     const pct = (name) => (share(name) === null ? "" : ` (${fmt(share(name) * 100, 1)} % of the profile)`);
     const ideas = [
-      ["package drizzle-orm", `- Bind a raw prepared D1 statement for the insert instead of going through Drizzle on the request path${pct("package drizzle-orm")}; Drizzle can stay for the consumer and queries.`],
-      ["package stripe", `- Verify with WebCrypto directly (\`crypto.subtle.verify\` on the v1 values, as the floor does) and parse the JSON once, keeping the SDK for its \`Stripe.Event\` types${pct("package stripe")}.`],
+      [
+        "package drizzle-orm",
+        `- Bind a raw prepared D1 statement for the insert instead of going through Drizzle on the request path${pct("package drizzle-orm")}; Drizzle can stay for the consumer and queries.`,
+      ],
+      [
+        "package stripe",
+        `- Verify with WebCrypto directly (\`crypto.subtle.verify\` on the v1 values, as the floor does) and parse the JSON once, keeping the SDK for its \`Stripe.Event\` types${pct("package stripe")}.`,
+      ],
       ["package hono", `- Route the webhook path before Hono (a plain \`fetch\` check on method and path)${pct("package hono")}.`],
     ];
     // With a profile, only what it shows among the top entries; without one, every idea.

@@ -5,10 +5,16 @@
 const LEDGER = [
   [/^insert into "stripe_events"/, "insert stripe_events (the delivery)"],
   [/^update "stripe_events" set "status" = \?, "attempts"/, "claim (update stripe_events → processing)"],
-  [/^update "stripe_events" set "status" = \?, "lease_until" = \?, "redrive_at" = \?, "last_error" = \?, "processed_at"/, "finish (update stripe_events → processed/ignored)"],
+  [
+    /^update "stripe_events" set "status" = \?, "lease_until" = \?, "redrive_at" = \?, "last_error" = \?, "processed_at"/,
+    "finish (update stripe_events → processed/ignored)",
+  ],
   [/^update "stripe_events" set "status" = \?, "last_error"/, "fail (update stripe_events → failed)"],
   [/^update "stripe_events" set "redrive_at" = \? \+/, "re-drive (update stripe_events: take due rows)"],
-  [/^update "stripe_events" set "redrive_at" = \? where \("stripe_events"\."seq" in/, "sweep (update stripe_events: unfinished past the grace)"],
+  [
+    /^update "stripe_events" set "redrive_at" = \? where \("stripe_events"\."seq" in/,
+    "sweep (update stripe_events: unfinished past the grace)",
+  ],
   [/^update "stripe_events" set "redrive_at" = \? where \("stripe_events"\."id" in/, "send failed (update stripe_events: due now)"],
   [/^select max\(seq\) from \(select "seq" from "stripe_events"/, "sweep position (select max seq)"],
   [/^delete from "stripe_events"/, "retention (delete stripe_events)"],

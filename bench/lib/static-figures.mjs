@@ -1,7 +1,7 @@
 // Figures that need no load: startup time from `wrangler check startup`, and the machine and
 // versions the run happened on.
 import { readFileSync, rmSync } from "node:fs";
-import { cpus, totalmem, tmpdir } from "node:os";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { wrangler } from "./targets.mjs";
 
@@ -41,7 +41,10 @@ function topSelfTime(file, limit = 5) {
     const name = `${f.functionName || "(anonymous)"} ${f.url ? f.url.split("/").pop() : ""}:${f.lineNumber + 1}`;
     self.set(name, (self.get(name) ?? 0) + (deltas[i + 1] ?? 0) / 1000);
   });
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([name, ms]) => ({ name, ms }));
+  return [...self.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, ms]) => ({ name, ms }));
 }
 
 /** nproc, CPU model, memory, and the versions of everything measured. */

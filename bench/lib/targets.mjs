@@ -1,25 +1,24 @@
 // Builds and starts the receivers under test. (a)–(c) run in Miniflare (workerd) in a child
 // process (host.mjs); (d) runs as a plain Node child process.
-import { fork, spawnSync } from "node:child_process";
+import { fork } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { WRANGLER, wranglerSync } from "../../scripts/lib/local-dev.mjs";
 import { BENCH_SECRET } from "./deliveries.mjs";
-import { WRANGLER } from "../../scripts/lib/local-dev.mjs";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const WORKERS = join(ROOT, "bench", "workers");
+
 /** The project's pinned wrangler CLI. */
 export { WRANGLER };
 /** Offline: no usage metrics, and no download of Cloudflare's `request.cf` data for local runs. */
 export const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" };
 
-/** Runs wrangler (the project's pinned copy) with stdin closed; returns its combined output. */
+/** Runs wrangler (the project's pinned copy) offline; returns its combined output. */
 export function wrangler(args) {
-  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env: WRANGLER_ENV, stdio: ["ignore", "pipe", "pipe"] });
-  const output = `${result.stdout}\n${result.stderr}`;
-  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${output}`);
-  return output;
+  const { stdout, stderr } = wranglerSync(args, WRANGLER_ENV);
+  return `${stdout}\n${stderr}`;
 }
 
 /**
@@ -42,7 +41,11 @@ export function workerTargets(bundleDir) {
     a: { label: "(a) this Worker", modulesRoot: bundleDir, modules: [join(bundleDir, "index.js")] },
     b: { label: "(b) floor receiver", modulesRoot: WORKERS, modules: [join(WORKERS, "floor.mjs"), join(WORKERS, "hmac.mjs")] },
     c: { label: "(c) bare HMAC", modulesRoot: WORKERS, modules: [join(WORKERS, "bare.mjs"), join(WORKERS, "hmac.mjs")] },
-    counting: { label: "(a) with counting wrapper", modulesRoot: bundleDir, modules: [join(bundleDir, "counting.mjs"), join(bundleDir, "index.js")] },
+    counting: {
+      label: "(a) with counting wrapper",
+      modulesRoot: bundleDir,
+      modules: [join(bundleDir, "counting.mjs"), join(bundleDir, "index.js")],
+    },
   };
 }
 
@@ -52,7 +55,9 @@ export function workerTargets(bundleDir) {
  * from wrangler.toml (off: the ack path is measured alone).
  */
 export async function startWorker(target, { port, consumers = false, inspectorPort }) {
-  const child = fork(join(ROOT, "bench", "lib", "host.mjs"), [JSON.stringify({ ...target, port, consumers, inspectorPort })], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const child = fork(join(ROOT, "bench", "lib", "host.mjs"), [JSON.stringify({ ...target, port, consumers, inspectorPort })], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
   const first = await new Promise((resolve, reject) => {
     child.once("message", resolve);
     child.once("exit", (code) => reject(new Error(`Miniflare host exited with ${code} before it was ready`)));
@@ -104,7 +109,10 @@ export async function startExpress({ port }) {
     webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
     pid: child.pid,
     stop: async () => {
-      await new Promise((r) => (child.once("exit", r), child.send("stop")));
+      await new Promise((r) => {
+        child.once("exit", r);
+        child.send("stop");
+      });
       rmSync(dbDir, { recursive: true, force: true });
     },
   };

@@ -28,7 +28,22 @@ export function prepareLocalState(dir, extraSql = []) {
  */
 export async function startWranglerDev({ entry, dir, port, inspectorPort, logFile, readyTimeoutMs = 120_000 }) {
   const out = openSync(logFile, "a");
-  const args = [WRANGLER, "dev", entry, "--config", "wrangler.toml", "--port", String(port), "--inspector-port", String(inspectorPort), "--persist-to", dir, "--env-file", join(dir, "bench.env"), "--show-interactive-dev-session=false"];
+  const args = [
+    WRANGLER,
+    "dev",
+    entry,
+    "--config",
+    "wrangler.toml",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    dir,
+    "--env-file",
+    join(dir, "bench.env"),
+    "--show-interactive-dev-session=false",
+  ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: WRANGLER_ENV, detached: true, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -36,9 +51,13 @@ export async function startWranglerDev({ entry, dir, port, inspectorPort, logFil
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode} before it was ready: see ${logFile}`);
-    const status = await fetch(`${url}/health`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
-    if (Date.now() > deadline) throw new Error(`wrangler dev was not ready after ${readyTimeoutMs / 1000} s (last /health: ${status}): see ${logFile}`);
+    if (Date.now() > deadline)
+      throw new Error(`wrangler dev was not ready after ${readyTimeoutMs / 1000} s (last /health: ${status}): see ${logFile}`);
     await new Promise((r) => setTimeout(r, 250));
   }
   const pgid = child.pid; // detached: the child leads a new process group

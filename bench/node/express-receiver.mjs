@@ -15,12 +15,15 @@ const secret = process.env.BENCH_SECRET;
 const db = new DatabaseSync(process.env.BENCH_DB);
 // What a production Node service would set; without WAL every insert waits for a journal fsync.
 db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith(".sql")).sort()) {
+for (const file of readdirSync(MIGRATIONS)
+  .filter((f) => f.endsWith(".sql"))
+  .sort()) {
   for (const statement of readFileSync(new URL(file, MIGRATIONS), "utf8").split("--> statement-breakpoint")) {
     if (statement.trim()) db.exec(statement);
   }
 }
-const insert = db.prepare(`INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, status, secret_index, payload)
+const insert =
+  db.prepare(`INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, status, secret_index, payload)
 VALUES (?, ?, ?, ?, ?, ?, ?, 'received', 0, ?) ON CONFLICT (id) DO NOTHING RETURNING id`);
 
 const app = express();
@@ -32,7 +35,16 @@ app.post("/webhooks/stripe", express.raw({ type: "application/json", limit: "1mb
     res.status(400).json({ error: { code: "signature_invalid", message: "signature_invalid" } });
     return;
   }
-  const row = insert.get(event.id, event.type, event.api_version ?? null, event.livemode ? 1 : 0, event.account ?? null, event.created, Date.now(), req.body.toString("utf8"));
+  const row = insert.get(
+    event.id,
+    event.type,
+    event.api_version ?? null,
+    event.livemode ? 1 : 0,
+    event.account ?? null,
+    event.created,
+    Date.now(),
+    req.body.toString("utf8"),
+  );
   res.json({ received: true, id: event.id, duplicate: row === undefined });
 });
 

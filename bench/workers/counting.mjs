@@ -15,7 +15,18 @@ const PHASES = ["ack", "after_ack", "consumer", "cron"];
 const totals = {};
 for (const phase of PHASES) {
   // `statements`: per SQL text, what D1 reported for it; the bench classifies the SQL (bench/lib/statements.mjs).
-  totals[phase] = { d1_statements: 0, d1_round_trips: 0, d1_rows_read: 0, d1_rows_written: 0, queue_messages_sent: 0, queue_send_calls: 0, queue_messages_delivered: 0, queue_acks: 0, queue_retries: 0, statements: {} };
+  totals[phase] = {
+    d1_statements: 0,
+    d1_round_trips: 0,
+    d1_rows_read: 0,
+    d1_rows_written: 0,
+    queue_messages_sent: 0,
+    queue_send_calls: 0,
+    queue_messages_delivered: 0,
+    queue_acks: 0,
+    queue_retries: 0,
+    statements: {},
+  };
 }
 
 export default {
@@ -39,8 +50,14 @@ export default {
     totals.consumer.queue_messages_delivered += batch.messages.length;
     for (const message of batch.messages) {
       const { ack, retry } = message;
-      message.ack = (...a) => (totals.consumer.queue_acks++, ack.apply(message, a));
-      message.retry = (...a) => (totals.consumer.queue_retries++, retry.apply(message, a));
+      message.ack = (...a) => {
+        totals.consumer.queue_acks++;
+        return ack.apply(message, a);
+      };
+      message.retry = (...a) => {
+        totals.consumer.queue_retries++;
+        return retry.apply(message, a);
+      };
     }
     return worker.queue(batch, wrapEnv(env, phase), ctx);
   },
@@ -48,7 +65,11 @@ export default {
     // The cron's jobs run in waitUntil; awaiting them here means the run is over, and its counts
     // complete, when the scheduled event reports back.
     const pending = [];
-    const wrappedCtx = { waitUntil: (promise) => void pending.push(promise), passThroughOnException: () => ctx.passThroughOnException(), props: ctx.props };
+    const wrappedCtx = {
+      waitUntil: (promise) => void pending.push(promise),
+      passThroughOnException: () => ctx.passThroughOnException(),
+      props: ctx.props,
+    };
     await worker.scheduled(controller, wrapEnv(env, { name: "cron" }), wrappedCtx);
     await Promise.allSettled(pending);
   },
@@ -80,10 +101,14 @@ function record(op, runs) {
   t.d1_round_trips++;
   for (const { sql, result } of runs) {
     const meta = result?.meta ?? {};
-    const s = (t.statements[sql] ??= { count: 0, rows_read: 0, rows_written: 0, rows_returned: 0 });
+    t.statements[sql] ??= { count: 0, rows_read: 0, rows_written: 0, rows_returned: 0 };
+    const s = t.statements[sql];
     t.d1_statements++;
     s.count++;
-    for (const [key, value] of [["rows_read", meta.rows_read], ["rows_written", meta.rows_written]]) {
+    for (const [key, value] of [
+      ["rows_read", meta.rows_read],
+      ["rows_written", meta.rows_written],
+    ]) {
       t[`d1_${key}`] += value ?? 0;
       s[key] += value ?? 0;
     }
@@ -126,14 +151,20 @@ function wrapD1(db, phase) {
     async batch(statements) {
       const op = startOp(phase);
       const results = await db.batch(statements.map((s) => s.real));
-      record(op, statements.map((s, i) => ({ sql: s.sql, result: results[i] })));
+      record(
+        op,
+        statements.map((s, i) => ({ sql: s.sql, result: results[i] })),
+      );
       return results;
     },
     async exec(sql) {
       const op = startOp(phase);
       const result = await db.exec(sql);
       // exec reports no meta per statement, only how many it ran.
-      record(op, Array.from({ length: result.count ?? 1 }, () => ({ sql, result: null })));
+      record(
+        op,
+        Array.from({ length: result.count ?? 1 }, () => ({ sql, result: null })),
+      );
       return result;
     },
     withSession: () => wrapD1(db, phase),

@@ -14,7 +14,13 @@ export default {
     if (request.method !== "POST" || new URL(request.url).pathname !== "/webhooks/stripe") return reject("not_found", 404);
     const body = await request.text();
     const now = Date.now();
-    const verdict = await verifyStripeSignature(body, request.headers.get("stripe-signature"), env.STRIPE_WEBHOOK_SECRET.split(","), Number(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS), Math.floor(now / 1000));
+    const verdict = await verifyStripeSignature(
+      body,
+      request.headers.get("stripe-signature"),
+      env.STRIPE_WEBHOOK_SECRET.split(","),
+      Number(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
+      Math.floor(now / 1000),
+    );
     if (!verdict.ok) return reject(verdict.code);
     let event;
     try {

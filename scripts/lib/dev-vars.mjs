@@ -14,8 +14,13 @@ export function ensureDevVars() {
 /** The value of NAME in .dev.vars (quotes removed), or undefined when the file or the line is absent. */
 export function readDevVar(name) {
   if (!existsSync(FILE)) return undefined;
-  const line = readFileSync(FILE, "utf8").split("\n").find((l) => new RegExp(`^\\s*${name}\\s*=`).test(l));
-  return line?.slice(line.indexOf("=") + 1).trim().replace(/^(["'])(.*)\1$/, "$2");
+  const line = readFileSync(FILE, "utf8")
+    .split("\n")
+    .find((l) => new RegExp(`^\\s*${name}\\s*=`).test(l));
+  return line
+    ?.slice(line.indexOf("=") + 1)
+    .trim()
+    .replace(/^(["'])(.*)\1$/, "$2");
 }
 
 /** A setting from the environment, else from .dev.vars; undefined when blank in both. */

@@ -3,16 +3,35 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** wrangler's own entry point, run with this Node (no npx, no shell). */
 export const WRANGLER = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+
+/** The project's root, where wrangler.toml is. */
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * Runs the pinned wrangler to completion in the project root with stdin closed and `env`; returns
+ * its output, or throws with it when wrangler fails. For the tools (bench, e2e), not for `npm run dev`.
+ *
+ * @example
+ * const { stdout } = wranglerSync(["d1", "execute", "DB", "--local", "--command", "SELECT 1"]);
+ */
+export function wranglerSync(args, env = process.env) {
+  const result = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+  if (result.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+  return { stdout: result.stdout, stderr: result.stderr };
+}
 
 /**
  * Applies the D1 migrations to the local database without the confirmation prompt (wrangler asks
  * on a terminal; stdin is closed here so it takes its non-interactive default). True on success.
  */
 export function applyLocalMigrations() {
-  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], { stdio: ["ignore", "inherit", "inherit"] });
+  const result = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   return result.status === 0;
 }
 
@@ -70,11 +89,14 @@ export function fireCronEveryMinute(base) {
   const url = `${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`;
   let timer;
   const next = () => {
-    timer = setTimeout(async () => {
-      // A Worker that is restarting does not answer; the next minute tries again.
-      await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => {});
-      next();
-    }, 60_000 - (Date.now() % 60_000));
+    timer = setTimeout(
+      async () => {
+        // A Worker that is restarting does not answer; the next minute tries again.
+        await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => {});
+        next();
+      },
+      60_000 - (Date.now() % 60_000),
+    );
     timer.unref?.();
   };
   next();

@@ -27,7 +27,11 @@ export class ProcessGroup {
   done = new Promise((resolve) => (this.#resolve = resolve));
 
   constructor() {
-    for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) process.on(signal, () => this.stop(code, `${signal} received`));
+    for (const [signal, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ])
+      process.on(signal, () => this.stop(code, `${signal} received`));
   }
 
   /** Starts a process whose output lines are shown as `[name] …`; ignored once stopping. */
@@ -35,7 +39,10 @@ export class ProcessGroup {
     if (this.#stopping) return;
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"], detached: OWN_GROUP });
     const tag = `[${name}]`.padEnd(9);
-    for (const [from, to] of [[child.stdout, process.stdout], [child.stderr, process.stderr]]) {
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ]) {
       createInterface({ input: from, crlfDelay: Infinity }).on("line", (line) => to.write(`${tag}${line}\n`));
     }
     const entry = { name, child, exited: false };
@@ -59,7 +66,9 @@ export class ProcessGroup {
     const alive = this.#children.filter((c) => !c.exited);
     if (alive.length > 0) console.log(`${reason}: stopping ${alive.map((c) => c.name).join(" and ")}…`);
     for (const c of alive) signal(c.child, "SIGTERM");
-    setTimeout(() => this.#children.filter((c) => !c.exited).forEach((c) => signal(c.child, "SIGKILL")), GRACE_MS).unref();
+    setTimeout(() => {
+      for (const c of this.#children) if (!c.exited) signal(c.child, "SIGKILL");
+    }, GRACE_MS).unref();
     this.#settle();
   }
 

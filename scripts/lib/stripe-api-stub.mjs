@@ -13,19 +13,36 @@ export function startStripeApiStub({ host, port, objects }) {
   const server = createServer((req, res) => {
     const path = new URL(req.url, "http://stub").pathname;
     const object = req.method === "GET" ? objects[path] : undefined;
-    requests.push({ method: req.method, path, status: object ? 200 : 404, bearer: /^Bearer \S+/.test(req.headers.authorization ?? ""), context: req.headers["stripe-context"] ?? null });
+    requests.push({
+      method: req.method,
+      path,
+      status: object ? 200 : 404,
+      bearer: /^Bearer \S+/.test(req.headers.authorization ?? ""),
+      context: req.headers["stripe-context"] ?? null,
+    });
     res.writeHead(object ? 200 : 404, { "content-type": "application/json", "request-id": `req_stub_${requests.length}` });
-    res.end(JSON.stringify(object ?? { error: { type: "invalid_request_error", code: "resource_missing", message: `No such object: ${path} (the local stub serves only the event's related object)` } }));
+    res.end(
+      JSON.stringify(
+        object ?? {
+          error: {
+            type: "invalid_request_error",
+            code: "resource_missing",
+            message: `No such object: ${path} (the local stub serves only the event's related object)`,
+          },
+        },
+      ),
+    );
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, host, () =>
       resolve({
         requests,
-        stop: () => new Promise((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        stop: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       }),
     );
   });

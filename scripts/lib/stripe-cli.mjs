@@ -3,6 +3,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { stripeApiBaseOrExit } from "./api-base.mjs";
+import { ensureDevVars } from "./dev-vars.mjs";
+import { takePortFlag, takeThinFlag } from "./local-dev.mjs";
 
 /** The event types the built-in handlers use: the one list `stripe listen` forwards and the endpoint enables. */
 export const EVENTS = JSON.parse(readFileSync(new URL("../stripe-listen-events.json", import.meta.url), "utf8"));
@@ -23,7 +26,11 @@ export function resolveStripeCli() {
     const { version } = require("@stripe/cli/package.json");
     const platform = require("@stripe/cli/platforms.json")[`${process.platform}-${process.arch}`];
     const bin = platform && join(dirname(require.resolve(`${platform.pkg}/package.json`)), "bin", platform.bin);
-    if (bin && existsSync(bin)) return { command: bin, label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)` };
+    if (bin && existsSync(bin))
+      return {
+        command: bin,
+        label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)`,
+      };
   } catch {
     // not installed, or no build for this platform
   }
@@ -54,19 +61,46 @@ export function apiBaseFlags(apiBase) {
  * prints none (not logged in, no network), says why and exits 1, touching nothing.
  */
 export function listenSecretOrExit(cli, apiBase, extra) {
-  const printed = spawnSync(cli.command, ["listen", "--print-secret", ...apiBaseFlags(apiBase), ...extra], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const printed = spawnSync(cli.command, ["listen", "--print-secret", ...apiBaseFlags(apiBase), ...extra], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   if (printed.error?.code === "ENOENT") {
     console.error(`${cli.label} was not found. Unset STRIPE_CLI to use the one npm installed, or fix the path.`);
     process.exit(1);
   }
-  const secret = (printed.stdout ?? "").trim().split(/\s+/).find((w) => w.startsWith("whsec_"));
+  const secret = (printed.stdout ?? "")
+    .trim()
+    .split(/\s+/)
+    .find((w) => w.startsWith("whsec_"));
   if (printed.status !== 0 || !secret) {
     console.error(`\`stripe listen --print-secret\` did not print a signing secret (exit ${printed.status}).`);
     if (printed.stderr?.trim()) console.error(printed.stderr.trim());
-    console.error("Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.");
+    console.error(
+      "Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.",
+    );
     process.exit(1);
   }
   return secret;
+}
+
+/**
+ * What `npm run stripe:listen` and `npm run dev:stripe` both start with: `--port` and `--thin` taken
+ * from `argv` (the rest is passed on to `stripe listen`), the CLI, STRIPE_API_BASE, the signing
+ * secret of the CLI's session, and a .dev.vars to write it into. Exits 1 saying why when one is missing.
+ *
+ * @example
+ * const { port, thin, extra, cli, apiBase, secret } = prepareListen(process.argv.slice(2));
+ */
+export function prepareListen(argv) {
+  const { port, rest: afterPort } = takePortFlag(argv);
+  const { thin, rest: extra } = takeThinFlag(afterPort);
+  const cli = stripeCliOrExit();
+  console.log(`Using ${cli.label}.`);
+  const apiBase = stripeApiBaseOrExit();
+  const secret = listenSecretOrExit(cli, apiBase, extra);
+  if (ensureDevVars()) console.log("Created .dev.vars from .dev.vars.example.");
+  return { port, thin, extra, cli, apiBase, secret };
 }
 
 /**

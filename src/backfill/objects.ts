@@ -1,7 +1,7 @@
 import type Stripe from "stripe";
-import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 import type { ProjectedTable, RowOf } from "../billing/project";
-import { rows, type AppliedBy } from "../billing/rows";
+import { type AppliedBy, rows } from "../billing/rows";
+import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 
 /** One page of a Stripe list API: the objects and whether more follow the last one. */
 export interface ListPage {
@@ -25,8 +25,16 @@ export interface BackfillSource {
  * Refunds need no list of their own: a charge carries `amount_refunded` and `refunded`.
  */
 export const BACKFILL_SOURCES = {
-  customers: { list: (stripe, page) => stripe.customers.list(page), table: customers, toRow: (c: Stripe.Customer, by) => rows.customer(c, by) },
-  subscriptions: { list: (stripe, page) => stripe.subscriptions.list({ ...page, status: "all" }), table: subscriptions, toRow: (s: Stripe.Subscription, by) => rows.subscription(s, by) },
+  customers: {
+    list: (stripe, page) => stripe.customers.list(page),
+    table: customers,
+    toRow: (c: Stripe.Customer, by) => rows.customer(c, by),
+  },
+  subscriptions: {
+    list: (stripe, page) => stripe.subscriptions.list({ ...page, status: "all" }),
+    table: subscriptions,
+    toRow: (s: Stripe.Subscription, by) => rows.subscription(s, by),
+  },
   checkout_sessions: { list: (stripe, page) => stripe.checkout.sessions.list(page), table: checkoutSessions, toRow: rows.checkoutSession },
   invoices: { list: (stripe, page) => stripe.invoices.list(page) as Promise<ListPage>, table: invoices, toRow: rows.invoice },
   payment_intents: { list: (stripe, page) => stripe.paymentIntents.list(page), table: paymentIntents, toRow: rows.paymentIntent },

@@ -1,11 +1,19 @@
 import Stripe from "stripe";
 import { upsertRowsUnlessOlder } from "../billing/project";
 import { fetchedAt } from "../billing/sources";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
-import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType } from "./objects";
-import { acquireBackfillLease, readBackfill, releaseBackfillLease, saveBackfillStatement, startOrResumeBackfill, type BackfillState } from "./state";
+import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType, type ListPage } from "./objects";
+import {
+  acquireBackfillLease,
+  type BackfillState,
+  readBackfill,
+  releaseBackfillLease,
+  saveBackfillStatement,
+  startOrResumeBackfill,
+} from "./state";
 
 /**
  * What one invocation may do. Ten pages of 100 objects take ten list requests (subrequests) and at
@@ -25,7 +33,16 @@ export type BackfillLimits = Partial<typeof BACKFILL_LIMITS>;
  * `storage_error` (D1 failed; the page is read again next time), or why nothing ran: no key, never
  * started or not running (cron only), or `busy` (another invocation holds the lease).
  */
-export type BackfillOutcome = "done" | "budget" | "rate_limited" | "api_unavailable" | "paused" | "storage_error" | "no_api_key" | "not_running" | "busy";
+export type BackfillOutcome =
+  | "done"
+  | "budget"
+  | "rate_limited"
+  | "api_unavailable"
+  | "paused"
+  | "storage_error"
+  | "no_api_key"
+  | "not_running"
+  | "busy";
 
 export interface BackfillRunReport {
   outcome: BackfillOutcome;
@@ -55,10 +72,14 @@ export interface BackfillRunReport {
  * @example
  * ctx.waitUntil(runBackfill(env, Date.now, { start: false }));
  */
-export async function runBackfill(env: Env, now: () => number, options: { start: boolean; limits?: BackfillLimits }): Promise<BackfillRunReport> {
+export async function runBackfill(
+  env: Env,
+  now: () => number,
+  options: { start: boolean; limits?: BackfillLimits },
+): Promise<BackfillRunReport> {
   const limits = { ...BACKFILL_LIMITS, ...options.limits };
   const report: BackfillRunReport = { outcome: "no_api_key", pages: 0, imported: 0, state: null };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return report;
   const db = createDb(env.DB);
   let lease: string | null = null;
@@ -84,7 +105,13 @@ export async function runBackfill(env: Env, now: () => number, options: { start:
 }
 
 /** The pages themselves: updates `report` as each page commits, and classifies an API failure. */
-async function importPages(db: Database, stripe: Stripe, now: () => number, limits: typeof BACKFILL_LIMITS, report: BackfillRunReport): Promise<void> {
+async function importPages(
+  db: Database,
+  stripe: Stripe,
+  now: () => number,
+  limits: typeof BACKFILL_LIMITS,
+  report: BackfillRunReport,
+): Promise<void> {
   let state = report.state!;
   const started = now();
   report.outcome = "budget";
@@ -92,9 +119,12 @@ async function importPages(db: Database, stripe: Stripe, now: () => number, limi
     while (!state.types[type].done) {
       if (report.pages >= limits.maxPages || now() - started >= limits.timeBudgetMs) return;
       const fetchedMs = now();
-      let page;
+      let page: ListPage;
       try {
-        page = await BACKFILL_SOURCES[type].list(stripe, { limit: limits.pageSize, ...(state.types[type].startingAfter ? { starting_after: state.types[type].startingAfter } : {}) });
+        page = await BACKFILL_SOURCES[type].list(stripe, {
+          limit: limits.pageSize,
+          ...(state.types[type].startingAfter ? { starting_after: state.types[type].startingAfter } : {}),
+        });
       } catch (err) {
         report.outcome = await recordApiError(db, state, err, now(), report);
         return;
@@ -112,14 +142,34 @@ async function importPages(db: Database, stripe: Stripe, now: () => number, limi
  * Writes one page's rows and the advanced cursor in one transaction (a crash in between re-reads the
  * page, which writes the same rows again). Returns the new state.
  */
-async function commitPage(db: Database, state: BackfillState, type: BackfillType, page: { data: { id: string }[]; has_more: boolean }, fetchedMs: number, nowMs: number): Promise<BackfillState> {
+async function commitPage(
+  db: Database,
+  state: BackfillState,
+  type: BackfillType,
+  page: ListPage,
+  fetchedMs: number,
+  nowMs: number,
+): Promise<BackfillState> {
   const source = BACKFILL_SOURCES[type];
   const by = { eventId: `backfill:${state.runId}`, eventCreated: fetchedAt(fetchedMs), nowMs: fetchedMs };
   const rows = page.data.map((object) => source.toRow(object as never, by));
   const progress = state.types[type];
-  const types = { ...state.types, [type]: { imported: progress.imported + rows.length, startingAfter: page.data.at(-1)?.id ?? progress.startingAfter, done: !page.has_more || page.data.length === 0 } };
+  const types = {
+    ...state.types,
+    [type]: {
+      imported: progress.imported + rows.length,
+      startingAfter: page.data.at(-1)?.id ?? progress.startingAfter,
+      done: !page.has_more || page.data.length === 0,
+    },
+  };
   const finished = BACKFILL_TYPES.every((t) => types[t].done);
-  const next: BackfillState = { ...state, types, lastError: null, status: finished ? "done" : "running", finishedAt: finished ? nowMs : null };
+  const next: BackfillState = {
+    ...state,
+    types,
+    lastError: null,
+    status: finished ? "done" : "running",
+    finishedAt: finished ? nowMs : null,
+  };
   await db.batch([saveBackfillStatement(db, next, nowMs), ...upsertRowsUnlessOlder(db, source.table, rows)]);
   return next;
 }
@@ -129,10 +179,20 @@ async function commitPage(db: Database, state: BackfillState, type: BackfillType
  * retries; Stripe's rate limit is per second, so a minute is plenty); any other refusal (401, 403,
  * 400, …) cannot succeed on retry and pauses it until an operator resumes it.
  */
-async function recordApiError(db: Database, state: BackfillState, err: unknown, nowMs: number, report: BackfillRunReport): Promise<BackfillOutcome> {
+async function recordApiError(
+  db: Database,
+  state: BackfillState,
+  err: unknown,
+  nowMs: number,
+  report: BackfillRunReport,
+): Promise<BackfillOutcome> {
   const status = err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null;
   const outcome: BackfillOutcome = status === 429 ? "rate_limited" : status === null || status >= 500 ? "api_unavailable" : "paused";
-  const next: BackfillState = { ...state, status: outcome === "paused" ? "paused" : "running", lastError: { at: nowMs, error: errorName(err), status } };
+  const next: BackfillState = {
+    ...state,
+    status: outcome === "paused" ? "paused" : "running",
+    lastError: { at: nowMs, error: errorName(err), status },
+  };
   await db.batch([saveBackfillStatement(db, next, nowMs)]);
   report.state = next;
   return outcome;
@@ -146,7 +206,11 @@ function logRun(report: BackfillRunReport): void {
     outcome: report.outcome,
     pages: report.pages,
     imported: report.imported,
-    ...(state?.lastError && report.outcome !== "done" && report.outcome !== "budget" ? { error: state.lastError.error, status: state.lastError.status } : {}),
-    types: state ? Object.fromEntries(BACKFILL_TYPES.map((t) => [t, `${state.types[t].imported}${state.types[t].done ? " done" : ""}`])) : null,
+    ...(state?.lastError && report.outcome !== "done" && report.outcome !== "budget"
+      ? { error: state.lastError.error, status: state.lastError.status }
+      : {}),
+    types: state
+      ? Object.fromEntries(BACKFILL_TYPES.map((t) => [t, `${state.types[t].imported}${state.types[t].done ? " done" : ""}`]))
+      : null,
   });
 }

@@ -45,7 +45,10 @@ export function readBackfill(db: Database): Promise<BackfillState | null> {
 /** The statement saving `state`, to run in one batch with the rows of the page it accounts for. */
 export function saveBackfillStatement(db: Database, state: BackfillState, nowMs: number) {
   const value = JSON.stringify(state);
-  return db.insert(jobState).values({ key: BACKFILL_STATE, value, updatedAt: nowMs }).onConflictDoUpdate({ target: jobState.key, set: { value, updatedAt: nowMs } });
+  return db
+    .insert(jobState)
+    .values({ key: BACKFILL_STATE, value, updatedAt: nowMs })
+    .onConflictDoUpdate({ target: jobState.key, set: { value, updatedAt: nowMs } });
 }
 
 /**
@@ -68,7 +71,10 @@ export async function startOrResumeBackfill(db: Database, nowMs: number): Promis
           startedAt: nowMs,
           finishedAt: null,
           lastError: null,
-          types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 0, startingAfter: null, done: false }])) as Record<BackfillType, TypeProgress>,
+          types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 0, startingAfter: null, done: false }])) as Record<
+            BackfillType,
+            TypeProgress
+          >,
         };
   await writeJobState(db, BACKFILL_STATE, state, nowMs);
   return state;
@@ -88,7 +94,11 @@ export async function acquireBackfillLease(db: Database, nowMs: number): Promise
   const taken = await db
     .insert(jobState)
     .values({ key: BACKFILL_LEASE, value, updatedAt: nowMs })
-    .onConflictDoUpdate({ target: jobState.key, set: { value, updatedAt: nowMs }, setWhere: sql`json_extract(${jobState.value}, '$.until') <= ${nowMs}` })
+    .onConflictDoUpdate({
+      target: jobState.key,
+      set: { value, updatedAt: nowMs },
+      setWhere: sql`json_extract(${jobState.value}, '$.until') <= ${nowMs}`,
+    })
     .returning({ key: jobState.key });
   return taken.length > 0 ? holder : null;
 }
@@ -124,8 +134,12 @@ export function backfillProgress(state: BackfillState | null): BackfillProgress 
     done: state?.status === "done",
     started_at: iso(state?.startedAt ?? null),
     finished_at: iso(state?.finishedAt ?? null),
-    last_error: state?.lastError ? { at: iso(state.lastError.at)!, error: state.lastError.error, status: state.lastError.status, message: explainError(state) } : null,
-    types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: state?.types[t].imported ?? 0, done: state?.types[t].done ?? false }])) as BackfillProgress["types"],
+    last_error: state?.lastError
+      ? { at: iso(state.lastError.at)!, error: state.lastError.error, status: state.lastError.status, message: explainError(state) }
+      : null,
+    types: Object.fromEntries(
+      BACKFILL_TYPES.map((t) => [t, { imported: state?.types[t].imported ?? 0, done: state?.types[t].done ?? false }]),
+    ) as BackfillProgress["types"],
   };
 }
 

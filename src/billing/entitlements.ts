@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
 import { charges, checkoutSessions, customers, subscriptions } from "../db/billing-schema";
+import type { Database } from "../db/client";
 
 /** Subscription statuses that grant access. */
 export const ENTITLING_STATUSES = ["active", "trialing"] as const;
@@ -49,7 +49,12 @@ export async function entitlementsFor(db: Database, customerId: string): Promise
     .orderBy(desc(subscriptions.currentPeriodEnd));
 
   const purchases = await db
-    .select({ checkoutSessionId: checkoutSessions.id, amountTotal: checkoutSessions.amountTotal, currency: checkoutSessions.currency, paymentIntentId: checkoutSessions.paymentIntentId })
+    .select({
+      checkoutSessionId: checkoutSessions.id,
+      amountTotal: checkoutSessions.amountTotal,
+      currency: checkoutSessions.currency,
+      paymentIntentId: checkoutSessions.paymentIntentId,
+    })
     .from(checkoutSessions)
     .where(
       and(
@@ -57,14 +62,30 @@ export async function entitlementsFor(db: Database, customerId: string): Promise
         eq(checkoutSessions.mode, "payment"),
         inArray(checkoutSessions.paymentStatus, ["paid", "no_payment_required"]),
         notExists(
-          db.select({ one: sql`1` }).from(charges).where(and(eq(charges.paymentIntentId, checkoutSessions.paymentIntentId), eq(charges.refunded, true))),
+          db
+            .select({ one: sql`1` })
+            .from(charges)
+            .where(and(eq(charges.paymentIntentId, checkoutSessions.paymentIntentId), eq(charges.refunded, true))),
         ),
       ),
     );
 
-  const entitledSubs = deleted ? [] : subs.map((s) => ({
-    id: s.id, status: s.status, priceIds: JSON.parse(s.priceIds) as string[], currentPeriodEnd: s.currentPeriodEnd ?? null, cancelAtPeriodEnd: s.cancelAtPeriodEnd, trialEnd: s.trialEnd ?? null,
-  }));
+  const entitledSubs = deleted
+    ? []
+    : subs.map((s) => ({
+        id: s.id,
+        status: s.status,
+        priceIds: JSON.parse(s.priceIds) as string[],
+        currentPeriodEnd: s.currentPeriodEnd ?? null,
+        cancelAtPeriodEnd: s.cancelAtPeriodEnd,
+        trialEnd: s.trialEnd ?? null,
+      }));
   const entitledPurchases = deleted ? [] : purchases;
-  return { customerId, entitled: entitledSubs.length > 0 || entitledPurchases.length > 0, deleted, subscriptions: entitledSubs, purchases: entitledPurchases };
+  return {
+    customerId,
+    entitled: entitledSubs.length > 0 || entitledPurchases.length > 0,
+    deleted,
+    subscriptions: entitledSubs,
+    purchases: entitledPurchases,
+  };
 }

@@ -1,4 +1,5 @@
-import type { FulfilmentKind, FulfilmentObjects, HandlerContext, TriggeringEvent } from "../handlers/registry";
+import type { HandlerContext, TriggeringEvent } from "../handlers/registry";
+import type { FulfilmentKind, FulfilmentObjects } from "./kinds";
 import { once } from "./once";
 
 /**
@@ -8,7 +9,12 @@ import { once } from "./once";
  * Returns true when this call ran it. With no hook registered for the kind there is nothing to run
  * and nothing is written (two D1 rows saved per paid object).
  */
-export async function fulfilOnce<K extends FulfilmentKind>(kind: K, object: FulfilmentObjects[K] & { id?: string | null }, event: TriggeringEvent, ctx: HandlerContext): Promise<boolean> {
+export async function fulfilOnce<K extends FulfilmentKind>(
+  kind: K,
+  object: FulfilmentObjects[K] & { id?: string | null },
+  event: TriggeringEvent,
+  ctx: HandlerContext,
+): Promise<boolean> {
   const hooks = ctx.handlers.hooksFor(kind);
   if (hooks.length === 0) return false;
   return once(ctx.db, { objectId: object.id ?? "", kind, eventId: event.id, nowMs: ctx.nowMs }, async (write) => {

@@ -1,10 +1,18 @@
 import type Stripe from "stripe";
 import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
-import { Handlers, type Handler, type HandlerContext, type StripeEventOf, type StripeEventType, type ThinHandler, type ThinHandlerContext } from "../handlers/registry";
+import {
+  type Handler,
+  type HandlerContext,
+  Handlers,
+  type StripeEventOf,
+  type StripeEventType,
+  type ThinHandler,
+  type ThinHandlerContext,
+} from "../handlers/registry";
 import { fulfilOnce } from "./fulfil";
-import { project, type ProjectedTable, type RowOf } from "./project";
-import { invoiceSubscriptionId, rows, type AppliedBy } from "./rows";
-import { fromSnapshot, fromThin, type BillingStep, type Origin } from "./sources";
+import { type ProjectedTable, project, type RowOf } from "./project";
+import { type AppliedBy, invoiceSubscriptionId, rows } from "./rows";
+import { type BillingStep, fromSnapshot, fromThin, type Origin } from "./sources";
 
 /** Checkout Session payment statuses that mean the buyer has paid (or owes nothing). */
 const PAID = new Set(["paid", "no_payment_required"]);
@@ -21,16 +29,31 @@ function projector<O extends { id?: string | null }, T extends ProjectedTable>(
 ): BillingStep<O> {
   return (object, origin, ctx) => {
     const { stripe } = ctx;
-    const refetch = stripe && retrieve && !origin.fetched ? async () => toRow(await retrieve(stripe, object.id ?? ""), origin.applied) : undefined;
+    const refetch =
+      stripe && retrieve && !origin.fetched ? async () => toRow(await retrieve(stripe, object.id ?? ""), origin.applied) : undefined;
     return project(ctx, table, toRow(object, origin.applied), refetch);
   };
 }
 
-const projectCustomer = projector(customers, (c: Stripe.Customer | Stripe.DeletedCustomer, applied) => rows.customer(c, applied), (stripe, id) => stripe.customers.retrieve(id));
+const projectCustomer = projector(
+  customers,
+  (c: Stripe.Customer | Stripe.DeletedCustomer, applied) => rows.customer(c, applied),
+  (stripe, id) => stripe.customers.retrieve(id),
+);
 // A deleted customer cannot be re-read usefully; its deletion is final whatever the tie.
-const projectDeletedCustomer = projector(customers, (c: Stripe.Customer | Stripe.DeletedCustomer, applied) => rows.customer(c, applied, true));
-const projectSubscription = projector(subscriptions, (s: Stripe.Subscription, applied) => rows.subscription(s, applied), (stripe, id) => stripe.subscriptions.retrieve(id));
-const projectCanceledSubscription = projector(subscriptions, (s: Stripe.Subscription, applied) => rows.subscription(s, applied, "canceled"), (stripe, id) => stripe.subscriptions.retrieve(id));
+const projectDeletedCustomer = projector(customers, (c: Stripe.Customer | Stripe.DeletedCustomer, applied) =>
+  rows.customer(c, applied, true),
+);
+const projectSubscription = projector(
+  subscriptions,
+  (s: Stripe.Subscription, applied) => rows.subscription(s, applied),
+  (stripe, id) => stripe.subscriptions.retrieve(id),
+);
+const projectCanceledSubscription = projector(
+  subscriptions,
+  (s: Stripe.Subscription, applied) => rows.subscription(s, applied, "canceled"),
+  (stripe, id) => stripe.subscriptions.retrieve(id),
+);
 const projectCheckoutSession = projector(checkoutSessions, rows.checkoutSession, (stripe, id) => stripe.checkout.sessions.retrieve(id));
 const projectInvoice = projector(invoices, rows.invoice, (stripe, id) => stripe.invoices.retrieve(id));
 const projectPaymentIntent = projector(paymentIntents, rows.paymentIntent, (stripe, id) => stripe.paymentIntents.retrieve(id));

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Database } from "../db/client";
 import { fulfilments } from "../db/billing-schema";
+import type { Database } from "../db/client";
 import { LEDGER_TIMING } from "../db/events";
 
 /**
@@ -18,8 +18,9 @@ export class FulfilmentInProgress extends Error {
 /**
  * Runs `effect` at most once per (object id, kind), however many events, replays or redeliveries
  * reach it. D1 writes the effect passes to `write` commit in one transaction with the mark that the
- * effect is done, so an effect that only writes D1 happens exactly once even across crashes. The claim is one statement; a failed effect releases its claim so a retry can run it,
- * and a claim abandoned by a crashed consumer can be taken over after FULFILMENT_CLAIM_MS.
+ * effect is done, so an effect that only writes D1 happens exactly once even across crashes. The
+ * claim is one statement; a failed effect releases its claim so a retry can run it, and a claim
+ * abandoned by a crashed consumer can be taken over after FULFILMENT_CLAIM_MS.
  * Returns true when this call ran the effect, false when it had already been done.
  *
  * @example
@@ -32,7 +33,13 @@ export async function once(
 ): Promise<boolean> {
   const claimed = await db
     .insert(fulfilments)
-    .values({ objectId: key.objectId, kind: key.kind, status: "pending", eventId: key.eventId, claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS })
+    .values({
+      objectId: key.objectId,
+      kind: key.kind,
+      status: "pending",
+      eventId: key.eventId,
+      claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS,
+    })
     .onConflictDoUpdate({
       target: [fulfilments.objectId, fulfilments.kind],
       set: { eventId: key.eventId, claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS },
@@ -41,12 +48,20 @@ export async function once(
     .returning({ objectId: fulfilments.objectId });
 
   if (claimed.length === 0) {
-    const [existing] = await db.select({ status: fulfilments.status }).from(fulfilments).where(and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind)));
+    const [existing] = await db
+      .select({ status: fulfilments.status })
+      .from(fulfilments)
+      .where(and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind)));
     if (existing?.status === "done") return false;
     throw new FulfilmentInProgress(`${key.kind} for ${key.objectId} is being fulfilled by another attempt`);
   }
 
-  const isOurs = and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind), eq(fulfilments.eventId, key.eventId), eq(fulfilments.status, "pending"));
+  const isOurs = and(
+    eq(fulfilments.objectId, key.objectId),
+    eq(fulfilments.kind, key.kind),
+    eq(fulfilments.eventId, key.eventId),
+    eq(fulfilments.status, "pending"),
+  );
   const writes: BatchItem<"sqlite">[] = [];
   try {
     await effect((query) => void writes.push(query));

@@ -1,10 +1,16 @@
-import { eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { toSnakeCase } from "drizzle-orm/casing";
 import type { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 import type { HandlerContext } from "../handlers/registry";
 
-export type ProjectedTable = typeof customers | typeof subscriptions | typeof checkoutSessions | typeof invoices | typeof paymentIntents | typeof charges;
+export type ProjectedTable =
+  | typeof customers
+  | typeof subscriptions
+  | typeof checkoutSessions
+  | typeof invoices
+  | typeof paymentIntents
+  | typeof charges;
 export type RowOf<T extends ProjectedTable> = T["$inferInsert"] & { id: string; lastEventCreated: number };
 
 /**
@@ -75,7 +81,11 @@ const MAX_BOUND_PARAMETERS = 100;
  * const [first, ...rest] = upsertRowsUnlessOlder(db, subscriptions, page.map((s) => rows.subscription(s, by)));
  * if (first) await db.batch([first, ...rest]);
  */
-export function upsertRowsUnlessOlder<T extends ProjectedTable>(db: HandlerContext["db"], table: T, rows: readonly RowOf<T>[]): BatchItem<"sqlite">[] {
+export function upsertRowsUnlessOlder<T extends ProjectedTable>(
+  db: HandlerContext["db"],
+  table: T,
+  rows: readonly RowOf<T>[],
+): BatchItem<"sqlite">[] {
   if (rows.length === 0) return [];
   const keys = Object.keys(rows[0]!).filter((k) => k !== "id");
   const columns = getTableColumns(table) as Record<string, { name: string }>;

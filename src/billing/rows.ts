@@ -34,7 +34,9 @@ export const rows = {
 
   subscription(s: Stripe.Subscription, by: AppliedBy, forceStatus?: "canceled"): typeof subscriptions.$inferInsert {
     const items = s.items?.data ?? [];
-    const periodEnds = items.map((i) => (i as { current_period_end?: number }).current_period_end).filter((v): v is number => typeof v === "number");
+    const periodEnds = items
+      .map((i) => (i as { current_period_end?: number }).current_period_end)
+      .filter((v): v is number => typeof v === "number");
     const legacyPeriodEnd = (s as { current_period_end?: number }).current_period_end;
     return {
       id: s.id,

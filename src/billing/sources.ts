@@ -77,7 +77,11 @@ export function fromSnapshot<O>(step: BillingStep<O>) {
  */
 export function fromThin<O>(step: BillingStep<O>, onMissing?: (id: string, origin: Origin, ctx: ThinHandlerContext) => unknown) {
   return async (notification: ThinEventNotification, ctx: ThinHandlerContext) => {
-    const origin: Origin = { event: notification, applied: { eventId: notification.id, eventCreated: fetchedStamp(notification, ctx.nowMs), nowMs: ctx.nowMs }, fetched: true };
+    const origin: Origin = {
+      event: notification,
+      applied: { eventId: notification.id, eventCreated: fetchedStamp(notification, ctx.nowMs), nowMs: ctx.nowMs },
+      fetched: true,
+    };
     const related = (notification as Stripe.Events.UnknownEventNotification).related_object;
     let object: O | null;
     try {

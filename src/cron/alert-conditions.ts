@@ -1,17 +1,25 @@
-import { readSettings, readWebhookSecrets } from "../config";
-import { databaseSize, oldestUnprocessed } from "../db/admin";
+import type { Config } from "../config";
 import { deathsSince, parkedThinCount } from "../db/attention";
 import type { Database } from "../db/client";
 import { readJobState } from "../db/job-state";
-import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
+import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
 import { ApiError } from "../errors";
-import { secretCheck, sizeCheck, stripeApiCheck } from "../routes/health";
+import { secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
 
 /** How old the oldest unprocessed event may get before an alert: well past the queue's first retries. */
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
 
 /** The conditions an alert is sent for, each at most once an hour. */
-export const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "endpoint_drift", "settings"] as const;
+export const ALERT_CONDITIONS = [
+  "dead",
+  "unprocessed",
+  "secret_expiry",
+  "database_size",
+  "thin_parked",
+  "endpoint_drift",
+  "settings",
+] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 /** A condition that holds now, and the line the alert says about it. */
@@ -28,11 +36,17 @@ export interface Finding {
  * variable names only: never a payload, an error text from a handler, or a secret's value.
  *
  * @example
- * const findings = await findAlerts(env, db, Date.now(), (c) => true, 0);
+ * const findings = await findAlerts(readConfig(env), db, Date.now(), (c) => true, 0);
  */
-export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c: AlertCondition) => boolean, deadSince: number): Promise<Finding[]> {
+export async function findAlerts(
+  config: Config,
+  db: Database,
+  nowMs: number,
+  due: (c: AlertCondition) => boolean,
+  deadSince: number,
+): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const settings = readSettings(env);
+  const { settings, webhookSecrets: secrets } = config;
 
   if (due("dead")) {
     const deaths = await deathsSince(db, deadSince);
@@ -55,7 +69,6 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
     }
   }
   if (due("secret_expiry")) {
-    const secrets = readWebhookSecrets(env);
     const warnings = secrets instanceof ApiError ? [] : (secretCheck(secrets, nowMs).warnings ?? []);
     if (warnings.length > 0) findings.push({ condition: "secret_expiry", text: warnings.join(" ") });
   }
@@ -65,16 +78,16 @@ export async function findAlerts(env: Env, db: Database, nowMs: number, due: (c:
     if (said && said.length > 0) findings.push({ condition: "database_size", text: said.join(" ") });
   }
   if (due("thin_parked")) {
-    const warnings = stripeApiCheck(env, await parkedThinCount(db)).warnings ?? [];
+    const warnings = stripeApiCheck(config.stripeApi.key !== null, await parkedThinCount(db)).warnings ?? [];
     if (warnings.length > 0) findings.push({ condition: "thin_parked", text: warnings.join(" ") });
   }
   if (due("endpoint_drift")) {
     // The daily drift check's saved report: the alert never calls Stripe itself.
     const warnings = (await readJobState<EndpointCheckState>(db, ENDPOINT_CHECK_STATE))?.report.warnings ?? [];
-    if (warnings.length > 0) findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
+    if (warnings.length > 0)
+      findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
   }
   if (due("settings")) {
-    const secrets = readWebhookSecrets(env);
     const wrong = secrets instanceof ApiError ? secrets : settings;
     if (wrong instanceof ApiError) findings.push({ condition: "settings", text: `/health fails: ${wrong.code}: ${wrong.message}` });
   }

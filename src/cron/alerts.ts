@@ -1,9 +1,9 @@
-import { readAlertWebhookUrl } from "../config";
-import { findAlerts, type AlertCondition, type Finding } from "./alert-conditions";
+import { readConfig } from "../config";
 import { createDb } from "../db/client";
 import { readJobState, writeJobState } from "../db/job-state";
 import { ApiError } from "../errors";
 import { errorName, log } from "../log";
+import { type AlertCondition, type Finding, findAlerts } from "./alert-conditions";
 
 /** A condition is reported at most once per this long, however long it holds. */
 export const ALERT_REPEAT_MS = 60 * 60_000;
@@ -32,7 +32,8 @@ interface AlertState {
  * ctx.waitUntil(sendAlerts(env, Date.now()));
  */
 export async function sendAlerts(env: Env, nowMs: number): Promise<AlertCondition[]> {
-  const url = readAlertWebhookUrl(env);
+  const config = readConfig(env);
+  const url = config.alertWebhookUrl;
   if (url === null) return [];
   if (url instanceof ApiError) {
     log("error", "alert_config_invalid", { code: url.code });
@@ -42,7 +43,7 @@ export async function sendAlerts(env: Env, nowMs: number): Promise<AlertConditio
   let findings: Finding[];
   try {
     const state = (await readJobState<AlertState>(db, ALERT_STATE)) ?? { sent: {}, deadSince: 0 };
-    findings = await findAlerts(env, db, nowMs, (c) => nowMs - (state.sent[c] ?? 0) >= ALERT_REPEAT_MS, state.deadSince);
+    findings = await findAlerts(config, db, nowMs, (c) => nowMs - (state.sent[c] ?? 0) >= ALERT_REPEAT_MS, state.deadSince);
     if (findings.length === 0) return [];
     const sent = { ...state.sent };
     for (const f of findings) sent[f.condition] = nowMs;
@@ -55,7 +56,12 @@ export async function sendAlerts(env: Env, nowMs: number): Promise<AlertConditio
   const conditions = findings.map((f) => f.condition);
   const text = [`Stripe webhooks: ${findings.length} condition(s) need attention`, ...findings.map((f) => `• ${f.text}`)].join("\n");
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }), signal: AbortSignal.timeout(POST_TIMEOUT_MS) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text }),
+      signal: AbortSignal.timeout(POST_TIMEOUT_MS),
+    });
     await response.body?.cancel();
     if (!response.ok) {
       log("error", "alert_failed", { stage: "post", status: response.status, conditions });

@@ -1,12 +1,12 @@
 import Stripe from "stripe";
-import { readWebhookUrl } from "../config";
+import { type Config, readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import { ApiError } from "../errors";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
-import { endpointReport, type EndpointReport, type ListedEndpoint } from "../stripe/endpoint-check";
+import { type EndpointReport, endpointReport, type ListedEndpoint } from "../stripe/endpoint-check";
 
 /** The job_state key of the last drift check. */
 export const ENDPOINT_CHECK_STATE = "endpoint_check";
@@ -35,12 +35,13 @@ export type EndpointCheckOutcome = "checked" | "failed" | "not_due" | "no_api_ke
  * ctx.waitUntil(checkEndpointIfDue(env, handlers, Date.now()));
  */
 export async function checkEndpointIfDue(env: Env, handlers: Handlers, nowMs: number): Promise<EndpointCheckOutcome> {
-  const stripe = createStripeApi(env);
+  const config = readConfig(env);
+  const stripe = createStripeApi(config.stripeApi);
   if (!stripe) return "no_api_key";
   try {
     const db = createDb(env.DB);
     const saved = await readJobState<EndpointCheckState>(db, ENDPOINT_CHECK_STATE);
-    if (saved && saved.nextCheckAt > nowMs && saved.fingerprint === fingerprint(env, handlers)) return "not_due";
+    if (saved && saved.nextCheckAt > nowMs && saved.fingerprint === fingerprint(config, handlers)) return "not_due";
     return (await checkEndpoint(env, handlers, stripe, nowMs)).ok ? "checked" : "failed";
   } catch (err) {
     log("error", "endpoint_check_failed", { error: errorName(err) });
@@ -57,23 +58,55 @@ export async function checkEndpointIfDue(env: Env, handlers: Handlers, nowMs: nu
  * @example
  * const { report } = await checkEndpoint(env, handlers, stripe, Date.now());
  */
-export async function checkEndpoint(env: Env, handlers: Handlers, stripe: Stripe, nowMs: number): Promise<{ ok: boolean; report: EndpointReport; error?: { name: string; status: number | null } }> {
+export async function checkEndpoint(
+  env: Env,
+  handlers: Handlers,
+  stripe: Stripe,
+  nowMs: number,
+): Promise<{ ok: boolean; report: EndpointReport; error?: { name: string; status: number | null } }> {
   const db = createDb(env.DB);
-  const webhookUrl = readWebhookUrl(env);
+  const config = readConfig(env);
+  const { webhookUrl } = config;
   let report: EndpointReport;
   let error: { name: string; status: number | null } | undefined;
   try {
     // An account has at most 16 webhook endpoints: one page of 100 holds them all.
     const page = await stripe.webhookEndpoints.list({ limit: 100 });
-    report = endpointReport(page.data as ListedEndpoint[], { eventTypes: handlers.types(), apiVersion: Stripe.API_VERSION, webhookUrl: webhookUrl instanceof ApiError ? null : webhookUrl, thinOnly: await isThinOnly(db) }, nowMs);
+    report = endpointReport(
+      page.data as ListedEndpoint[],
+      {
+        eventTypes: handlers.types(),
+        apiVersion: Stripe.API_VERSION,
+        webhookUrl: webhookUrl instanceof ApiError ? null : webhookUrl,
+        thinOnly: await isThinOnly(db),
+      },
+      nowMs,
+    );
     if (webhookUrl instanceof ApiError) report.warnings.unshift(`${webhookUrl.message} It was ignored for this check.`);
   } catch (err) {
-    error = { name: errorName(err), status: err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null };
-    const answered = error.status === null ? `could not reach the Stripe API (${error.name})` : `the Stripe API answered ${error.status} (${error.name})`;
-    const hint = error.status === 401 || error.status === 403 ? " STRIPE_SECRET_KEY needs read access to Webhook Endpoints." : " It is tried again within the hour.";
-    report = { checked_at: new Date(nowMs).toISOString(), found_by: null, endpoints: [], warnings: [`The endpoint drift check failed: ${answered}.${hint}`], info: [] };
+    error = {
+      name: errorName(err),
+      status: err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null,
+    };
+    const answered =
+      error.status === null ? `could not reach the Stripe API (${error.name})` : `the Stripe API answered ${error.status} (${error.name})`;
+    const hint =
+      error.status === 401 || error.status === 403
+        ? " STRIPE_SECRET_KEY needs read access to Webhook Endpoints."
+        : " It is tried again within the hour.";
+    report = {
+      checked_at: new Date(nowMs).toISOString(),
+      found_by: null,
+      endpoints: [],
+      warnings: [`The endpoint drift check failed: ${answered}.${hint}`],
+      info: [],
+    };
   }
-  const state: EndpointCheckState = { report, nextCheckAt: nowMs + (error ? ENDPOINT_CHECK_RETRY_MS : ENDPOINT_CHECK_INTERVAL_MS), fingerprint: fingerprint(env, handlers) };
+  const state: EndpointCheckState = {
+    report,
+    nextCheckAt: nowMs + (error ? ENDPOINT_CHECK_RETRY_MS : ENDPOINT_CHECK_INTERVAL_MS),
+    fingerprint: fingerprint(config, handlers),
+  };
   await writeJobState(db, ENDPOINT_CHECK_STATE, state, nowMs);
   log(report.warnings.length > 0 ? "warn" : "info", report.warnings.length > 0 ? "endpoint_drift" : "endpoint_check", {
     endpoints: report.endpoints.map((e) => e.id),
@@ -84,8 +117,11 @@ export async function checkEndpoint(env: Env, handlers: Handlers, stripe: Stripe
   return error ? { ok: false, report, error } : { ok: true, report };
 }
 
-function fingerprint(env: Env, handlers: Handlers): string {
-  return JSON.stringify({ types: [...handlers.types()].sort(), webhookUrl: env.WEBHOOK_URL?.trim() ?? "" });
+function fingerprint({ webhookUrl }: Config, handlers: Handlers): string {
+  return JSON.stringify({
+    types: [...handlers.types()].sort(),
+    webhookUrl: webhookUrl instanceof ApiError ? "invalid" : (webhookUrl ?? ""),
+  });
 }
 
 /** True when the consumer has processed thin events and never a snapshot one (job_state notes both, src/db/job-state.ts). */

@@ -44,7 +44,10 @@ export async function refreshLedgerHours(env: Env, nowMs: number): Promise<numbe
 
 /** The newest hour in [`from`, `to`) without a row, or null (reads at most CHART_HOURS rows of ledger_hours). */
 async function newestMissingHour(db: Database, from: number, to: number): Promise<number | null> {
-  const rows = await db.select({ hour: ledgerHours.hour }).from(ledgerHours).where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to)));
+  const rows = await db
+    .select({ hour: ledgerHours.hour })
+    .from(ledgerHours)
+    .where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to)));
   const present = new Set(rows.map((r) => r.hour));
   for (let hour = to - HOUR_MS; hour >= from; hour -= HOUR_MS) if (!present.has(hour)) return hour;
   return null;

@@ -1,20 +1,16 @@
 import type Stripe from "stripe";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
-import { formatSeenKey, readJobState, writeJobState, type FormatSeen } from "../db/job-state";
+import { type FormatSeen, formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
 import { isThinPayload, thinCreatedSeconds, thinEntry } from "../stripe/event-shape";
-import { RECOVERY_INTERVAL_MS, type RecoveryReport } from "./recover";
+import { passWindow, RECOVERY_INTERVAL_MS, RECOVERY_LIMITS, type RecoveryLimits, type RecoveryReport } from "./recover";
 
 const STATE_KEY = "thin_event_recovery";
-const PAGE_SIZE = 100;
-/** Events can become listable a little after their `created` time; each pass re-reads this much. */
-const OVERLAP_SECONDS = 10 * 60;
-/** How far back `GET /v2/core/events` goes. */
-const RETENTION_SECONDS = 30 * 86400;
 
 /**
  * Progress of the thin recovery. `floor`: the first thin event this Worker processed; nothing older
@@ -47,12 +43,17 @@ interface V2Page {
  * @example
  * ctx.waitUntil(recoverMissedThinEvents(env, handlers, Date.now()));
  */
-export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
-  const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
+export async function recoverMissedThinEvents(
+  env: Env,
+  handlers: Handlers,
+  nowMs: number,
+  limits: RecoveryLimits = {},
+): Promise<RecoveryReport> {
+  const { maxPages = RECOVERY_LIMITS.maxPages, pageSize = RECOVERY_LIMITS.pageSize } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
   const wanted = new Set(handlers.thinTypes());
   if (wanted.size === 0) return { ...report, skipped: "no_handlers" };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return { ...report, skipped: "no_api_key" };
 
   const db = createDb(env.DB);
@@ -71,7 +72,7 @@ export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowM
   state.lastRunAt = nowMs;
 
   try {
-    state.pass ??= { from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds, next: null };
+    state.pass ??= { ...passWindow(state.watermark, nowSeconds), next: null };
     while (state.pass && report.pages < maxPages) {
       const page = await listPage(stripe, state.pass, pageSize);
       report.pages++;
@@ -93,7 +94,9 @@ export async function recoverMissedThinEvents(env: Env, handlers: Handlers, nowM
   } catch (err) {
     log("error", "recovery_failed", { format: "thin", error: errorName(err), pages: report.pages, recovered: report.recovered });
   } finally {
-    await writeJobState(db, STATE_KEY, state, nowMs).catch((err: unknown) => log("error", "recovery_failed", { format: "thin", error: errorName(err) }));
+    await writeJobState(db, STATE_KEY, state, nowMs).catch((err: unknown) =>
+      log("error", "recovery_failed", { format: "thin", error: errorName(err) }),
+    );
   }
   log(report.recovered > 0 ? "warn" : "info", "recovery", { format: "thin", ...report });
   return report;

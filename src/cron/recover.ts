@@ -1,23 +1,41 @@
-import type Stripe from "stripe";
 import { asc, desc } from "drizzle-orm";
+import type Stripe from "stripe";
+import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
 import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
-import { snapshotEntry } from "../stripe/event-shape";
 import { dispatch } from "../queue/enqueue";
 import { createStripeApi } from "../stripe/api";
+import { snapshotEntry } from "../stripe/event-shape";
 
 const STATE_KEY = "event_recovery";
-const PAGE_SIZE = 100;
 /** Events can become listable a little after their `created` time; each pass re-reads this much. */
 const OVERLAP_SECONDS = 10 * 60;
-/** How far back the Events API goes. */
+/** How far back the Events APIs go, v1 and v2. */
 const RETENTION_SECONDS = 30 * 86400;
 /** The cron fires every minute; the recovery lists events at most this often. */
 export const RECOVERY_INTERVAL_MS = 10 * 60_000;
+
+/** What one run of a recovery (snapshot or thin) may list: `maxPages` pages of `pageSize` events. */
+export interface RecoveryLimits {
+  maxPages?: number;
+  pageSize?: number;
+}
+export const RECOVERY_LIMITS = { maxPages: 10, pageSize: 100 } satisfies RecoveryLimits;
+
+/**
+ * The `created` window (Unix seconds, (from, to]) of a new listing pass of either recovery: from a
+ * little before the watermark, never further back than the Events APIs go, up to now.
+ *
+ * @example
+ * state.pass ??= { ...passWindow(state.watermark, nowSeconds), startingAfter: null };
+ */
+export function passWindow(watermark: number, nowSeconds: number): { from: number; to: number } {
+  return { from: Math.max(watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds };
+}
 
 /**
  * Progress of the recovery, saved between runs. `floor`: events created before it predate this
@@ -57,17 +75,25 @@ export interface RecoveryReport {
  * @example
  * await recoverMissedEvents(env, handlers, Date.now());
  */
-export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: number, limits: { maxPages?: number; pageSize?: number } = {}): Promise<RecoveryReport> {
-  const { maxPages = 10, pageSize = PAGE_SIZE } = limits;
+export async function recoverMissedEvents(
+  env: Env,
+  handlers: Handlers,
+  nowMs: number,
+  limits: RecoveryLimits = {},
+): Promise<RecoveryReport> {
+  const { maxPages = RECOVERY_LIMITS.maxPages, pageSize = RECOVERY_LIMITS.pageSize } = limits;
   const report: RecoveryReport = { pages: 0, listed: 0, recovered: 0, passComplete: false };
-  const stripe = createStripeApi(env);
+  const stripe = createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return { ...report, skipped: "no_api_key" };
 
   const db = createDb(env.DB);
   const nowSeconds = Math.floor(nowMs / 1000);
   const saved = await readJobState<RecoveryState>(db, STATE_KEY);
   if (saved && !saved.pass && nowMs - saved.lastRunAt < RECOVERY_INTERVAL_MS) return { ...report, skipped: "not_due" };
-  const [thinSeen, snapshotSeen] = await Promise.all([readJobState(db, formatSeenKey("thin")), readJobState(db, formatSeenKey("snapshot"))]);
+  const [thinSeen, snapshotSeen] = await Promise.all([
+    readJobState(db, formatSeenKey("thin")),
+    readJobState(db, formatSeenKey("snapshot")),
+  ]);
   if (thinSeen && !snapshotSeen) return { ...report, skipped: "format_not_in_use" };
   const state = saved ?? (await initialState(db, nowSeconds));
   state.lastRunAt = nowMs;
@@ -85,9 +111,13 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
 
   try {
     // Every event created since the watermark, newest first, in resumable pages.
-    state.pass ??= { from: Math.max(state.watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds, startingAfter: null };
+    state.pass ??= { ...passWindow(state.watermark, nowSeconds), startingAfter: null };
     while (state.pass && report.pages < maxPages) {
-      const page = await stripe.events.list({ created: { gt: state.pass.from, lte: state.pass.to }, limit: pageSize, ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}) });
+      const page = await stripe.events.list({
+        created: { gt: state.pass.from, lte: state.pass.to },
+        limit: pageSize,
+        ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}),
+      });
       await ingest(page.data);
       if (page.has_more && page.data.length > 0) state.pass.startingAfter = page.data[page.data.length - 1]!.id;
       else {
@@ -99,7 +129,11 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
     // Events Stripe tried and failed to deliver, which may predate the watermark.
     state.undelivered ??= { startingAfter: null };
     while (state.undelivered && report.pages < maxPages) {
-      const page = await stripe.events.list({ delivery_success: false, limit: pageSize, ...(state.undelivered.startingAfter ? { starting_after: state.undelivered.startingAfter } : {}) });
+      const page = await stripe.events.list({
+        delivery_success: false,
+        limit: pageSize,
+        ...(state.undelivered.startingAfter ? { starting_after: state.undelivered.startingAfter } : {}),
+      });
       await ingest(page.data);
       state.undelivered = page.has_more && page.data.length > 0 ? { startingAfter: page.data[page.data.length - 1]!.id } : null;
     }
@@ -119,7 +153,8 @@ export async function recoverMissedEvents(env: Env, handlers: Handlers, nowMs: n
  */
 async function initialState(db: Database, nowSeconds: number): Promise<RecoveryState> {
   // The first and last arrivals (seq order, two index lookups), not a scan for min/max created.
-  const edge = (order: typeof asc) => db.select({ created: stripeEvents.created }).from(stripeEvents).orderBy(order(stripeEvents.seq)).limit(1);
+  const edge = (order: typeof asc) =>
+    db.select({ created: stripeEvents.created }).from(stripeEvents).orderBy(order(stripeEvents.seq)).limit(1);
   const [[oldest], [newest]] = await db.batch([edge(asc), edge(desc)]);
   return { floor: oldest?.created ?? nowSeconds, watermark: newest?.created ?? nowSeconds, lastRunAt: 0, pass: null, undelivered: null };
 }

@@ -1,4 +1,4 @@
-import type { Config } from "../config";
+import type { Settings } from "../config";
 import { createDb } from "../db/client";
 import { pruneFinal } from "../db/events";
 import { errorName, log } from "../log";
@@ -16,9 +16,9 @@ const DAY_MS = 86_400_000;
  * keep the newest version, fulfilments run once. Returns how many rows it deleted; never throws.
  *
  * @example
- * ctx.waitUntil(pruneLedger(env, config, Date.now()));
+ * ctx.waitUntil(pruneLedger(env, settings, Date.now()));
  */
-export async function pruneLedger(env: Env, config: Pick<Config, "retentionDays">, nowMs: number): Promise<number> {
+export async function pruneLedger(env: Env, config: Pick<Settings, "retentionDays">, nowMs: number): Promise<number> {
   if (config.retentionDays === 0) return 0;
   const db = createDb(env.DB);
   const before = nowMs - config.retentionDays * DAY_MS;
@@ -33,6 +33,7 @@ export async function pruneLedger(env: Env, config: Pick<Config, "retentionDays"
     log("error", "retention_failed", { deleted, error: errorName(err) });
     return deleted;
   }
-  if (deleted > 0) log("info", "retention", { deleted, before: new Date(before).toISOString(), more: deleted === PRUNE_CHUNK * PRUNE_CHUNKS_PER_RUN });
+  if (deleted > 0)
+    log("info", "retention", { deleted, before: new Date(before).toISOString(), more: deleted === PRUNE_CHUNK * PRUNE_CHUNKS_PER_RUN });
   return deleted;
 }

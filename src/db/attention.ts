@@ -1,10 +1,7 @@
 import { and, count, desc, gt, max, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { PARKED } from "./events";
-import { stripeEvents } from "./schema";
-
-// The attention index's condition, verbatim, so that SQLite reads only failed and dead rows.
-const ATTENTION = sql.raw("status IN ('failed', 'dead')");
+import { IN_ATTENTION_INDEX, stripeEvents } from "./schema";
 
 /** Events that went dead after `afterMs`: how many of each type, and the newest `dead_at` among them. */
 export interface Deaths {
@@ -25,15 +22,22 @@ export async function deathsSince(db: Database, afterMs: number): Promise<Deaths
   const rows = await db
     .select({ type: stripeEvents.type, count: count(), newest: max(stripeEvents.deadAt) })
     .from(stripeEvents)
-    .where(and(ATTENTION, sql`${stripeEvents.status} = 'dead'`, gt(stripeEvents.deadAt, afterMs)))
+    .where(and(IN_ATTENTION_INDEX, sql`${stripeEvents.status} = 'dead'`, gt(stripeEvents.deadAt, afterMs)))
     .groupBy(stripeEvents.type)
     .orderBy(desc(count()), stripeEvents.type);
   const newest = rows.reduce<number | null>((m, r) => (r.newest !== null && (m === null || r.newest > m) ? r.newest : m), null);
-  return { byType: rows.map((r) => ({ type: r.type, count: r.count })), total: rows.reduce((n, r) => n + r.count, 0), newestDeadAt: newest };
+  return {
+    byType: rows.map((r) => ({ type: r.type, count: r.count })),
+    total: rows.reduce((n, r) => n + r.count, 0),
+    newestDeadAt: newest,
+  };
 }
 
 /** How many thin events are parked for want of STRIPE_SECRET_KEY (the same count `/health` reports). */
 export async function parkedThinCount(db: Database): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(stripeEvents).where(and(PARKED, sql`${stripeEvents.format} = 'thin'`));
+  const [row] = await db
+    .select({ n: count() })
+    .from(stripeEvents)
+    .where(and(PARKED, sql`${stripeEvents.format} = 'thin'`));
   return row?.n ?? 0;
 }

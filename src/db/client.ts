@@ -1,4 +1,4 @@
-import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 
 /**
  * A Drizzle client over a D1 binding. Made once per binding object and kept while the binding lives

@@ -1,9 +1,9 @@
 import { desc, eq, inArray, or, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
-import { entitlementsFor, type Entitlements } from "../billing/entitlements";
-import { summaryColumns, type EventSummary } from "./admin";
+import { type Entitlements, entitlementsFor } from "../billing/entitlements";
 import { charges, checkoutSessions, customers, fulfilments, invoices, paymentIntents, subscriptions } from "./billing-schema";
 import type { Database } from "./client";
+import { type EventSummary, summaryColumns } from "./ledger-reads";
 import { stripeEvents } from "./schema";
 
 /** Each list of the customer view holds at most this many rows, the most recently changed first. */
@@ -40,8 +40,10 @@ export interface CustomerView {
 export async function customerView(db: Database, customerId: string): Promise<CustomerView> {
   const ids = <T extends typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents>(table: T) =>
     db.select({ id: table.id }).from(table).where(eq(table.customerId, customerId));
-  const ofCustomer = <T extends typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents>(table: T, order: SQL) =>
-    db.select().from(table).where(eq(table.customerId, customerId)).orderBy(order).limit(CUSTOMER_LIST_LIMIT);
+  const ofCustomer = <T extends typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents>(
+    table: T,
+    order: SQL,
+  ) => db.select().from(table).where(eq(table.customerId, customerId)).orderBy(order).limit(CUSTOMER_LIST_LIMIT);
   // Every object id the customer owns, for the events about them (D1 allows five terms in a compound
   // SELECT, so the customer's own id is a term of its own).
   const objectIds = unionAll(
@@ -49,7 +51,10 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
     ids(invoices),
     ids(checkoutSessions),
     ids(paymentIntents),
-    db.select({ id: charges.id }).from(charges).where(inArray(charges.paymentIntentId, ids(paymentIntents))),
+    db
+      .select({ id: charges.id })
+      .from(charges)
+      .where(inArray(charges.paymentIntentId, ids(paymentIntents))),
   );
   const [customerRows, subscriptionRows, invoiceRows, sessionRows, intentRows, chargeRows, fulfilmentRows, eventRows] = await db.batch([
     db.select().from(customers).where(eq(customers.id, customerId)).limit(1),
@@ -57,9 +62,23 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
     ofCustomer(invoices, desc(invoices.lastEventCreated)),
     ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
     ofCustomer(paymentIntents, desc(paymentIntents.lastEventCreated)),
-    db.select().from(charges).where(inArray(charges.paymentIntentId, ids(paymentIntents))).orderBy(desc(charges.lastEventCreated)).limit(CUSTOMER_LIST_LIMIT),
-    db.select().from(fulfilments).where(inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices)))).limit(CUSTOMER_LIST_LIMIT),
-    db.select(summaryColumns).from(stripeEvents).where(or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds))).orderBy(desc(stripeEvents.seq)).limit(CUSTOMER_EVENTS_LIMIT),
+    db
+      .select()
+      .from(charges)
+      .where(inArray(charges.paymentIntentId, ids(paymentIntents)))
+      .orderBy(desc(charges.lastEventCreated))
+      .limit(CUSTOMER_LIST_LIMIT),
+    db
+      .select()
+      .from(fulfilments)
+      .where(inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices))))
+      .limit(CUSTOMER_LIST_LIMIT),
+    db
+      .select(summaryColumns)
+      .from(stripeEvents)
+      .where(or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)))
+      .orderBy(desc(stripeEvents.seq))
+      .limit(CUSTOMER_EVENTS_LIMIT),
   ]);
   return {
     customer: customerRows[0] ?? null,
@@ -76,5 +95,8 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
 
 /** Whether the billing tables and the ledger know nothing at all about the customer. */
 export function isUnknownCustomer(view: CustomerView): boolean {
-  return view.customer === null && [view.subscriptions, view.invoices, view.checkoutSessions, view.paymentIntents, view.events].every((list) => list.length === 0);
+  return (
+    view.customer === null &&
+    [view.subscriptions, view.invoices, view.checkoutSessions, view.paymentIntents, view.events].every((list) => list.length === 0)
+  );
 }

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { cachedFor, type Database } from "./client";
-import { stripeEvents, type EventFormat, type EventStatus } from "./schema";
+import { type EventFormat, type EventStatus, IN_ATTENTION_INDEX, stripeEvents } from "./schema";
 
 /**
  * The ledger's status machine, in one place.
@@ -31,6 +31,9 @@ export const FINAL_STATUSES = ["processed", "ignored"] as const satisfies readon
 export const OPEN_STATUSES = ["received", "processing", "failed"] as const satisfies readonly EventStatus[];
 /** Statuses an operator may replay, and that retention never deletes. */
 export const REPLAYABLE_STATUSES = ["dead", "failed"] as const satisfies readonly EventStatus[];
+/** Every status that is not final: counted exactly, whatever its age, by the stats and the console. */
+export const UNFINISHED_STATUSES = [...OPEN_STATUSES, "dead"] as const satisfies readonly EventStatus[];
+export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
 /** What a replay may reset: failed and dead events, and final ones too when explicitly allowed. */
 export function replayableStatuses(allowFinal: boolean): readonly EventStatus[] {
   return allowFinal ? [...REPLAYABLE_STATUSES, ...FINAL_STATUSES] : REPLAYABLE_STATUSES;
@@ -202,7 +205,14 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
           or(inArray(stripeEvents.status, [...CLAIMABLE]), and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs))),
         ),
       )
-      .returning({ id: stripeEvents.id, type: stripeEvents.type, format: stripeEvents.format, created: stripeEvents.created, payload: stripeEvents.payload, attempts: stripeEvents.attempts }),
+      .returning({
+        id: stripeEvents.id,
+        type: stripeEvents.type,
+        format: stripeEvents.format,
+        created: stripeEvents.created,
+        payload: stripeEvents.payload,
+        attempts: stripeEvents.attempts,
+      }),
   );
 }
 
@@ -220,7 +230,12 @@ export function finishEvents(db: Database, ids: readonly string[], status: (type
 export function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number) {
   return db
     .update(stripeEvents)
-    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs })
+    .set({
+      status: "failed",
+      lastError: error,
+      leaseUntil: null,
+      redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs,
+    })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
 
@@ -242,7 +257,7 @@ export function parkEvent(db: Database, id: string, error: string) {
  * verbatim, so SQLite reads only `failed`/`dead` rows from `stripe_events_attention_idx`, never the
  * ledger.
  */
-export const PARKED = sql`${sql.raw("status IN ('failed', 'dead')")} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
+export const PARKED = sql`${IN_ATTENTION_INDEX} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
 /**
  * Marks events whose retries ran out `dead`, at `nowMs` (`dead_at`, which the alerts count from).
@@ -289,7 +304,12 @@ export function seqAt(ms: number): number {
  * so `takeDue` handles them. Reads at most `limit` rows in arrival order; returns how many it
  * scheduled and the `seq` it reached (the next sweep starts after it).
  */
-export async function sweepArrivals(db: Database, afterSeq: number, nowMs: number, limit: number): Promise<{ scheduled: number; reachedSeq: number }> {
+export async function sweepArrivals(
+  db: Database,
+  afterSeq: number,
+  nowMs: number,
+  limit: number,
+): Promise<{ scheduled: number; reachedSeq: number }> {
   const window = db
     .select({ seq: stripeEvents.seq })
     .from(stripeEvents)
@@ -300,7 +320,9 @@ export async function sweepArrivals(db: Database, afterSeq: number, nowMs: numbe
     db
       .update(stripeEvents)
       .set({ redriveAt: nowMs })
-      .where(and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])))
+      .where(
+        and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])),
+      )
       .returning({ seq: stripeEvents.seq }),
     db.select({ seq: sql<number | null>`max(${sql.raw("seq")})` }).from(window.as("window")),
   ]);
@@ -354,6 +376,28 @@ export async function pruneFinal(db: Database, beforeMs: number, limit: number):
     .limit(limit);
   const deleted = await db.delete(stripeEvents).where(inArray(stripeEvents.seq, old)).returning({ seq: stripeEvents.seq });
   return deleted.length;
+}
+
+/**
+ * Deletes `failed`/`dead` rows among `ids` (an operator's explicit purge) and returns the ids deleted.
+ * The newest row is kept, like retention does, so that `seq` never goes back.
+ */
+export async function purgeEvents(db: Database, ids: readonly string[]): Promise<string[]> {
+  const purged: string[] = [];
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
+    const rows = await db
+      .delete(stripeEvents)
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]),
+          lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`),
+        ),
+      )
+      .returning({ id: stripeEvents.id });
+    purged.push(...rows.map((r) => r.id));
+  }
+  return purged;
 }
 
 /** Splits a list into parts of at most `size`. */

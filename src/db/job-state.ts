@@ -1,6 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import type { Database } from "./client";
-import { jobState, type EventFormat } from "./schema";
+import { type EventFormat, jobState } from "./schema";
 
 /**
  * Reads a scheduled job's saved progress (JSON), or null when it has none yet.
@@ -13,10 +13,28 @@ export async function readJobState<T>(db: Database, key: string): Promise<T | nu
   return row ? (JSON.parse(row.value) as T) : null;
 }
 
+/**
+ * Several jobs' saved progress in one query, parsed, by key; a key with nothing saved is absent.
+ *
+ * @example
+ * const saved = await readJobStates(db, [BACKFILL_STATE, ENDPOINT_CHECK_STATE]);
+ * const backfill = saved.get(BACKFILL_STATE) as BackfillState | undefined;
+ */
+export async function readJobStates(db: Database, keys: readonly string[]): Promise<Map<string, unknown>> {
+  const rows = await db
+    .select({ key: jobState.key, value: jobState.value })
+    .from(jobState)
+    .where(inArray(jobState.key, [...keys]));
+  return new Map(rows.map((row) => [row.key, JSON.parse(row.value) as unknown]));
+}
+
 /** Saves a scheduled job's progress, replacing what was there. */
 export async function writeJobState(db: Database, key: string, value: unknown, nowMs: number): Promise<void> {
   const json = JSON.stringify(value);
-  await db.insert(jobState).values({ key, value: json, updatedAt: nowMs }).onConflictDoUpdate({ target: jobState.key, set: { value: json, updatedAt: nowMs } });
+  await db
+    .insert(jobState)
+    .values({ key, value: json, updatedAt: nowMs })
+    .onConflictDoUpdate({ target: jobState.key, set: { value: json, updatedAt: nowMs } });
 }
 
 /** The job_state key recording that events of a delivery format reach this Worker. */
@@ -36,5 +54,8 @@ export interface FormatSeen {
  */
 export function markFormatSeen(db: Database, format: EventFormat, firstCreated: number, nowMs: number) {
   const value: FormatSeen = { firstCreated };
-  return db.insert(jobState).values({ key: formatSeenKey(format), value: JSON.stringify(value), updatedAt: nowMs }).onConflictDoNothing();
+  return db
+    .insert(jobState)
+    .values({ key: formatSeenKey(format), value: JSON.stringify(value), updatedAt: nowMs })
+    .onConflictDoNothing();
 }

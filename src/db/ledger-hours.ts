@@ -1,7 +1,7 @@
 import { and, asc, gte, lt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { FINAL_STATUSES, seqAt } from "./events";
-import { ledgerHours, type LedgerHourRow } from "./schema";
+import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours } from "./schema";
 
 export const HOUR_MS = 3_600_000;
 
@@ -22,7 +22,7 @@ export function hourOf(ms: number): number {
  */
 export function recomputeHour(db: Database, hour: number, nowMs: number, sampleTotals: boolean) {
   const total = (status: "failed" | "dead") =>
-    sampleTotals ? sql`(SELECT count(*) FROM stripe_events WHERE status IN ('failed', 'dead') AND status = ${status})` : sql`NULL`;
+    sampleTotals ? sql`(SELECT count(*) FROM stripe_events WHERE ${IN_ATTENTION_INDEX} AND status = ${status})` : sql`NULL`;
   const count = (status: string) => sql`count(CASE WHEN status = ${status} THEN 1 END)`;
   const final = sql.raw(FINAL_STATUSES.map((s) => `'${s}'`).join(", "));
   // Nearest rank: the smallest lag whose rank r satisfies r ≥ p·n/100.
@@ -55,5 +55,9 @@ export function recomputeHour(db: Database, hour: number, nowMs: number, sampleT
 
 /** The rows of `ledger_hours` for hours in [`from`, `to`), oldest first (at most a row per hour). */
 export async function readHours(db: Database, from: number, to: number): Promise<LedgerHourRow[]> {
-  return db.select().from(ledgerHours).where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to))).orderBy(asc(ledgerHours.hour));
+  return db
+    .select()
+    .from(ledgerHours)
+    .where(and(gte(ledgerHours.hour, from), lt(ledgerHours.hour, to)))
+    .orderBy(asc(ledgerHours.hour));
 }

@@ -18,6 +18,13 @@ export const EVENT_FORMATS = ["snapshot", "thin"] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
 
 /**
+ * The attention index's condition: the `failed` and `dead` rows an operator replays or purges. A query
+ * that should read only those rows repeats it verbatim (`and(IN_ATTENTION_INDEX, …)`): SQLite uses a
+ * partial index only for a WHERE that contains the index's own condition.
+ */
+export const IN_ATTENTION_INDEX = sql.raw("status IN ('failed', 'dead')");
+
+/**
  * The ledger: one row per Stripe event id, written before the delivery is acknowledged. The
  * verified body is kept in `payload` so processing and replay never depend on a queue message
  * (queue messages are capped at 128 KB; Stripe events can be larger).
@@ -30,7 +37,7 @@ export type EventFormat = (typeof EVENT_FORMATS)[number];
  *   the hourly aggregates (`ledger_hours`);
  * - `object_id`, partial (`IS NOT NULL`): an object's timeline (the console's search, `/admin/api/objects`);
  *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
- *   a bounded window of arrivals per page (src/db/admin.ts), which is why `type` gave its index up;
+ *   a bounded window of arrivals per page (src/db/ledger-reads.ts), which is why `type` gave its index up;
  * - `redrive_at`, partial: only rows the cron must look at again (never a fresh or final row);
  * - `status` for `failed`/`dead` only, partial: what an operator replays or purges.
  */
@@ -72,7 +79,9 @@ export const stripeEvents = sqliteTable(
     /** Position (0-based) of the configured webhook secret that verified the delivery. */
     secretIndex: integer(),
     /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
-    source: text({ enum: ["webhook", "recovery"] }).notNull().default("webhook"),
+    source: text({ enum: ["webhook", "recovery"] })
+      .notNull()
+      .default("webhook"),
     /** The delivery format; rows recorded before thin events existed are `snapshot`. */
     format: text({ enum: EVENT_FORMATS }).notNull().default("snapshot"),
     /**
@@ -92,7 +101,7 @@ export const stripeEvents = sqliteTable(
     check("stripe_events_status_check", sql.raw(`status IN (${EVENT_STATUSES.map((s) => `'${s}'`).join(", ")})`)),
     index("stripe_events_object_idx").on(t.objectId).where(sql`object_id IS NOT NULL`),
     index("stripe_events_redrive_idx").on(t.redriveAt).where(sql`redrive_at IS NOT NULL`),
-    index("stripe_events_attention_idx").on(t.status).where(sql.raw(`status IN ('failed', 'dead')`)),
+    index("stripe_events_attention_idx").on(t.status).where(IN_ATTENTION_INDEX),
   ],
 );
 

@@ -1,6 +1,6 @@
 import { desc, eq } from "drizzle-orm";
-import { getEventSummary, summaryColumns, type EventSummary } from "./admin";
 import type { Database } from "./client";
+import { type EventSummary, getEventSummary, summaryColumns } from "./ledger-reads";
 import { stripeEvents } from "./schema";
 
 /** An object's timeline holds at most this many events: its newest arrivals. */

@@ -1,8 +1,8 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { entitlementsFor, type Entitlements } from "../billing/entitlements";
-import { createDb } from "../db/client";
+import { type Entitlements, entitlementsFor } from "../billing/entitlements";
 import { subscriptions } from "../db/billing-schema";
+import { createDb } from "../db/client";
 
 export interface SubscriptionState {
   id: string;
@@ -33,6 +33,12 @@ export class BillingService extends WorkerEntrypoint<Env> {
   async subscription(subscriptionId: string): Promise<SubscriptionState | null> {
     const [row] = await createDb(this.env.DB).select().from(subscriptions).where(eq(subscriptions.id, subscriptionId));
     if (!row) return null;
-    return { id: row.id, status: row.status, priceIds: JSON.parse(row.priceIds) as string[], currentPeriodEnd: row.currentPeriodEnd ?? null, cancelAtPeriodEnd: row.cancelAtPeriodEnd };
+    return {
+      id: row.id,
+      status: row.status,
+      priceIds: JSON.parse(row.priceIds) as string[],
+      currentPeriodEnd: row.currentPeriodEnd ?? null,
+      cancelAtPeriodEnd: row.cancelAtPeriodEnd,
+    };
   }
 }

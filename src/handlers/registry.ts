@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
+import type { FulfilmentKind, FulfilmentObjects } from "../billing/kinds";
 import type { Database } from "../db/client";
 
 /** Every event type Stripe's SDK knows, e.g. `"invoice.paid"`. */
@@ -52,23 +53,15 @@ export type Handler<T extends StripeEventType> = (
 ) => unknown;
 
 /**
- * The once-only effects the built-in billing handlers trigger, and the object each receives:
- * `checkout_session.paid` when a Checkout Session is paid (on completion, or when its delayed
- * payment succeeds), `invoice.paid` when an invoice is paid (Stripe sends both `invoice.paid` and
- * `invoice.payment_succeeded` for one payment; the hook still runs once).
- */
-export interface FulfilmentObjects {
-  "checkout_session.paid": Stripe.Checkout.Session;
-  "invoice.paid": Stripe.Invoice;
-}
-export type FulfilmentKind = keyof FulfilmentObjects;
-
-/**
  * A once-only effect: runs at most once per object, whatever events, replays or retries occur, and
  * whichever format delivered them. `event` is the one that triggered it: narrow on
  * `event.object === "event"` (snapshot) or `"v2.core.event"` (thin) before reading format-specific fields.
  */
-export type FulfilmentHook<K extends FulfilmentKind> = (object: FulfilmentObjects[K], event: TriggeringEvent, ctx: HandlerContext) => unknown;
+export type FulfilmentHook<K extends FulfilmentKind> = (
+  object: FulfilmentObjects[K],
+  event: TriggeringEvent,
+  ctx: HandlerContext,
+) => unknown;
 
 /** What a thin handler gets besides the notification: the same as a snapshot handler, with an API client always present. */
 export type ThinHandlerContext = HandlerContext & {
@@ -100,7 +93,10 @@ export type ThinHandler<T extends ThinEventType> = (notification: ThinEventOf<T>
  * @example
  * const handlers = billingHandlers()
  *   .on("invoice.paid", async (invoice, event, { db }) => { … })
- *   .onThin("v2.core.account.updated", async (notification, { stripe }) => { const account = await notification.fetchRelatedObject(); … })
+ *   .onThin("v2.core.account.updated", async (notification, { stripe }) => {
+ *     const account = await notification.fetchRelatedObject();
+ *     …
+ *   })
  *   .fulfil("checkout_session.paid", async (session) => { await sendReceipt(session); });
  */
 export class Handlers {

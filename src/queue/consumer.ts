@@ -1,7 +1,8 @@
-import type Stripe from "stripe";
 import type { BatchItem } from "drizzle-orm/batch";
+import type Stripe from "stripe";
+import { readConfig, type StripeApiConfig } from "../config";
 import { createDb, type Database } from "../db/client";
-import { claimEvents, failEvent, finishEvents, parkEvent, type ClaimedEvent } from "../db/events";
+import { type ClaimedEvent, claimEvents, failEvent, finishEvents, parkEvent } from "../db/events";
 import { markFormatSeen } from "../db/job-state";
 import type { EventFormat } from "../db/schema";
 import type { HandlerContext, Handlers, ThinHandlerContext } from "../handlers/registry";
@@ -9,7 +10,7 @@ import { errorName, log } from "../log";
 import { createStripeApi } from "../stripe/api";
 import { clientForThin, noApiClientReason, rehydrateThin } from "../stripe/thin";
 import { retryDelaySeconds } from "./backoff";
-import { isEventMessage, type EventMessage } from "./message";
+import { type EventMessage, isEventMessage } from "./message";
 
 /** Longest `last_error` kept in D1. */
 const MAX_ERROR_LENGTH = 1000;
@@ -69,12 +70,23 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
     return;
   }
   if (claimed.length === 0) {
-    log("info", "batch_processed", { messages: messages.length, processed: 0, ignored: 0, failed: 0, parked: 0, skipped, duration_ms: now() - started });
+    log("info", "batch_processed", {
+      messages: messages.length,
+      processed: 0,
+      ignored: 0,
+      failed: 0,
+      parked: 0,
+      skipped,
+      duration_ms: now() - started,
+    });
     return;
   }
 
-  const stripe = createStripeApi(env);
-  await Promise.all(claimed.map(async (c) => (c.outcome = await runHandlers(c.event, { env, db, stripe, handlers, nowMs: started }))));
+  const { stripeApi } = readConfig(env);
+  const stripe = createStripeApi(stripeApi);
+  await Promise.all(
+    claimed.map(async (c) => (c.outcome = await runHandlers(c.event, { env, db, stripe, handlers, nowMs: started }, stripeApi))),
+  );
 
   const finished = now();
   try {
@@ -100,7 +112,13 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
       const delaySeconds = retryDelaySeconds(event.attempts);
       message.retry({ delaySeconds });
       counts.failed++;
-      log("warn", "event_failed", { event_id: event.id, type: event.type, attempts: event.attempts, retry_in_s: delaySeconds, error: outcome!.errorName });
+      log("warn", "event_failed", {
+        event_id: event.id,
+        type: event.type,
+        attempts: event.attempts,
+        retry_in_s: delaySeconds,
+        error: outcome!.errorName,
+      });
     }
   }
   log("info", "batch_processed", { messages: messages.length, ...counts, skipped, duration_ms: finished - started });
@@ -158,8 +176,8 @@ function retryAll(messages: readonly Message<EventMessage>[], msg: string, err: 
   }
 }
 
-async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
-  if (event.format === "thin") return runThinHandlers(event, base);
+async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">, stripeApi: StripeApiConfig): Promise<Outcome> {
+  if (event.format === "thin") return runThinHandlers(event, base, stripeApi);
   const writes: Write[] = [];
   const ctx: HandlerContext = { ...base, write: (query) => void writes.push(query) };
   try {
@@ -177,14 +195,18 @@ async function runHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "writ
  * `v2.core.event_destination.ping` ends here, key or not). Otherwise the notification is re-read from
  * the stored body with the API client, whose fetches handlers share; without a client it is parked.
  */
-async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">): Promise<Outcome> {
+async function runThinHandlers(event: ClaimedEvent, base: Omit<HandlerContext, "write">, stripeApi: StripeApiConfig): Promise<Outcome> {
   const list = base.handlers.forThin(event.type);
   if (list.length === 0) return { ok: true, handled: false, writes: [] };
-  if (!base.stripe) return { ok: false, park: true, error: noApiClientReason(base.env), errorName: "no_stripe_api_client" };
+  if (!base.stripe) return { ok: false, park: true, error: noApiClientReason(stripeApi), errorName: "no_stripe_api_client" };
   const writes: Write[] = [];
   try {
     const notification = rehydrateThin(base.stripe, event.payload);
-    const ctx: ThinHandlerContext = { ...base, stripe: clientForThin(base.stripe, notification), write: (query) => void writes.push(query) };
+    const ctx: ThinHandlerContext = {
+      ...base,
+      stripe: clientForThin(base.stripe, notification),
+      write: (query) => void writes.push(query),
+    };
     for (const handler of list) await handler(notification, ctx);
     return { ok: true, handled: true, writes };
   } catch (err) {

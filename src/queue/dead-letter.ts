@@ -2,7 +2,7 @@ import { createDb } from "../db/client";
 import { markDead } from "../db/events";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
-import { isEventMessage, type EventMessage } from "./message";
+import { type EventMessage, isEventMessage } from "./message";
 
 /**
  * Consumes the dead-letter queue: marks each event `dead` at `nowMs` (one statement per 90 ids) so
@@ -18,7 +18,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
   });
   if (messages.length === 0) return;
   try {
-    await markDead(createDb(env.DB), messages.map((m) => m.body.id), nowMs);
+    await markDead(
+      createDb(env.DB),
+      messages.map((m) => m.body.id),
+      nowMs,
+    );
   } catch (err) {
     for (const message of messages) {
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });

@@ -1,14 +1,14 @@
-import { Hono, type Context } from "hono";
-import { readConfig } from "../config";
+import { type Context, Hono } from "hono";
+import { validConfig } from "../config";
 import { createDb } from "../db/client";
 import { recordEvent } from "../db/events";
+import type { EventFormat } from "../db/schema";
 import { ApiError } from "../errors";
+import type { AppEnv } from "../http/app-env";
 import { limitBody } from "../http/read-body";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
-import type { EventFormat } from "../db/schema";
 import { verifyDelivery } from "../stripe/verify";
-import type { AppEnv } from "../app";
 
 /**
  * Where each delivery format is posted. A Stripe webhook endpoint sends snapshot events and an event
@@ -45,15 +45,15 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
   let eventType: string | undefined;
   try {
     const payload = await c.req.text();
-    const config = readConfig(c.env);
-    if (!config.ok) throw config.error;
+    const config = validConfig(c.var.config);
+    if (config instanceof ApiError) throw config;
 
     const other: EventFormat = format === "snapshot" ? "thin" : "snapshot";
     const { event, secretIndex } = await verifyDelivery({
       payload,
       header: c.req.header("stripe-signature") ?? null,
-      secrets: config.config.webhookSecrets,
-      toleranceSeconds: config.config.toleranceSeconds,
+      secrets: config.webhookSecrets,
+      toleranceSeconds: config.settings.toleranceSeconds,
       nowMs: started,
       format,
       otherFormatUrl: () => new URL(WEBHOOK_PATHS[other], c.req.url).href,
@@ -83,7 +83,14 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
   }
 }
 
-function logDelivery(format: EventFormat, eventId: string | undefined, type: string | undefined, outcome: string, started: number, ended: number): void {
+function logDelivery(
+  format: EventFormat,
+  eventId: string | undefined,
+  type: string | undefined,
+  outcome: string,
+  started: number,
+  ended: number,
+): void {
   log(outcome === "accepted" || outcome === "duplicate" ? "info" : "warn", "delivery", {
     event_id: eventId ?? null,
     type: type ?? null,

@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import { readStripeApiBase } from "../config";
+import type { StripeApiConfig } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../log";
 
@@ -10,21 +10,19 @@ import { log } from "../log";
  * non-loopback host, …) also gives null, logged as `config_invalid`: the key is never sent there.
  *
  * @example
- * const stripe = createStripeApi(env);
+ * const stripe = createStripeApi(readConfig(env).stripeApi);
  * if (stripe) await stripe.subscriptions.retrieve("sub_…");
  */
-export function createStripeApi(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">): Stripe | null {
-  const key = env.STRIPE_SECRET_KEY?.trim();
-  if (!key) return null;
-  const base = readStripeApiBase(env);
-  if (base instanceof ApiError) {
-    log("error", "config_invalid", { message: base.message });
+export function createStripeApi(api: StripeApiConfig): Stripe | null {
+  if (api.key === null) return null;
+  if (api.base instanceof ApiError) {
+    log("error", "config_invalid", { message: api.base.message });
     return null;
   }
-  return new Stripe(key, {
-    host: base.host,
-    port: base.port,
-    protocol: base.protocol,
+  return new Stripe(api.key, {
+    host: api.base.host,
+    port: api.base.port,
+    protocol: api.base.protocol,
     httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
     maxNetworkRetries: 2,
     timeout: 10_000,
@@ -37,12 +35,11 @@ export function createStripeApi(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API
  * is refused, each saying what `purpose` needs. Never repeats a value.
  *
  * @example
- * const stripe = requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+ * const stripe = requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
  */
-export function requireStripeApi(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">, purpose: string): Stripe {
-  const base = readStripeApiBase(env);
-  if (env.STRIPE_SECRET_KEY?.trim() && base instanceof ApiError) throw base;
-  const stripe = createStripeApi(env);
+export function requireStripeApi(api: StripeApiConfig, purpose: string): Stripe {
+  if (api.key !== null && api.base instanceof ApiError) throw api.base;
+  const stripe = createStripeApi(api);
   if (!stripe) {
     throw new ApiError(
       "stripe_key_missing",

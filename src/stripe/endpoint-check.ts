@@ -16,7 +16,15 @@ export interface EndpointReport {
   checked_at: string;
   found_by: FoundBy | null;
   /** Each endpoint compared, with what it lacks (`missing`: a warning) and what it sends unhandled (`unhandled`: informational). */
-  endpoints: { id: string; url: string; status: string | null; api_version: string | null; missing: string[]; unhandled: string[]; wildcard: boolean }[];
+  endpoints: {
+    id: string;
+    url: string;
+    status: string | null;
+    api_version: string | null;
+    missing: string[];
+    unhandled: string[];
+    wildcard: boolean;
+  }[];
   /** Handled types Stripe never sends, a disabled endpoint, another API version, no endpoint at all, or a failed check. */
   warnings: string[];
   /** Enabled types no handler uses (each one a request recorded as `ignored`). */
@@ -41,11 +49,19 @@ export interface CheckTarget {
  * @example
  * const { endpoints, foundBy } = selectEndpoints(listed, null);
  */
-export function selectEndpoints(all: readonly ListedEndpoint[], webhookUrl: string | null): { endpoints: ListedEndpoint[]; foundBy: FoundBy | null; problem?: string } {
+export function selectEndpoints(
+  all: readonly ListedEndpoint[],
+  webhookUrl: string | null,
+): { endpoints: ListedEndpoint[]; foundBy: FoundBy | null; problem?: string } {
   const list = (es: readonly ListedEndpoint[]) => es.map((e) => `${e.id} (${e.url})`).join(", ");
   if (webhookUrl !== null) {
     const atUrl = all.filter((e) => e.url === webhookUrl);
-    if (atUrl.length === 0) return { endpoints: [], foundBy: null, problem: `No webhook endpoint posts to ${webhookUrl} (WEBHOOK_URL), so Stripe sends this Worker no snapshot events. Create it: npm run stripe:endpoint -- --url ${new URL(webhookUrl).origin}.` };
+    if (atUrl.length === 0)
+      return {
+        endpoints: [],
+        foundBy: null,
+        problem: `No webhook endpoint posts to ${webhookUrl} (WEBHOOK_URL), so Stripe sends this Worker no snapshot events. Create it: npm run stripe:endpoint -- --url ${new URL(webhookUrl).origin}.`,
+      };
     return { endpoints: atUrl, foundBy: "WEBHOOK_URL" };
   }
   for (const [foundBy, candidates] of [
@@ -54,7 +70,11 @@ export function selectEndpoints(all: readonly ListedEndpoint[], webhookUrl: stri
   ] as const) {
     if (candidates.length === 1) return { endpoints: candidates, foundBy };
     if (candidates.length > 1) {
-      return { endpoints: [], foundBy: null, problem: `${candidates.length} webhook endpoints could be this Worker's: ${list(candidates)}. Set WEBHOOK_URL to this Worker's URL (e.g. https://stripe-webhooks.<subdomain>.workers.dev) so the check compares the right one.` };
+      return {
+        endpoints: [],
+        foundBy: null,
+        problem: `${candidates.length} webhook endpoints could be this Worker's: ${list(candidates)}. Set WEBHOOK_URL to this Worker's URL (e.g. https://stripe-webhooks.<subdomain>.workers.dev) so the check compares the right one.`,
+      };
     }
   }
   return {
@@ -72,23 +92,42 @@ export function selectEndpoints(all: readonly ListedEndpoint[], webhookUrl: stri
  * Pure.
  *
  * @example
- * const report = endpointReport(listed, { eventTypes: handlers.types(), apiVersion: Stripe.API_VERSION, webhookUrl: null, thinOnly: false }, Date.now());
+ * const target = { eventTypes: handlers.types(), apiVersion: Stripe.API_VERSION, webhookUrl: null, thinOnly: false };
+ * const report = endpointReport(listed, target, Date.now());
  */
 export function endpointReport(all: readonly ListedEndpoint[], target: CheckTarget, nowMs: number): EndpointReport {
   const report: EndpointReport = { checked_at: new Date(nowMs).toISOString(), found_by: null, endpoints: [], warnings: [], info: [] };
   const selected = selectEndpoints(all, target.webhookUrl);
   report.found_by = selected.foundBy;
   if (selected.problem) {
-    if (target.thinOnly && selected.endpoints.length === 0) report.info.push(`${selected.problem} This Worker has only received thin events, so an event destination probably serves it (not checked here).`);
+    if (target.thinOnly && selected.endpoints.length === 0)
+      report.info.push(
+        `${selected.problem} This Worker has only received thin events, so an event destination probably serves it (not checked here).`,
+      );
     else report.warnings.push(selected.problem);
   }
   if (selected.endpoints.length > 1) {
-    report.warnings.push(`${selected.endpoints.length} webhook endpoints post to ${target.webhookUrl}: ${selected.endpoints.map((e) => e.id).join(", ")}. Each sends every event again (recorded once, but each delivery is a request): delete the extra ones.`);
+    report.warnings.push(
+      `${selected.endpoints.length} webhook endpoints post to ${target.webhookUrl}: ${selected.endpoints.map((e) => e.id).join(", ")}. Each sends every event again (recorded once, but each delivery is a request): delete the extra ones.`,
+    );
   }
   for (const endpoint of selected.endpoints) {
-    const drift = compareEndpoint(endpoint, { url: target.webhookUrl ?? endpoint.url, eventTypes: target.eventTypes, apiVersion: target.apiVersion });
-    report.endpoints.push({ id: endpoint.id, url: endpoint.url, status: endpoint.status ?? null, api_version: endpoint.api_version, missing: drift.missing, unhandled: drift.unhandled, wildcard: drift.wildcard });
-    for (const line of describeDrift(drift)) (line.level === "warning" ? report.warnings : report.info).push(`${endpoint.id}: ${line.message}`);
+    const drift = compareEndpoint(endpoint, {
+      url: target.webhookUrl ?? endpoint.url,
+      eventTypes: target.eventTypes,
+      apiVersion: target.apiVersion,
+    });
+    report.endpoints.push({
+      id: endpoint.id,
+      url: endpoint.url,
+      status: endpoint.status ?? null,
+      api_version: endpoint.api_version,
+      missing: drift.missing,
+      unhandled: drift.unhandled,
+      wildcard: drift.wildcard,
+    });
+    for (const line of describeDrift(drift))
+      (line.level === "warning" ? report.warnings : report.info).push(`${endpoint.id}: ${line.message}`);
   }
   return report;
 }

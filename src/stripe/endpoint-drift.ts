@@ -53,15 +53,33 @@ export function compareEndpoint(endpoint: EndpointSnapshot, target: EndpointTarg
   const apiVersion = endpoint.api_version === target.apiVersion ? null : { endpoint: endpoint.api_version, expected: target.apiVersion };
   const url = endpoint.url === target.url ? null : { endpoint: endpoint.url, expected: target.url };
   const disabled = endpoint.status === "disabled";
-  return { missing, unhandled, wildcard, apiVersion, url, disabled, inSync: missing.length === 0 && unhandled.length === 0 && !apiVersion && !url && !disabled };
+  return {
+    missing,
+    unhandled,
+    wildcard,
+    apiVersion,
+    url,
+    disabled,
+    inSync: missing.length === 0 && unhandled.length === 0 && !apiVersion && !url && !disabled,
+  };
 }
 
-/** One line per difference, for logs, /health, the console and the scripts: `warning` loses events or misreads them, `info` costs requests. */
+/**
+ * One line per difference, for logs, /health, the console and the scripts: `warning` loses events or
+ * misreads them, `info` costs requests.
+ */
 export function describeDrift(drift: EndpointDrift): { level: "warning" | "info"; message: string }[] {
   const lines: { level: "warning" | "info"; message: string }[] = [];
-  if (drift.disabled) lines.push({ level: "warning", message: "The endpoint is disabled: Stripe sends it nothing. Enable it in the Dashboard (Developers → Webhooks)." });
+  if (drift.disabled)
+    lines.push({
+      level: "warning",
+      message: "The endpoint is disabled: Stripe sends it nothing. Enable it in the Dashboard (Developers → Webhooks).",
+    });
   if (drift.missing.length > 0) {
-    lines.push({ level: "warning", message: `${drift.missing.length} handled event type(s) are not enabled on the endpoint, so Stripe never sends them: ${drift.missing.join(", ")}.` });
+    lines.push({
+      level: "warning",
+      message: `${drift.missing.length} handled event type(s) are not enabled on the endpoint, so Stripe never sends them: ${drift.missing.join(", ")}.`,
+    });
   }
   if (drift.apiVersion) {
     lines.push({
@@ -70,9 +88,16 @@ export function describeDrift(drift: EndpointDrift): { level: "warning" | "info"
     });
   }
   if (drift.url) lines.push({ level: "warning", message: `The endpoint posts to ${drift.url.endpoint}, not ${drift.url.expected}.` });
-  if (drift.wildcard) lines.push({ level: "info", message: "The endpoint sends every event type (*): each one no handler uses is a request recorded as ignored." });
+  if (drift.wildcard)
+    lines.push({
+      level: "info",
+      message: "The endpoint sends every event type (*): each one no handler uses is a request recorded as ignored.",
+    });
   else if (drift.unhandled.length > 0) {
-    lines.push({ level: "info", message: `${drift.unhandled.length} enabled event type(s) have no handler (delivered, recorded as ignored, each a request): ${drift.unhandled.join(", ")}.` });
+    lines.push({
+      level: "info",
+      message: `${drift.unhandled.length} enabled event type(s) have no handler (delivered, recorded as ignored, each a request): ${drift.unhandled.join(", ")}.`,
+    });
   }
   return lines;
 }

@@ -66,7 +66,9 @@ export function isThinPayload(value: unknown): value is ThinPayload {
     !Number.isNaN(Date.parse(value.created)) &&
     (value.livemode === undefined || typeof value.livemode === "boolean") &&
     optionalString(value.context) &&
-    (related === undefined || related === null || (isObject(related) && typeof related.url === "string" && related.url.startsWith("/") && optionalString(related.id)))
+    (related === undefined ||
+      related === null ||
+      (isObject(related) && typeof related.url === "string" && related.url.startsWith("/") && optionalString(related.id)))
   );
 }
 

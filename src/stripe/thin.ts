@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import { readStripeApiBase } from "../config";
+import type { StripeApiConfig } from "../config";
 import { ApiError } from "../errors";
 import type { ThinEventNotification } from "../handlers/registry";
 
@@ -42,10 +42,9 @@ export function isNotFound(err: unknown): boolean {
  * Why there is no Stripe API client for thin events, for `last_error` and `/health`: the variable to
  * fix and what to do next. Never repeats a value.
  */
-export function noApiClientReason(env: Pick<Env, "STRIPE_SECRET_KEY" | "STRIPE_API_BASE">): string {
-  const base = readStripeApiBase(env);
-  if (env.STRIPE_SECRET_KEY?.trim() && base instanceof ApiError) {
-    return `A thin event's data must be fetched from the Stripe API, but ${base.message} Fix it, then replay this event (it was parked, not retried).`;
+export function noApiClientReason(api: StripeApiConfig): string {
+  if (api.key !== null && api.base instanceof ApiError) {
+    return `A thin event's data must be fetched from the Stripe API, but ${api.base.message} Fix it, then replay this event (it was parked, not retried).`;
   }
   return "STRIPE_SECRET_KEY is not set: a thin event carries no data, which must be fetched from the Stripe API with a key. Set it (wrangler secret put STRIPE_SECRET_KEY; a restricted key with read access to Events and the objects your handlers fetch), then replay this event (it was parked, not retried).";
 }

@@ -25,8 +25,10 @@ function verifierForThin(): Stripe {
 type SdkVerify = (payload: string, header: string, secret: string, toleranceSeconds: number, nowMs: number) => Promise<unknown>;
 
 const SDK_VERIFY: Record<EventFormat, SdkVerify> = {
-  snapshot: (payload, header, secret, tolerance, nowMs) => Stripe.webhooks.constructEventAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
-  thin: (payload, header, secret, tolerance, nowMs) => verifierForThin().parseEventNotificationAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
+  snapshot: (payload, header, secret, tolerance, nowMs) =>
+    Stripe.webhooks.constructEventAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
+  thin: (payload, header, secret, tolerance, nowMs) =>
+    verifierForThin().parseEventNotificationAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
 };
 
 export interface VerifyInput {
@@ -61,7 +63,9 @@ export interface VerifiedDelivery {
  * and what usually causes it; a body of the other format names the URL it should go to.
  *
  * @example
- * const { event } = await verifyDelivery({ payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now(), format: "snapshot", otherFormatUrl: () => thinUrl });
+ * const { event } = await verifyDelivery({
+ *   payload, header, secrets, toleranceSeconds: 300, nowMs: Date.now(), format: "snapshot", otherFormatUrl: () => thinUrl,
+ * });
  */
 export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelivery> {
   const { payload, header, secrets, toleranceSeconds, nowMs, format } = input;
@@ -79,7 +83,10 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   }
   const parsedHeader = parseSignatureHeader(header);
   if (parsedHeader.timestamp === null) {
-    throw new ApiError("signature_invalid", "The Stripe-Signature header has no t=<unix seconds> timestamp. Pass the header through unchanged.");
+    throw new ApiError(
+      "signature_invalid",
+      "The Stripe-Signature header has no t=<unix seconds> timestamp. Pass the header through unchanged.",
+    );
   }
   if (parsedHeader.v1Count === 0) {
     throw new ApiError(
@@ -95,7 +102,8 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   for (const [secretIndex, { value: secret, expiresAt }] of secrets.entries()) {
     if (expiresAt !== null && nowMs >= expiresAt) {
       // Checked only to explain a refusal: a sender still signing with a rolled secret is common.
-      if (matchedExpired === null && (await signedWith(payload, header, secret, nowMs))) matchedExpired = { position: secretIndex + 1, expiresAt };
+      if (matchedExpired === null && (await signedWith(payload, header, secret, nowMs)))
+        matchedExpired = { position: secretIndex + 1, expiresAt };
       continue;
     }
     let parsed: unknown;
@@ -134,7 +142,7 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   throw new ApiError(
     "signature_invalid",
     (expired > 0 ? `${expired} configured secret(s) have expired and were not tried. ` : "") +
-    `No v1 signature in the Stripe-Signature header matches this body under the ${secrets.length} configured secret(s). ` +
+      `No v1 signature in the Stripe-Signature header matches this body under the ${secrets.length} configured secret(s). ` +
       "Common causes: the body was changed before it reached this Worker (re-serialised JSON, altered whitespace or line endings); " +
       "the secret belongs to another endpoint (`stripe listen` prints its own secret, different from the Dashboard endpoint's); " +
       "a test-mode secret receiving live events or the reverse; or a secret rolled in the Dashboard but not yet added here.",
@@ -197,7 +205,7 @@ function refusedBody(format: EventFormat, payload: string, otherFormatUrl: () =>
   if (format === "thin") {
     return new ApiError(
       "payload_invalid",
-      "The signature is valid but the body is not a thin event notification: it must be a JSON object with object \"v2.core.event\", an id starting with evt_, a type, an ISO 8601 created time, and, when present, a related_object with a url path.",
+      'The signature is valid but the body is not a thin event notification: it must be a JSON object with object "v2.core.event", an id starting with evt_, a type, an ISO 8601 created time, and, when present, a related_object with a url path.',
     );
   }
   return new ApiError(

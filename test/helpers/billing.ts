@@ -1,31 +1,44 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { billingHandlers } from "../../src/billing/handlers";
 import type { Handlers } from "../../src/handlers/registry";
-import { createWorker } from "../../src/worker";
-import { buildEvent } from "./events";
-import { seedEvent } from "./ledger";
-
 import charge from "../fixtures/stripe-objects/charge.json";
 import checkoutSession from "../fixtures/stripe-objects/checkout.session.json";
 import customer from "../fixtures/stripe-objects/customer.json";
 import invoice from "../fixtures/stripe-objects/invoice.json";
 import paymentIntent from "../fixtures/stripe-objects/payment_intent.json";
 import subscription from "../fixtures/stripe-objects/subscription.json";
+import { buildEvent, type TestEvent, uid } from "./events";
+import { seedEvent } from "./ledger";
+import { runBatch } from "./worker";
 
 const FIXTURES = { charge, checkoutSession, customer, invoice, paymentIntent, subscription };
 
 /** A copy of a Stripe fixture object with the fields a test sets. */
-export function stripeObject<K extends keyof typeof FIXTURES>(kind: K, fields: Record<string, unknown> = {}): (typeof FIXTURES)[K] & Record<string, unknown> {
+export function stripeObject<K extends keyof typeof FIXTURES>(
+  kind: K,
+  fields: Record<string, unknown> = {},
+): (typeof FIXTURES)[K] & Record<string, unknown> {
   return { ...structuredClone(FIXTURES[kind]), ...fields };
 }
 
-/** An event of `type` carrying `object`, created at `created` (Unix seconds). */
-export function eventAt(type: string, object: object, created: number): Record<string, unknown> & { id: string } {
-  return buildEvent(type, object, { created }) as Record<string, unknown> & { id: string };
+/** A completed one-time Checkout Session of 9.00 USD, paid through `paymentIntent`, for `customer`. */
+export function paidCheckoutSession(customer: string, paymentIntent: string) {
+  return stripeObject("checkoutSession", {
+    id: uid("cs_test"),
+    customer,
+    mode: "payment",
+    status: "complete",
+    payment_status: "paid",
+    payment_intent: paymentIntent,
+    amount_total: 900,
+    currency: "usd",
+  });
 }
 
-let messageSeq = 0;
+/** An event of `type` carrying `object`, created at `created` (Unix seconds). */
+export function eventAt(type: string, object: object, created: number): TestEvent {
+  return buildEvent(type, object, { created });
+}
 
 /**
  * Records events in the ledger and runs them through the queue consumer one at a time, in the order
@@ -34,15 +47,17 @@ let messageSeq = 0;
  * notifications (`object: "v2.core.event"`) are recorded as thin events.
  * Returns the ids of messages the consumer retried.
  */
-export async function processEvents(events: Record<string, unknown>[], handlers: Handlers = billingHandlers(), testEnv: Env = env, now?: () => number): Promise<string[]> {
+export async function processEvents(
+  events: readonly (Record<string, unknown> & { id: string })[],
+  handlers: Handlers = billingHandlers(),
+  testEnv: Env = env,
+  now?: () => number,
+): Promise<string[]> {
   const retried: string[] = [];
   for (const event of events) {
     await seedEvent(event);
-    const batch = createMessageBatch("stripe-events", [{ id: `m${++messageSeq}`, timestamp: new Date(), attempts: 1, body: { id: event.id } }]);
-    const ctx = createExecutionContext();
-    await createWorker({ handlers, ...(now ? { now } : {}) }).queue(batch, testEnv, ctx);
-    const result = await getQueueResult(batch, ctx);
-    if (result.retryMessages.length > 0) retried.push(event.id as string);
+    const outcome = await runBatch([event.id], { handlers, env: testEnv, ...(now ? { now } : {}) });
+    retried.push(...outcome.retried.map((r) => r.id));
   }
   return retried;
 }

@@ -1,12 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import headers from "../fixtures/delivery-headers.json";
-import worker from "../../src/index";
 import { signatureHeader } from "./sign";
+import { callWorker, type FetchTarget } from "./worker";
 
 export const TEST_SECRET = "whsec_test_secret_for_vitest";
-
-type FetchHandler = { fetch: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response> };
 
 export interface DeliverOptions {
   secrets?: readonly string[];
@@ -15,7 +11,7 @@ export interface DeliverOptions {
   /** Replaces the computed Stripe-Signature header; null sends none. */
   signature?: string | null;
   env?: Env;
-  worker?: FetchHandler;
+  worker?: FetchTarget;
   method?: string;
   /** The webhook path; defaults to the snapshot endpoint. */
   path?: string;
@@ -31,21 +27,25 @@ export function stripeHeaders(signature: string | null): Headers {
 
 /**
  * Posts a body to /webhooks/stripe (or `options.path`) through the Worker's real fetch handler, signed
- * like Stripe does, and waits for everything the Worker put in waitUntil (the enqueue) before returning.
+ * like Stripe does (or with `options.signature` as the header), and waits for everything the Worker
+ * put in waitUntil (the enqueue) before returning. A string or bytes are sent as they are; anything
+ * else as its JSON.
+ *
+ * @example
+ * const response = await deliver(event, { signature: `t=${now},v1=${"0".repeat(64)}` });
  */
-export async function deliver(body: string | object, options: DeliverOptions = {}): Promise<Response> {
-  const payload = typeof body === "string" ? body : JSON.stringify(body);
+export async function deliver(body: string | Uint8Array | object, options: DeliverOptions = {}): Promise<Response> {
+  const payload = typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body);
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
-  const request = new Request(`https://worker.example${options.path ?? "/webhooks/stripe"}`, {
+  const signature =
+    options.signature !== undefined ? options.signature : await signatureHeader(payload, options.secrets ?? [TEST_SECRET], timestamp);
+  return callWorker(options.path ?? "/webhooks/stripe", {
     method: options.method ?? "POST",
     headers: stripeHeaders(signature),
     body: payload,
+    ...(options.env ? { env: options.env } : {}),
+    ...(options.worker ? { worker: options.worker } : {}),
   });
-  const ctx = createExecutionContext();
-  const response = await (options.worker ?? worker).fetch(request, options.env ?? env, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
 }
 
 /** Posts a thin notification to /webhooks/stripe/thin, signed like Stripe signs an event destination's deliveries. */

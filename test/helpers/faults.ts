@@ -1,9 +1,18 @@
 import { env } from "cloudflare:workers";
 
 /**
- * Fault injection around the real bindings: the wrapped binding behaves like the real one except
- * for the calls made to fail. Nothing here replaces the Worker's own modules.
+ * Fault injection around the real bindings: a wrapped binding behaves like the real one except for
+ * the calls made to fail. Nothing here replaces the Worker's own modules.
  */
+
+/** Secret-looking text inside every injected error: it must never reach a response or a log. */
+export const INJECTED_ERROR_TEXT = "whsec_should_never_leak";
+
+/**
+ * When an injected fault strikes a matching statement: `before` it runs (an outage: nothing is
+ * written) or `after` it ran (the write committed but its answer was lost, as on a timeout).
+ */
+export type FaultTiming = "before" | "after";
 
 const D1_EXECUTE = new Set(["run", "all", "raw", "first"]);
 
@@ -19,25 +28,59 @@ function wrap<T extends object>(real: T, override: (target: T, prop: string | sy
   });
 }
 
-/** The real D1 binding, except that every statement fails when executed (as during a D1 outage). */
-export function failingD1(real: D1Database = env.DB): D1Database {
-  const outage = () => Promise.reject(new Error("D1_ERROR: injected outage (contains whsec_should_never_leak)"));
-  const wrapStatement = (stmt: D1PreparedStatement): D1PreparedStatement =>
-    wrap(stmt, (target, prop) => {
-      if (typeof prop === "string" && D1_EXECUTE.has(prop)) return outage;
-      if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args));
+/**
+ * The real D1 binding, except that statements whose SQL matches `pattern` fail (a batch fails when
+ * any of its statements matches). Other statements behave normally, so a test can break the ledger
+ * insert while reads and updates keep working.
+ *
+ * @example
+ * const outage = envWith({ DB: d1FailingOn(/^insert into "stripe_events"/i) });
+ */
+export function d1FailingOn(pattern: RegExp, timing: FaultTiming = "before", real: D1Database = env.DB): D1Database {
+  const fault = () => new Error(`D1_ERROR: injected fault (contains ${INJECTED_ERROR_TEXT})`);
+  const strike = async <T>(run: () => Promise<T>): Promise<T> => {
+    if (timing === "after") await run();
+    throw fault();
+  };
+  // Proxies of matching statements, mapped to the real ones the binding's batch() needs.
+  const matching = new WeakMap<D1PreparedStatement, D1PreparedStatement>();
+  const wrapStatement = (stmt: D1PreparedStatement, query: string): D1PreparedStatement => {
+    if (!pattern.test(query)) return stmt;
+    const proxy = wrap(stmt, (target, prop) => {
+      if (typeof prop === "string" && D1_EXECUTE.has(prop)) {
+        return (...args: unknown[]) =>
+          strike(() => (Reflect.get(target, prop, target) as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      }
+      if (prop === "bind") return (...args: unknown[]) => wrapStatement(target.bind(...args), query);
       return undefined;
     });
+    matching.set(proxy, stmt);
+    return proxy;
+  };
   return wrap(real, (target, prop) => {
-    if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query));
-    if (prop === "batch" || prop === "exec") return outage;
+    if (prop === "prepare") return (query: string) => wrapStatement(target.prepare(query), query);
+    if (prop === "batch") {
+      return (statements: D1PreparedStatement[]) => {
+        const unwrapped = statements.map((s) => matching.get(s) ?? s);
+        if (unwrapped.every((s, i) => s === statements[i])) return target.batch(unwrapped);
+        return strike(() => target.batch(unwrapped));
+      };
+    }
+    if (prop === "exec") return () => Promise.reject(fault());
     return undefined;
   });
 }
 
+/** The real D1 binding, except that every statement fails before it runs (as during a D1 outage). */
+export function failingD1(real: D1Database = env.DB): D1Database {
+  return d1FailingOn(/(?:)/, "before", real);
+}
+
 /** The real queue binding, except that `send` and `sendBatch` reject. */
 export function failingQueue(real: Queue = env.EVENTS_QUEUE): Queue {
-  return wrap(real, (_target, prop) => (prop === "send" || prop === "sendBatch" ? () => Promise.reject(new Error("injected queue outage")) : undefined));
+  return wrap(real, (_target, prop) =>
+    prop === "send" || prop === "sendBatch" ? () => Promise.reject(new Error("injected queue outage")) : undefined,
+  );
 }
 
 /**
@@ -64,6 +107,19 @@ export function countingQueue(real: Queue = env.EVENTS_QUEUE, delaySeconds?: num
     return undefined;
   });
   return { queue, sent };
+}
+
+/** The longest delay Cloudflare Queues accepts for a message (12 hours). */
+const HOLD_SECONDS = 43_200;
+
+/**
+ * The real queue binding, with every message sent delayed past the end of the test run and its
+ * event id recorded. The Worker's own consumer runs the deployed handlers, so it must not pick
+ * these messages up: the test hands them, through `runBatch`, to a Worker built with the handlers
+ * it counts side effects with.
+ */
+export function heldQueue(real: Queue = env.EVENTS_QUEUE): { queue: Queue; sent: string[] } {
+  return countingQueue(real, HOLD_SECONDS);
 }
 
 /** `env` with some bindings or variables replaced. */

@@ -1,12 +1,20 @@
 import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
 import { createDb } from "../../src/db/client";
-import { recordEvent, seqAt } from "../../src/db/events";
+import { chunk, recordEvent, seqAt } from "../../src/db/events";
+import type { StripeEventRow } from "../../src/db/schema";
 import { isThinPayload, snapshotEntry, thinEntry } from "../../src/stripe/event-shape";
 
+type SnakeCase<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${SnakeCase<T>}`
+  : S;
+
+/** A ledger row as D1 returns it to plain SQL: snake_case columns, booleans as 0 or 1. */
+export type LedgerRow = { [K in keyof StripeEventRow as SnakeCase<K>]: StripeEventRow[K] extends boolean ? number : StripeEventRow[K] };
+
 /** The ledger row for an event, read with plain SQL so assertions do not depend on the ORM mapping. */
-export async function ledgerRow(id: string, db: D1Database = env.DB) {
-  return db.prepare("SELECT * FROM stripe_events WHERE id = ?").bind(id).first<Record<string, unknown>>();
+export async function ledgerRow(id: string, db: D1Database = env.DB): Promise<LedgerRow | null> {
+  return db.prepare("SELECT * FROM stripe_events WHERE id = ?").bind(id).first<LedgerRow>();
 }
 
 /** How many ledger rows exist for an id (the primary key makes this 0 or 1). */
@@ -28,7 +36,9 @@ export async function seedEvent(event: Record<string, unknown>, receivedAt?: num
   const entry = isThinPayload(event) ? thinEntry(event) : snapshotEntry(event as unknown as Stripe.Event);
   await recordEvent(createDb(env.DB), entry, { receivedAt: at, payload: JSON.stringify(event), source: "webhook" });
   if (receivedAt !== undefined) {
-    await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?").bind(seqAt(at) + (++arrivals % 1000), event.id).run();
+    await env.DB.prepare("UPDATE stripe_events SET seq = ? WHERE id = ?")
+      .bind(seqAt(at) + (++arrivals % 1000), event.id)
+      .run();
   }
 }
 
@@ -48,3 +58,27 @@ export async function setRow(id: string, columns: Record<string, string | number
     .run();
 }
 
+/** D1 binds at most 100 parameters per statement. */
+const IDS_PER_QUERY = 100;
+
+/** `columns` of the ledger rows of `ids`: one query per hundred ids, so a property checks thousands at its end. */
+async function rowsOf<T>(ids: readonly string[], columns: string): Promise<T[]> {
+  const rows: T[] = [];
+  for (const part of chunk(ids, IDS_PER_QUERY)) {
+    const { results } = await env.DB.prepare(`SELECT ${columns} FROM stripe_events WHERE id IN (${part.map(() => "?").join(",")})`)
+      .bind(...part)
+      .all<T>();
+    rows.push(...results);
+  }
+  return rows;
+}
+
+/** The ledger rows of `ids`, keyed by id. */
+export async function storedRows(ids: readonly string[]): Promise<Map<string, LedgerRow>> {
+  return new Map((await rowsOf<LedgerRow>(ids, "*")).map((row) => [row.id, row]));
+}
+
+/** Which of `ids` have a ledger row. */
+export async function storedIds(ids: readonly string[]): Promise<Set<string>> {
+  return new Set((await rowsOf<{ id: string }>(ids, "id")).map((row) => row.id));
+}

@@ -1,6 +1,9 @@
 /** The parts of package-lock.json (lockfileVersion 3) that say which packages get installed. */
 export interface Lockfile {
-  packages: Record<string, { version?: string; integrity?: string; optionalDependencies?: Record<string, string>; os?: string[]; cpu?: string[] }>;
+  packages: Record<
+    string,
+    { version?: string; integrity?: string; optionalDependencies?: Record<string, string>; os?: string[]; cpu?: string[] }
+  >;
 }
 
 /**
@@ -21,7 +24,8 @@ export function unpinnedOptionalDependencies(lock: Lockfile): string[] {
       const found = resolve(lock, path, name);
       const exact = /^\d+\.\d+\.\d+(-[\w.]+)?$/.test(spec);
       if (!found) problems.push(`${path || "(root)"} → ${name}@${spec}: not in the lockfile`);
-      else if (exact && found.entry.version !== spec) problems.push(`${path || "(root)"} → ${name}@${spec}: the lockfile has ${found.entry.version} at ${found.at}`);
+      else if (exact && found.entry.version !== spec)
+        problems.push(`${path || "(root)"} → ${name}@${spec}: the lockfile has ${found.entry.version} at ${found.at}`);
       else if (!found.entry.integrity) problems.push(`${path || "(root)"} → ${name}@${spec}: no integrity hash at ${found.at}`);
     }
   }

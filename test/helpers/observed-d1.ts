@@ -61,7 +61,7 @@ export function observedD1(real: D1Database = env.DB): { db: D1Database; stateme
         return async (batch: D1PreparedStatement[]) => {
           const parts = batch.map((s) => wrappedOf.get(s) ?? { stmt: s, sql: "(not observed)", params: [] });
           const results = await target.batch(parts.map((p) => p.stmt));
-          results.forEach((result, i) => record(parts[i]!.sql, parts[i]!.params, result.meta));
+          for (const [i, result] of results.entries()) record(parts[i]!.sql, parts[i]!.params, result.meta);
           return results;
         };
       }

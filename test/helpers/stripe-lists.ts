@@ -1,4 +1,4 @@
-import { http, HttpResponse, type HttpResponseResolver } from "msw";
+import { HttpResponse, type HttpResponseResolver, http } from "msw";
 import type { BackfillType } from "../../src/backfill/objects";
 
 /** Each backfilled type's list API path. */
@@ -19,7 +19,11 @@ type StripeObject = { id: string } & Record<string, unknown>;
  * read on every request, so a test can change the account between pages. `intercept` may answer a
  * request itself (a 429, a 403) or run something while the request is in flight, before the page is read.
  */
-export function listApi(type: BackfillType, objects: StripeObject[] | (() => StripeObject[]), intercept?: (query: URLSearchParams) => Response | undefined | Promise<Response | undefined>) {
+export function listApi(
+  type: BackfillType,
+  objects: StripeObject[] | (() => StripeObject[]),
+  intercept?: (query: URLSearchParams) => Response | undefined | Promise<Response | undefined>,
+) {
   const resolver: HttpResponseResolver = async ({ request }) => {
     const q = new URL(request.url).searchParams;
     const early = await intercept?.(q);
@@ -58,5 +62,8 @@ export function listRequests(seen: readonly Request[]): string[] {
  */
 export function otherCronCalls() {
   const empty = (url: string) => HttpResponse.json({ object: "list", url, has_more: false, data: [] });
-  return [http.get("https://api.stripe.com/v1/events", () => empty("/v1/events")), http.get("https://api.stripe.com/v1/webhook_endpoints", () => empty("/v1/webhook_endpoints"))];
+  return [
+    http.get("https://api.stripe.com/v1/events", () => empty("/v1/events")),
+    http.get("https://api.stripe.com/v1/webhook_endpoints", () => empty("/v1/webhook_endpoints")),
+  ];
 }

@@ -1,4 +1,4 @@
-import { http, HttpResponse } from "msw";
+import { HttpResponse, http } from "msw";
 import notifications from "../fixtures/thin-events/notifications.json";
 import { newEventId } from "./events";
 
@@ -15,7 +15,10 @@ const PATHS: Record<string, string> = {
   charge: "/v1/charges/",
 };
 
-/** `related_object` for a v1 object, e.g. `relatedTo(subscription)` → `{ id, type: "subscription", url: "/v1/subscriptions/sub_…" }`. */
+/**
+ * `related_object` for a v1 object, e.g. `relatedTo(subscription)` →
+ * `{ id, type: "subscription", url: "/v1/subscriptions/sub_…" }`.
+ */
 export function relatedTo(object: { id?: unknown; object?: unknown }): { id: string; type: string; url: string } {
   const type = String(object.object);
   const id = String(object.id);
@@ -31,7 +34,11 @@ export type ThinBody = Record<string, unknown> & { id: string; type: string; cre
  * `created` now (or the Unix seconds given), no context unless given, and the related object given
  * (or none).
  */
-export function thinEvent(type: string, related: { id?: string; type: string; url: string } | null, fields: { created?: number; context?: string | null; livemode?: boolean } = {}): ThinBody {
+export function thinEvent(
+  type: string,
+  related: { id?: string; type: string; url: string } | null,
+  fields: { created?: number; context?: string | null; livemode?: boolean } = {},
+): ThinBody {
   const { related_object: _sample, ...envelope } = structuredClone(notifications[0]!);
   const created = new Date((fields.created ?? Math.floor(Date.now() / 1000)) * 1000).toISOString();
   return {
@@ -51,7 +58,12 @@ export function apiObject(object: { id?: unknown; object?: unknown }, base = "ht
 }
 
 /** An msw handler answering GET for one object with a Stripe API error. */
-export function apiError(url: string, status: number, type = status === 429 ? "rate_limit_error" : status >= 500 ? "api_error" : "invalid_request_error", code?: string) {
+export function apiError(
+  url: string,
+  status: number,
+  type = status === 429 ? "rate_limit_error" : status >= 500 ? "api_error" : "invalid_request_error",
+  code?: string,
+) {
   return http.get(`https://api.stripe.com${url}`, () =>
     HttpResponse.json({ error: { type, message: `stubbed ${status}`, ...(code ? { code } : {}) } }, { status }),
   );

@@ -3,11 +3,10 @@ import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 import { deliver } from "../helpers/deliver";
 import { buildEvent, OBJECTS } from "../helpers/events";
-import { envWith } from "../helpers/faults";
+import { envWith, heldQueue } from "../helpers/faults";
+import { fulfilmentCounts, recordingFulfilment } from "../helpers/fulfilment";
 import { clearLedger, ledgerRow } from "../helpers/ledger";
-import { fulfilmentCounts, recordingFulfilment } from "./support/fulfilment";
-import { heldQueue } from "./support/held-queue";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./support/queue-driver";
+import { runBatch, runCron } from "../helpers/worker";
 
 // The cron acts on every row: each test starts from an empty ledger.
 beforeEach(clearLedger);
@@ -22,7 +21,7 @@ async function deliverInvoices(count: number, worker: ReturnType<typeof createWo
   for (let i = 0; i < count; i++) {
     const event = buildEvent("invoice.paid", OBJECTS.invoice);
     await deliver(event, { worker, env: healthy });
-    ids.push(event.id as string);
+    ids.push(event.id);
   }
   expect(sent).toEqual(ids);
   return { ids, sent, healthy };
@@ -36,14 +35,14 @@ describe("a consumer that dies mid-batch", () => {
     const poisoned = ids[2]!;
 
     fulfilment.failing = new Set([poisoned]);
-    const first = await consumeBatch(worker, EVENTS_QUEUE, ids);
+    const first = await runBatch(ids, { worker });
     expect(first.acked.sort()).toEqual(ids.filter((id) => id !== poisoned).sort());
     expect(first.retried.map((r) => r.id)).toEqual([poisoned]);
     expect((await ledgerRow(poisoned))?.status).toBe("failed");
 
     // The invocation dies before its acks reach the queue, so every message comes back.
     fulfilment.failing = "none";
-    const second = await consumeBatch(worker, EVENTS_QUEUE, ids, 2);
+    const second = await runBatch(ids, { worker, attempts: 2 });
     expect(second.acked.sort()).toEqual([...ids].sort());
     expect(fulfilmentCounts(fulfilment.done)).toEqual(Object.fromEntries(ids.map((id) => [id, 1])));
     for (const id of ids) expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: id === poisoned ? 2 : 1 });
@@ -58,20 +57,20 @@ describe("a consumer that dies mid-batch", () => {
     // A handler that never returns stands for an invocation killed while holding the claim.
     const stalled = createWorker({ handlers: new Handlers().on("invoice.paid", () => new Promise<never>(() => {})) });
     const claimedFrom = Date.now();
-    void consumeBatch(stalled, EVENTS_QUEUE, [id]);
+    void runBatch([id], { worker: stalled });
     await vi.waitFor(async () => expect((await ledgerRow(id))?.status).toBe("processing"), { timeout: 5_000, interval: 20 });
-    const leaseEnds = (await ledgerRow(id))!.lease_until as number;
+    const leaseEnds = (await ledgerRow(id))!.lease_until!;
 
     // Until then the consumer might be alive and still working: a copy now could fulfil it twice.
-    await runCron(claimedFrom + CONSUMER_WALL_CLOCK_LIMIT_MS - 1, healthy);
-    await runCron(leaseEnds - 1, healthy);
+    await runCron(claimedFrom + CONSUMER_WALL_CLOCK_LIMIT_MS - 1, { env: healthy });
+    await runCron(leaseEnds - 1, { env: healthy });
     expect(sent).toEqual([id]);
-    await runCron(leaseEnds, healthy);
+    await runCron(leaseEnds, { env: healthy });
     expect(sent).toEqual([id, id]);
 
     // The copy reaches a consumer after the lease, and the event is fulfilled once.
     const later = createWorker({ handlers: fulfilment.handlers, now: () => leaseEnds });
-    expect((await consumeBatch(later, EVENTS_QUEUE, [id])).acked).toEqual([id]);
+    expect((await runBatch([id], { worker: later })).acked).toEqual([id]);
     expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 2 });
   });

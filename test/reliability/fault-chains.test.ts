@@ -1,34 +1,21 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { LEDGER_TIMING } from "../../src/db/events";
-import { createWorker } from "../../src/worker";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
-import { buildEvent, OBJECTS } from "../helpers/events";
-import { envWith, failingQueue } from "../helpers/faults";
-import { ledgerCount, ledgerRow, clearLedger } from "../helpers/ledger";
-import { d1FailingOn, INJECTED_ERROR_TEXT } from "./support/faulty-d1";
-import { recordingFulfilment } from "./support/fulfilment";
-import { heldQueue } from "./support/held-queue";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { consumeBatch, EVENTS_QUEUE, runCron } from "./support/queue-driver";
-import { expectErrorEnvelope, expectReceipt } from "./support/requests";
+import { d1FailingOn, envWith, failingQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
+import { heldInvoice } from "../helpers/fulfilment";
+import { clearLedger, ledgerCount, ledgerRow } from "../helpers/ledger";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
+import { runBatch, runCron } from "../helpers/worker";
 
 const INSERT = /^\s*insert\b/i;
 
-afterEach(() => vi.restoreAllMocks());
 // Tests here run the cron a day ahead; each starts the sweep afresh.
 beforeEach(clearLedger);
 
-function setup() {
-  const fulfilment = recordingFulfilment();
-  const worker = createWorker({ handlers: fulfilment.handlers });
-  const { queue, sent } = heldQueue();
-  const event = buildEvent("invoice.paid", OBJECTS.invoice);
-  return { ...fulfilment, worker, queue, sent, event, id: event.id as string, healthy: envWith({ EVENTS_QUEUE: queue }) };
-}
-
 describe("D1 failing on the ledger insert", () => {
   it("answers 500 storage_unavailable, records and enqueues nothing, logs no secret, and fulfils Stripe's retry exactly once", async () => {
-    const { worker, queue, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
 
     const logs = captureLogs();
     const refused = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT), EVENTS_QUEUE: queue }) });
@@ -40,18 +27,18 @@ describe("D1 failing on the ledger insert", () => {
 
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
     expect(sent).toEqual([id]);
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
 
     // Stripe's later retries of the first attempt find the event already fulfilled.
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
     expect(sent).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
     expect((await ledgerRow(id))?.status).toBe("processed");
   });
 
   it("keeps an event whose insert committed but whose answer was lost: Stripe's retry is a duplicate and the cron gets it fulfilled once", async () => {
-    const { worker, queue, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
 
     const lost = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT, "after"), EVENTS_QUEUE: queue }) });
     expect(await expectErrorEnvelope(lost)).toBe("storage_unavailable");
@@ -63,24 +50,24 @@ describe("D1 failing on the ledger insert", () => {
     expect(sent).toEqual([]);
 
     // Within the grace the delivery path's own send could still be running: no re-drive yet.
-    await runCron((row!.received_at as number) + 1_000, healthy);
+    await runCron(row!.received_at + 1_000, { env: healthy });
     expect(sent).toEqual([]);
-    const due = (row!.received_at as number) + LEDGER_TIMING.graceMs;
-    await runCron(due - 1, healthy);
+    const due = row!.received_at + LEDGER_TIMING.graceMs;
+    await runCron(due - 1, { env: healthy });
     expect(sent).toEqual([]);
-    await runCron(due, healthy);
+    await runCron(due, { env: healthy });
     expect(sent).toEqual([id]);
 
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
-    expect(done).toEqual([id]);
-    await runCron(due + 24 * 3600_000, healthy);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
+    await runCron(due + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
   });
 });
 
 describe("a Queue whose send rejects", () => {
   it("still answers 200, and the cron re-drives the event to exactly one fulfilment while Stripe redelivers it", async () => {
-    const { worker, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, sent, event, id, healthy } = heldInvoice();
     const outage = envWith({ EVENTS_QUEUE: failingQueue() });
 
     expect(await expectReceipt(await deliver(event, { worker, env: outage }), id)).toBe(false);
@@ -89,30 +76,30 @@ describe("a Queue whose send rejects", () => {
     expect(row).toMatchObject({ status: "received", attempts: 0 });
 
     // The failed send made the row due: the next minute's cron re-sends it.
-    await runCron((row!.received_at as number) + 60_000, healthy);
+    await runCron(row!.received_at + 60_000, { env: healthy });
     expect(sent).toEqual([id]);
     expect((await ledgerRow(id))?.status).toBe("received");
-    expect((await consumeBatch(worker, EVENTS_QUEUE, sent)).acked).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
 
-    await runCron(Date.now() + 24 * 3600_000, healthy);
+    await runCron(Date.now() + 24 * 3600_000, { env: healthy });
     expect(sent).toEqual([id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
   });
 
   it("fulfils once when the send succeeded but the consumer was slower than the grace and the cron sent it again", async () => {
-    const { worker, sent, event, id, healthy, done } = setup();
+    const { fulfilment, worker, sent, event, id, healthy } = heldInvoice();
 
     expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(false);
     expect(sent).toEqual([id]);
     const row = await ledgerRow(id);
 
     // The first message is still waiting in the queue when the cron, seeing the row unclaimed, sends another.
-    await runCron((row!.received_at as number) + LEDGER_TIMING.graceMs, healthy);
+    await runCron(row!.received_at + LEDGER_TIMING.graceMs, { env: healthy });
     expect(sent).toEqual([id, id]);
-    const outcome = await consumeBatch(worker, EVENTS_QUEUE, sent);
+    const outcome = await runBatch(sent, { worker });
     expect(outcome.acked).toEqual([id, id]);
-    expect(done).toEqual([id]);
+    expect(fulfilment.done).toEqual([id]);
     expect(await ledgerRow(id)).toMatchObject({ status: "processed", attempts: 1 });
   });
 });

@@ -1,15 +1,15 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
-import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
+import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { newEventId } from "../helpers/events";
 import { envWith, failingQueue } from "../helpers/faults";
+import { storedRows } from "../helpers/ledger";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { expectErrorEnvelope, expectReceipt } from "../helpers/responses";
 import { signatureHeader } from "../helpers/sign";
-import { storedRows } from "./support/ledger";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, expectReceipt, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -21,8 +21,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 /** The columns the ledger fills from the event itself; `extra` fields never overwrite them. */
 const LEDGER_FIELDS = ["id", "type", "object", "created", "livemode", "api_version", "account", "data"];
 
@@ -33,12 +31,19 @@ const LEDGER_FIELDS = ["id", "type", "object", "created", "livemode", "api_versi
 const eventLike = fc
   .record({
     idKind: fc.constantFrom("evt", "evt", "evt", "cs_", "number", "absent"),
-    type: fc.oneof(fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"), fc.string({ maxLength: 20 }), fc.constant(42)),
+    type: fc.oneof(
+      fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"),
+      fc.string({ maxLength: 20 }),
+      fc.constant(42),
+    ),
     object: fc.constantFrom("event", "event", "v2.core.event", undefined),
     created: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     livemode: fc.boolean(),
     api_version: fc.option(fc.string({ maxLength: 20 }), { nil: null }),
-    account: fc.option(fc.string({ maxLength: 20 }).map((s) => `acct_${s}`), { nil: undefined }),
+    account: fc.option(
+      fc.string({ maxLength: 20 }).map((s) => `acct_${s}`),
+      { nil: undefined },
+    ),
     data: fc.jsonValue({ maxDepth: 3 }).map((object) => ({ object })),
     extra: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
     indent: fc.constantFrom(undefined, 2, "\t"),
@@ -72,34 +77,38 @@ function isSnapshotEvent(body: string): body is string {
 }
 
 describe("signed bodies", () => {
-  it("records exactly the signed text of every snapshot event and answers 400 payload_invalid for anything else, never 5xx", async () => {
-    const accepted = new Map<string, string>();
-    const rejected: string[] = [];
-    await fc.assert(
-      fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
-        const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
-        const response = await send(worker, { headers: stripeHeaders(header), body }, testEnv);
-        if (isSnapshotEvent(body)) {
-          const id = (JSON.parse(body) as { id: string }).id;
-          expect(await expectReceipt(response, id)).toBe(false);
-          accepted.set(id, body);
-        } else {
-          expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
-          const id = (() => {
-            try {
-              return (JSON.parse(body) as { id?: unknown })?.id;
-            } catch {
-              return undefined;
-            }
-          })();
-          if (typeof id === "string") rejected.push(id);
-        }
-      }),
-      { numRuns: propertyRuns() },
-    );
-    const rows = await storedRows([...accepted.keys(), ...rejected]);
-    expect(new Set(rows.keys())).toEqual(new Set(accepted.keys()));
-    for (const [id, body] of accepted) expect(rows.get(id)?.payload, id).toBe(body);
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "records exactly the signed text of every snapshot event and answers 400 payload_invalid for anything else, never 5xx",
+    async () => {
+      const accepted = new Map<string, string>();
+      const rejected: string[] = [];
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(eventLike, eventLike, notAnEvent), async (body) => {
+          const header = await signatureHeader(body, [TEST_SECRET], NOW_S);
+          const response = await deliver(body, { signature: header, worker, env: testEnv });
+          if (isSnapshotEvent(body)) {
+            const id = (JSON.parse(body) as { id: string }).id;
+            expect(await expectReceipt(response, id)).toBe(false);
+            accepted.set(id, body);
+          } else {
+            expect(await expectErrorEnvelope(response, [TEST_SECRET])).toBe("payload_invalid");
+            const id = (() => {
+              try {
+                return (JSON.parse(body) as { id?: unknown })?.id;
+              } catch {
+                return undefined;
+              }
+            })();
+            if (typeof id === "string") rejected.push(id);
+          }
+        }),
+        { numRuns: propertyRuns() },
+      );
+      const rows = await storedRows([...accepted.keys(), ...rejected]);
+      expect(new Set(rows.keys())).toEqual(new Set(accepted.keys()));
+      for (const [id, body] of accepted) expect(rows.get(id)?.payload, id).toBe(body);
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 });

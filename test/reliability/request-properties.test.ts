@@ -1,15 +1,15 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { Handlers } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
+import { anyBody, extraHeaders, forgedSignatureHeader, headerValue } from "../helpers/arbitraries";
 import { stripeHeaders, TEST_SECRET } from "../helpers/deliver";
-import { envWith } from "../helpers/faults";
-import { anyBody, extraHeaders, forgedSignatureHeader, headerValue } from "./support/arbitraries";
-import { heldQueue } from "./support/held-queue";
-import { captureLogs, expectCleanLogs } from "./support/logs";
-import { expectErrorEnvelope, send } from "./support/requests";
-import { propertyRuns, propertyTimeout } from "./support/runs";
+import { envWith, heldQueue } from "../helpers/faults";
+import { captureLogs, expectCleanLogs } from "../helpers/logs";
+import { propertyRuns, propertyTimeout } from "../helpers/property-runs";
+import { expectErrorEnvelope } from "../helpers/responses";
+import { callWorker } from "../helpers/worker";
 
 const NOW_MS = Date.now();
 const NOW_S = Math.floor(NOW_MS / 1000);
@@ -20,8 +20,6 @@ let logs: string[] = [];
 beforeEach(() => {
   logs = captureLogs();
 });
-afterEach(() => vi.restoreAllMocks());
-
 async function storedEvents(): Promise<number> {
   return (await env.DB.prepare("SELECT COUNT(*) AS n FROM stripe_events").first<{ n: number }>())!.n;
 }
@@ -37,45 +35,68 @@ const requestHeaders = fc
   });
 
 describe("POST /webhooks/stripe without a genuine signature", () => {
-  it("never accepts, never answers 5xx, always answers the error envelope, and records and enqueues nothing", async () => {
-    const before = await storedEvents();
-    await fc.assert(
-      fc.asyncProperty(requestHeaders, anyBody, async (headers, body) => {
-        const response = await send(worker, { headers, body }, testEnv);
-        expect(response.status).toBeGreaterThanOrEqual(400);
-        expect(response.status).toBeLessThan(500);
-        await expectErrorEnvelope(response, [TEST_SECRET]);
-      }),
-      { numRuns: propertyRuns() },
-    );
-    expect(await storedEvents()).toBe(before);
-    expect(sent).toEqual([]);
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "never accepts, never answers 5xx, always answers the error envelope, and records and enqueues nothing",
+    async () => {
+      const before = await storedEvents();
+      await fc.assert(
+        fc.asyncProperty(requestHeaders, anyBody, async (headers, body) => {
+          const response = await callWorker("/webhooks/stripe", { worker, method: "POST", headers, body, env: testEnv });
+          expect(response.status).toBeGreaterThanOrEqual(400);
+          expect(response.status).toBeLessThan(500);
+          await expectErrorEnvelope(response, [TEST_SECRET]);
+        }),
+        { numRuns: propertyRuns() },
+      );
+      expect(await storedEvents()).toBe(before);
+      expect(sent).toEqual([]);
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 });
 
 describe("any method on any path", () => {
   const methods = fc.constantFrom("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS");
   const paths = fc.oneof(
-    fc.constantFrom("/", "/webhooks", "/webhooks/stripe", "/webhooks/stripe/", "/WEBHOOKS/STRIPE", "/webhooks/stripe?x=1", "/health", "/health/"),
+    fc.constantFrom(
+      "/",
+      "/webhooks",
+      "/webhooks/stripe",
+      "/webhooks/stripe/",
+      "/WEBHOOKS/STRIPE",
+      "/webhooks/stripe?x=1",
+      "/health",
+      "/health/",
+    ),
     fc.webPath(),
   );
   const isHealth = (method: string, path: string) => (method === "GET" || method === "HEAD") && /^\/health(\?|$)/.test(path);
 
-  it("answers 2xx only for the health check, never 5xx, and the error envelope for everything else", async () => {
-    await fc.assert(
-      fc.asyncProperty(methods, paths, headerValue, async (method, path, body) => {
-        const response = await send(worker, { method, path, body, headers: stripeHeaders(`t=${NOW_S},v1=${"0".repeat(64)}`) }, testEnv);
-        expect(response.status).toBeLessThan(500);
-        if (isHealth(method, path)) {
-          expect(response.status).toBe(200);
-          return;
-        }
-        expect(response.status).toBeGreaterThanOrEqual(400);
-        if (method !== "HEAD") await expectErrorEnvelope(response, [TEST_SECRET]);
-      }),
-      { numRuns: propertyRuns() },
-    );
-    expectCleanLogs(logs, [TEST_SECRET]);
-  }, propertyTimeout());
+  it(
+    "answers 2xx only for the health check, never 5xx, and the error envelope for everything else",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(methods, paths, headerValue, async (method, path, body) => {
+          const response = await callWorker(path, {
+            worker,
+            method,
+            body,
+            headers: stripeHeaders(`t=${NOW_S},v1=${"0".repeat(64)}`),
+            env: testEnv,
+          });
+          expect(response.status).toBeLessThan(500);
+          if (isHealth(method, path)) {
+            expect(response.status).toBe(200);
+            return;
+          }
+          expect(response.status).toBeGreaterThanOrEqual(400);
+          if (method !== "HEAD") await expectErrorEnvelope(response, [TEST_SECRET]);
+        }),
+        { numRuns: propertyRuns() },
+      );
+      expectCleanLogs(logs, [TEST_SECRET]);
+    },
+    propertyTimeout(),
+  );
 });

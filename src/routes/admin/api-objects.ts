@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import type { AppEnv } from "../../app";
 import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView, isUnknownCustomer } from "../../db/customer-view";
 import { objectTimeline } from "../../db/timeline";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { customerJson, timelineJson } from "./json";
 import { parseStripeId } from "./query";
 
@@ -20,13 +20,17 @@ export const adminObjectRoutes = new Hono<AppEnv>()
     if (timeline === null) throw new ApiError("not_found", `No event ${id} in the ledger.`);
     const object = timeline.objectId === null ? null : await billingObject(db, timeline.objectId);
     if (object === null && timeline.events.length === 0) {
-      throw new ApiError("not_found", `Nothing is known about ${id}: no billing row and no event in the ledger (retention deletes final events after LEDGER_RETENTION_DAYS).`);
+      throw new ApiError(
+        "not_found",
+        `Nothing is known about ${id}: no billing row and no event in the ledger (retention deletes final events after LEDGER_RETENTION_DAYS).`,
+      );
     }
     return c.json(timelineJson(timeline, object));
   })
   .get("/customers/:id", async (c) => {
     const id = parseStripeId(c.req.param("id"), ["cus_"]);
     const view = await customerView(createDb(c.env.DB), id);
-    if (isUnknownCustomer(view)) throw new ApiError("not_found", `Nothing is known about customer ${id}: no billing row and no event in the ledger.`);
+    if (isUnknownCustomer(view))
+      throw new ApiError("not_found", `Nothing is known about customer ${id}: no billing row and no event in the ledger.`);
     return c.json(customerJson(view));
   });

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { readSettings } from "../../config";
-import { countReplayable, databaseSize, findReplayable, getEvent, ledgerStats, listEvents } from "../../db/admin";
 import { createDb } from "../../db/client";
+import { countReplayable, findReplayable, getEvent, listEvents } from "../../db/ledger-reads";
+import { databaseSize, ledgerStats } from "../../db/ledger-stats";
 import { ApiError } from "../../errors";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { adminObjectRoutes } from "./api-objects";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";
@@ -11,7 +11,7 @@ import { endpointApiRoutes } from "./endpoint";
 import { eventJson } from "./json";
 import { encodeCursor, isTrue, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
-import { eventNotFound, notReplayable, purge, replay, REPLAY_BATCH } from "./replay";
+import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay } from "./replay";
 
 /**
  * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (enabled/disabled is
@@ -73,13 +73,17 @@ export const adminApiRoutes = new Hono<AppEnv>()
   .get("/stats", async (c) => {
     const db = createDb(c.env.DB);
     const [stats, size] = await Promise.all([ledgerStats(db, c.var.now()), databaseSize(db)]);
-    const settings = readSettings(c.env);
+    const { settings } = c.var.config;
     return c.json({
       unfinished: stats.unfinished,
       last_24h: {
         by_status: stats.recent.byStatus,
         by_type: stats.recent.byType,
-        by_secret_index: stats.recent.bySecretIndex.map((s) => ({ secret_index: s.secretIndex, count: s.count, last_received_at: new Date(s.lastReceivedAt).toISOString() })),
+        by_secret_index: stats.recent.bySecretIndex.map((s) => ({
+          secret_index: s.secretIndex,
+          count: s.count,
+          last_received_at: new Date(s.lastReceivedAt).toISOString(),
+        })),
       },
       oldest_unprocessed: stats.oldestUnprocessed && {
         id: stats.oldestUnprocessed.id,

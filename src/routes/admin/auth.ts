@@ -1,9 +1,9 @@
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
-import type { Context } from "hono";
 import { ApiError } from "../../errors";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 
 /** The console's session cookie: an HMAC of the token, never the token itself. */
 export const SESSION_COOKIE = "admin_session";
@@ -20,16 +20,13 @@ export async function sessionValue(token: string): Promise<string> {
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The configured token, or null when the admin surface is disabled (unset or blank). */
-export function adminToken(env: Env): string | null {
-  const token = (env.ADMIN_TOKEN ?? "").trim();
-  return token === "" ? null : token;
-}
-
 /** 404 with the usual envelope while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
 export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
-  if (adminToken(c.env) === null) {
-    throw new ApiError("not_found", `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`);
+  if (c.var.config.adminToken === null) {
+    throw new ApiError(
+      "not_found",
+      `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`,
+    );
   }
   await next();
 });
@@ -43,22 +40,26 @@ export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const requireBearer = createMiddleware<AppEnv>(async (c, next) => {
   const presented = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim() ?? "";
-  if (!(await timingSafeEqual(presented, adminToken(c.env)!))) {
-    throw new ApiError("unauthorized", "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.");
+  if (!(await timingSafeEqual(presented, c.var.config.adminToken!))) {
+    throw new ApiError(
+      "unauthorized",
+      "The admin API needs the header `Authorization: Bearer <ADMIN_TOKEN>` with the token set by `wrangler secret put ADMIN_TOKEN`.",
+    );
   }
   await next();
 });
 
 /** Whether the request carries the console's session cookie for the current token. */
 export async function hasSession(c: Context<AppEnv>): Promise<boolean> {
-  const token = adminToken(c.env);
+  const token = c.var.config.adminToken;
   const cookie = getCookie(c, SESSION_COOKIE);
   return token !== null && cookie !== undefined && (await timingSafeEqual(cookie, await sessionValue(token)));
 }
 
 /** A state-changing console form needs the session; answered with the JSON envelope like any API error. */
 export const requireSession = createMiddleware<AppEnv>(async (c, next) => {
-  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  if (!(await hasSession(c)))
+    throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
   await next();
 });
 

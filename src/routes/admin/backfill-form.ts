@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { runBackfill } from "../../backfill/run";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { requireStripeApi } from "../../stripe/api";
-import type { AppEnv } from "../../app";
 import { hasSession } from "./auth";
 
 /**
@@ -12,9 +12,14 @@ import { hasSession } from "./auth";
  * same-origin check, then back to the events page, whose panel shows the progress.
  */
 export const backfillFormRoutes = new Hono<AppEnv>().post("/backfill", csrf(), async (c) => {
-  if (!(await hasSession(c))) throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
-  requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+  if (!(await hasSession(c)))
+    throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+  requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
   const report = await runBackfill(c.env, c.var.now, { start: true });
-  if (report.outcome === "storage_error") throw new ApiError("storage_unavailable", "D1 could not save the backfill's progress; nothing was lost. Check the DB binding, then try again.");
+  if (report.outcome === "storage_error")
+    throw new ApiError(
+      "storage_unavailable",
+      "D1 could not save the backfill's progress; nothing was lost. Check the DB binding, then try again.",
+    );
   return c.redirect("/admin#backfill", 303);
 });

@@ -3,8 +3,8 @@ import { runBackfill } from "../../backfill/run";
 import { backfillProgress, readBackfill } from "../../backfill/state";
 import { createDb } from "../../db/client";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { requireStripeApi } from "../../stripe/api";
-import type { AppEnv } from "../../app";
 
 /**
  * `GET /admin/api/backfill`: the backfill's progress (`status`, `done`, per type `imported` and
@@ -16,10 +16,13 @@ import type { AppEnv } from "../../app";
 export const backfillApiRoutes = new Hono<AppEnv>()
   .get("/backfill", async (c) => c.json(backfillProgress(await readBackfill(createDb(c.env.DB)))))
   .post("/backfill", async (c) => {
-    requireStripeApi(c.env, "The backfill reads Stripe's list APIs");
+    requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
     const report = await runBackfill(c.env, c.var.now, { start: true });
     if (report.outcome === "storage_error") {
-      throw new ApiError("storage_unavailable", "D1 could not save the backfill's progress; nothing was lost (the page is read again next time). Check the DB binding and that migrations are applied, then POST again.");
+      throw new ApiError(
+        "storage_unavailable",
+        "D1 could not save the backfill's progress; nothing was lost (the page is read again next time). Check the DB binding and that migrations are applied, then POST again.",
+      );
     }
     return c.json({ ...backfillProgress(report.state), run: { outcome: report.outcome, pages: report.pages, imported: report.imported } });
   });

@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import { ChartsPage } from "../../admin/charts-page";
+import { CHART_HOURS } from "../../cron/ledger-hours";
 import { createDb } from "../../db/client";
 import { HOUR_MS, hourOf, readHours } from "../../db/ledger-hours";
-import { CHART_HOURS } from "../../cron/ledger-hours";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
+import { ChartsPage } from "./views/charts-page";
 
 /** `GET /admin/charts`: a week of hourly aggregates (≤ 169 rows of ledger_hours), drawn as inline SVG. */
 export const consoleChartRoutes = new Hono<AppEnv>().get("/charts", requirePageSession, async (c) => {

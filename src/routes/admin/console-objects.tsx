@@ -1,14 +1,14 @@
 import { Hono } from "hono";
-import { CustomerPage } from "../../admin/customer-page";
-import { ObjectPage } from "../../admin/object-page";
 import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView } from "../../db/customer-view";
 import { objectTimeline } from "../../db/timeline";
-import type { AppEnv } from "../../app";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 import { parseStripeId } from "./query";
 import { eventNotFound } from "./replay";
+import { CustomerPage } from "./views/customer-page";
+import { ObjectPage } from "./views/object-page";
 
 /**
  * The console's answers to "what happened to this object?" and "what does this customer have?":
@@ -26,7 +26,9 @@ export const consoleObjectRoutes = new Hono<AppEnv>()
     const timeline = await objectTimeline(db, id);
     if (timeline === null) throw eventNotFound(id);
     const object = timeline.objectId === null ? null : await billingObject(db, timeline.objectId);
-    const owner = timeline.objectId?.startsWith("cus_") ? timeline.objectId : ((object?.row.customerId as string | null | undefined) ?? null);
+    const owner = timeline.objectId?.startsWith("cus_")
+      ? timeline.objectId
+      : ((object?.row.customerId as string | null | undefined) ?? null);
     return c.html(<ObjectPage searched={id} timeline={timeline} object={object} customerId={owner} />);
   })
   .get("/customers/:id", async (c) => {

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
-import { BulkReplayPage, ReplayProcessedPage } from "../../admin/replay-pages";
-import { countReplayable, getEventSummary } from "../../db/admin";
 import { createDb } from "../../db/client";
 import { FINAL_STATUSES } from "../../db/events";
-import type { AppEnv } from "../../app";
+import { countReplayable, getEventSummary } from "../../db/ledger-reads";
+import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
 import { isTrue, parseListQuery, readForm } from "./query";
 import { CONSOLE_REPLAY_MAX, eventNotFound, notReplayable, replay, replayMatching } from "./replay";
+import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
 
 /** The filter fields of the events page, as its form and links carry them. */
 function filterFields(fields: Record<string, string | undefined>) {
@@ -32,14 +32,17 @@ export const consoleReplayRoutes = new Hono<AppEnv>()
     const query = filterFields(await readForm(c));
     const { filter } = parseListQuery(query);
     const { replayed, more } = await replayMatching(c.env, createDb(c.env.DB), filter, c.var.now(), CONSOLE_REPLAY_MAX);
-    const back = new URLSearchParams(Object.entries({ ...query, replayed: String(replayed), more: more ? "1" : "" }).filter(([, v]) => v) as [string, string][]);
+    const back = new URLSearchParams(
+      Object.entries({ ...query, replayed: String(replayed), more: more ? "1" : "" }).filter(([, v]) => v) as [string, string][],
+    );
     return c.redirect(`/admin?${back}`, 303);
   })
   .get("/events/:id/replay", requirePageSession, async (c) => {
     const event = await getEventSummary(createDb(c.env.DB), c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
     // Failed and dead events are replayed from their page's button; this page is for final ones.
-    if (!(FINAL_STATUSES as readonly string[]).includes(event.status)) return c.redirect(`/admin/events/${encodeURIComponent(event.id)}`, 303);
+    if (!(FINAL_STATUSES as readonly string[]).includes(event.status))
+      return c.redirect(`/admin/events/${encodeURIComponent(event.id)}`, 303);
     return c.html(<ReplayProcessedPage event={event} />);
   })
   .post("/events/:id/replay", csrf(), requireSession, async (c) => {

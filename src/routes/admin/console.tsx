@@ -1,26 +1,30 @@
 import { Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
 import { bodyLimit } from "hono/body-limit";
+import { deleteCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
-import { EventPage } from "../../admin/event-page";
-import { EventsPage } from "../../admin/events-page";
-import { LoginPage } from "../../admin/login";
-import { statusBanner } from "../../admin/status-banner";
-import { STYLES_CSP_HASH } from "../../admin/styles";
-import { getEvent, ledgerStats, listEvents } from "../../db/admin";
+import { BACKFILL_STATE, type BackfillState, backfillProgress } from "../../backfill/state";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../../cron/endpoint-check";
 import { createDb } from "../../db/client";
+import { readJobStates } from "../../db/job-state";
+import { getEvent, listEvents } from "../../db/ledger-reads";
+import { ledgerStats } from "../../db/ledger-stats";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { log } from "../../log";
-import type { AppEnv } from "../../app";
-import { adminToken, hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
+import { hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./auth";
 import { consoleChartRoutes } from "./console-charts";
 import { consoleObjectRoutes } from "./console-objects";
 import { consoleReplayRoutes } from "./console-replay";
 import { encodeCursor, parseListQuery } from "./query";
 import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
 import { eventNotFound } from "./replay";
+import { EventPage } from "./views/event-page";
+import { EventsPage } from "./views/events-page";
+import { LoginPage } from "./views/login";
+import { StatusBanner } from "./views/status-banner";
+import { STYLES_CSP_HASH } from "./views/styles";
 
 const SESSION_SECONDS = 8 * 60 * 60;
 
@@ -37,7 +41,13 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
   // as a referrer. They have no script and one inline stylesheet, allowed by its hash.
   .use(
     secureHeaders({
-      contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: [STYLES_CSP_HASH], formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'none'"] },
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        styleSrc: [STYLES_CSP_HASH],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
       xFrameOptions: "DENY",
     }),
     async (c, next) => {
@@ -46,11 +56,18 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     },
   )
   .get("/", async (c) => {
-    if (!(await hasSession(c))) return c.html(<LoginPage error={c.req.query("signin") === "failed" ? "That token is not this Worker's ADMIN_TOKEN." : undefined} />);
+    if (!(await hasSession(c)))
+      return c.html(<LoginPage error={c.req.query("signin") === "failed" ? "That token is not this Worker's ADMIN_TOKEN." : undefined} />);
     const raw = c.req.query();
     const q = parseListQuery(raw);
     const db = createDb(c.env.DB);
-    const [stats, page, banner] = await Promise.all([ledgerStats(db, c.var.now()), listEvents(db, q.filter, q.cursor, q.limit), statusBanner(c.env, db)]);
+    const [stats, page, saved] = await Promise.all([
+      ledgerStats(db, c.var.now()),
+      listEvents(db, q.filter, q.cursor, q.limit),
+      readJobStates(db, [BACKFILL_STATE, ENDPOINT_CHECK_STATE]),
+    ]);
+    const endpoint = saved.get(ENDPOINT_CHECK_STATE) as EndpointCheckState | undefined;
+    const backfill = saved.get(BACKFILL_STATE) as BackfillState | undefined;
     return c.html(
       <EventsPage
         stats={stats}
@@ -58,9 +75,17 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
         query={{ status: raw.status, type: raw.type, from: raw.from, to: raw.to }}
         nextCursor={encodeCursor(page.next)}
         window={page.window}
-        notice={raw.replayed ? `Replayed ${raw.replayed} event(s): they are sent to the queue again and will be processed shortly.` : undefined}
+        notice={
+          raw.replayed ? `Replayed ${raw.replayed} event(s): they are sent to the queue again and will be processed shortly.` : undefined
+        }
         moreToReplay={raw.more === "1"}
-        banner={banner}
+        banner={
+          <StatusBanner
+            endpoint={endpoint?.report ?? null}
+            backfill={backfillProgress(backfill ?? null)}
+            keyConfigured={c.var.config.stripeApi.key !== null}
+          />
+        }
       />,
     );
   })
@@ -68,14 +93,18 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
   .post("/login", csrf(), rateLimit(SIGNIN_LIMIT), bodyLimit({ maxSize: 16 * 1024 }), async (c) => {
     // A malformed multipart body makes parseBody throw a TypeError: the client's mistake, not ours.
     const form = await c.req.parseBody().catch(() => {
-      throw new ApiError("request_invalid", "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.");
+      throw new ApiError(
+        "request_invalid",
+        "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.",
+      );
     });
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    if (!(await timingSafeEqual(token, adminToken(c.env)!))) {
+    const adminToken = c.var.config.adminToken!;
+    if (!(await timingSafeEqual(token, adminToken))) {
       log("warn", "admin_signin_failed");
       return c.redirect("/admin?signin=failed", 303);
     }
-    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken(c.env)!), {
+    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken), {
       httpOnly: true,
       secure: new URL(c.req.url).protocol === "https:",
       sameSite: "Strict",
@@ -91,7 +120,12 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
   .get("/events/:id", requirePageSession, async (c) => {
     const event = await getEvent(createDb(c.env.DB), c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
-    return c.html(<EventPage event={event} notice={c.req.query("replayed") ? "Replayed: the event is sent to the queue again and will be processed shortly." : undefined} />);
+    return c.html(
+      <EventPage
+        event={event}
+        notice={c.req.query("replayed") ? "Replayed: the event is sent to the queue again and will be processed shortly." : undefined}
+      />,
+    );
   })
   .route("/", consoleReplayRoutes)
   .route("/", consoleObjectRoutes)

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { checkEndpoint } from "../../cron/endpoint-check";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { requireStripeApi } from "../../stripe/api";
-import type { AppEnv } from "../../app";
 
 /**
  * `GET /admin/api/endpoint`: the endpoint drift check, now (the cron runs it daily): this Worker's
@@ -12,7 +12,7 @@ import type { AppEnv } from "../../app";
  * refuses or does not answer. Mounted under the Bearer-authenticated API.
  */
 export const endpointApiRoutes = new Hono<AppEnv>().get("/endpoint", async (c) => {
-  const stripe = requireStripeApi(c.env, "The endpoint check lists the account's webhook endpoints");
+  const stripe = requireStripeApi(c.var.config.stripeApi, "The endpoint check lists the account's webhook endpoints");
   const result = await checkEndpoint(c.env, c.var.handlers, stripe, c.var.now());
   if (!result.ok) throw new ApiError("stripe_api_error", result.report.warnings[0]!);
   return c.json(result.report);

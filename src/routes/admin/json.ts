@@ -1,7 +1,7 @@
 import type { Entitlements } from "../../billing/entitlements";
-import type { EventSummary } from "../../db/admin";
 import type { BillingObject } from "../../db/billing-object";
 import type { CustomerView } from "../../db/customer-view";
+import type { EventSummary } from "../../db/ledger-reads";
 import type { Timeline } from "../../db/timeline";
 
 // The admin API's JSON shapes: snake_case like Stripe's own API, times of ours as ISO 8601, Stripe's
@@ -45,7 +45,12 @@ export function billingRowJson(table: BillingObject["table"], row: object): Reco
   const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
   for (const [key, value] of Object.entries(row)) {
     const name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-    json[name] = name === "price_ids" && typeof value === "string" ? (JSON.parse(value) as unknown) : name === "updated_at" ? iso(value as number) : value;
+    json[name] =
+      name === "price_ids" && typeof value === "string"
+        ? (JSON.parse(value) as unknown)
+        : name === "updated_at"
+          ? iso(value as number)
+          : value;
   }
   return json;
 }
@@ -72,7 +77,13 @@ export function entitlementsJson(e: Entitlements) {
       cancel_at_period_end: s.cancelAtPeriodEnd,
       trial_end: s.trialEnd,
     })),
-    ...e.purchases.map((p) => ({ kind: "purchase" as const, checkout_session_id: p.checkoutSessionId, amount_total: p.amountTotal, currency: p.currency, payment_intent_id: p.paymentIntentId })),
+    ...e.purchases.map((p) => ({
+      kind: "purchase" as const,
+      checkout_session_id: p.checkoutSessionId,
+      amount_total: p.amountTotal,
+      currency: p.currency,
+      payment_intent_id: p.paymentIntentId,
+    })),
   ];
 }
 
@@ -88,7 +99,13 @@ export function customerJson(view: CustomerView) {
       ...billingRowJson("payment_intents", pi),
       charges: view.charges.filter((c) => c.paymentIntentId === pi.id).map((c) => billingRowJson("charges", c)),
     })),
-    fulfilments: view.fulfilments.map((f) => ({ object_id: f.objectId, kind: f.kind, status: f.status, event_id: f.eventId, completed_at: iso(f.completedAt) })),
+    fulfilments: view.fulfilments.map((f) => ({
+      object_id: f.objectId,
+      kind: f.kind,
+      status: f.status,
+      event_id: f.eventId,
+      completed_at: iso(f.completedAt),
+    })),
     entitled: view.entitlements.entitled,
     entitlements: entitlementsJson(view.entitlements),
     events: view.events.map(eventJson),

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
+import type { Cursor, EventFilter } from "../../db/ledger-reads";
 import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
-import type { Cursor, EventFilter } from "../../db/admin";
 import { ApiError } from "../../errors";
 
 export const DEFAULT_PAGE = 50;
@@ -23,7 +23,10 @@ export function parseListQuery(query: Record<string, string | undefined>, maxLim
     return v === undefined || v === "" ? undefined : v;
   };
   const statusRaw = get("status");
-  const statuses = statusRaw?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const statuses = statusRaw
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   for (const s of statuses ?? []) {
     if (!(EVENT_STATUSES as readonly string[]).includes(s)) {
       throw new ApiError("request_invalid", `status must be one or more of ${EVENT_STATUSES.join(", ")} (comma-separated).`);
@@ -31,9 +34,15 @@ export function parseListQuery(query: Record<string, string | undefined>, maxLim
   }
   const limitRaw = get("limit");
   const limit = limitRaw === undefined ? Math.min(DEFAULT_PAGE, maxLimit) : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) throw new ApiError("request_invalid", `limit must be a whole number from 1 to ${maxLimit}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit)
+    throw new ApiError("request_invalid", `limit must be a whole number from 1 to ${maxLimit}.`);
   return {
-    filter: { statuses: statuses as EventStatus[] | undefined, type: get("type"), receivedFrom: parseTime("from", get("from")), receivedTo: parseTime("to", get("to")) },
+    filter: {
+      statuses: statuses as EventStatus[] | undefined,
+      type: get("type"),
+      receivedFrom: parseTime("from", get("from")),
+      receivedTo: parseTime("to", get("to")),
+    },
     cursor: decodeCursor(get("cursor")),
     limit,
   };
@@ -43,7 +52,8 @@ function parseTime(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   // A datetime-local form field has no zone; it is read as UTC, which is what the console shows.
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(/[zZ]|[+-]\d{2}:\d{2}$/.test(raw) ? raw : `${raw}Z`);
-  if (!Number.isSafeInteger(ms)) throw new ApiError("request_invalid", `${name} must be an ISO 8601 time (2026-11-24T12:00:00Z) or Unix milliseconds.`);
+  if (!Number.isSafeInteger(ms))
+    throw new ApiError("request_invalid", `${name} must be an ISO 8601 time (2026-11-24T12:00:00Z) or Unix milliseconds.`);
   return ms;
 }
 
@@ -55,7 +65,8 @@ export function encodeCursor(cursor: Cursor | null): string | null {
 function decodeCursor(raw: string | undefined): Cursor | null {
   if (raw === undefined) return null;
   const seq = /^s[0-9a-z]{1,12}$/.test(raw) ? Number.parseInt(raw.slice(1), 36) : Number.NaN;
-  if (!Number.isSafeInteger(seq)) throw new ApiError("request_invalid", "cursor is not one this API returned; pass next_cursor from the previous page unchanged.");
+  if (!Number.isSafeInteger(seq))
+    throw new ApiError("request_invalid", "cursor is not one this API returned; pass next_cursor from the previous page unchanged.");
   return seq;
 }
 
@@ -86,7 +97,8 @@ export function parseStripeId(raw: string | undefined, prefixes?: readonly strin
   if (!STRIPE_ID.test(id)) {
     throw new ApiError("request_invalid", "The id must be a Stripe id such as evt_…, cus_…, sub_…, in_…, cs_…, pi_…, ch_… or re_….");
   }
-  if (prefixes && !prefixes.some((p) => id.startsWith(p))) throw new ApiError("request_invalid", `The id must start with ${prefixes.join(" or ")}.`);
+  if (prefixes && !prefixes.some((p) => id.startsWith(p)))
+    throw new ApiError("request_invalid", `The id must start with ${prefixes.join(" or ")}.`);
   return id;
 }
 
@@ -96,7 +108,10 @@ export function parseStripeId(raw: string | undefined, prefixes?: readonly strin
  */
 export async function readForm(c: Context): Promise<Record<string, string>> {
   const body = await c.req.parseBody().catch(() => {
-    throw new ApiError("request_invalid", "The form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data, as the console's own forms do.");
+    throw new ApiError(
+      "request_invalid",
+      "The form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data, as the console's own forms do.",
+    );
   });
   return Object.fromEntries(Object.entries(body).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
 }

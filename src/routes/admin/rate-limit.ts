@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../../app";
 import { ApiError } from "../../errors";
+import type { AppEnv } from "../../http/app-env";
 import { log } from "../../log";
 
 /** A `[[ratelimits]]` binding and its `simple` limit; the numbers repeat wrangler.toml's for the 429 message. */

@@ -1,6 +1,6 @@
-import { findReplayable, purgeEvents, type Cursor, type EventFilter } from "../../db/admin";
 import type { Database } from "../../db/client";
-import { REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { purgeEvents, REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
+import { type Cursor, type EventFilter, findReplayable } from "../../db/ledger-reads";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
@@ -32,7 +32,13 @@ export async function replay(env: Env, db: Database, ids: readonly string[], now
  * Replays the `failed`/`dead` events matching the filter, newest arrival first, up to `max` of them in
  * pages of the id chunk size. `more` says whether matching events remain.
  */
-export async function replayMatching(env: Env, db: Database, filter: EventFilter, nowMs: number, max: number): Promise<{ replayed: number; more: boolean }> {
+export async function replayMatching(
+  env: Env,
+  db: Database,
+  filter: EventFilter,
+  nowMs: number,
+  max: number,
+): Promise<{ replayed: number; more: boolean }> {
   let replayed = 0;
   let cursor: Cursor | null = null;
   do {
@@ -56,7 +62,10 @@ export function notReplayable(id: string, status: string, action: "replayed" | "
   const hint = final
     ? " To run its handlers again (fulfilments stay once-only), replay it with allow_processed=true, or confirm on its page in the console."
     : "";
-  return new ApiError("replay_not_allowed", `Event ${id} is ${status}; only ${REPLAYABLE_STATUSES.join(" or ")} events can be ${action}.${hint}`);
+  return new ApiError(
+    "replay_not_allowed",
+    `Event ${id} is ${status}; only ${REPLAYABLE_STATUSES.join(" or ")} events can be ${action}.${hint}`,
+  );
 }
 
 /** The notFound answer for an unknown event id. */

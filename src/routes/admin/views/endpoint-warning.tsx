@@ -1,4 +1,4 @@
-import type { EndpointReport } from "../stripe/endpoint-check";
+import type { EndpointReport } from "../../../stripe/endpoint-check";
 import { utc } from "./layout";
 
 /**

@@ -1,4 +1,7 @@
-import { Handlers } from "../../../src/handlers/registry";
+import { Handlers } from "../../src/handlers/registry";
+import { createWorker } from "../../src/worker";
+import { buildEvent, OBJECTS } from "./events";
+import { envWith, heldQueue } from "./faults";
 
 export interface Fulfilment {
   handlers: Handlers;
@@ -28,4 +31,21 @@ export function fulfilmentCounts(done: readonly string[]): Record<string, number
   const counts: Record<string, number> = {};
   for (const id of done) counts[id] = (counts[id] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * The reliability tests' usual start: a Worker whose only handler records fulfilments, a held queue
+ * (sends are counted, and never reach the deployed Worker's consumer), `healthy`, the env that uses
+ * it, and a fresh `invoice.paid` event to deliver.
+ *
+ * @example
+ * const { fulfilment, worker, sent, healthy, event, id } = heldInvoice();
+ * await deliver(event, { worker, env: healthy });
+ */
+export function heldInvoice() {
+  const fulfilment = recordingFulfilment();
+  const worker = createWorker({ handlers: fulfilment.handlers });
+  const { queue, sent } = heldQueue();
+  const event = buildEvent("invoice.paid", OBJECTS.invoice);
+  return { fulfilment, worker, queue, sent, healthy: envWith({ EVENTS_QUEUE: queue }), event, id: event.id };
 }

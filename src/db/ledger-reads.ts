@@ -1,9 +1,12 @@
-import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, max, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Database } from "./client";
-import { chunk, IDS_PER_STATEMENT, OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
+import { OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
 import { readJobState } from "./job-state";
-import { EVENT_STATUSES, stripeEvents, type EventStatus, type StripeEventRow } from "./schema";
+import { type EventStatus, IN_ATTENTION_INDEX, type StripeEventRow, stripeEvents } from "./schema";
+
+// What the console and the admin API read from the ledger: filtered pages in arrival order, one
+// event, and what a bulk replay would take. Every read is bounded (an index, or SCAN_WINDOW rows).
 
 /** What an operator may filter events by; every field is optional. Times are Unix ms of arrival. */
 export interface EventFilter {
@@ -50,15 +53,14 @@ export const summaryColumns = {
  * newer than the sweep's position or have a re-drive time (the sweep gives one to every unfinished
  * row it passes). The term must name the partial index's condition verbatim for SQLite to use it.
  */
-async function candidates(db: Database, statuses: readonly EventStatus[]): Promise<SQL | undefined> {
+export async function candidates(db: Database, statuses: readonly EventStatus[]): Promise<SQL | undefined> {
   const attention = (s: EventStatus) => (REPLAYABLE_STATUSES as readonly EventStatus[]).includes(s);
   const open = (s: EventStatus) => (OPEN_STATUSES as readonly EventStatus[]).includes(s);
-  const attentionTerm = sql.raw(`status IN ('failed', 'dead')`);
-  if (statuses.every(attention)) return attentionTerm;
+  if (statuses.every(attention)) return IN_ATTENTION_INDEX;
   if (!statuses.every((s) => attention(s) || open(s))) return undefined;
   const sweptTo = (await readJobState<{ seq: number }>(db, SWEEP_STATE))?.seq ?? 0;
   const seqs = (where: SQL | undefined) => db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(where);
-  const sources = [seqs(isNotNull(stripeEvents.redriveAt)), seqs(gt(stripeEvents.seq, sweptTo)), seqs(attentionTerm)] as const;
+  const sources = [seqs(isNotNull(stripeEvents.redriveAt)), seqs(gt(stripeEvents.seq, sweptTo)), seqs(IN_ATTENTION_INDEX)] as const;
   return inArray(stripeEvents.seq, statuses.includes("dead") ? unionAll(...sources) : unionAll(sources[0], sources[1]));
 }
 
@@ -129,8 +131,20 @@ export async function listEvents(db: Database, filter: EventFilter, after: Curso
  */
 async function listWindow(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<EventPage> {
   const statuses = nonEmpty(filter.statuses);
-  const arrivals = db.select(summaryColumns).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
-  const arrivalSeqs = db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(arrivalRange(filter, after)).orderBy(desc(stripeEvents.seq)).limit(SCAN_WINDOW).as("arrivals");
+  const arrivals = db
+    .select(summaryColumns)
+    .from(stripeEvents)
+    .where(arrivalRange(filter, after))
+    .orderBy(desc(stripeEvents.seq))
+    .limit(SCAN_WINDOW)
+    .as("arrivals");
+  const arrivalSeqs = db
+    .select({ seq: stripeEvents.seq })
+    .from(stripeEvents)
+    .where(arrivalRange(filter, after))
+    .orderBy(desc(stripeEvents.seq))
+    .limit(SCAN_WINDOW)
+    .as("arrivals");
   const [rows, [bound]] = await db.batch([
     db
       .select()
@@ -161,7 +175,12 @@ export async function getEventSummary(db: Database, id: string): Promise<EventSu
 }
 
 /** Ids of replayable rows matching the filter after the cursor, in list order, at most `limit`. */
-export async function findReplayable(db: Database, filter: EventFilter, after: Cursor | null, limit: number): Promise<{ ids: string[]; next: Cursor | null }> {
+export async function findReplayable(
+  db: Database,
+  filter: EventFilter,
+  after: Cursor | null,
+  limit: number,
+): Promise<{ ids: string[]; next: Cursor | null }> {
   const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return { ids: [], next: null };
   const rows = await db
@@ -181,101 +200,9 @@ export async function findReplayable(db: Database, filter: EventFilter, after: C
 export async function countReplayable(db: Database, filter: EventFilter): Promise<number> {
   const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return 0;
-  const [row] = await db.select({ n: count() }).from(stripeEvents).where(await whereOf(db, { ...filter, statuses }, null));
-  return row?.n ?? 0;
-}
-
-/** The statuses counted exactly, whatever their age: what still owes processing, and what is dead. */
-export const UNFINISHED_STATUSES = ["received", "processing", "failed", "dead"] as const satisfies readonly EventStatus[];
-export type UnfinishedStatus = (typeof UNFINISHED_STATUSES)[number];
-
-/** The window of the arrival counts in the stats. */
-export const STATS_WINDOW_MS = 24 * 60 * 60_000;
-
-export interface LedgerStats {
-  /** Exact counts of events still owed processing and of dead events. */
-  unfinished: Record<UnfinishedStatus, number>;
-  /** Events that arrived within STATS_WINDOW_MS, by status, by type (the 100 most frequent) and by verifying secret. */
-  recent: {
-    byStatus: Record<EventStatus, number>;
-    byType: { type: string; count: number }[];
-    bySecretIndex: { secretIndex: number; count: number; lastReceivedAt: number }[];
-  };
-  /** The oldest event not yet processed (dead rows excluded: they wait for an operator, not the queue). */
-  oldestUnprocessed: { id: string; type: string; receivedAt: number; status: EventStatus } | null;
-}
-
-/**
- * Counts for the console and `/admin/api/stats`, in two D1 round trips and without reading the whole
- * ledger: unfinished rows come from the indexes that hold them, the rest from a day of arrivals.
- */
-export async function ledgerStats(db: Database, nowMs: number): Promise<LedgerStats> {
-  const since = gte(stripeEvents.seq, seqAt(nowMs - STATS_WINDOW_MS));
-  const open = (await candidates(db, UNFINISHED_STATUSES))!;
-  const type = stripeEvents.type;
-  const [unfinishedRows, oldestRows, statusRows, typeRows, secretRows] = await db.batch([
-    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(and(open, inArray(stripeEvents.status, [...UNFINISHED_STATUSES]))).groupBy(stripeEvents.status),
-    oldestUnprocessedQuery(db, open),
-    db.select({ status: stripeEvents.status, count: count() }).from(stripeEvents).where(since).groupBy(stripeEvents.status),
-    db.select({ type, count: count() }).from(stripeEvents).where(since).groupBy(type).orderBy(desc(count()), type).limit(100),
-    db
-      .select({ secretIndex: stripeEvents.secretIndex, count: count(), lastReceivedAt: max(stripeEvents.receivedAt) })
-      .from(stripeEvents)
-      .where(and(since, isNotNull(stripeEvents.secretIndex)))
-      .groupBy(stripeEvents.secretIndex)
-      .orderBy(stripeEvents.secretIndex),
-  ]);
-  const unfinished = Object.fromEntries(UNFINISHED_STATUSES.map((s) => [s, 0])) as Record<UnfinishedStatus, number>;
-  for (const row of unfinishedRows) unfinished[row.status as UnfinishedStatus] = row.count;
-  const byStatus = Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])) as Record<EventStatus, number>;
-  for (const row of statusRows) byStatus[row.status] = row.count;
-  return {
-    unfinished,
-    recent: {
-      byStatus,
-      byType: typeRows,
-      bySecretIndex: secretRows.map((r) => ({ secretIndex: r.secretIndex!, count: r.count, lastReceivedAt: r.lastReceivedAt ?? 0 })),
-    },
-    oldestUnprocessed: oldestRows[0] ?? null,
-  };
-}
-
-function oldestUnprocessedQuery(db: Database, open: SQL) {
-  return db
-    .select({ id: stripeEvents.id, type: stripeEvents.type, receivedAt: stripeEvents.receivedAt, status: stripeEvents.status })
+  const [row] = await db
+    .select({ n: count() })
     .from(stripeEvents)
-    .where(and(open, inArray(stripeEvents.status, [...OPEN_STATUSES])))
-    .orderBy(stripeEvents.seq)
-    .limit(1);
-}
-
-/**
- * The oldest event still owed processing (`received`, `processing`, `failed`; dead ones wait for an
- * operator instead), or null, read from the rows that can hold one (see `candidates`).
- */
-export async function oldestUnprocessed(db: Database): Promise<LedgerStats["oldestUnprocessed"]> {
-  const [row] = await oldestUnprocessedQuery(db, (await candidates(db, OPEN_STATUSES))!);
-  return row ?? null;
-}
-
-/** The database's size in bytes, as D1 reports it with every result. */
-export async function databaseSize(db: Database): Promise<number | null> {
-  const result = await db.run(sql`SELECT 1`);
-  return result.meta.size_after ?? null;
-}
-
-/**
- * Deletes `failed`/`dead` rows among `ids` (an operator's explicit purge) and returns the ids deleted.
- * The newest row is kept, like retention does, so that `seq` never goes back.
- */
-export async function purgeEvents(db: Database, ids: readonly string[]): Promise<string[]> {
-  const purged: string[] = [];
-  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
-    const rows = await db
-      .delete(stripeEvents)
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]), lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`)))
-      .returning({ id: stripeEvents.id });
-    purged.push(...rows.map((r) => r.id));
-  }
-  return purged;
+    .where(await whereOf(db, { ...filter, statuses }, null));
+  return row?.n ?? 0;
 }

@@ -1,5 +1,5 @@
-import type { StripeEventRow } from "../db/schema";
-import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../db/events";
+import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../../../db/events";
+import type { StripeEventRow } from "../../../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
 /**
@@ -19,7 +19,11 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
       <p>
         <a href="/admin">← All events</a>
       </p>
-      {props.notice && <div class="notice" role="status">{props.notice}</div>}
+      {props.notice && (
+        <div class="notice" role="status">
+          {props.notice}
+        </div>
+      )}
       <div class="panel">
         <h2 class="mono">{e.id}</h2>
         <dl>

@@ -1,5 +1,5 @@
-import type { LedgerHourRow } from "../db/schema";
-import { HOUR_MS } from "../db/ledger-hours";
+import { HOUR_MS } from "../../../db/ledger-hours";
+import type { LedgerHourRow } from "../../../db/schema";
 import { utc } from "./layout";
 
 // Server-rendered SVG charts: no script, no style attribute (colours come from classes in the
@@ -92,7 +92,12 @@ export function DeliveriesChart(props: { title: string; slots: Slot[]; everyHour
   return (
     <figure class="panel">
       <figcaption>{props.title}</figcaption>
-      <svg class="chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${props.title}: ${totals.reduce((a, b) => a + b, 0)} deliveries`}>
+      <svg
+        class="chart"
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={`${props.title}: ${totals.reduce((a, b) => a + b, 0)} deliveries`}
+      >
         <ValueAxis ticks={countTicks(max)} scale={scale} format={(v) => String(v)} />
         {props.slots.map((s, i) => {
           if (!s.row) return null;
@@ -104,7 +109,16 @@ export function DeliveriesChart(props: { title: string; slots: Slot[]; everyHour
             const height = scale(base) - y;
             base += count;
             return (
-              <rect class={`c-${part.key}`} x={x(i, n)} y={y} width={width} height={height} data-hour={new Date(s.hour).toISOString()} data-status={part.key} data-count={count}>
+              <rect
+                class={`c-${part.key}`}
+                x={x(i, n)}
+                y={y}
+                width={width}
+                height={height}
+                data-hour={new Date(s.hour).toISOString()}
+                data-status={part.key}
+                data-count={count}
+              >
                 <title>{`${utc(s.hour)}: ${count} ${part.label}`}</title>
               </rect>
             );
@@ -128,7 +142,9 @@ export function LinesChart(props: {
   format: (v: number) => string;
 }) {
   const n = props.slots.length;
-  const values = props.series.flatMap((s) => props.slots.map((slot) => (slot.row ? s.of(slot.row) : null)).filter((v): v is number => v !== null));
+  const values = props.series.flatMap((s) =>
+    props.slots.map((slot) => (slot.row ? s.of(slot.row) : null)).filter((v): v is number => v !== null),
+  );
   const { scale, ticks } = props.log ? logScale(values) : linearScale(values);
   const step = (PLOT.right - PLOT.left) / n;
   return (
@@ -142,12 +158,23 @@ export function LinesChart(props: {
           return (
             <>
               {segments(values).map((segment) => (
-                <polyline class={`c-${series.key}`} data-series={series.key} points={segment.map(([i, v]) => at(i, v).join(",")).join(" ")} />
+                <polyline
+                  class={`c-${series.key}`}
+                  data-series={series.key}
+                  points={segment.map(([i, v]) => at(i, v).join(",")).join(" ")}
+                />
               ))}
               {/* A dot per hour, so a lone value shows and each one can be read on hover. */}
               {values.map((v, i) =>
                 v === null ? null : (
-                  <circle class={`c-${series.key}`} cx={at(i, v)[0]} cy={at(i, v)[1]} r="2.5" data-hour={new Date(props.slots[i]!.hour).toISOString()} data-value={v}>
+                  <circle
+                    class={`c-${series.key}`}
+                    cx={at(i, v)[0]}
+                    cy={at(i, v)[1]}
+                    r="2.5"
+                    data-hour={new Date(props.slots[i]!.hour).toISOString()}
+                    data-value={v}
+                  >
                     <title>{`${utc(props.slots[i]!.hour)}: ${series.label} ${props.format(v)}`}</title>
                   </circle>
                 ),

@@ -1,5 +1,5 @@
-import { BACKFILL_TYPES } from "../backfill/objects";
-import type { BackfillProgress } from "../backfill/state";
+import { BACKFILL_TYPES } from "../../../backfill/objects";
+import type { BackfillProgress } from "../../../backfill/state";
 import { utc } from "./layout";
 
 const LABELS: Record<(typeof BACKFILL_TYPES)[number], string> = {
@@ -17,14 +17,21 @@ const LABELS: Record<(typeof BACKFILL_TYPES)[number], string> = {
  */
 export function BackfillPanel(props: { progress: BackfillProgress; keyConfigured: boolean }) {
   const p = props.progress;
-  const label = { not_started: "Start backfill", running: "Continue backfill", paused: "Resume backfill", done: "Run backfill again" }[p.status];
-  const state = { not_started: "not started", running: "in progress (the cron continues it every minute)", paused: "paused", done: `done${p.finished_at ? ` at ${utc(Date.parse(p.finished_at))}` : ""}` }[p.status];
+  const label = { not_started: "Start backfill", running: "Continue backfill", paused: "Resume backfill", done: "Run backfill again" }[
+    p.status
+  ];
+  const state = {
+    not_started: "not started",
+    running: "in progress (the cron continues it every minute)",
+    paused: "paused",
+    done: `done${p.finished_at ? ` at ${utc(Date.parse(p.finished_at))}` : ""}`,
+  }[p.status];
   return (
     <div class="panel" id="backfill" data-backfill-status={p.status}>
       <h2>Backfill: {state}</h2>
       <p class="muted">
-        Imports the current state of every object below from Stripe's list APIs into the billing tables, through the same projection as events. No fulfilment hook
-        runs for them: a backfill is not a purchase.
+        Imports the current state of every object below from Stripe's list APIs into the billing tables, through the same projection as
+        events. No fulfilment hook runs for them: a backfill is not a purchase.
       </p>
       <p>
         {BACKFILL_TYPES.map((t, i) => (

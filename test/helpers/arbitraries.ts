@@ -25,7 +25,10 @@ export function forgedSignatureHeader(nowSeconds: number): fc.Arbitrary<string> 
     hex(64).map((h) => `v0=${h}`),
     entryValue,
   );
-  return fc.oneof(fc.array(entry, { maxLength: 6 }).map((entries) => entries.join(",")), headerValue);
+  return fc.oneof(
+    fc.array(entry, { maxLength: 6 }).map((entries) => entries.join(",")),
+    headerValue,
+  );
 }
 
 /** Any body a client could post: raw bytes (often invalid UTF-8), Unicode text, JSON, or event-shaped JSON. */
@@ -34,7 +37,12 @@ export const anyBody: fc.Arbitrary<Uint8Array | string> = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 400 }),
   fc.json({ maxDepth: 3 }),
   fc
-    .record({ id: fc.string().map((s) => `evt_${s}`), type: fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"), created: fc.nat(), object: fc.constant("event") })
+    .record({
+      id: fc.string().map((s) => `evt_${s}`),
+      type: fc.constantFrom("invoice.paid", "checkout.session.completed", "customer.created"),
+      created: fc.nat(),
+      object: fc.constant("event"),
+    })
     .map((e) => JSON.stringify(e)),
 );
 

@@ -1,4 +1,4 @@
-import type { EventSummary } from "../db/admin";
+import type { EventSummary } from "../../../db/ledger-reads";
 import { Layout, StatusBadge, utc } from "./layout";
 
 /** The current list filter, as the events page's form submits it. */
@@ -10,7 +10,12 @@ export interface FilterQuery {
 }
 
 function describe(q: FilterQuery): string {
-  const parts = [q.status ? `status ${q.status}` : "status failed or dead", q.type && `type ${q.type}`, q.from && `arrived from ${q.from} UTC`, q.to && `to ${q.to} UTC`];
+  const parts = [
+    q.status ? `status ${q.status}` : "status failed or dead",
+    q.type && `type ${q.type}`,
+    q.from && `arrived from ${q.from} UTC`,
+    q.to && `to ${q.to} UTC`,
+  ];
   return parts.filter(Boolean).join(", ");
 }
 
@@ -32,14 +37,16 @@ export function BulkReplayPage(props: { query: FilterQuery; count: number; max: 
           Filter: <strong>{describe(query)}</strong>.
         </p>
         <p class="replay-count" data-count={count}>
-          {count === 0 ? "No failed or dead event matches this filter: there is nothing to replay." : `${count} failed or dead event(s) match.`}
+          {count === 0
+            ? "No failed or dead event matches this filter: there is nothing to replay."
+            : `${count} failed or dead event(s) match.`}
         </p>
         {count > 0 && (
           <>
             <p class="muted">
-              Each one is put back to <code>received</code> with its attempts reset and sent to the queue, so its handlers run again. Fulfilment
-              is once-only: a <code>fulfil</code> hook that already completed for an event's object does not run again. At most {props.max} are
-              replayed per confirmation, newest arrival first; this page then offers the rest.
+              Each one is put back to <code>received</code> with its attempts reset and sent to the queue, so its handlers run again.
+              Fulfilment is once-only: a <code>fulfil</code> hook that already completed for an event's object does not run again. At most{" "}
+              {props.max} are replayed per confirmation, newest arrival first; this page then offers the rest.
             </p>
             <form method="post" action="/admin/replay" class="actions">
               {Object.entries(query).map(([name, value]) => (value ? <input type="hidden" name={name} value={value} /> : null))}
@@ -76,8 +83,8 @@ export function ReplayProcessedPage(props: { event: EventSummary }) {
           (they must be idempotent), and the billing tables keep the newest state, so an older event changes nothing there.
         </div>
         <p>
-          <strong>Fulfilment is once-only.</strong> A <code>fulfil</code> hook that already completed for this event's object (a paid Checkout
-          Session, a paid invoice) does not run again, whichever event or replay reaches it; one that never completed runs now.
+          <strong>Fulfilment is once-only.</strong> A <code>fulfil</code> hook that already completed for this event's object (a paid
+          Checkout Session, a paid invoice) does not run again, whichever event or replay reaches it; one that never completed runs now.
         </p>
         <form method="post" action={`/admin/events/${e.id}/replay`} class="actions">
           <input type="hidden" name="allow_processed" value="true" />

@@ -1,31 +1,5 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { ERROR_STATUS, type ErrorCode } from "../../../src/errors";
-import type { TestWorker } from "./queue-driver";
-
-/** A request as a client could send it; defaults: POST to /webhooks/stripe, no headers, no body. */
-export interface RawRequest {
-  method?: string;
-  path?: string;
-  headers?: Headers;
-  body?: Uint8Array | string;
-}
-
-/**
- * Calls the Worker's fetch handler directly (no network, so thousands of cases run in seconds) and
- * waits for the work it left in waitUntil.
- */
-export async function send(worker: TestWorker, request: RawRequest, testEnv: Env = env): Promise<Response> {
-  const method = request.method ?? "POST";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  const init: RequestInit = { method, headers: request.headers ?? new Headers() };
-  if (hasBody && request.body !== undefined) init.body = request.body;
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://worker.example${request.path ?? "/webhooks/stripe"}`, init), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+import { ERROR_STATUS, type ErrorCode } from "../../src/errors";
 
 /**
  * Asserts the response is the error envelope `{"error":{"code","message"}}` with a code from

@@ -1,6 +1,6 @@
-import type { LedgerHourRow } from "../db/schema";
-import { HOUR_MS } from "../db/ledger-hours";
-import { DeliveriesChart, duration, LinesChart, slots, STACK, type Slot } from "./charts";
+import { HOUR_MS } from "../../../db/ledger-hours";
+import type { LedgerHourRow } from "../../../db/schema";
+import { DeliveriesChart, duration, LinesChart, type Slot, STACK, slots } from "./charts";
 import { DataTable } from "./data-table";
 import { Layout, utc } from "./layout";
 
@@ -20,7 +20,9 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
         hour every minute, and each hour up to 2 days back every 46 minutes; older hours keep their last figures.
       </p>
       {props.rows.length === 0 && (
-        <div class="note">No figures yet: the cron computes them every minute (locally, `wrangler dev` runs no cron: open /cdn-cgi/local/scheduled).</div>
+        <div class="note">
+          No figures yet: the cron computes them every minute (locally, `wrangler dev` runs no cron: open /cdn-cgi/local/scheduled).
+        </div>
       )}
       <DeliveriesChart title="Deliveries per hour, last 24 hours" slots={day} everyHours={3} />
       <DeliveriesChart title="Deliveries per hour, last 7 days" slots={week} everyHours={24} />
@@ -65,7 +67,10 @@ function Figures(props: { slots: Slot[] }) {
         ...STACK.map((part) => ({ label: part.label, cell: (s: Slot) => part.of(s.row!) })),
         { label: "lag p50", cell: (s) => (s.row!.lagP50Ms === null ? "—" : duration(s.row!.lagP50Ms)) },
         { label: "lag p95", cell: (s) => (s.row!.lagP95Ms === null ? "—" : duration(s.row!.lagP95Ms)) },
-        { label: "failed / dead in ledger", cell: (s) => (s.row!.failedTotal === null ? "—" : `${s.row!.failedTotal} / ${s.row!.deadTotal}`) },
+        {
+          label: "failed / dead in ledger",
+          cell: (s) => (s.row!.failedTotal === null ? "—" : `${s.row!.failedTotal} / ${s.row!.deadTotal}`),
+        },
       ]}
     />
   );

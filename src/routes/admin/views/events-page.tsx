@@ -1,6 +1,8 @@
 import type { Child } from "hono/jsx";
-import { SCAN_WINDOW, UNFINISHED_STATUSES, type EventPage, type EventSummary, type LedgerStats, type UnfinishedStatus } from "../db/admin";
-import { EVENT_STATUSES } from "../db/schema";
+import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../db/events";
+import { type EventPage, type EventSummary, SCAN_WINDOW } from "../../../db/ledger-reads";
+import type { LedgerStats } from "../../../db/ledger-stats";
+import { EVENT_STATUSES } from "../../../db/schema";
 import { Layout, StatusBadge, utc } from "./layout";
 
 export interface EventsPageProps {
@@ -12,7 +14,7 @@ export interface EventsPageProps {
   /** Set when this filter has no index and the page read a bounded window of arrivals. */
   window: EventPage["window"];
   notice?: string;
-  /** Shown above the counts: the endpoint drift warning and the backfill panel (src/admin/status-banner.tsx). */
+  /** Shown above the counts: the endpoint drift warning and the backfill panel (views/status-banner.tsx). */
   banner?: Child;
   /** Offered after a bulk replay that stopped at its maximum. */
   moreToReplay?: boolean;
@@ -26,7 +28,8 @@ export function EventsPage(props: EventsPageProps) {
   const { stats, events, query } = props;
   const total = Object.values(stats.recent.byStatus).reduce((a, b) => a + b, 0);
   const isUnfinished = (s: string): s is UnfinishedStatus => (UNFINISHED_STATUSES as readonly string[]).includes(s);
-  const params = (extra: Record<string, string>) => new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][]);
+  const params = (extra: Record<string, string>) =>
+    new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][]);
   const link = (extra: Record<string, string>) => `/admin?${params(extra)}`;
   const statuses = query.status ? query.status.split(",") : ["failed", "dead"];
   const replayable = stats.unfinished.failed + stats.unfinished.dead > 0 && statuses.some((s) => s === "failed" || s === "dead");
@@ -74,7 +77,11 @@ export function EventsPage(props: EventsPageProps) {
           <label>
             Type
             <input name="type" value={query.type ?? ""} placeholder="invoice.paid" list="types" />
-            <datalist id="types">{stats.recent.byType.map((t) => <option value={t.type} />)}</datalist>
+            <datalist id="types">
+              {stats.recent.byType.map((t) => (
+                <option value={t.type} />
+              ))}
+            </datalist>
           </label>
           <label>
             Arrived from (UTC)
@@ -98,7 +105,9 @@ export function EventsPage(props: EventsPageProps) {
           )}
           {stats.oldestUnprocessed && ` (${stats.oldestUnprocessed.status}, received ${utc(stats.oldestUnprocessed.receivedAt)})`}
           {" · "}Deliveries per secret, last 24 h:{" "}
-          {stats.recent.bySecretIndex.length === 0 ? "none" : stats.recent.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
+          {stats.recent.bySecretIndex.length === 0
+            ? "none"
+            : stats.recent.bySecretIndex.map((s) => `#${s.secretIndex + 1}: ${s.count} (last ${utc(s.lastReceivedAt)})`).join(", ")}
         </p>
       </div>
       {props.window && (

@@ -15,7 +15,13 @@ export interface Column<T> {
  * @example
  * <DataTable rows={subs} empty="No subscriptions." columns={[{ label: "Subscription", cell: (s) => s.id, class: "mono" }]} />
  */
-export function DataTable<T>(props: { rows: readonly T[]; columns: Column<T>[]; empty: string; rowClass?: (row: T) => string | undefined; rowAttrs?: (row: T) => Record<string, string> }) {
+export function DataTable<T>(props: {
+  rows: readonly T[];
+  columns: Column<T>[];
+  empty: string;
+  rowClass?: (row: T) => string | undefined;
+  rowAttrs?: (row: T) => Record<string, string>;
+}) {
   if (props.rows.length === 0) return <p class="muted">{props.empty}</p>;
   return (
     <table>

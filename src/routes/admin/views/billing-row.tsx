@@ -21,7 +21,11 @@ export function BillingRow(props: { table: string; row: Record<string, unknown> 
         <>
           <dt>{key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}</dt>
           <dd class={typeof value === "string" && /_/.test(value) ? "mono" : undefined}>
-            {key !== "id" && typeof value === "string" && /^(cus|sub|in|cs|pi|ch|evt)_/.test(value) ? <a href={`/admin/objects/${value}`}>{value}</a> : cellValue(key, value)}
+            {key !== "id" && typeof value === "string" && /^(cus|sub|in|cs|pi|ch|evt)_/.test(value) ? (
+              <a href={`/admin/objects/${value}`}>{value}</a>
+            ) : (
+              cellValue(key, value)
+            )}
           </dd>
         </>
       ))}

@@ -1,6 +1,6 @@
-import { TEST_SECRET } from "../../helpers/deliver";
-import { buildEvent, OBJECTS } from "../../helpers/events";
-import { signatureHeader, stripeSignature } from "../../helpers/sign";
+import { TEST_SECRET } from "./deliver";
+import { buildEvent, OBJECTS } from "./events";
+import { signatureHeader, stripeSignature } from "./sign";
 
 export interface SignedDelivery {
   id: string;
@@ -27,7 +27,7 @@ export async function signedDelivery(timestamp: number, fixture = 0, note = ""):
   const event = buildEvent(type, { ...object, metadata: { note } });
   const payload = JSON.stringify(event);
   return {
-    id: event.id as string,
+    id: event.id,
     payload,
     timestamp,
     signature: await stripeSignature(payload, TEST_SECRET, timestamp),

@@ -27,12 +27,15 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
                 <a href="/admin">Events</a>
                 <a href="/admin/charts">Charts</a>
               </nav>
+              {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add a flex item the header would have to style */}
               <form class="search" method="get" action="/admin/objects" role="search">
                 <input name="id" placeholder="evt_, cus_, sub_, in_, cs_, pi_, ch_, re_ …" aria-label="Stripe id" required />
                 <button type="submit">Search</button>
               </form>
               <form method="post" action="/admin/logout">
-                <button type="submit" class="signout">Sign out</button>
+                <button type="submit" class="signout">
+                  Sign out
+                </button>
               </form>
             </>
           )}
@@ -56,9 +59,31 @@ export function money(amount: number | null, currency: string | null): string {
 }
 
 // Stripe's zero-decimal currencies: amounts are already whole units.
-const ZERO_DECIMAL = new Set(["BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"]);
+const ZERO_DECIMAL = new Set([
+  "BIF",
+  "CLP",
+  "DJF",
+  "GNF",
+  "JPY",
+  "KMF",
+  "KRW",
+  "MGA",
+  "PYG",
+  "RWF",
+  "UGX",
+  "VND",
+  "VUV",
+  "XAF",
+  "XOF",
+  "XPF",
+]);
 
 /** Unix ms as a UTC time an operator can compare with Stripe's Dashboard and Workers Logs. */
 export function utc(ms: number | null): string {
-  return ms === null ? "—" : new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+  return ms === null
+    ? "—"
+    : new Date(ms)
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d{3}Z$/, " UTC");
 }

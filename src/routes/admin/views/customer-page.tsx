@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
-import type { CustomerView } from "../db/customer-view";
-import { CUSTOMER_LIST_LIMIT } from "../db/customer-view";
+import type { CustomerView } from "../../../db/customer-view";
+import { CUSTOMER_LIST_LIMIT } from "../../../db/customer-view";
 import { BillingRow, cellValue } from "./billing-row";
 import { DataTable } from "./data-table";
 import { Layout, money, StatusBadge, utc } from "./layout";
@@ -23,7 +23,11 @@ export function CustomerPage(props: { id: string; view: CustomerView }) {
       <div class="grid2">
         <div class="panel">
           <h2>Customer</h2>
-          {view.customer ? <BillingRow table="customers" row={view.customer} /> : <p class="muted">No customers row (no customer.* event processed yet).</p>}
+          {view.customer ? (
+            <BillingRow table="customers" row={view.customer} />
+          ) : (
+            <p class="muted">No customers row (no customer.* event processed yet).</p>
+          )}
         </div>
         <div class="panel" data-entitled={String(e.entitled)}>
           <h2>Entitlements (as BillingService answers)</h2>
@@ -143,7 +147,11 @@ function Section(props: { title: string; count: number; children?: Child }) {
   return (
     <div class="panel">
       <h2>
-        {props.title} <span class="muted">({props.count}{props.count >= CUSTOMER_LIST_LIMIT ? `, the ${CUSTOMER_LIST_LIMIT} latest` : ""})</span>
+        {props.title}{" "}
+        <span class="muted">
+          ({props.count}
+          {props.count >= CUSTOMER_LIST_LIMIT ? `, the ${CUSTOMER_LIST_LIMIT} latest` : ""})
+        </span>
       </h2>
       {props.children}
     </div>

@@ -1,6 +1,6 @@
-import type { BillingObject } from "../db/billing-object";
-import type { Timeline, TimelineEvent } from "../db/timeline";
-import { TIMELINE_LIMIT } from "../db/timeline";
+import type { BillingObject } from "../../../db/billing-object";
+import type { Timeline, TimelineEvent } from "../../../db/timeline";
+import { TIMELINE_LIMIT } from "../../../db/timeline";
 import { BillingRow } from "./billing-row";
 import { DataTable } from "./data-table";
 import { Layout, StatusBadge, utc } from "./layout";
@@ -40,14 +40,17 @@ export function ObjectPage(props: { searched: string; timeline: Timeline; object
               <BillingRow table={object.table} row={object.row} />
             </>
           ) : (
-            <p class="muted">No row in the billing tables{objectId ? ` for ${objectId}` : ""}: not projected (yet), or a kind no table keeps (refunds are on their charge's row).</p>
+            <p class="muted">
+              No row in the billing tables{objectId ? ` for ${objectId}` : ""}: not projected (yet), or a kind no table keeps (refunds are
+              on their charge's row).
+            </p>
           )}
         </div>
         <div class="panel">
           <h2>Delivery order</h2>
           <p>
-            {timeline.events.length} event(s){timeline.more ? ` (the newest ${TIMELINE_LIMIT} arrivals)` : ""}. Ordered by Stripe's <code>created</code> time;
-            "arrived" is the order they reached this Worker.
+            {timeline.events.length} event(s){timeline.more ? ` (the newest ${TIMELINE_LIMIT} arrivals)` : ""}. Ordered by Stripe's{" "}
+            <code>created</code> time; "arrived" is the order they reached this Worker.
           </p>
           <p class={late > 0 ? "warn" : "muted"} data-late={late}>
             {late > 0
