@@ -34,7 +34,8 @@ const FINAL = new Set(["processed", "ignored"]);
 // The table the crash Worker's hooks write to (bench/crash/worker.ts); no key, so a second run of
 // one fulfilment shows up as a second row.
 const CRASH_EFFECTS_DDL =
-  "CREATE TABLE crash_effects (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, event_id TEXT NOT NULL, at INTEGER NOT NULL)";
+  "CREATE TABLE crash_effects (seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, object_id TEXT NOT NULL, event_id TEXT NOT NULL, " +
+  "at INTEGER NOT NULL)";
 
 const log = (line) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const started = Date.now();
@@ -75,14 +76,16 @@ try {
   if (!killing) throw new Error(`the load ended with only ${acked.size} acknowledgements, before the kill`);
   const { killed, killedAt } = await killing;
   log(
-    `Killed ${killed.length} processes (${killed.map((p) => p.split(" ")[1]).join(", ")}) with ${acked.size} acknowledged; load ran ${load.seconds.toFixed(1)} s at ${load.perSecond.toFixed(0)}/s.`,
+    `Killed ${killed.length} processes (${killed.map((p) => p.split(" ")[1]).join(", ")}) with ${acked.size} acknowledged; ` +
+      `load ran ${load.seconds.toFixed(1)} s at ${load.perSecond.toFixed(0)}/s.`,
   );
 
   dev = await startWranglerDev(devOptions);
   const restartedAt = Date.now();
   const atRestart = await readState(dev.url, prefix);
   log(
-    `Restarted in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; acknowledged events by status: ${JSON.stringify(countStatuses(atRestart, acked))}`,
+    `Restarted in ${((restartedAt - killedAt) / 1000).toFixed(1)} s; acknowledged events by status: ` +
+      `${JSON.stringify(countStatuses(atRestart, acked))}`,
   );
 
   const logOffset = readFileSync(logFile).length; // the restarted process's log starts here

@@ -40,7 +40,8 @@ const started = Date.now();
 
 const machine = machineAndVersions();
 log(
-  `Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load ${machine.loadavg}; Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}`,
+  `Machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB; load ${machine.loadavg}; ` +
+    `Node ${machine.node}, workerd ${machine.workerd}, wrangler ${machine.wrangler}, miniflare ${machine.miniflare}`,
 );
 
 log("Bundling src/index.ts with wrangler deploy --dry-run …");
@@ -132,7 +133,9 @@ let drain;
   }
 }
 log(
-  `  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`,
+  `  ${drain.final}/${drain.count} final after ${fmt(drain.totalSeconds, 1)} s (${fmt(drain.drainPerSecond, 0)}/s), ` +
+    `kept up ${fmt(drain.keepUp * 100, 0)} % of ingest, lost ${drain.lost}; ` +
+    `ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`,
 );
 
 // Projections: what the drained database holds per event beyond the ledger rows alone.
@@ -158,7 +161,8 @@ const results = {
   machine,
   noiseNote:
     process.env.BENCH_NOISE_NOTE ??
-    `Run took ${fmt((Date.now() - started) / 60000, 1)} min. Other processes may have shared the CPUs (see the load average): absolute figures are noisy; ratios from one run are the figures to read.`,
+    `Run took ${fmt((Date.now() - started) / 60000, 1)} min. Other processes may have shared the CPUs (see the load average): ` +
+      "absolute figures are noisy; ratios from one run are the figures to read.",
   plan: PLAN,
   bundle,
   startup,

@@ -45,7 +45,8 @@ for (let i = plan.length - 1; i > 0; i--) {
 }
 
 console.log(
-  `Soak: ${TOTAL} deliveries (${firstDeliveries} distinct events, ${share.duplicate} duplicates, ${share.forged} forged, ${share.stale} stale), ${CONCURRENCY} connections.`,
+  `Soak: ${TOTAL} deliveries (${firstDeliveries} distinct events, ${share.duplicate} duplicates, ${share.forged} forged, ` +
+    `${share.stale} stale), ${CONCURRENCY} connections.`,
 );
 const started = Date.now();
 const bundle = buildBundle();
@@ -94,7 +95,9 @@ try {
     const s = (Date.now() - started) / 1000;
     const ledger = await statusCounts(server);
     console.log(
-      `  ${tally.sent}/${TOTAL} sent (${(tally.sent / s).toFixed(0)}/s)  accepted ${tally.accepted_new} new + ${tally.accepted_duplicate} dup  rejected ${Object.values(tally.rejected).reduce((a, b) => a + b, 0)}  unexpected ${tally.unexpected}  ledger ${JSON.stringify(ledger)}`,
+      `  ${tally.sent}/${TOTAL} sent (${(tally.sent / s).toFixed(0)}/s)  accepted ${tally.accepted_new} new + ` +
+        `${tally.accepted_duplicate} dup  rejected ${Object.values(tally.rejected).reduce((a, b) => a + b, 0)}  unexpected ` +
+        `${tally.unexpected}  ledger ${JSON.stringify(ledger)}`,
     );
   }
   console.log("All sent; waiting for the queue consumer to finish …");
@@ -111,7 +114,8 @@ try {
   const [{ n: goodRows }] = await server.sql(`SELECT count(*) AS n FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`);
   // Every claim past an event's first: a lease taken over, or a failed attempt retried.
   const [claims] = await server.sql(
-    `SELECT coalesce(sum(attempts) - count(*), 0) AS extra, coalesce(max(attempts), 0) AS most FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`,
+    "SELECT coalesce(sum(attempts) - count(*), 0) AS extra, coalesce(max(attempts), " +
+      `0) AS most FROM stripe_events WHERE id LIKE 'evt_bench_${tag}_%'`,
   );
   Object.assign(status, { badRows, goodRows, claims });
 } finally {
@@ -136,7 +140,10 @@ const m = machineAndVersions();
 const table = [
   "# Soak",
   "",
-  `Written by \`npm run soak\` on ${new Date().toISOString()} (${minutes.toFixed(1)} min): ${TOTAL.toLocaleString("en")} deliveries to this Worker, bundled as deployed, in local workerd (Miniflare) with its queue consumers on, ${CONCURRENCY} connections, shuffled order. Machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}.`,
+  `Written by \`npm run soak\` on ${new Date().toISOString()} (${minutes.toFixed(1)} min): ` +
+    `${TOTAL.toLocaleString("en")} deliveries to this Worker, bundled as deployed, in local workerd ` +
+    `(Miniflare) with its queue consumers on, ${CONCURRENCY} connections, shuffled order. ` +
+    `Machine: ${m.nproc} CPUs (${m.cpuModel}), Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}.`,
   "",
   "| | count |",
   "| --- | ---: |",
@@ -145,14 +152,16 @@ const table = [
   `| … duplicates (re-deliveries of those events) | ${share.duplicate} |`,
   `| … forged (wrong secret) | ${share.forged} |`,
   `| … stale (signed 1 h ago) | ${share.stale} |`,
-  `| accepted (200) | ${tally.accepted_new + tally.accepted_duplicate} (${tally.accepted_new} new, ${tally.accepted_duplicate} duplicate) |`,
+  "| accepted (200) | " +
+    `${tally.accepted_new + tally.accepted_duplicate} (${tally.accepted_new} new, ${tally.accepted_duplicate} duplicate) |`,
   `| rejected (400) | ${rejected} (${Object.entries(tally.rejected)
     .map(([c, n]) => `${c} ${n}`)
     .join(", ")}) |`,
   `| unexpected answers | ${tally.unexpected}${tally.unexpectedExamples.length ? ` (e.g. ${tally.unexpectedExamples.join("; ")})` : ""} |`,
   `| processed | ${processed} |`,
   `| ignored (no handler for the type) | ${ignored} |`,
-  `| other ledger statuses at the end | ${JSON.stringify(Object.fromEntries(Object.entries(status.counts).filter(([s]) => s !== "processed" && s !== "ignored")))} |`,
+  "| other ledger statuses at the end | " +
+    `${JSON.stringify(Object.fromEntries(Object.entries(status.counts).filter(([s]) => s !== "processed" && s !== "ignored")))} |`,
   `| ledger rows for forged or stale ids (must be 0) | ${status.badRows} |`,
   `| cron runs (one a minute, as Cloudflare fires them) | ${tally.cronRuns} |`,
   `| claims beyond each event's first (leases taken over, retries) | ${status.claims.extra} (most for one event: ${status.claims.most}) |`,

@@ -44,8 +44,10 @@ function seedDeadEvent({ persist, dir }) {
   const q = (s) => `'${String(s).replaceAll("'", "''")}'`;
   const receivedAt = Date.now() - 3600_000;
   const error = "Error: fulfilment hook checkout_session.paid failed (D1_ERROR: database is locked)";
-  const sql = `INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, status, attempts, last_error, redrive_at, secret_index, source, payload)
-VALUES (${q(EVENT_ID)}, 'checkout.session.completed', ${q(event.api_version)}, 0, NULL, ${event.created}, ${receivedAt}, 'dead', 10, ${q(error)}, NULL, 0, 'webhook', ${q(JSON.stringify(event))});`;
+  const sql = `INSERT INTO stripe_events (id, type, api_version, livemode, account, created, received_at, status, attempts, last_error,
+  redrive_at, secret_index, source, payload)
+VALUES (${q(EVENT_ID)}, 'checkout.session.completed', ${q(event.api_version)}, 0, NULL, ${event.created}, ${receivedAt}, 'dead', 10,
+  ${q(error)}, NULL, 0, 'webhook', ${q(JSON.stringify(event))});`;
   // Three customer.updated events of one customer that also ran out of retries, for the bulk replay.
   const updates = DEAD_UPDATES.map((id, i) => {
     const updated = {
@@ -55,8 +57,11 @@ VALUES (${q(EVENT_ID)}, 'checkout.session.completed', ${q(event.api_version)}, 0
       created: Math.floor(Date.now() / 1000) - 7200 + i,
       data: { object: { ...fixture("customer.json"), id: CUSTOMER } },
     };
-    return `INSERT INTO stripe_events (seq, id, type, api_version, livemode, created, received_at, status, attempts, last_error, dead_at, secret_index, source, object_id, payload)
-VALUES (${(receivedAt + 1 + i) * 1000}, ${q(id)}, 'customer.updated', ${q(updated.api_version)}, 0, ${updated.created}, ${receivedAt + 1 + i}, 'dead', 10, 'Error: CRM API answered 503', ${receivedAt + 60_000}, 0, 'webhook', ${q(CUSTOMER)}, ${q(JSON.stringify(updated))});`;
+    return `INSERT INTO stripe_events (seq, id, type, api_version, livemode, created, received_at, status, attempts, last_error, dead_at,
+  secret_index, source, object_id, payload)
+VALUES (${(receivedAt + 1 + i) * 1000}, ${q(id)}, 'customer.updated', ${q(updated.api_version)}, 0, ${updated.created},
+  ${receivedAt + 1 + i}, 'dead', 10, 'Error: CRM API answered 503', ${receivedAt + 60_000}, 0, 'webhook', ${q(CUSTOMER)},
+  ${q(JSON.stringify(updated))});`;
   });
   const file = join(dir, "seed.sql");
   writeFileSync(file, [sql, ...updates].join("\n"));
@@ -196,77 +201,81 @@ describe("operator console in Chromium", () => {
     assert.deepEqual(cspViolations, []);
   });
 
-  it("searches a subscription delivered out of order, opens its customer's view, shows the charts, and bulk-replays the customer's dead events after confirming", async () => {
-    // The subscription's update arrives before its creation, as Stripe may deliver them.
-    const created = Math.floor(Date.now() / 1000) - 600;
-    const subscription = (status) => ({ ...fixture("subscription.json"), id: SUBSCRIPTION, customer: CUSTOMER, status });
-    await post(event("customer.created", { ...fixture("customer.json"), id: CUSTOMER, email: "ada@example.com" }, created - 60));
-    const updated = await post(event("customer.subscription.updated", subscription("active"), created + 30));
-    const first = await post(event("customer.subscription.created", subscription("incomplete"), created));
-    await untilProcessed(SUBSCRIPTION, 2);
+  it(
+    "searches a subscription delivered out of order, opens its customer's view, shows the charts, " +
+      "and bulk-replays the customer's dead events after confirming",
+    async () => {
+      // The subscription's update arrives before its creation, as Stripe may deliver them.
+      const created = Math.floor(Date.now() / 1000) - 600;
+      const subscription = (status) => ({ ...fixture("subscription.json"), id: SUBSCRIPTION, customer: CUSTOMER, status });
+      await post(event("customer.created", { ...fixture("customer.json"), id: CUSTOMER, email: "ada@example.com" }, created - 60));
+      const updated = await post(event("customer.subscription.updated", subscription("active"), created + 30));
+      const first = await post(event("customer.subscription.created", subscription("incomplete"), created));
+      await untilProcessed(SUBSCRIPTION, 2);
 
-    const page = await signedInPage();
-    const cspViolations = [];
-    page.on("console", (m) => m.text().includes("Content Security Policy") && cspViolations.push(m.text()));
-    await page.fill('form.search input[name="id"]', SUBSCRIPTION);
-    await page.click("form.search button");
-    await page.waitForURL(new RegExp(`/admin/objects/${SUBSCRIPTION}$`));
-    // Created order, with the arrival order beside it: the creation arrived second, late.
-    assert.deepEqual(
-      await page
-        .locator("tbody tr")
-        .evaluateAll((rows) => rows.map((r) => [r.dataset.eventId, r.dataset.arrival, r.classList.contains("late")])),
-      [
-        [first, "2", true],
-        [updated, "1", false],
-      ],
-    );
-    assert.equal((await page.locator('dl[data-table="subscriptions"]').textContent()).includes("active"), true);
-    await page.screenshot({ path: join(SHOTS, "console-object.png"), fullPage: true });
-
-    await page.click(`a:has-text("Customer view of ${CUSTOMER}")`);
-    await page.waitForURL(new RegExp(`/admin/customers/${CUSTOMER}$`));
-    assert.equal(await page.locator("[data-entitled]").getAttribute("data-entitled"), "true");
-    assert.equal((await page.locator(`a[href="/admin/objects/${SUBSCRIPTION}"]`).count()) > 0, true);
-    await page.screenshot({ path: join(SHOTS, "console-customer.png"), fullPage: true });
-
-    // wrangler dev fires no cron by itself: run the scheduled handler once, as Cloudflare would each minute.
-    assert.equal((await fetch(`${worker.base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`)).status, 200);
-    await page.click('header nav a:has-text("Charts")');
-    await page.waitForURL(/\/admin\/charts$/);
-    assert.equal(await page.locator("svg.chart").count(), 4);
-    assert.ok(
-      (await page.locator('svg.chart rect[data-status="processed"]').count()) > 0,
-      "the deliveries chart draws the processed events",
-    );
-    await page.screenshot({ path: join(SHOTS, "console-charts.png"), fullPage: true });
-
-    await page.goto(`${worker.base}/admin?status=dead&type=customer.updated`);
-    assert.equal(await page.locator("tbody tr").count(), DEAD_UPDATES.length);
-    await page.click('a:has-text("Replay the failed and dead events matching this filter")');
-    await page.waitForURL(/\/admin\/replay\?/);
-    assert.equal(await page.locator(".replay-count").getAttribute("data-count"), String(DEAD_UPDATES.length));
-    await page.screenshot({ path: join(SHOTS, "console-bulk-replay.png"), fullPage: true });
-    await page.click(`button:has-text("Replay ${DEAD_UPDATES.length} event(s)")`);
-    await page.waitForSelector(`text=Replayed ${DEAD_UPDATES.length} event(s)`);
-
-    const deadline = Date.now() + 30_000;
-    let statuses = [];
-    while (Date.now() < deadline) {
-      await page.goto(`${worker.base}/admin?type=customer.updated`);
-      statuses = await Promise.all(
-        DEAD_UPDATES.map(async (id) => (await page.locator(`tr[data-event-id="${id}"] .badge`).textContent()).trim()),
+      const page = await signedInPage();
+      const cspViolations = [];
+      page.on("console", (m) => m.text().includes("Content Security Policy") && cspViolations.push(m.text()));
+      await page.fill('form.search input[name="id"]', SUBSCRIPTION);
+      await page.click("form.search button");
+      await page.waitForURL(new RegExp(`/admin/objects/${SUBSCRIPTION}$`));
+      // Created order, with the arrival order beside it: the creation arrived second, late.
+      assert.deepEqual(
+        await page
+          .locator("tbody tr")
+          .evaluateAll((rows) => rows.map((r) => [r.dataset.eventId, r.dataset.arrival, r.classList.contains("late")])),
+        [
+          [first, "2", true],
+          [updated, "1", false],
+        ],
       );
-      if (statuses.every((s) => s === "processed")) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    assert.deepEqual(
-      statuses,
-      DEAD_UPDATES.map(() => "processed"),
-      worker.output(),
-    );
-    assert.deepEqual(cspViolations, []);
-  });
+      assert.equal((await page.locator('dl[data-table="subscriptions"]').textContent()).includes("active"), true);
+      await page.screenshot({ path: join(SHOTS, "console-object.png"), fullPage: true });
+
+      await page.click(`a:has-text("Customer view of ${CUSTOMER}")`);
+      await page.waitForURL(new RegExp(`/admin/customers/${CUSTOMER}$`));
+      assert.equal(await page.locator("[data-entitled]").getAttribute("data-entitled"), "true");
+      assert.equal((await page.locator(`a[href="/admin/objects/${SUBSCRIPTION}"]`).count()) > 0, true);
+      await page.screenshot({ path: join(SHOTS, "console-customer.png"), fullPage: true });
+
+      // wrangler dev fires no cron by itself: run the scheduled handler once, as Cloudflare would each minute.
+      assert.equal((await fetch(`${worker.base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("* * * * *")}`)).status, 200);
+      await page.click('header nav a:has-text("Charts")');
+      await page.waitForURL(/\/admin\/charts$/);
+      assert.equal(await page.locator("svg.chart").count(), 4);
+      assert.ok(
+        (await page.locator('svg.chart rect[data-status="processed"]').count()) > 0,
+        "the deliveries chart draws the processed events",
+      );
+      await page.screenshot({ path: join(SHOTS, "console-charts.png"), fullPage: true });
+
+      await page.goto(`${worker.base}/admin?status=dead&type=customer.updated`);
+      assert.equal(await page.locator("tbody tr").count(), DEAD_UPDATES.length);
+      await page.click('a:has-text("Replay the failed and dead events matching this filter")');
+      await page.waitForURL(/\/admin\/replay\?/);
+      assert.equal(await page.locator(".replay-count").getAttribute("data-count"), String(DEAD_UPDATES.length));
+      await page.screenshot({ path: join(SHOTS, "console-bulk-replay.png"), fullPage: true });
+      await page.click(`button:has-text("Replay ${DEAD_UPDATES.length} event(s)")`);
+      await page.waitForSelector(`text=Replayed ${DEAD_UPDATES.length} event(s)`);
+
+      const deadline = Date.now() + 30_000;
+      let statuses = [];
+      while (Date.now() < deadline) {
+        await page.goto(`${worker.base}/admin?type=customer.updated`);
+        statuses = await Promise.all(
+          DEAD_UPDATES.map(async (id) => (await page.locator(`tr[data-event-id="${id}"] .badge`).textContent()).trim()),
+        );
+        if (statuses.every((s) => s === "processed")) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.deepEqual(
+        statuses,
+        DEAD_UPDATES.map(() => "processed"),
+        worker.output(),
+      );
+      assert.deepEqual(cspViolations, []);
+    },
+  );
 
   it("answers the admin API with the Bearer token and 401 without it", async () => {
     const ok = await fetch(`${worker.base}/admin/api/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });

@@ -66,7 +66,8 @@ beforeEach(async () => {
   // STRIPE_API_BASE in .dev.vars points both the scripts' CLI and the Worker at the fake.
   writeFileSync(
     join(dir, ".dev.vars"),
-    `# the developer's own lines stay\nADMIN_TOKEN=${TOKEN}\nSTRIPE_WEBHOOK_SECRET=whsec_stale_from_yesterday\nSTRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\n`,
+    `# the developer's own lines stay\nADMIN_TOKEN=${TOKEN}\nSTRIPE_WEBHOOK_SECRET=whsec_stale_from_yesterday\n` +
+      `STRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\n`,
   );
 });
 afterEach(async () => {
@@ -83,7 +84,8 @@ describe("npm run dev:stripe (real Stripe CLI, fake Stripe API, real Worker)", (
     await started();
     assert.equal(
       readFileSync(join(dir, ".dev.vars"), "utf8"),
-      `# the developer's own lines stay\nADMIN_TOKEN=${TOKEN}\nSTRIPE_WEBHOOK_SECRET=${fake.sessionSecret}\nSTRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\n`,
+      `# the developer's own lines stay\nADMIN_TOKEN=${TOKEN}\nSTRIPE_WEBHOOK_SECRET=${fake.sessionSecret}\n` +
+        `STRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\n`,
     );
     const output = run.output();
     assert.match(output, /Using the Stripe CLI 1\.42\.14 from node_modules/);

@@ -35,20 +35,23 @@ afterEach(async () => {
 });
 
 describe("npm run stripe:endpoint (fake Stripe API)", () => {
-  it("creates the endpoint with exactly the handled types and the SDK's API version, and prints its secret once with the wrangler step", async () => {
-    const { status, output } = await endpoint(["--url", WORKER]);
-    assert.equal(status, 0, output);
-    const [created] = endpoints();
-    assert.equal(endpoints().length, 1);
-    assert.equal(created.url, URL);
-    assert.deepEqual([...created.enabled_events].sort(), [...EVENTS].sort());
-    assert.equal(created.api_version, SDK_VERSION);
-    assert.deepEqual(created.metadata, { managed_by: "stripe-webhook-worker" });
-    assert.equal(output.split(created.secret).length - 1, 2, "the secret alone, and inside the rotation form");
-    assert.match(output, /npx wrangler secret put STRIPE_WEBHOOK_SECRET\nand paste:\n {2}whsec_fake_endpoint_\w+\n/);
-    assert.match(output, new RegExp(`${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z`));
-    assert.doesNotMatch(output, new RegExp(KEY));
-  });
+  it(
+    "creates the endpoint with exactly the handled types and the SDK's API version, " + "and prints its secret once with the wrangler step",
+    async () => {
+      const { status, output } = await endpoint(["--url", WORKER]);
+      assert.equal(status, 0, output);
+      const [created] = endpoints();
+      assert.equal(endpoints().length, 1);
+      assert.equal(created.url, URL);
+      assert.deepEqual([...created.enabled_events].sort(), [...EVENTS].sort());
+      assert.equal(created.api_version, SDK_VERSION);
+      assert.deepEqual(created.metadata, { managed_by: "stripe-webhook-worker" });
+      assert.equal(output.split(created.secret).length - 1, 2, "the secret alone, and inside the rotation form");
+      assert.match(output, /npx wrangler secret put STRIPE_WEBHOOK_SECRET\nand paste:\n {2}whsec_fake_endpoint_\w+\n/);
+      assert.match(output, new RegExp(`${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z`));
+      assert.doesNotMatch(output, new RegExp(KEY));
+    },
+  );
 
   it("changes nothing and prints no secret when run again", async () => {
     await endpoint(["--url", `${WORKER}/`]);
@@ -95,7 +98,8 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.match(
       create.output,
       new RegExp(
-        `Would create an endpoint for https://another-worker.example.workers.dev/webhooks/stripe: ${EVENTS.length} event types, API version ${SDK_VERSION}`,
+        "Would create an endpoint for https://another-worker.example.workers.dev/webhooks/stripe: " +
+          `${EVENTS.length} event types, API version ${SDK_VERSION}`,
       ),
     );
     assert.deepEqual(writes(), []);
@@ -138,7 +142,8 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.match(
       output,
       new RegExp(
-        `and paste \\(the new secret, then the one configured now[^\\n]*\\n {2}${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\n`,
+        "and paste \\(the new secret, then the one configured now[^\\n]*\\n {2}" +
+          `${created.secret},<the secret configured now>@\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z\\n`,
       ),
     );
     assert.ok(output.indexOf(created.secret) < output.indexOf(`Deleted ${old.id}`));
@@ -156,7 +161,8 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.match(
       refused.output,
       new RegExp(
-        `this script made ${staging.id} \\(https://staging.example.workers.dev/webhooks/stripe\\)\\. Pass --endpoint we_… to move one to this URL, or --create`,
+        `this script made ${staging.id} \\(https://staging.example.workers.dev/webhooks/stripe\\)\\. ` +
+          "Pass --endpoint we_… to move one to this URL, or --create",
       ),
     );
     assert.deepEqual(writes(), []);
@@ -165,7 +171,10 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.equal(moved.status, 0, moved.output);
     assert.match(
       moved.output,
-      /~ url: https:\/\/staging\.example\.workers\.dev\/webhooks\/stripe → https:\/\/stripe-webhooks\.example\.workers\.dev\/webhooks\/stripe/,
+      new RegExp(
+        /~ url: https:\/\/staging\.example\.workers\.dev\/webhooks\/stripe → /.source +
+          /https:\/\/stripe-webhooks\.example\.workers\.dev\/webhooks\/stripe/.source,
+      ),
     );
     assert.equal(fake.endpoints.get(staging.id).url, URL);
 
@@ -187,7 +196,10 @@ describe("npm run stripe:endpoint (fake Stripe API)", () => {
     assert.equal(refused.status, 1);
     assert.match(
       refused.output,
-      /The Stripe API refused the request \(401\): Invalid API Key provided\. The key must be allowed to read and write Webhook Endpoints\./,
+      new RegExp(
+        /The Stripe API refused the request \(401\): Invalid API Key provided\. /.source +
+          /The key must be allowed to read and write Webhook Endpoints\./.source,
+      ),
     );
     assert.doesNotMatch(refused.output, /sk_test_someone_elses_key/);
   });

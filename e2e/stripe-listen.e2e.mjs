@@ -86,30 +86,34 @@ afterEach(async () => {
 });
 
 describe("npm run stripe:listen (real Stripe CLI, fake Stripe API)", () => {
-  it("writes the session's secret into a new .dev.vars, asks for a restart, and forwards only the handled types, signed, to the dev port", async () => {
-    const run = await listening([], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));
-    const example = readFileSync(join(dir, ".dev.vars.example"), "utf8");
-    assert.equal(devVars(), example.replace(/^STRIPE_WEBHOOK_SECRET=.*$/m, `STRIPE_WEBHOOK_SECRET=${fake.sessionSecret}`));
-    assert.match(run.output(), /Using the Stripe CLI 1\.42\.14 from node_modules/);
-    assert.match(run.output(), /restart it now/);
+  it(
+    "writes the session's secret into a new .dev.vars, asks for a restart, and forwards only the handled types, signed, " +
+      "to the dev port",
+    async () => {
+      const run = await listening([], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));
+      const example = readFileSync(join(dir, ".dev.vars.example"), "utf8");
+      assert.equal(devVars(), example.replace(/^STRIPE_WEBHOOK_SECRET=.*$/m, `STRIPE_WEBHOOK_SECRET=${fake.sessionSecret}`));
+      assert.match(run.output(), /Using the Stripe CLI 1\.42\.14 from node_modules/);
+      assert.match(run.output(), /restart it now/);
 
-    fake.sendEvent(event("balance.available")); // not a handled type: the CLI must not forward it
-    const answer = await fake.sendEvent(event("customer.created"));
-    assert.equal(answer.status, 200);
-    assert.deepEqual(
-      local.received.map((r) => [r.path, JSON.parse(r.body).type]),
-      [["/webhooks/stripe", "customer.created"]],
-    );
-    const { signature, body } = local.received[0];
-    const t = signature.match(/t=(\d+)/)[1];
-    assert.equal(signature.match(/v1=(\w+)/)[1], createHmac("sha256", fake.sessionSecret).update(`${t}.${body}`).digest("hex"));
+      fake.sendEvent(event("balance.available")); // not a handled type: the CLI must not forward it
+      const answer = await fake.sendEvent(event("customer.created"));
+      assert.equal(answer.status, 200);
+      assert.deepEqual(
+        local.received.map((r) => [r.path, JSON.parse(r.body).type]),
+        [["/webhooks/stripe", "customer.created"]],
+      );
+      const { signature, body } = local.received[0];
+      const t = signature.match(/t=(\d+)/)[1];
+      assert.equal(signature.match(/v1=(\w+)/)[1], createHmac("sha256", fake.sessionSecret).update(`${t}.${body}`).digest("hex"));
 
-    const sessions = fake.requests.filter((r) => r.path === "/v1/stripecli/sessions");
-    assert.equal(sessions.length, 2, "one session for --print-secret, one for listening");
-    assert.equal(sessions[1].form.forward_to_url, `http://localhost:${local.port}/webhooks/stripe`);
-    assert.match(run.output(), new RegExp(`Forwarding ${EVENTS.length} event types`));
-    await stop(run);
-  });
+      const sessions = fake.requests.filter((r) => r.path === "/v1/stripecli/sessions");
+      assert.equal(sessions.length, 2, "one session for --print-secret, one for listening");
+      assert.equal(sessions[1].form.forward_to_url, `http://localhost:${local.port}/webhooks/stripe`);
+      assert.match(run.output(), new RegExp(`Forwarding ${EVENTS.length} event types`));
+      await stop(run);
+    },
+  );
 
   it("with --thin, writes the same secret and forwards only the handled thin types, signed, to /webhooks/stripe/thin", async () => {
     const run = await listening(["--thin"], isolatedEnv({ STRIPE_API_KEY: KEY, STRIPE_API_BASE: fake.base }));

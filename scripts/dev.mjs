@@ -15,7 +15,8 @@ import { ProcessGroup } from "./lib/run-together.mjs";
 const { port } = takePortFlag(process.argv.slice(2));
 if (ensureDevVars()) {
   console.log(
-    "Created .dev.vars from .dev.vars.example (a local development secret). `npm run dev:stripe` puts your `stripe listen` secret there instead.",
+    "Created .dev.vars from .dev.vars.example (a local development secret). " +
+      "`npm run dev:stripe` puts your `stripe listen` secret there instead.",
   );
 }
 if (!applyLocalMigrations()) process.exit(1);
@@ -26,7 +27,8 @@ group.start("worker", process.execPath, [WRANGLER, "dev", "--port", port, "--sho
 if (await answers(`${local}/health`, () => group.running("worker"))) {
   fireCronEveryMinute(local);
   console.log(
-    `The Worker answers on ${local} (POST /webhooks/stripe; GET /health). Its cron fires every minute. Send a test event: npm run send -- checkout.session.completed`,
+    `The Worker answers on ${local} (POST /webhooks/stripe; GET /health). Its cron fires every minute. ` +
+      "Send a test event: npm run send -- checkout.session.completed",
   );
 }
 process.exit(await group.done);

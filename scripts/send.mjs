@@ -147,12 +147,16 @@ if (stub) {
   await stub.stop();
   if (stub.requests.length === 0) {
     console.log(
-      `The Worker did not call the Stripe API stub at ${stub.origin}: either no handler fetches ${type}'s object (it is then "ignored"), or \`npm run dev\` does not run with STRIPE_API_BASE=${stub.origin} and a STRIPE_SECRET_KEY from .dev.vars (restart it after editing .dev.vars; without a key the event is parked).`,
+      `The Worker did not call the Stripe API stub at ${stub.origin}: ` +
+        `either no handler fetches ${type}'s object (it is then "ignored"), ` +
+        `or \`npm run dev\` does not run with STRIPE_API_BASE=${stub.origin} and a STRIPE_SECRET_KEY from .dev.vars ` +
+        "(restart it after editing .dev.vars; without a key the event is parked).",
     );
   }
   for (const r of stub.requests)
     console.log(
-      `Stripe API stub (${stub.origin}) answered ${r.method} ${r.path} → ${r.status}${r.bearer ? "" : " (no API key sent)"}${r.context ? ` (Stripe-Context ${r.context})` : ""}`,
+      `Stripe API stub (${stub.origin}) answered ${r.method} ${r.path} → ` +
+        `${r.status}${r.bearer ? "" : " (no API key sent)"}${r.context ? ` (Stripe-Context ${r.context})` : ""}`,
     );
 }
 
@@ -185,13 +189,16 @@ async function startStub(notification) {
   const configured = readDevVar("STRIPE_API_BASE");
   const parsed = parseStripeApiBase(configured);
   if (!configured || !parsed.ok || parsed.base.protocol !== "http") {
-    console.error(`A thin event carries no data: the Worker fetches ${notification.related_object.url} from STRIPE_API_BASE, and \`send --thin\` answers it
+    console.error(
+      `A thin event carries no data: the Worker fetches ${notification.related_object.url} from STRIPE_API_BASE, ` +
+        `and \`send --thin\` answers it
 from a local stub. Point the Worker at it in .dev.vars, then restart \`npm run dev\`:
 
   STRIPE_SECRET_KEY=sk_test_local_stub          (any value: the stub checks none)
   STRIPE_API_BASE=http://127.0.0.1:12111
 
-(STRIPE_API_BASE in .dev.vars is ${configured ? `"${configured}", not a loopback http:// origin` : "not set"}.)`);
+(STRIPE_API_BASE in .dev.vars is ${configured ? `"${configured}", not a loopback http:// origin` : "not set"}.)`,
+    );
     process.exit(2);
   }
   const { host, port, origin } = parsed.base;
@@ -204,7 +211,8 @@ from a local stub. Point the Worker at it in .dev.vars, then restart \`npm run d
     return { ...stub, origin };
   } catch (err) {
     console.error(
-      `Could not start the Stripe API stub on ${origin} (${err.code ?? err.message}): something else holds that port (stripe-mock?). Stop it, or change STRIPE_API_BASE in .dev.vars and restart \`npm run dev\`.`,
+      `Could not start the Stripe API stub on ${origin} (${err.code ?? err.message}): ` +
+        "something else holds that port (stripe-mock?). Stop it, or change STRIPE_API_BASE in .dev.vars and restart `npm run dev`.",
     );
     process.exit(1);
   }

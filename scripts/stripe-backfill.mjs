@@ -78,7 +78,8 @@ async function call(method) {
     console.error(
       error
         ? `${response.status} ${error.code}: ${error.message}`
-        : `${method} ${base}/admin/api/backfill answered ${response.status}, not the admin API's JSON: is --url this Worker, with ADMIN_TOKEN set on it?`,
+        : `${method} ${base}/admin/api/backfill answered ${response.status}, not the admin API's JSON: ` +
+            "is --url this Worker, with ADMIN_TOKEN set on it?",
     );
     process.exit(1);
   }

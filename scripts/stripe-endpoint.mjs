@@ -46,7 +46,8 @@ const dryRun = options["dry-run"];
 const key = process.env.STRIPE_SECRET_KEY?.trim() || readDevVar("STRIPE_SECRET_KEY");
 if (!key) {
   console.error(
-    "STRIPE_SECRET_KEY is not set (in the environment or .dev.vars). Use a key that may write Webhook Endpoints, e.g. STRIPE_SECRET_KEY=sk_test_… npm run stripe:endpoint -- --url …",
+    "STRIPE_SECRET_KEY is not set (in the environment or .dev.vars). " +
+      "Use a key that may write Webhook Endpoints, e.g. STRIPE_SECRET_KEY=sk_test_… npm run stripe:endpoint -- --url …",
   );
   process.exit(1);
 }
@@ -80,13 +81,15 @@ async function findEndpoint() {
   if (candidates.length === 1) return candidates[0];
   if (candidates.length > 1) {
     refuse(
-      `${candidates.length} endpoints post to ${target.url}: ${list(candidates)}. Each delivers every event again. Delete the extra ones in the Dashboard, or pass --endpoint we_… to choose.`,
+      `${candidates.length} endpoints post to ${target.url}: ${list(candidates)}. Each delivers every event again. ` +
+        "Delete the extra ones in the Dashboard, or pass --endpoint we_… to choose.",
     );
   }
   const elsewhere = all.filter(ours);
   if (elsewhere.length > 0 && !options.create) {
     refuse(
-      `No endpoint posts to ${target.url}, but this script made ${list(elsewhere)}. Pass --endpoint we_… to move one to this URL, or --create to add a separate endpoint (e.g. for a second Worker).`,
+      `No endpoint posts to ${target.url}, but this script made ${list(elsewhere)}. ` +
+        "Pass --endpoint we_… to move one to this URL, or --create to add a separate endpoint (e.g. for a second Worker).",
     );
   }
   return null;
@@ -101,7 +104,8 @@ async function create({ replacing } = {}) {
     metadata: MARKER,
   };
   console.log(
-    `${dryRun ? "Would create" : "Creating"} an endpoint for ${target.url}: ${EVENTS.length} event types, API version ${target.apiVersion}.`,
+    `${dryRun ? "Would create" : "Creating"} an endpoint for ${target.url}: ` +
+      `${EVENTS.length} event types, API version ${target.apiVersion}.`,
   );
   if (dryRun) return dryRunDone(replacing ? `then delete ${replacing.id}` : undefined);
   const created = await stripe.webhookEndpoints.create(params);
@@ -113,7 +117,8 @@ async function create({ replacing } = {}) {
 async function update(endpoint) {
   const drift = compareEndpoint(endpoint, target);
   console.log(
-    `Found ${endpoint.id}${endpoint.metadata?.managed_by === MARKER.managed_by ? " (made by this script)" : ""}: API version ${endpoint.api_version ?? "(account default)"}, ${endpoint.enabled_events.length} event type(s), ${endpoint.status}.`,
+    `Found ${endpoint.id}${endpoint.metadata?.managed_by === MARKER.managed_by ? " (made by this script)" : ""}: ` +
+      `API version ${endpoint.api_version ?? "(account default)"}, ${endpoint.enabled_events.length} event type(s), ${endpoint.status}.`,
   );
   for (const { level, message } of describeDrift(drift)) console.log(`${level}: ${message}`);
 
@@ -158,7 +163,8 @@ async function recreate(old) {
   if (!created) return;
   await stripe.webhookEndpoints.del(old.id);
   console.log(
-    `Deleted ${old.id}. Until the new secret is put, Stripe's deliveries from ${created.id} are refused (signature_invalid) and retried for up to three days; the Worker records each event once, so none is lost or doubled.`,
+    `Deleted ${old.id}. Until the new secret is put, Stripe's deliveries from ${created.id} are refused (signature_invalid) ` +
+      "and retried for up to three days; the Worker records each event once, so none is lost or doubled.",
   );
 }
 
@@ -209,7 +215,8 @@ function refuse(message) {
 
 function usage(message) {
   console.error(
-    `${message}\nUsage: npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev [--dry-run] [--recreate] [--endpoint we_…] [--create]`,
+    `${message}\nUsage: npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev [--dry-run] [--recreate] ` +
+      "[--endpoint we_…] [--create]",
   );
   process.exit(2);
 }

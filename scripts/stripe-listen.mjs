@@ -27,13 +27,15 @@ If \`npm run dev\` is already running, restart it now so the Worker verifies wit
 
 if (thin) {
   console.log(
-    `Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${port}/webhooks/stripe/thin (snapshot events are shown, not forwarded).`,
+    `Forwarding ${THIN_EVENTS.length} thin event types to http://localhost:${port}/webhooks/stripe/thin ` +
+      "(snapshot events are shown, not forwarded).",
   );
   if (!readDevVar("STRIPE_SECRET_KEY"))
     console.log("STRIPE_SECRET_KEY is not set in .dev.vars: the Worker records thin events but parks them until it is (then replay them).");
 } else {
   console.log(
-    `Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. Trigger one with: npx stripe trigger checkout.session.completed`,
+    `Forwarding ${EVENTS.length} event types to http://localhost:${port}/webhooks/stripe. ` +
+      "Trigger one with: npx stripe trigger checkout.session.completed",
   );
 }
 const child = spawn(cli.command, forwardArgs(port, apiBase, extra, { thin }), { stdio: "inherit" });

@@ -149,7 +149,8 @@ function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null
   const refuse = (why: string) =>
     new ApiError(
       "config_invalid",
-      `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.`,
+      `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, ` +
+        "or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.",
     );
   let url: URL;
   try {
@@ -161,7 +162,8 @@ function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null
   if (url.protocol === "http:" && isLoopback(url.hostname)) return url.href;
   if (url.protocol === "http:")
     return refuse(
-      "uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; use https://",
+      "uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; " +
+        "use https://",
     );
   return refuse("must start with https:// (or http:// for a loopback address)");
 }
@@ -183,7 +185,9 @@ function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSec
   if (entries.every((s) => s === "")) {
     return new ApiError(
       "webhook_secret_missing",
-      "STRIPE_WEBHOOK_SECRET is not set, so no delivery can be verified. Set it with `wrangler secret put STRIPE_WEBHOOK_SECRET` (locally: in .dev.vars). Stripe retries this delivery, so nothing is lost once it is set.",
+      "STRIPE_WEBHOOK_SECRET is not set, so no delivery can be verified. " +
+        "Set it with `wrangler secret put STRIPE_WEBHOOK_SECRET` (locally: in .dev.vars). " +
+        "Stripe retries this delivery, so nothing is lost once it is set.",
     );
   }
   const secrets: WebhookSecret[] = [];
@@ -195,14 +199,17 @@ function readWebhookSecrets(env: Pick<Env, "STRIPE_WEBHOOK_SECRET">): WebhookSec
           : "does not start with whsec_ (an API key such as sk_… or rk_… is not a webhook signing secret)";
       return new ApiError(
         "webhook_secret_invalid",
-        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. Copy the endpoint's signing secret from the Stripe Dashboard (Developers → Webhooks → your endpoint → Signing secret) or from \`stripe listen\`.`,
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET ${what}. ` +
+          "Copy the endpoint's signing secret from the Stripe Dashboard " +
+          "(Developers → Webhooks → your endpoint → Signing secret) or from `stripe listen`.",
       );
     }
     const parsed = parseExpiry(entry);
     if (parsed === null) {
       return new ApiError(
         "webhook_secret_invalid",
-        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET has an expiry after "@" that is not an ISO 8601 UTC time. Write it as whsec_…@2026-11-24T12:00:00Z (the T, seconds and the trailing Z are required; no offsets).`,
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET has an expiry after "@" that is not an ISO 8601 UTC time. ` +
+          "Write it as whsec_…@2026-11-24T12:00:00Z (the T, seconds and the trailing Z are required; no offsets).",
       );
     }
     secrets.push(parsed);
@@ -252,7 +259,8 @@ function parseRetentionDays(raw: string | undefined): number | ApiError {
     raw,
     DEFAULT_RETENTION_DAYS,
     (value) => value === 0 || value >= MIN_RETENTION_DAYS,
-    `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} (Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
+    `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} ` +
+      `(Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
   );
 }
 
@@ -261,7 +269,8 @@ function parseD1MaxBytes(raw: string | undefined): number | ApiError {
     raw,
     DEFAULT_D1_MAX_BYTES,
     (value) => Number.isSafeInteger(value) && value > 0,
-    `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; 500000000 on the Workers Free plan).`,
+    `D1_MAX_BYTES must be a whole number of bytes greater than 0 (default ${DEFAULT_D1_MAX_BYTES}, D1's 10 GB limit; ` +
+      "500000000 on the Workers Free plan).",
   );
 }
 

@@ -77,11 +77,14 @@ const HONO_4XX: Partial<Record<number, [ErrorCode, string]>> = {
   ],
   403: [
     "forbidden",
-    "Refused: console forms are accepted only from the console's own pages (the browser's Origin and Sec-Fetch-Site headers did not say this post came from this origin). Open /admin on this Worker and submit the form there.",
+    "Refused: console forms are accepted only from the console's own pages " +
+      "(the browser's Origin and Sec-Fetch-Site headers did not say this post came from this origin). " +
+      "Open /admin on this Worker and submit the form there.",
   ],
   404: [
     "not_found",
-    "Nothing is served here. Stripe should post to /webhooks/stripe (snapshot events) or /webhooks/stripe/thin (thin events); health is at GET /health.",
+    "Nothing is served here. Stripe should post to /webhooks/stripe (snapshot events) or /webhooks/stripe/thin (thin events); " +
+      "health is at GET /health.",
   ],
   405: ["method_not_allowed", "This path does not accept that method; README.md lists the routes."],
   413: ["payload_too_large", "The request body is larger than this endpoint accepts."],

@@ -13,26 +13,29 @@ async function staged(type: string, status: string, receivedAt: number, lastErro
 }
 
 describe("GET /admin/api/events", () => {
-  it("lists newest arrival first and pages with a cursor without skipping or repeating rows, same-millisecond arrivals included", async () => {
-    const type = "customer.test_paging";
-    const t = 1_800_000_000_000;
-    // Arrival order is insertion order: two rows in one millisecond still get distinct positions.
-    const ids = [
-      await staged(type, "processed", t),
-      await staged(type, "processed", t),
-      await staged(type, "dead", t + 1),
-      await staged(type, "failed", t + 5),
-    ];
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const { status, body } = await adminApi(`/events?type=${type}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
-      expect(status).toBe(200);
-      seen.push(...body.events.map((e: any) => e.id));
-      cursor = body.next_cursor;
-    } while (cursor);
-    expect(seen).toEqual([...ids].reverse());
-  });
+  it(
+    "lists newest arrival first and pages with a cursor without skipping or repeating rows, " + "same-millisecond arrivals included",
+    async () => {
+      const type = "customer.test_paging";
+      const t = 1_800_000_000_000;
+      // Arrival order is insertion order: two rows in one millisecond still get distinct positions.
+      const ids = [
+        await staged(type, "processed", t),
+        await staged(type, "processed", t),
+        await staged(type, "dead", t + 1),
+        await staged(type, "failed", t + 5),
+      ];
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const { status, body } = await adminApi(`/events?type=${type}&limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+        expect(status).toBe(200);
+        seen.push(...body.events.map((e: any) => e.id));
+        cursor = body.next_cursor;
+      } while (cursor);
+      expect(seen).toEqual([...ids].reverse());
+    },
+  );
 
   it.each([
     ["status", "status=dead", ["dead"], 0],

@@ -21,26 +21,30 @@ async function outOfOrderSubscription() {
 }
 
 describe("GET /admin/api/objects/{id}", () => {
-  it("lists every event of the object in Stripe's created order, with the arrival order and which arrived late, next to its billing row", async () => {
-    const { sub, customer, created, pastDue, active } = await outOfOrderSubscription();
-    const { status, body } = await adminApi(`/objects/${sub.id}`);
-    expect(status).toBe(200);
-    expect(body.object_id).toBe(sub.id);
-    expect(body.object).toMatchObject({
-      object: "subscription",
-      id: sub.id,
-      customer_id: customer,
-      status: "active",
-      price_ids: expect.any(Array),
-      last_event_id: active.id,
-    });
-    expect(body.events.map((e: any) => [e.id, e.arrival, e.arrived_late, e.status])).toEqual([
-      [created.id, 2, true, "processed"],
-      [pastDue.id, 3, true, "processed"],
-      [active.id, 1, false, "processed"],
-    ]);
-    expect(body.more).toBe(false);
-  });
+  it(
+    "lists every event of the object in Stripe's created order, with the arrival order and which arrived late, " +
+      "next to its billing row",
+    async () => {
+      const { sub, customer, created, pastDue, active } = await outOfOrderSubscription();
+      const { status, body } = await adminApi(`/objects/${sub.id}`);
+      expect(status).toBe(200);
+      expect(body.object_id).toBe(sub.id);
+      expect(body.object).toMatchObject({
+        object: "subscription",
+        id: sub.id,
+        customer_id: customer,
+        status: "active",
+        price_ids: expect.any(Array),
+        last_event_id: active.id,
+      });
+      expect(body.events.map((e: any) => [e.id, e.arrival, e.arrived_late, e.status])).toEqual([
+        [created.id, 2, true, "processed"],
+        [pastDue.id, 3, true, "processed"],
+        [active.id, 1, false, "processed"],
+      ]);
+      expect(body.more).toBe(false);
+    },
+  );
 
   it("takes an event id and answers with that event's object and its whole timeline", async () => {
     const { sub, pastDue } = await outOfOrderSubscription();

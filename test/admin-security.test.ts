@@ -198,7 +198,8 @@ async function untilLimited(limit: Limit, send: () => ReturnType<typeof call>) {
     if (response.status === 429) return { sent, ...response };
   }
   throw new Error(
-    `no 429 after ${2 * limit.limit + 1} requests: does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`,
+    `no 429 after ${2 * limit.limit + 1} requests: ` +
+      `does ${limit.binding} in wrangler.toml still allow ${limit.limit} per ${limit.periodSeconds} s?`,
   );
 }
 
@@ -208,7 +209,9 @@ function expectRateLimited(response: { status: number; text: string; headers: He
   expect(JSON.parse(response.text)).toEqual({
     error: {
       code: "rate_limited",
-      message: `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. Wait ${limit.periodSeconds} seconds (Retry-After) and try again.`,
+      message:
+        `Too many ${limit.counted} from this address: at most ${limit.limit} per ${limit.periodSeconds} s per client IP. ` +
+        `Wait ${limit.periodSeconds} seconds (Retry-After) and try again.`,
     },
   });
   for (const secret of [ADMIN_TOKEN, ...sent]) expect(response.text).not.toContain(secret);

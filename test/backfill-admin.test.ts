@@ -152,7 +152,10 @@ describe("the console's backfill panel and drift warning", () => {
     expect((await call("/admin/api/endpoint", { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status).toBe(200);
     const html = await (await call("/admin", { headers: { cookie } })).text();
     expect(html).toMatch(
-      /<div class="notice error" role="alert">we_console: 1 handled event type\(s\) are not enabled on the endpoint, so Stripe never sends them: charge.refunded.<\/div>/,
+      new RegExp(
+        /<div class="notice error" role="alert">we_console: 1 handled event type\(s\) are not enabled on the endpoint, /.source +
+          /so Stripe never sends them: charge.refunded.<\/div>/.source,
+      ),
     );
   });
 });

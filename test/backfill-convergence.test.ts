@@ -45,15 +45,18 @@ async function backfill(listed: Record<string, unknown> & { id: string }, inFlig
 }
 
 describe("a webhook and the backfill for the same subscription converge on the newest state", () => {
-  it("webhook first, then the backfill reads a newer state: the backfill's state wins, and the late event of that change is stale", async () => {
-    const id = uid("sub");
-    await deliver(webhook(id, "past_due", T + 10));
-    await backfill(version(id, "active")); // changed to active at T + 50; that event is still on its way
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "active", last_event_created: STAMP });
-    await deliver(webhook(id, "active", T + 50));
-    await deliver(webhook(id, "past_due", T + 10)); // a retry of the first delivery
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "active", last_event_created: STAMP });
-  });
+  it(
+    "webhook first, then the backfill reads a newer state: " + "the backfill's state wins, and the late event of that change is stale",
+    async () => {
+      const id = uid("sub");
+      await deliver(webhook(id, "past_due", T + 10));
+      await backfill(version(id, "active")); // changed to active at T + 50; that event is still on its way
+      expect(await billingRow("subscriptions", id)).toMatchObject({ status: "active", last_event_created: STAMP });
+      await deliver(webhook(id, "active", T + 50));
+      await deliver(webhook(id, "past_due", T + 10)); // a retry of the first delivery
+      expect(await billingRow("subscriptions", id)).toMatchObject({ status: "active", last_event_created: STAMP });
+    },
+  );
 
   it("backfill first, then an event created before its read: the event changes nothing", async () => {
     const id = uid("sub");
@@ -70,18 +73,25 @@ describe("a webhook and the backfill for the same subscription converge on the n
     expect(await billingRow("subscriptions", id)).toMatchObject({ status: "past_due", last_event_created: T + 150 });
   });
 
-  it("the event is processed while the page is in flight, Stripe having read the state before the change: the older page does not overwrite it", async () => {
-    const id = uid("sub");
-    await backfill(version(id, "active"), () => deliver(webhook(id, "past_due", T + 101)));
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "past_due", last_event_created: T + 101 });
-  });
+  it(
+    "the event is processed while the page is in flight, Stripe having read the state before the change: " +
+      "the older page does not overwrite it",
+    async () => {
+      const id = uid("sub");
+      await backfill(version(id, "active"), () => deliver(webhook(id, "past_due", T + 101)));
+      expect(await billingRow("subscriptions", id)).toMatchObject({ status: "past_due", last_event_created: T + 101 });
+    },
+  );
 
-  it("a change in the same second as the read, delivered after the page: the event applies (the page is stamped a second early)", async () => {
-    const id = uid("sub");
-    await backfill(version(id, "active")); // read at T + 100.4, just before the change at T + 100 reached it
-    await deliver(webhook(id, "unpaid", T + 100));
-    expect(await billingRow("subscriptions", id)).toMatchObject({ status: "unpaid", last_event_created: T + 100 });
-  });
+  it(
+    "a change in the same second as the read, delivered after the page: " + "the event applies (the page is stamped a second early)",
+    async () => {
+      const id = uid("sub");
+      await backfill(version(id, "active")); // read at T + 100.4, just before the change at T + 100 reached it
+      await deliver(webhook(id, "unpaid", T + 100));
+      expect(await billingRow("subscriptions", id)).toMatchObject({ status: "unpaid", last_event_created: T + 100 });
+    },
+  );
 
   it("reading the same page again (a page re-read after a crash, a second run) leaves the row as it was", async () => {
     const id = uid("sub");

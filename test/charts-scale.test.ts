@@ -28,7 +28,9 @@ beforeAll(async () => {
   await env.DB.prepare(
     `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS - 1}),
      r AS (SELECT i, ${START} + CAST(i * ${STEP} AS INTEGER) AS at,
-                  CASE i % 500 WHEN 1 THEN 'received' WHEN 2 THEN 'processing' WHEN 3 THEN 'failed' WHEN 4 THEN 'dead' ELSE CASE WHEN i % 20 = 5 THEN 'ignored' ELSE 'processed' END END AS status FROM n)
+                  CASE i % 500 WHEN 1 THEN 'received' WHEN 2 THEN 'processing' WHEN 3 THEN 'failed' WHEN 4 THEN 'dead'
+                  ELSE CASE WHEN i % 20 = 5 THEN 'ignored' ELSE 'processed' END END AS status
+           FROM n)
      INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, processed_at, object_id, payload)
      SELECT at * 1000, 'evt_scale_' || i, 'type.' || (i % 25), 0, at / 1000, at, status,
             CASE WHEN status IN ('processed', 'ignored') THEN at + 100 + (i * 7919) % 29900 END, 'cus_scale_' || (i % 50000), '{}'
@@ -55,26 +57,29 @@ function nearestRank(sorted: number[], p: number): number | null {
 }
 
 describe("charts on a seeded ledger of a million rows", () => {
-  it("recomputes each hour from that hour's arrivals alone, through the rowid and the attention index, rewriting nothing unchanged", async () => {
-    const { db, statements } = observedD1();
-    for (let hour = weekFrom; hour <= current; hour += HOUR_MS) await recomputeHour(createDb(db), hour, NOW, hour === current);
-    expect(statements).toHaveLength(CHART_HOURS + 1);
-    expect(statements.reduce((n, s) => n + s.rowsWritten, 0)).toBe(0);
-    const perHour = ROWS / (SPAN_MS / HOUR_MS);
-    for (const s of statements) {
-      const plan = await planOf(s.sql, s.params);
-      expect(plan.filter((step) => FULL_SCAN.test(step))).toEqual([]);
-      expect(plan).toContainEqual(expect.stringMatching(/^SEARCH stripe_events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)$/));
-      // In proportion to the hour's arrivals, never to the ledger: D1 counts each arrival about 7 times
-      // (read for the counts, read again and sorted for the percentiles), plus, for the current hour,
-      // the failed and dead index entries its totals count.
-      expect(s.rowsRead).toBeLessThan(8 * perHour + 2 * (ROWS / 500) * 2);
-    }
-    const [currentStatement] = statements.slice(-1);
-    expect(await planOf(currentStatement!.sql, currentStatement!.params)).toContainEqual(
-      expect.stringMatching(/^SEARCH stripe_events USING COVERING INDEX stripe_events_attention_idx/),
-    );
-  });
+  it(
+    "recomputes each hour from that hour's arrivals alone, through the rowid and the attention index, " + "rewriting nothing unchanged",
+    async () => {
+      const { db, statements } = observedD1();
+      for (let hour = weekFrom; hour <= current; hour += HOUR_MS) await recomputeHour(createDb(db), hour, NOW, hour === current);
+      expect(statements).toHaveLength(CHART_HOURS + 1);
+      expect(statements.reduce((n, s) => n + s.rowsWritten, 0)).toBe(0);
+      const perHour = ROWS / (SPAN_MS / HOUR_MS);
+      for (const s of statements) {
+        const plan = await planOf(s.sql, s.params);
+        expect(plan.filter((step) => FULL_SCAN.test(step))).toEqual([]);
+        expect(plan).toContainEqual(expect.stringMatching(/^SEARCH stripe_events USING INTEGER PRIMARY KEY \(rowid>\? AND rowid<\?\)$/));
+        // In proportion to the hour's arrivals, never to the ledger: D1 counts each arrival about 7 times
+        // (read for the counts, read again and sorted for the percentiles), plus, for the current hour,
+        // the failed and dead index entries its totals count.
+        expect(s.rowsRead).toBeLessThan(8 * perHour + 2 * (ROWS / 500) * 2);
+      }
+      const [currentStatement] = statements.slice(-1);
+      expect(await planOf(currentStatement!.sql, currentStatement!.params)).toContainEqual(
+        expect.stringMatching(/^SEARCH stripe_events USING COVERING INDEX stripe_events_attention_idx/),
+      );
+    },
+  );
 
   it("holds the rows' own figures: counts by status, lag percentiles, failed and dead totals", async () => {
     const hours = await readHours(createDb(env.DB), weekFrom, current + HOUR_MS);
@@ -85,7 +90,8 @@ describe("charts on a seeded ledger of a million rows", () => {
       .bind(seqAt(weekFrom))
       .all<{ hour: number; status: string; n: number }>();
     const { results: lags } = await env.DB.prepare(
-      `SELECT (seq / ${seqAt(HOUR_MS)}) * ${HOUR_MS} AS hour, processed_at - received_at AS lag FROM stripe_events WHERE seq >= ? AND status IN ('processed', 'ignored') ORDER BY 1, 2`,
+      `SELECT (seq / ${seqAt(HOUR_MS)}) * ${HOUR_MS} AS hour, processed_at - received_at AS lag
+       FROM stripe_events WHERE seq >= ? AND status IN ('processed', 'ignored') ORDER BY 1, 2`,
     )
       .bind(seqAt(weekFrom))
       .all<{ hour: number; lag: number }>();

@@ -62,7 +62,8 @@ describe("retention of final events", () => {
     await env.DB.prepare(
       `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1199)
        INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, payload)
-       SELECT (${NOW - 40 * DAY} + i) * 1000, 'evt_old_' || i, 'customer.created', 0, 1700000000, ${NOW - 40 * DAY} + i, 'processed', '{}' FROM n`,
+       SELECT (${NOW - 40 * DAY} + i) * 1000, 'evt_old_' || i, 'customer.created', 0, 1700000000, ${NOW - 40 * DAY} + i, 'processed', '{}'
+       FROM n`,
     ).run();
     await aged("processed", 0);
     const logs = captureLogs();

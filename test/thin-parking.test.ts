@@ -22,66 +22,70 @@ beforeEach(() => clearLedger());
 const KEY = "rk_test_thin_parking";
 
 describe("a thin event without STRIPE_SECRET_KEY", () => {
-  it("is recorded and acknowledged, parked (not retried, not re-driven), flagged by /health, and processed after the key is set and it is replayed", async () => {
-    const sub = stripeObject("subscription", { id: uid("sub_parked"), status: "active" });
-    const n = thinEvent("v1.customer.subscription.updated", relatedTo(sub));
-    const noKey = env; // the test bindings set STRIPE_SECRET_KEY to ""
-    const seen = stubStripeApi(apiObject(sub));
+  it(
+    "is recorded and acknowledged, parked (not retried, not re-driven), flagged by /health, " +
+      "and processed after the key is set and it is replayed",
+    async () => {
+      const sub = stripeObject("subscription", { id: uid("sub_parked"), status: "active" });
+      const n = thinEvent("v1.customer.subscription.updated", relatedTo(sub));
+      const noKey = env; // the test bindings set STRIPE_SECRET_KEY to ""
+      const seen = stubStripeApi(apiObject(sub));
 
-    // Delivered and acknowledged: nothing is lost.
-    expect((await deliverThin(n, { env: noKey })).status).toBe(200);
-    // The Worker's own queue consumer (the deployed handlers, no key) takes it and parks it.
-    await vi.waitFor(async () => expect((await ledgerRow(n.id))?.status).toBe("failed"), { timeout: 10_000, interval: 100 });
-    const parked = await ledgerRow(n.id);
-    expect(parked).toMatchObject({
-      status: "failed",
-      redrive_at: null,
-      lease_until: null,
-      attempts: 1,
-      last_error: expect.stringMatching(/^STRIPE_SECRET_KEY is not set/),
-    });
-    expect(seen).toEqual([]);
+      // Delivered and acknowledged: nothing is lost.
+      expect((await deliverThin(n, { env: noKey })).status).toBe(200);
+      // The Worker's own queue consumer (the deployed handlers, no key) takes it and parks it.
+      await vi.waitFor(async () => expect((await ledgerRow(n.id))?.status).toBe("failed"), { timeout: 10_000, interval: 100 });
+      const parked = await ledgerRow(n.id);
+      expect(parked).toMatchObject({
+        status: "failed",
+        redrive_at: null,
+        lease_until: null,
+        attempts: 1,
+        last_error: expect.stringMatching(/^STRIPE_SECRET_KEY is not set/),
+      });
+      expect(seen).toEqual([]);
 
-    // The queue acked it: a second consumer pass of a stray copy finds nothing to retry in a loop.
-    const consumer = createWorker({ handlers: billingHandlers() });
-    const again = await runBatch([n.id], { worker: consumer, env: noKey });
-    expect(again).toEqual({ acked: [n.id], retried: [], outcome: "ok" });
-    expect(await ledgerRow(n.id)).toMatchObject({ status: "failed", redrive_at: null, attempts: 2 });
+      // The queue acked it: a second consumer pass of a stray copy finds nothing to retry in a loop.
+      const consumer = createWorker({ handlers: billingHandlers() });
+      const again = await runBatch([n.id], { worker: consumer, env: noKey });
+      expect(again).toEqual({ acked: [n.id], retried: [], outcome: "ok" });
+      expect(await ledgerRow(n.id)).toMatchObject({ status: "failed", redrive_at: null, attempts: 2 });
 
-    // The cron never sends it again, however late.
-    const { queue, sent } = countingQueue();
-    await redriveDueEvents(envWith({ EVENTS_QUEUE: queue }), Date.now() + 7 * 86_400_000);
-    expect(sent).toEqual([]);
+      // The cron never sends it again, however late.
+      const { queue, sent } = countingQueue();
+      await redriveDueEvents(envWith({ EVENTS_QUEUE: queue }), Date.now() + 7 * 86_400_000);
+      expect(sent).toEqual([]);
 
-    // /health says so, naming the key, and stays 200.
-    const health = await getHealth(noKey);
-    expect(health.status).toBe(200);
-    expect(health.body.checks.stripe_api).toEqual({
-      ok: true,
-      key_configured: false,
-      parked_thin_events: 1,
-      warnings: [expect.stringMatching(/1 thin event\(s\) .*STRIPE_SECRET_KEY is not set/)],
-    });
+      // /health says so, naming the key, and stays 200.
+      const health = await getHealth(noKey);
+      expect(health.status).toBe(200);
+      expect(health.body.checks.stripe_api).toEqual({
+        ok: true,
+        key_configured: false,
+        parked_thin_events: 1,
+        warnings: [expect.stringMatching(/1 thin event\(s\) .*STRIPE_SECRET_KEY is not set/)],
+      });
 
-    // With the key set, /health asks for the replay; the replay processes it.
-    const withKey = envWith({ STRIPE_SECRET_KEY: KEY });
-    expect((await getHealth(withKey)).body.checks.stripe_api.warnings).toEqual([
-      expect.stringMatching(/wait for a replay: POST \/admin\/api\/replay\?status=failed/),
-    ]);
-    const held = heldQueue();
-    const replayed = await adminApi(`/events/${n.id}/replay`, {
-      method: "POST",
-      env: adminEnv({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue }),
-    });
-    expect(replayed.status).toBe(200);
-    expect(held.sent).toEqual([n.id]);
-    expect(await runBatch(held.sent, { worker: consumer, env: withKey })).toEqual({ acked: [n.id], retried: [], outcome: "ok" });
+      // With the key set, /health asks for the replay; the replay processes it.
+      const withKey = envWith({ STRIPE_SECRET_KEY: KEY });
+      expect((await getHealth(withKey)).body.checks.stripe_api.warnings).toEqual([
+        expect.stringMatching(/wait for a replay: POST \/admin\/api\/replay\?status=failed/),
+      ]);
+      const held = heldQueue();
+      const replayed = await adminApi(`/events/${n.id}/replay`, {
+        method: "POST",
+        env: adminEnv({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue }),
+      });
+      expect(replayed.status).toBe(200);
+      expect(held.sent).toEqual([n.id]);
+      expect(await runBatch(held.sent, { worker: consumer, env: withKey })).toEqual({ acked: [n.id], retried: [], outcome: "ok" });
 
-    expect(await ledgerRow(n.id)).toMatchObject({ status: "processed", last_error: null });
-    expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
-    expect(seen.map((r) => r.headers.get("authorization"))).toEqual([`Bearer ${KEY}`]);
-    expect((await getHealth(withKey)).body.checks.stripe_api).toEqual({ ok: true, key_configured: true });
-  });
+      expect(await ledgerRow(n.id)).toMatchObject({ status: "processed", last_error: null });
+      expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
+      expect(seen.map((r) => r.headers.get("authorization"))).toEqual([`Bearer ${KEY}`]);
+      expect((await getHealth(withKey)).body.checks.stripe_api).toEqual({ ok: true, key_configured: true });
+    },
+  );
 
   it("is parked with a last_error naming STRIPE_API_BASE when the key is set but the base is refused", async () => {
     const n = thinEvent("v1.customer.updated", { id: "cus_parked_base", type: "customer", url: "/v1/customers/cus_parked_base" });

@@ -58,55 +58,59 @@ describe("recovering thin events Stripe never delivered", () => {
     expect(seen).toEqual([]);
   });
 
-  it("records the missed thin events of handled types since the first one processed, across bounded runs, and they process like deliveries", async () => {
-    const now = Date.now();
-    const t0 = Math.floor(now / 1000) - 3 * 3600;
-    const sub = stripeObject("subscription", { id: uid("sub"), status: "active" });
-    const first = thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 });
-    stubStripeApi(apiObject(sub));
-    await processEvents([first], billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY }));
+  it(
+    "records the missed thin events of handled types since the first one processed, across bounded runs, " +
+      "and they process like deliveries",
+    async () => {
+      const now = Date.now();
+      const t0 = Math.floor(now / 1000) - 3 * 3600;
+      const sub = stripeObject("subscription", { id: uid("sub"), status: "active" });
+      const first = thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 });
+      stubStripeApi(apiObject(sub));
+      await processEvents([first], billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY }));
 
-    const missed = Array.from({ length: 5 }, (_, i) =>
-      thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 + 60 * (i + 1) }),
-    );
-    const unhandled = thinEvent("v1.billing.meter.no_meter_found", null, { created: t0 + 30 });
-    // Inside the first pass's overlap window, but before the first thin event this Worker processed.
-    const beforeFloor = thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 - 60 });
-    vi.restoreAllMocks();
-    const seen = stubStripeApi(v2EventsApi([first, ...missed, unhandled, beforeFloor]), apiObject(sub));
-    const held = heldQueue();
-    const keyed = envWith({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue });
+      const missed = Array.from({ length: 5 }, (_, i) =>
+        thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 + 60 * (i + 1) }),
+      );
+      const unhandled = thinEvent("v1.billing.meter.no_meter_found", null, { created: t0 + 30 });
+      // Inside the first pass's overlap window, but before the first thin event this Worker processed.
+      const beforeFloor = thinEvent("v1.customer.subscription.updated", relatedTo(sub), { created: t0 - 60 });
+      vi.restoreAllMocks();
+      const seen = stubStripeApi(v2EventsApi([first, ...missed, unhandled, beforeFloor]), apiObject(sub));
+      const held = heldQueue();
+      const keyed = envWith({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: held.queue });
 
-    const runs = [];
-    for (let i = 0; i < 3; i++)
-      runs.push(await recoverMissedThinEvents(keyed, billingHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 3 }));
-    expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
-      [3, false],
-      [2, false],
-      [0, true],
-    ]);
-    expect(held.sent.sort()).toEqual(missed.map((e) => e.id).sort());
-    expect(await ledgerRow(unhandled.id)).toBeNull();
-    expect(await ledgerRow(beforeFloor.id)).toBeNull();
-    expect(await ledgerRow(missed[0]!.id)).toMatchObject({ format: "thin", source: "recovery", object_id: sub.id, status: "received" });
+      const runs = [];
+      for (let i = 0; i < 3; i++)
+        runs.push(await recoverMissedThinEvents(keyed, billingHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 3 }));
+      expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
+        [3, false],
+        [2, false],
+        [0, true],
+      ]);
+      expect(held.sent.sort()).toEqual(missed.map((e) => e.id).sort());
+      expect(await ledgerRow(unhandled.id)).toBeNull();
+      expect(await ledgerRow(beforeFloor.id)).toBeNull();
+      expect(await ledgerRow(missed[0]!.id)).toMatchObject({ format: "thin", source: "recovery", object_id: sub.id, status: "received" });
 
-    const listed = seen.filter((r) => new URL(r.url).pathname === "/v2/core/events").map((r) => new URL(r.url).searchParams);
-    expect(listed[0]!.get("created[gt]")).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
-    expect(listed[0]!.get("limit")).toBe("3");
-    expect(listed[1]!.get("page")).toBe("3"); // the second run resumed at Stripe's next_page_url
+      const listed = seen.filter((r) => new URL(r.url).pathname === "/v2/core/events").map((r) => new URL(r.url).searchParams);
+      expect(listed[0]!.get("created[gt]")).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
+      expect(listed[0]!.get("limit")).toBe("3");
+      expect(listed[1]!.get("page")).toBe("3"); // the second run resumed at Stripe's next_page_url
 
-    const consumer = createWorker({ handlers: billingHandlers() });
-    expect(await runBatch(held.sent, { worker: consumer, env: envWith({ STRIPE_SECRET_KEY: KEY }) })).toMatchObject({ retried: [] });
-    for (const e of missed) expect(await ledgerRow(e.id)).toMatchObject({ status: "processed" });
-    expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
+      const consumer = createWorker({ handlers: billingHandlers() });
+      expect(await runBatch(held.sent, { worker: consumer, env: envWith({ STRIPE_SECRET_KEY: KEY }) })).toMatchObject({ retried: [] });
+      for (const e of missed) expect(await ledgerRow(e.id)).toMatchObject({ status: "processed" });
+      expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
 
-    // Not due again until the interval has passed.
-    expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 3 * 60_000)).toMatchObject({ skipped: "not_due" });
-    expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 2 * 60_000 + RECOVERY_INTERVAL_MS)).toMatchObject({
-      recovered: 0,
-      passComplete: true,
-    });
-  });
+      // Not due again until the interval has passed.
+      expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 3 * 60_000)).toMatchObject({ skipped: "not_due" });
+      expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 2 * 60_000 + RECOVERY_INTERVAL_MS)).toMatchObject({
+        recovered: 0,
+        passComplete: true,
+      });
+    },
+  );
 
   it("skips the snapshot recovery where only thin events were ever processed: it would record snapshot twins", async () => {
     const sub = stripeObject("subscription", { id: uid("sub") });

@@ -47,7 +47,9 @@ export async function measureServer(server, { tag, plan, duplicates = true, log 
       const row = { kind, concurrency, ...result, cpuMsPerDelivery: cpuMs / result.count };
       rows.push(row);
       log(
-        `  ${kind.padEnd(9)} c=${String(concurrency).padEnd(2)} ${fmt(row.perSecond, 0).padStart(5)}/s  p50 ${fmt(row.p50)} ms  p99 ${fmt(row.p99)} ms  CPU ${fmt(row.cpuMsPerDelivery, 3)} ms/delivery${row.failures ? `  ${row.failures} UNEXPECTED ANSWERS, e.g. ${row.errors[0]}` : ""}`,
+        `  ${kind.padEnd(9)} c=${String(concurrency).padEnd(2)} ${fmt(row.perSecond, 0).padStart(5)}/s  p50 ${fmt(row.p50)} ms  ` +
+          `p99 ${fmt(row.p99)} ms  CPU ${fmt(row.cpuMsPerDelivery, 3)} ` +
+          `ms/delivery${row.failures ? `  ${row.failures} UNEXPECTED ANSWERS, e.g. ${row.errors[0]}` : ""}`,
       );
     }
   }

@@ -25,7 +25,8 @@ export async function measureRamp(server, { count, log = () => {} }) {
     });
     steps.push({ concurrency, perSecond: result.perSecond, p50: result.p50, p99: result.p99, failures: result.failures });
     log(
-      `  c=${String(concurrency).padEnd(2)} ${result.perSecond.toFixed(0).padStart(5)}/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms${result.failures ? `  ${result.failures} UNEXPECTED ANSWERS` : ""}`,
+      `  c=${String(concurrency).padEnd(2)} ${result.perSecond.toFixed(0).padStart(5)}/s  p50 ${result.p50.toFixed(2)} ms  p99 ` +
+        `${result.p99.toFixed(2)} ms${result.failures ? `  ${result.failures} UNEXPECTED ANSWERS` : ""}`,
     );
   }
   return { count, steps, knee: findKnee(steps) };

@@ -29,14 +29,28 @@ export function renderOps(ops) {
   const retentionTotal = (p) => wholeLifeWithRetention(p, ops.retention);
   const target = ops.perType[ROWS_WRITTEN_TARGET.type].newEvent;
   const ops1 = (label, o) =>
-    `| ${label} | ${fmt(o.d1_statements, 2)} | ${fmt(o.d1_round_trips, 2)} | ${fmt(o.d1_rows_read, 1)} | ${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 2)} | ${fmt(o.queue_messages_delivered, 2)} | ${fmt(o.queue_acks, 2)} |`;
+    `| ${label} | ${fmt(o.d1_statements, 2)} | ${fmt(o.d1_round_trips, 2)} | ${fmt(o.d1_rows_read, 1)} | ` +
+    `${fmt(o.d1_rows_written, 1)} | ${fmt(o.queue_messages_sent, 2)} | ${fmt(o.queue_messages_delivered, 2)} | ` +
+    `${fmt(o.queue_acks, 2)} |`;
   const mix = ops.mix;
   return [
     "## D1 and Queue operations per event",
     "",
-    `Counted, not estimated: the deployed bundle ran inside \`bench/workers/counting.mjs\`, which wraps the \`DB\` and \`EVENTS_QUEUE\` bindings, the queue batch and the scheduled handler, and records every statement's SQL with the rows D1 itself reports in \`meta\` (\`rows_written\` counts every table row and index entry a statement changes). For each event type of the mix, ${ops.count} new events were sent one at a time and drained (all ${ops.final.final} final: ${JSON.stringify(ops.final.counts)}), then the same ${ops.count} again as duplicates. The statements are named by \`bench/lib/statements.mjs\` from their SQL. "before the answer" = work the 2xx waits for; "in waitUntil" = work handed to \`ctx.waitUntil\`; "consumer" = the queue handler.`,
+    "Counted, not estimated: the deployed bundle ran inside `bench/workers/counting.mjs`, " +
+      "which wraps the `DB` and `EVENTS_QUEUE` bindings, the queue batch and the scheduled handler, " +
+      "and records every statement's SQL with the rows D1 itself reports in `meta` " +
+      "(`rows_written` counts every table row and index entry a statement changes). " +
+      `For each event type of the mix, ${ops.count} new events were sent one at a time and drained (all ${ops.final.final} final: ` +
+      `${JSON.stringify(ops.final.counts)}), then the same ${ops.count} again as duplicates. ` +
+      "The statements are named by `bench/lib/statements.mjs` from their SQL. " +
+      '"before the answer" = work the 2xx waits for; "in waitUntil" = work handed to `ctx.waitUntil`; ' +
+      '"consumer" = the queue handler.',
     "",
-    `Retention: the Worker's clock cannot be moved, so every counted row was made ${ops.retention.shiftDays} days old instead (\`seq\` and \`received_at\` moved back through the host's own D1 connection, not counted), then the Worker's \`scheduled\` handler ran once (outcome \`${ops.retention.outcome}\`): it pruned ${ops.retention.pruned} of the ${ops.retention.rows} rows (the newest row is always kept, so that \`seq\` never goes back). Its figures below are per pruned row and apply to every type alike.`,
+    `Retention: the Worker's clock cannot be moved, so every counted row was made ${ops.retention.shiftDays} days old instead ` +
+      "(`seq` and `received_at` moved back through the host's own D1 connection, not counted), " +
+      `then the Worker's \`scheduled\` handler ran once (outcome \`${ops.retention.outcome}\`): ` +
+      `it pruned ${ops.retention.pruned} of the ${ops.retention.rows} rows (the newest row is always kept, ` +
+      "so that `seq` never goes back). Its figures below are per pruned row and apply to every type alike.",
     "",
     "### D1 rows written per new event, by statement",
     "",
@@ -56,7 +70,11 @@ export function renderOps(ops) {
     total("**whole life incl. retention**", retentionTotal),
     `| D1 rows read, whole life incl. retention | ${cells((p) => fmt(retentionTotal(p).d1_rows_read, 1))} |`,
     "",
-    `${ROWS_WRITTEN_TARGET.type}: **${fmt(wholeLife(target).d1_rows_written, 1)}** rows written over its life (issue 9's budget: ≤ ${ROWS_WRITTEN_TARGET.max}), **${fmt(retentionTotal(target).d1_rows_written, 1)}** with the retention delete. The bench's sessions are Stripe's example (unpaid) and the deployed Worker registers no \`fulfil()\` hook, so no \`fulfilments\` row is written; a Worker with a hook adds, per paid object, the fulfilment's claim and done mark and the hook's own writes (not counted here).`,
+    `${ROWS_WRITTEN_TARGET.type}: **${fmt(wholeLife(target).d1_rows_written, 1)}** rows written over its life (issue 9's budget: ` +
+      `≤ ${ROWS_WRITTEN_TARGET.max}), **${fmt(retentionTotal(target).d1_rows_written, 1)}** with the retention delete. ` +
+      "The bench's sessions are Stripe's example (unpaid) and the deployed Worker registers no `fulfil()` hook, " +
+      "so no `fulfilments` row is written; a Worker with a hook adds, per paid object, " +
+      "the fulfilment's claim and done mark and the hook's own writes (not counted here).",
     "",
     "### Per phase (mix average)",
     "",
@@ -80,12 +98,18 @@ export function renderStorage(ledger, drained) {
   return [
     "## Bytes stored per event",
     "",
-    "D1's own figure for the database size (`meta.size_after`, the whole file: tables, indexes and free pages) on a fresh database before and after the run, divided by the events it recorded. Local D1 is SQLite with 4 KiB pages, as in production; the events are the bench mix built from Stripe's example objects, so real payloads (and bytes per event) vary with your events.",
+    "D1's own figure for the database size (`meta.size_after`, the whole file: " +
+      "tables, indexes and free pages) on a fresh database before and after the run, divided by the events it recorded. " +
+      "Local D1 is SQLite with 4 KiB pages, as in production; the events are the bench mix built from Stripe's example objects, " +
+      "so real payloads (and bytes per event) vary with your events.",
     "",
     "| | events | size before → after | bytes per event |",
     "| --- | ---: | ---: | ---: |",
-    `| ledger alone (the ingest ramp of (a), consumers off: rows \`received\`; average payload ${fmt(ledger.payloadBytes, 0)} bytes) | ${ledger.events} | ${kib(ledger.sizeBefore)} → ${kib(ledger.sizeAfter)} | ${fmt(ledger.perEvent, 0)} |`,
-    `| ledger + projections (the drain, every row processed, each event a new object in its billing table) | ${drained.events} | ${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | ${fmt(drained.perEvent, 0)} |`,
+    "| ledger alone (the ingest ramp of (a), consumers off: rows `received`; " +
+      `average payload ${fmt(ledger.payloadBytes, 0)} bytes) | ${ledger.events} | ` +
+      `${kib(ledger.sizeBefore)} → ${kib(ledger.sizeAfter)} | ${fmt(ledger.perEvent, 0)} |`,
+    `| ledger + projections (the drain, every row processed, each event a new object in its billing table) | ${drained.events} | ` +
+      `${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | ${fmt(drained.perEvent, 0)} |`,
     `| … projections and the processed rows' extra columns (difference) | | | ${fmt(projections, 0)} |`,
     "",
   ];
@@ -95,20 +119,38 @@ export function renderStorage(ledger, drained) {
 export function renderRamp(ramp) {
   const step = (r, i) => {
     const s = r.steps[i];
-    return `${fmt(s.perSecond, 0)}${s.concurrency === r.knee.concurrency ? " (knee)" : ""} | ${fmt(s.p50)} | ${fmt(s.p99)}${s.failures ? ` (${s.failures} unexpected answers)` : ""}`;
+    return (
+      `${fmt(s.perSecond, 0)}${s.concurrency === r.knee.concurrency ? " (knee)" : ""} | ${fmt(s.p50)} | ` +
+      `${fmt(s.p99)}${s.failures ? ` (${s.failures} unexpected answers)` : ""}`
+    );
   };
   const knee = (name, r) => {
     const k = r.knee;
     const why =
       k.next === null
         ? "no step degraded"
-        : `at ${k.next} connections ${k.stoppedBy === "p99" ? `p99 passed ${KNEE_P99_FACTOR}× the one-connection p99` : `throughput rose by less than ${KNEE_MIN_GAIN * 100} %`}`;
-    return `- ${name}: **${fmt(k.perSecond, 0)} new events/s** sustained, at ${k.concurrency} connection(s) with p99 ${fmt(k.p99)} ms (${why}); highest throughput at any latency ${fmt(Math.max(...r.steps.map((s) => s.perSecond)), 0)}/s.`;
+        : `at ${k.next} connections ` +
+          (k.stoppedBy === "p99"
+            ? `p99 passed ${KNEE_P99_FACTOR}× the one-connection p99`
+            : `throughput rose by less than ${KNEE_MIN_GAIN * 100} %`);
+    return (
+      `- ${name}: **${fmt(k.perSecond, 0)} new events/s** sustained, at ${k.concurrency} connection(s) with p99 ${fmt(k.p99)} ms ` +
+      `(${why}); highest throughput at any latency ${fmt(Math.max(...r.steps.map((s) => s.perSecond)), 0)}/s.`
+    );
   };
   return [
     "## Ingest ramp: what one local D1 sustains",
     "",
-    `New deliveries with the consumers off, ${ramp.a.count} per step after a 300-delivery warm-up, each target on its own fresh local D1, at a rising number of keep-alive connections (closed loop: a connection sends its next delivery when the answer arrives). The knee is the last step before the first one whose p99 exceeds ${KNEE_P99_FACTOR}× the p99 at one connection or whose throughput rose by less than ${KNEE_MIN_GAIN * 100} % over the step before; its throughput is the sustained rate. Local workerd runs the Worker, its D1 and its queue on this machine's CPUs, so these are rates of the whole local stack on this machine; the floor (b) runs the least code a receiver can, so where (a) stays below it, this Worker's own code is the limit rather than D1. Cloudflare's published ceiling for one production D1 is about 1,000 simple queries/s (single-threaded).`,
+    `New deliveries with the consumers off, ${ramp.a.count} per step after a 300-delivery warm-up, ` +
+      "each target on its own fresh local D1, at a rising number of keep-alive connections (closed loop: " +
+      "a connection sends its next delivery when the answer arrives). " +
+      `The knee is the last step before the first one whose p99 exceeds ${KNEE_P99_FACTOR}× the p99 at one connection or whose ` +
+      `throughput rose by less than ${KNEE_MIN_GAIN * 100} % over the step before; its throughput is the sustained rate. ` +
+      "Local workerd runs the Worker, its D1 and its queue on this machine's CPUs, " +
+      "so these are rates of the whole local stack on this machine; " +
+      "the floor (b) runs the least code a receiver can, so where (a) stays below it, " +
+      "this Worker's own code is the limit rather than D1. Cloudflare's published ceiling for one production D1 is about 1,000 " +
+      "simple queries/s (single-threaded).",
     "",
     "| connections | (a) deliveries/s | (a) p50 ms | (a) p99 ms | (b) deliveries/s | (b) p50 ms | (b) p99 ms |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -125,14 +167,23 @@ export function renderCapacity(c) {
   return [
     "## How long one database lasts",
     "",
-    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day, spread evenly), from the bytes per event above, until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB (after which D1 refuses every write and every delivery would be answered 500):`,
+    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day, spread evenly), from the bytes per event above, ` +
+      `until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB ` +
+      "(after which D1 refuses every write and every delivery would be answered 500):",
     "",
     "| retention | the database is full after |",
     "| --- | ---: |",
-    `| off (\`LEDGER_RETENTION_DAYS=0\`): ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event, kept for ever | ${days(c.retentionOff)} |`,
+    `| off (\`LEDGER_RETENTION_DAYS=0\`): ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event, kept for ever | ` +
+      `${days(c.retentionOff)} |`,
     `| ${c.retentionDays} days (the default) | ${days(c.withRetention)} |`,
     "",
-    `Assumptions: with retention, the ledger's steady state is ${c.retentionDays} days of events (${fmt(c.ledgerSteadyBytes / 1e9, 2)} GB at ${fmt(c.ledgerBytes, 0)} bytes each; SQLite reuses the pages that deleted rows free, so the file stops growing there); the projections are never pruned and grow by ${fmt(c.projectionBytes, 0)} bytes per event, an upper bound, since in the bench every event brings a new object while real events mostly update objects that exist. \`failed\` and \`dead\` rows are kept too (none here). Ingest capacity is not the limit: 1M events a month is ${fmt(c.eventsPerDay / 86400, 2)} events/s on average.`,
+    `Assumptions: with retention, the ledger's steady state is ${c.retentionDays} days of events ` +
+      `(${fmt(c.ledgerSteadyBytes / 1e9, 2)} GB at ${fmt(c.ledgerBytes, 0)} bytes each; ` +
+      "SQLite reuses the pages that deleted rows free, so the file stops growing there); " +
+      `the projections are never pruned and grow by ${fmt(c.projectionBytes, 0)} bytes per event, an upper bound, ` +
+      "since in the bench every event brings a new object while real events mostly update objects that exist. " +
+      "`failed` and `dead` rows are kept too (none here). Ingest capacity is not the limit: " +
+      `1M events a month is ${fmt(c.eventsPerDay / 86400, 2)} events/s on average.`,
     "",
   ];
 }

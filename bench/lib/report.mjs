@@ -46,19 +46,35 @@ export function renderResults(r) {
   push(
     "# Benchmark results",
     "",
-    `Written by \`npm run bench\` on ${r.date}. **Local figures**: Worker targets run in workerd through Miniflare on this machine, with D1 and Queues simulated in the same workerd process. They compare receivers with each other; they are not Cloudflare's production latencies.`,
+    `Written by \`npm run bench\` on ${r.date}. **Local figures**: ` +
+      "Worker targets run in workerd through Miniflare on this machine, with D1 and Queues simulated in the same workerd process. " +
+      "They compare receivers with each other; they are not Cloudflare's production latencies.",
     "",
     `- Machine: ${m.nproc} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB memory; load average at start ${m.loadavg}.`,
-    `- Versions: Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}, miniflare ${m.miniflare}; hono ${m.hono}, drizzle-orm ${m.drizzle}, stripe ${m.stripe}, express ${m.express}.`,
+    `- Versions: Node ${m.node}, workerd ${m.workerd}, wrangler ${m.wrangler}, miniflare ${m.miniflare}; ` +
+      `hono ${m.hono}, drizzle-orm ${m.drizzle}, stripe ${m.stripe}, express ${m.express}.`,
     `- ${r.noiseNote}`,
     "",
     "## How it was measured",
     "",
-    "- **Targets.** (a) this Worker, bundled by `wrangler deploy --dry-run` exactly as deployed; (b) the floor receiver (`bench/workers/floor.mjs`: WebCrypto HMAC, one raw D1 `INSERT … ON CONFLICT DO NOTHING RETURNING` with the payload, one Queue send in `waitUntil`); (c) bare HMAC verify and answer (`bench/workers/bare.mjs`); (d) Express + `stripe.webhooks.constructEvent` + `node:sqlite` insert (`bench/node/express-receiver.mjs`, WAL, no queue).",
-    "- **Runtime.** (a)–(c) each in their own workerd, started through Miniflare's Node API (`bench/lib/host.mjs`): no inspector, no dev registry, no request logging, no `wrangler dev` proxy in front. Bindings, queues and compatibility settings come from `wrangler.toml`; D1 gets the project's migrations. The queue consumers are off while deliveries are timed (the floor has none either); the drain turns them on.",
-    "- **Load.** `bench/lib/load.mjs`: N keep-alive HTTP/1.1 connections in a closed loop, plain `node:http`, run from a different process than Miniflare's Node side. Every delivery is a distinct event, signed before the timed run. Duplicates are the same events re-signed and sent again. Every answer is checked (new → `duplicate:false`, duplicate → `duplicate:true`).",
-    "- **CPU per delivery.** utime+stime of the serving process from `/proc/<pid>/stat` (workerd, all threads: the Worker, local D1 and local Queues; for (d) the Node process) before and after each run, after `waitUntil` work has settled, minus the process's idle CPU rate, divided by deliveries. Resolution 10 ms per reading.",
-    `- **Sizes.** ${r.plan.map((p) => `c=${p.concurrency}: ${p.count}`).join(", ")} deliveries per kind and target, after a 300-delivery warm-up.`,
+    "- **Targets.** (a) this Worker, bundled by `wrangler deploy --dry-run` exactly as deployed; " +
+      "(b) the floor receiver (`bench/workers/floor.mjs`: WebCrypto HMAC, " +
+      "one raw D1 `INSERT … ON CONFLICT DO NOTHING RETURNING` with the payload, one Queue send in `waitUntil`); " +
+      "(c) bare HMAC verify and answer (`bench/workers/bare.mjs`); " +
+      "(d) Express + `stripe.webhooks.constructEvent` + `node:sqlite` insert (`bench/node/express-receiver.mjs`, WAL, no queue).",
+    "- **Runtime.** (a)–(c) each in their own workerd, started through Miniflare's Node API (`bench/lib/host.mjs`): " +
+      "no inspector, no dev registry, no request logging, no `wrangler dev` proxy in front. " +
+      "Bindings, queues and compatibility settings come from `wrangler.toml`; D1 gets the project's migrations. " +
+      "The queue consumers are off while deliveries are timed (the floor has none either); the drain turns them on.",
+    "- **Load.** `bench/lib/load.mjs`: N keep-alive HTTP/1.1 connections in a closed loop, plain `node:http`, " +
+      "run from a different process than Miniflare's Node side. Every delivery is a distinct event, signed before the timed run. " +
+      "Duplicates are the same events re-signed and sent again. " +
+      "Every answer is checked (new → `duplicate:false`, duplicate → `duplicate:true`).",
+    "- **CPU per delivery.** utime+stime of the serving process from `/proc/<pid>/stat` (workerd, all threads: " +
+      "the Worker, local D1 and local Queues; for (d) the Node process) before and after each run, " +
+      "after `waitUntil` work has settled, minus the process's idle CPU rate, divided by deliveries. Resolution 10 ms per reading.",
+    `- **Sizes.** ${r.plan.map((p) => `c=${p.concurrency}: ${p.count}`).join(", ")} deliveries per kind and target, ` +
+      "after a 300-delivery warm-up.",
     "",
     "## Deliveries",
     "",
@@ -68,7 +84,8 @@ export function renderResults(r) {
   for (const [key, t] of Object.entries(r.targets)) {
     for (const row of t.rows) {
       push(
-        `| ${t.label} | ${row.kind} | ${row.concurrency} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ${fmt(row.cpuMsPerDelivery, 3)}${row.failures ? ` (${row.failures} unexpected answers)` : ""} |`,
+        `| ${t.label} | ${row.kind} | ${row.concurrency} | ${fmt(row.perSecond, 0)} | ${fmt(row.p50)} | ${fmt(row.p99)} | ` +
+          `${fmt(row.cpuMsPerDelivery, 3)}${row.failures ? ` (${row.failures} unexpected answers)` : ""} |`,
       );
     }
     if (key === "c") push(`| ${t.label} | duplicate | – | same work as new (no storage) | | | |`);
@@ -89,16 +106,28 @@ export function renderResults(r) {
     `| p99 new at 16 connections, (a)/(c) | ${fmt(q.p99AC16)}× | – | |`,
     ...q.throughputAD.map(
       (t) =>
-        `| throughput (a)/(d), new, ${t.concurrency} connection(s) | ${fmt(t.ratio)}× | – | (d) answers after a local SQLite insert and has no queue |`,
+        `| throughput (a)/(d), new, ${t.concurrency} connection(s) | ${fmt(t.ratio)}× | – | ` +
+        "(d) answers after a local SQLite insert and has no queue |",
     ),
-    `| bundle, gzip | ${fmt(r.bundle.gzipKiB)} KiB (${fmt(r.bundle.uploadKiB)} KiB raw) | ≤ ${TARGETS.bundleGzipKiB} KiB | ${verdict(r.bundle.gzipKiB, TARGETS.bundleGzipKiB)} |`,
-    `| startup (\`wrangler check startup\`, "Active", median of ${r.startup.runs}: ${r.startup.all.map((x) => fmt(x, 1)).join(", ")} ms) | ${fmt(r.startup.median.activeMs, 1)} ms | ≤ ${TARGETS.startupMs} ms | ${verdict(r.startup.median.activeMs, TARGETS.startupMs)} |`,
-    `| D1 statements per new event in the request (before the answer + waitUntil) | ${fmt(reqD1, 1)} (${fmt(ack.d1_statements, 1)} + ${fmt(afterAck.d1_statements, 1)}) | 1 | ${verdict(reqD1, 1)} |`,
-    `| Queue sends per new event in the request (before the answer + waitUntil) | ${fmt(reqSends, 1)} (${fmt(ack.queue_messages_sent, 1)} + ${fmt(afterAck.queue_messages_sent, 1)}) | 1, in waitUntil | ${reqSends === 1 && ack.queue_messages_sent === 0 ? "met" : "**missed**"} |`,
-    `| D1 rows written per new event, whole life incl. consumer and projection (${ROWS_WRITTEN_TARGET.type}) | ${fmt(rowsWritten, 1)} | ≤ ${ROWS_WRITTEN_TARGET.max} | ${verdict(rowsWritten, ROWS_WRITTEN_TARGET.max)} |`,
-    `| cost per million events (whole life incl. retention) | $${fmt(r.cost.result.total)} | ≤ $${TARGETS.costPerMillion} | ${verdict(r.cost.result.total, TARGETS.costPerMillion)} |`,
-    `| drain: consumer keeps up with ingest (rate while deliveries arrived) | ${percent(r.drain.keepUp)} | ≥ ${TARGETS.keepUp * 100} % | ${Number.isNaN(r.drain.keepUp) ? "–" : r.drain.keepUp >= TARGETS.keepUp ? "met" : "**missed**"} |`,
-    `| growth | bounded by retention (${r.capacity.retentionDays} days): full after ${fmt(r.capacity.withRetention, 0)} days at 1M events/month, vs ${fmt(r.capacity.retentionOff, 0)} without | bounded | see "How long one database lasts" |`,
+    `| bundle, gzip | ${fmt(r.bundle.gzipKiB)} KiB (${fmt(r.bundle.uploadKiB)} KiB raw) | ≤ ${TARGETS.bundleGzipKiB} KiB | ` +
+      `${verdict(r.bundle.gzipKiB, TARGETS.bundleGzipKiB)} |`,
+    `| startup (\`wrangler check startup\`, "Active", median of ${r.startup.runs}: ` +
+      `${r.startup.all.map((x) => fmt(x, 1)).join(", ")} ms) | ${fmt(r.startup.median.activeMs, 1)} ms | ≤ ${TARGETS.startupMs} ms | ` +
+      `${verdict(r.startup.median.activeMs, TARGETS.startupMs)} |`,
+    "| D1 statements per new event in the request (before the answer + waitUntil) | " +
+      `${fmt(reqD1, 1)} (${fmt(ack.d1_statements, 1)} + ${fmt(afterAck.d1_statements, 1)}) | 1 | ${verdict(reqD1, 1)} |`,
+    "| Queue sends per new event in the request (before the answer + waitUntil) | " +
+      `${fmt(reqSends, 1)} (${fmt(ack.queue_messages_sent, 1)} + ${fmt(afterAck.queue_messages_sent, 1)}) | 1, in waitUntil | ` +
+      `${reqSends === 1 && ack.queue_messages_sent === 0 ? "met" : "**missed**"} |`,
+    `| D1 rows written per new event, whole life incl. consumer and projection (${ROWS_WRITTEN_TARGET.type}) | ` +
+      `${fmt(rowsWritten, 1)} | ≤ ${ROWS_WRITTEN_TARGET.max} | ${verdict(rowsWritten, ROWS_WRITTEN_TARGET.max)} |`,
+    `| cost per million events (whole life incl. retention) | $${fmt(r.cost.result.total)} | ≤ $${TARGETS.costPerMillion} | ` +
+      `${verdict(r.cost.result.total, TARGETS.costPerMillion)} |`,
+    `| drain: consumer keeps up with ingest (rate while deliveries arrived) | ${percent(r.drain.keepUp)} | ≥ ${TARGETS.keepUp * 100} % | ` +
+      `${Number.isNaN(r.drain.keepUp) ? "–" : r.drain.keepUp >= TARGETS.keepUp ? "met" : "**missed**"} |`,
+    `| growth | bounded by retention (${r.capacity.retentionDays} days): ` +
+      `full after ${fmt(r.capacity.withRetention, 0)} days at 1M events/month, vs ${fmt(r.capacity.retentionOff, 0)} without | ` +
+      'bounded | see "How long one database lasts" |',
     "",
   );
   push(
@@ -117,26 +146,40 @@ function renderDrain(d, ingestCpuAt16, consumerOps, batchSize) {
   return [
     "## Drain",
     "",
-    `${d.count.toLocaleString("en")} distinct events posted to (a) at 16 connections with the queue consumers on (settings from wrangler.toml: batches of up to ${batchSize}), then D1 polled until every row was \`processed\` or \`ignored\`.`,
+    `${d.count.toLocaleString("en")} distinct events posted to (a) at 16 connections with the queue consumers on ` +
+      `(settings from wrangler.toml: batches of up to ${batchSize}), then D1 polled until every row was \`processed\` or \`ignored\`.`,
     "",
     "| figure | value |",
     "| --- | ---: |",
     `| accepted (200) | ${d.accepted} |`,
     `| ingest | ${fmt(d.ingestSeconds, 1)} s (${fmt(d.ingestPerSecond, 0)} deliveries/s while the consumer ran) |`,
     `| all final after | ${fmt(d.totalSeconds, 1)} s${d.timedOut ? " (**timed out**)" : ""} |`,
-    `| **consumer keeps up with ingest**: events made final ÷ events accepted while deliveries arrived (sampled four times a second, from 10 % of the ingest to its end) | **${percent(d.keepUp)}** |`,
-    `| final when the last delivery was answered | ${d.finalAtIngestEnd} of ${d.count} (${fmt((d.finalAtIngestEnd / d.count) * 100, 0)} %; the queue may hold a message up to its batch timeout, so this can stay below 100 % even when the consumer keeps up) |`,
+    "| **consumer keeps up with ingest**: events made final ÷ events accepted while deliveries arrived " +
+      `(sampled four times a second, from 10 % of the ingest to its end) | **${percent(d.keepUp)}** |`,
+    `| final when the last delivery was answered | ${d.finalAtIngestEnd} of ${d.count} ` +
+      `(${fmt((d.finalAtIngestEnd / d.count) * 100, 0)} %; the queue may hold a message up to its batch timeout, ` +
+      "so this can stay below 100 % even when the consumer keeps up) |",
     `| drain rate (final rows / time from first post) | ${fmt(d.drainPerSecond, 0)} events/s |`,
-    `| consumer alone, after ingest ended | ${d.count - d.finalAtIngestEnd >= d.count * 0.05 ? `${fmt(d.consumerOnlyPerSecond, 0)} events/s` : `n/a: only ${d.count - d.finalAtIngestEnd} events were left when the ingest ended (the consumer ran at least as fast as the ${fmt(d.ingestPerSecond, 0)}/s ingest)`} |`,
+    "| consumer alone, after ingest ended | " +
+      (d.count - d.finalAtIngestEnd >= d.count * 0.05
+        ? `${fmt(d.consumerOnlyPerSecond, 0)} events/s`
+        : `n/a: only ${d.count - d.finalAtIngestEnd} events were left when the ingest ended ` +
+          `(the consumer ran at least as fast as the ${fmt(d.ingestPerSecond, 0)}/s ingest)`) +
+      " |",
     `| final statuses | ${Object.entries(d.counts)
       .map(([s, n]) => `${s} ${n}`)
       .join(", ")} |`,
     `| **lost** (accepted, no row) | **${d.lost}** |`,
     `| not final at the end | ${d.notFinal} |`,
     `| workerd CPU per event, ingest + consume | ${fmt(d.cpuMsPerEvent, 3)} ms |`,
-    `| … of which the consumer (minus (a)'s CPU per new delivery at 16 connections, ${fmt(ingestCpuAt16, 3)} ms) | ≈ ${fmt(d.cpuMsPerEvent - ingestCpuAt16, 3)} ms |`,
+    `| … of which the consumer (minus (a)'s CPU per new delivery at 16 connections, ${fmt(ingestCpuAt16, 3)} ms) | ` +
+      `≈ ${fmt(d.cpuMsPerEvent - ingestCpuAt16, 3)} ms |`,
     "",
-    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements in ${fmt(consumerOps.d1_round_trips, 1)} round trips (${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no `db.batch`"}). Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.`,
+    `Per event the consumer makes ${fmt(consumerOps.d1_statements, 1)} D1 statements ` +
+      `in ${fmt(consumerOps.d1_round_trips, 1)} round trips ` +
+      `(${consumerOps.d1_round_trips < consumerOps.d1_statements ? "batched" : "one round trip per statement: no `db.batch`"}). ` +
+      'Below 100 % in the "keeps up" row, the backlog grew while deliveries arrived and the consumer caught up afterwards; ' +
+      "the consumer cannot finish events faster than they arrive, so a consumer that keeps up reads about 100 %.",
     "",
   ];
 }
@@ -145,15 +188,27 @@ function renderCost(c) {
   return [
     "## Cost per million events",
     "",
-    `Marginal Cloudflare cost past the included monthly amounts (the $5 Workers Paid subscription not counted), each event delivered once, from the counts above. Prices: Workers requests $${PRICES.workerRequestsPerMillion}/M, CPU $${PRICES.cpuPerMillionMs}/M ms, D1 rows read $${PRICES.d1RowsReadPerMillion}/M, rows written $${PRICES.d1RowsWrittenPerMillion}/M, Queues $${PRICES.queueOpsPerMillion}/M operations (write + read + delete per message). Taken on ${PRICES.takenOn} from stored copies of ${PRICES.sources.join(", ")}: check the live pages before quoting.`,
+    "Marginal Cloudflare cost past the included monthly amounts (the $5 Workers Paid subscription not counted), " +
+      "each event delivered once, from the counts above. Prices: " +
+      `Workers requests $${PRICES.workerRequestsPerMillion}/M, CPU $${PRICES.cpuPerMillionMs}/M ms, ` +
+      `D1 rows read $${PRICES.d1RowsReadPerMillion}/M, rows written $${PRICES.d1RowsWrittenPerMillion}/M, ` +
+      `Queues $${PRICES.queueOpsPerMillion}/M operations (write + read + delete per message). ` +
+      `Taken on ${PRICES.takenOn} from stored copies of ${PRICES.sources.join(", ")}: check the live pages before quoting.`,
     "",
-    "D1 counts rows written per table row and per index entry it changes (the `meta.rows_written` it reports): where they go is in the statement table above. D1 rows and Queue operations are the mix average over an event's whole life, the retention delete included; Queue operations include any re-send by the cron (none in the counting run, where no send failed and no backlog outlived the grace).",
+    "D1 counts rows written per table row and per index entry it changes (the `meta.rows_written` it reports): " +
+      "where they go is in the statement table above. D1 rows and Queue operations are the mix average over an event's whole life, " +
+      "the retention delete included; Queue operations include any re-send by the cron (none in the counting run, " +
+      "where no send failed and no backlog outlived the grace).",
     "",
-    `CPU is the local workerd process CPU per event (ingest + consume, from the drain), which includes local D1 and Queue simulation that production bills to neither: an upper bound. Queue consumer invocations are counted as requests (one per batch of ${c.batchSize}); the pricing page does not say either way.`,
+    "CPU is the local workerd process CPU per event (ingest + consume, from the drain), " +
+      "which includes local D1 and Queue simulation that production bills to neither: an upper bound. " +
+      `Queue consumer invocations are counted as requests (one per batch of ${c.batchSize}); ` +
+      "the pricing page does not say either way.",
     "",
     "| line | per event | $ per million events |",
     "| --- | ---: | ---: |",
-    `| Worker requests (delivery + consumer invocation share) | ${fmt(1 + c.inputs.consumerInvocationsPerEvent, 2)} | ${fmt(c.result.lines.requests, 3)} |`,
+    `| Worker requests (delivery + consumer invocation share) | ${fmt(1 + c.inputs.consumerInvocationsPerEvent, 2)} | ` +
+      `${fmt(c.result.lines.requests, 3)} |`,
     `| CPU ms (upper bound) | ${fmt(c.inputs.cpuMsPerEvent, 3)} | ${fmt(c.result.lines.cpu, 3)} |`,
     `| D1 rows read | ${fmt(c.inputs.d1RowsRead, 1)} | ${fmt(c.result.lines.d1RowsRead, 4)} |`,
     `| D1 rows written | ${fmt(c.inputs.d1RowsWritten, 1)} | ${fmt(c.result.lines.d1RowsWritten, 3)} |`,
@@ -162,7 +217,10 @@ function renderCost(c) {
     "",
     ...(c.result.total > TARGETS.costPerMillion
       ? [
-          `Over the $${TARGETS.costPerMillion} target: with every other line as it is, D1 would have to write at most ${fmt(c.inputs.d1RowsWritten - (c.result.total - TARGETS.costPerMillion) / PRICES.d1RowsWrittenPerMillion, 1)} rows per event over its life (now ${fmt(c.inputs.d1RowsWritten, 1)}).`,
+          `Over the $${TARGETS.costPerMillion} target: with every other line as it is, ` +
+            "D1 would have to write at most " +
+            `${fmt(c.inputs.d1RowsWritten - (c.result.total - TARGETS.costPerMillion) / PRICES.d1RowsWrittenPerMillion, 1)} rows per ` +
+            `event over its life (now ${fmt(c.inputs.d1RowsWritten, 1)}).`,
           "",
         ]
       : []),
@@ -184,17 +242,33 @@ function renderGap(r, q) {
   const out = [
     "## Where the time goes",
     "",
-    `Layered from the measurements (pooled CPU ms per new delivery): bare verify (c) ${fmt(cpuC, 3)}; + one D1 insert and one queue send = floor (b) ${fmt(cpuB, 3)} (storage ${fmt(cpuB - cpuC, 3)}); this Worker (a) ${fmt(cpuA, 3)}, ${fmt(cpuA - cpuB, 3)} over the floor. Duplicates: (a) ${fmt(dupA, 3)} vs (b) ${fmt(dupB, 3)}, ${fmt(dupA - dupB, 3)} over.`,
+    `Layered from the measurements (pooled CPU ms per new delivery): bare verify (c) ${fmt(cpuC, 3)}; ` +
+      `+ one D1 insert and one queue send = floor (b) ${fmt(cpuB, 3)} (storage ${fmt(cpuB - cpuC, 3)}); ` +
+      `this Worker (a) ${fmt(cpuA, 3)}, ${fmt(cpuA - cpuB, 3)} over the floor. ` +
+      `Duplicates: (a) ${fmt(dupA, 3)} vs (b) ${fmt(dupB, 3)}, ${fmt(dupA - dupB, 3)} over.`,
     "",
     extraTrips > 0
-      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 (counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU (floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ${fmt(cpuA - cpuB, 3)} ms gap${extraTrips * perTrip >= cpuA - cpuB ? "" : "; the rest is the code on the path (Hono routing, the Stripe SDK's `constructEventAsync`, Drizzle binding the prepared insert, validation, one JSON log line per delivery)"}.`
-      : `- (a) makes the same single D1 round trip per new event as the floor, so the gap is the code on the path: Hono routing, the Stripe SDK's \`constructEventAsync\`, Drizzle binding the prepared insert, validation and one JSON log line per delivery.`,
-    `- Duplicates do no queue work in either receiver, so their gap (${fmt(dupA - dupB, 3)} ms) is the code itself: framework, SDK, ORM, validation and logging.`,
+      ? `- Before and after the answer, (a) makes ${fmt(extraTrips + 1, 1)} D1 round trips per new event where the floor makes 1 ` +
+        `(counted above). Locally one D1 round trip plus a queue send costs about ${fmt(perTrip, 3)} ms of workerd CPU ` +
+        `(floor minus bare), so the extra ${fmt(extraTrips, 1)} round trip(s) ` +
+        `can explain ${extraTrips * perTrip >= cpuA - cpuB ? "all" : `up to ${fmt(extraTrips * perTrip, 3)} ms`} of the ` +
+        `${fmt(cpuA - cpuB, 3)} ms gap` +
+        (extraTrips * perTrip >= cpuA - cpuB
+          ? ""
+          : "; the rest is the code on the path (Hono routing, the Stripe SDK's `constructEventAsync`, " +
+            "Drizzle binding the prepared insert, validation, one JSON log line per delivery)") +
+        "."
+      : "- (a) makes the same single D1 round trip per new event as the floor, so the gap is the code on the path: " +
+        "Hono routing, the Stripe SDK's `constructEventAsync`, Drizzle binding the prepared insert, " +
+        "validation and one JSON log line per delivery.",
+    `- Duplicates do no queue work in either receiver, so their gap (${fmt(dupA - dupB, 3)} ms) is the code itself: ` +
+      "framework, SDK, ORM, validation and logging.",
   ];
   if (r.profile) {
     out.push(
       "",
-      `Profile of (a) under load (${r.profile.deliveries} new deliveries at 16 connections, workerd inspector \`Profiler\`, self time grouped by the bundled module it falls in; the inspector slows everything, so read shares, not absolute times):`,
+      `Profile of (a) under load (${r.profile.deliveries} new deliveries at 16 connections, workerd inspector \`Profiler\`, ` +
+        "self time grouped by the bundled module it falls in; the inspector slows everything, so read shares, not absolute times):",
       "",
       "| where | share of sampled CPU |",
       "| --- | ---: |",
@@ -210,11 +284,13 @@ function renderGap(r, q) {
     const ideas = [
       [
         "package drizzle-orm",
-        `- Bind a raw prepared D1 statement for the insert instead of going through Drizzle on the request path${pct("package drizzle-orm")}; Drizzle can stay for the consumer and queries.`,
+        "- Bind a raw prepared D1 statement for the insert instead of going through Drizzle on the request " +
+          `path${pct("package drizzle-orm")}; Drizzle can stay for the consumer and queries.`,
       ],
       [
         "package stripe",
-        `- Verify with WebCrypto directly (\`crypto.subtle.verify\` on the v1 values, as the floor does) and parse the JSON once, keeping the SDK for its \`Stripe.Event\` types${pct("package stripe")}.`,
+        "- Verify with WebCrypto directly (`crypto.subtle.verify` on the v1 values, as the floor does) and parse the JSON once, " +
+          `keeping the SDK for its \`Stripe.Event\` types${pct("package stripe")}.`,
       ],
       ["package hono", `- Route the webhook path before Hono (a plain \`fetch\` check on method and path)${pct("package hono")}.`],
     ];

@@ -29,7 +29,9 @@ export function resolveStripeCli() {
     if (bin && existsSync(bin))
       return {
         command: bin,
-        label: `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; STRIPE_CLI=stripe uses the one on your PATH)`,
+        label:
+          `the Stripe CLI ${version} from node_modules (@stripe/cli, pinned in package.json; ` +
+          "STRIPE_CLI=stripe uses the one on your PATH)",
       };
   } catch {
     // not installed, or no build for this platform
@@ -77,7 +79,8 @@ export function listenSecretOrExit(cli, apiBase, extra) {
     console.error(`\`stripe listen --print-secret\` did not print a signing secret (exit ${printed.status}).`);
     if (printed.stderr?.trim()) console.error(printed.stderr.trim());
     console.error(
-      "Usually this means the CLI is not logged in: run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.",
+      "Usually this means the CLI is not logged in: " +
+        "run `npx stripe login` once (or pass --api-key rk_test_…, or set STRIPE_API_KEY), then try again.",
     );
     process.exit(1);
   }

@@ -148,7 +148,11 @@ function explainError(state: BackfillState): string {
   const { error, status } = state.lastError!;
   const what = status === null ? `The Stripe API could not be reached (${error})` : `The Stripe API answered ${status} (${error})`;
   if (state.status === "paused") {
-    return `${what}; retrying cannot fix that, so the backfill is paused. Check that STRIPE_SECRET_KEY may read Customers, Subscriptions, Checkout Sessions, Invoices, PaymentIntents and Charges, then resume it (POST /admin/api/backfill, or the console's button).`;
+    return (
+      `${what}; retrying cannot fix that, so the backfill is paused. ` +
+      "Check that STRIPE_SECRET_KEY may read Customers, Subscriptions, Checkout Sessions, Invoices, PaymentIntents and Charges, " +
+      "then resume it (POST /admin/api/backfill, or the console's button)."
+    );
   }
   return `${what}; the backfill continues where it stopped at the next cron tick (every minute) or POST.`;
 }

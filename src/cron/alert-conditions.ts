@@ -54,7 +54,9 @@ export async function findAlerts(
       const types = deaths.byType.map((t) => `${t.type} (${t.count})`).join(", ");
       findings.push({
         condition: "dead",
-        text: `${deaths.total} event(s) went dead since the last alert (retries exhausted): ${types}. Fix the cause, then replay them (console: status dead → Replay; API: POST /admin/api/replay?status=dead).`,
+        text:
+          `${deaths.total} event(s) went dead since the last alert (retries exhausted): ${types}. ` +
+          "Fix the cause, then replay them (console: status dead → Replay; API: POST /admin/api/replay?status=dead).",
         deadThrough: deaths.newestDeadAt ?? nowMs,
       });
     }
@@ -64,7 +66,10 @@ export async function findAlerts(
     if (oldest && nowMs - oldest.receivedAt > UNPROCESSED_ALERT_MS) {
       findings.push({
         condition: "unprocessed",
-        text: `The oldest unprocessed event, ${oldest.id} (${oldest.type}, ${oldest.status}), arrived ${minutes(nowMs - oldest.receivedAt)} ago (alert threshold ${minutes(UNPROCESSED_ALERT_MS)}): the consumer is failing, stuck or behind. Check its last_error in the console and Workers Logs.`,
+        text:
+          `The oldest unprocessed event, ${oldest.id} (${oldest.type}, ${oldest.status}), ` +
+          `arrived ${minutes(nowMs - oldest.receivedAt)} ago (alert threshold ${minutes(UNPROCESSED_ALERT_MS)}): ` +
+          "the consumer is failing, stuck or behind. Check its last_error in the console and Workers Logs.",
       });
     }
   }

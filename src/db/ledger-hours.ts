@@ -37,10 +37,12 @@ export function recomputeHour(db: Database, hour: number, nowMs: number, sampleT
       FROM arrivals
     ),
     lags AS (
-      SELECT lag, row_number() OVER (ORDER BY lag) AS rank, count(*) OVER () AS n FROM arrivals WHERE status IN (${final}) AND lag IS NOT NULL
+      SELECT lag, row_number() OVER (ORDER BY lag) AS rank, count(*) OVER () AS n
+      FROM arrivals WHERE status IN (${final}) AND lag IS NOT NULL
     ),
     percentiles AS (SELECT ${percentile(50)} AS p50, ${percentile(95)} AS p95 FROM lags)
-    INSERT INTO ledger_hours (hour, received, processing, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms, failed_total, dead_total, updated_at)
+    INSERT INTO ledger_hours (hour, received, processing, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms,
+                              failed_total, dead_total, updated_at)
     SELECT ${hour}, received, processing, processed, ignored, failed, dead, p50, p95, ${total("failed")}, ${total("dead")}, ${nowMs}
     FROM counts, percentiles WHERE true
     ON CONFLICT (hour) DO UPDATE SET
@@ -48,8 +50,10 @@ export function recomputeHour(db: Database, hour: number, nowMs: number, sampleT
       failed = excluded.failed, dead = excluded.dead, lag_p50_ms = excluded.lag_p50_ms, lag_p95_ms = excluded.lag_p95_ms,
       failed_total = coalesce(excluded.failed_total, failed_total), dead_total = coalesce(excluded.dead_total, dead_total),
       updated_at = excluded.updated_at
-    WHERE (received, processing, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms, coalesce(excluded.failed_total, failed_total), coalesce(excluded.dead_total, dead_total))
-       IS NOT (excluded.received, excluded.processing, excluded.processed, excluded.ignored, excluded.failed, excluded.dead, excluded.lag_p50_ms, excluded.lag_p95_ms, failed_total, dead_total)
+    WHERE (received, processing, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms,
+           coalesce(excluded.failed_total, failed_total), coalesce(excluded.dead_total, dead_total))
+       IS NOT (excluded.received, excluded.processing, excluded.processed, excluded.ignored, excluded.failed, excluded.dead,
+               excluded.lag_p50_ms, excluded.lag_p95_ms, failed_total, dead_total)
   `);
 }
 

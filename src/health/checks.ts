@@ -62,7 +62,8 @@ export function secretCheck(secrets: readonly WebhookSecret[], nowMs: number): C
           ok: false,
           configured: secrets.length,
           message:
-            "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`.",
+            "webhook_secret_invalid: every entry in STRIPE_WEBHOOK_SECRET has expired, so no delivery can be verified. " +
+            "Put the current signing secret with `wrangler secret put STRIPE_WEBHOOK_SECRET`.",
         };
   if (warnings.length > 0) check.warnings = warnings;
   return check;
@@ -82,8 +83,11 @@ export function stripeApiCheck(
   check.parked_thin_events = parked;
   check.warnings = [
     keyConfigured
-      ? `${parked} thin event(s) were parked while STRIPE_SECRET_KEY was unset (or STRIPE_API_BASE refused) and wait for a replay: POST /admin/api/replay?status=failed, or Replay in the console.`
-      : `${parked} thin event(s) are recorded but parked: their data must be fetched from the Stripe API and STRIPE_SECRET_KEY is not set. Set it (wrangler secret put STRIPE_SECRET_KEY), then replay them (POST /admin/api/replay?status=failed).`,
+      ? `${parked} thin event(s) were parked while STRIPE_SECRET_KEY was unset (or STRIPE_API_BASE refused) and wait for a replay: ` +
+        "POST /admin/api/replay?status=failed, or Replay in the console."
+      : `${parked} thin event(s) are recorded but parked: ` +
+        "their data must be fetched from the Stripe API and STRIPE_SECRET_KEY is not set. " +
+        "Set it (wrangler secret put STRIPE_SECRET_KEY), then replay them (POST /admin/api/replay?status=failed).",
   ];
   return check;
 }
@@ -98,7 +102,8 @@ export function sizeCheck(sizeBytes: number | undefined, maxBytes: number | null
   const share = sizeBytes / maxBytes;
   const used = `The database holds ${formatBytes(sizeBytes)}, ${(share * 100).toFixed(1)} % of D1_MAX_BYTES (${formatBytes(maxBytes)}).`;
   const advice =
-    "D1 refuses every write once it is full, and every delivery would then be answered 500: lower LEDGER_RETENTION_DAYS, purge dead events, or see docs/SCALING.md.";
+    "D1 refuses every write once it is full, and every delivery would then be answered 500: " +
+    "lower LEDGER_RETENTION_DAYS, purge dead events, or see docs/SCALING.md.";
   if (share >= SIZE_FAILING_SHARE) return { ...check, ok: false, message: `${used} ${advice}` };
   if (share >= SIZE_WARNING_SHARE) check.warnings = [`${used} ${advice}`];
   return check;

@@ -21,7 +21,8 @@ export const limitBody = bodyLimit({
     log("warn", "delivery", { event_id: null, type: null, format, outcome: "payload_too_large", duration_ms: 0 });
     throw new ApiError(
       "payload_too_large",
-      `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB. Stripe events are much smaller, so this request did not come from Stripe.`,
+      `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB. ` +
+        "Stripe events are much smaller, so this request did not come from Stripe.",
     );
   },
 });

@@ -33,7 +33,9 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   let endpoint: EndpointCheckState | null = null;
   const database = await createDb(c.env.DB)
     .run(
-      sql`SELECT count(*) AS parked, (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${ENDPOINT_CHECK_STATE}) AS endpoint_check FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`,
+      sql`SELECT count(*) AS parked,
+                 (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${ENDPOINT_CHECK_STATE}) AS endpoint_check
+          FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`,
     )
     .then((result) => {
       const row = result.results[0] as { parked: number; endpoint_check: string | null } | undefined;
@@ -46,7 +48,8 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
       return {
         ok: false,
         message:
-          "D1 (binding DB) did not answer a query on stripe_events: is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?",
+          "D1 (binding DB) did not answer a query on stripe_events: " +
+          "is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?",
       };
     });
 

@@ -69,7 +69,8 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
       log("error", "ledger_write_failed", { event_id: event.id, error: errorName(err) });
       throw new ApiError(
         "storage_unavailable",
-        "The event could not be recorded in D1, so it was not accepted. Stripe retries the delivery; check the D1 binding `DB` and that migrations are applied (see /health).",
+        "The event could not be recorded in D1, so it was not accepted. " +
+          "Stripe retries the delivery; check the D1 binding `DB` and that migrations are applied (see /health).",
       );
     }
 

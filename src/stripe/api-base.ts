@@ -31,7 +31,9 @@ export function parseStripeApiBase(raw: string | undefined): StripeApiBaseResult
   if (value === "") return { ok: true, base: fromUrl(new URL(DEFAULT_STRIPE_API_BASE)) };
   const refuse = (why: string): StripeApiBaseResult => ({
     ok: false,
-    message: `STRIPE_API_BASE ${why}. Leave it empty for Stripe's API (${DEFAULT_STRIPE_API_BASE}), or set an origin such as https://stripe-proxy.example.com or http://127.0.0.1:12111 (plain http only on a loopback address).`,
+    message:
+      `STRIPE_API_BASE ${why}. Leave it empty for Stripe's API (${DEFAULT_STRIPE_API_BASE}), ` +
+      "or set an origin such as https://stripe-proxy.example.com or http://127.0.0.1:12111 (plain http only on a loopback address).",
   });
   let url: URL;
   try {

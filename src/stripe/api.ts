@@ -43,7 +43,9 @@ export function requireStripeApi(api: StripeApiConfig, purpose: string): Stripe 
   if (!stripe) {
     throw new ApiError(
       "stripe_key_missing",
-      `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): a restricted key with read access to Webhook Endpoints, Customers, Subscriptions, Checkout Sessions, Invoices, PaymentIntents and Charges.`,
+      `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): ` +
+        "a restricted key with read access to Webhook Endpoints, Customers, Subscriptions, Checkout Sessions, Invoices, " +
+        "PaymentIntents and Charges.",
     );
   }
   return stripe;

@@ -60,7 +60,9 @@ export function selectEndpoints(
       return {
         endpoints: [],
         foundBy: null,
-        problem: `No webhook endpoint posts to ${webhookUrl} (WEBHOOK_URL), so Stripe sends this Worker no snapshot events. Create it: npm run stripe:endpoint -- --url ${new URL(webhookUrl).origin}.`,
+        problem:
+          `No webhook endpoint posts to ${webhookUrl} (WEBHOOK_URL), so Stripe sends this Worker no snapshot events. ` +
+          `Create it: npm run stripe:endpoint -- --url ${new URL(webhookUrl).origin}.`,
       };
     return { endpoints: atUrl, foundBy: "WEBHOOK_URL" };
   }
@@ -73,14 +75,20 @@ export function selectEndpoints(
       return {
         endpoints: [],
         foundBy: null,
-        problem: `${candidates.length} webhook endpoints could be this Worker's: ${list(candidates)}. Set WEBHOOK_URL to this Worker's URL (e.g. https://stripe-webhooks.<subdomain>.workers.dev) so the check compares the right one.`,
+        problem:
+          `${candidates.length} webhook endpoints could be this Worker's: ${list(candidates)}. ` +
+          "Set WEBHOOK_URL to this Worker's URL (e.g. https://stripe-webhooks.<subdomain>.workers.dev) " +
+          "so the check compares the right one.",
       };
     }
   }
   return {
     endpoints: [],
     foundBy: null,
-    problem: `No webhook endpoint of this Worker was found: none is marked metadata.${MANAGED_BY.key}=${MANAGED_BY.value} and none posts to a URL ending in ${WEBHOOK_PATH_SUFFIX}. Create one with npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev, or set WEBHOOK_URL.`,
+    problem:
+      "No webhook endpoint of this Worker was found: " +
+      `none is marked metadata.${MANAGED_BY.key}=${MANAGED_BY.value} and none posts to a URL ending in ${WEBHOOK_PATH_SUFFIX}. ` +
+      "Create one with npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev, or set WEBHOOK_URL.",
   };
 }
 
@@ -108,7 +116,8 @@ export function endpointReport(all: readonly ListedEndpoint[], target: CheckTarg
   }
   if (selected.endpoints.length > 1) {
     report.warnings.push(
-      `${selected.endpoints.length} webhook endpoints post to ${target.webhookUrl}: ${selected.endpoints.map((e) => e.id).join(", ")}. Each sends every event again (recorded once, but each delivery is a request): delete the extra ones.`,
+      `${selected.endpoints.length} webhook endpoints post to ${target.webhookUrl}: ${selected.endpoints.map((e) => e.id).join(", ")}. ` +
+        "Each sends every event again (recorded once, but each delivery is a request): delete the extra ones.",
     );
   }
   for (const endpoint of selected.endpoints) {

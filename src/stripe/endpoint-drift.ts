@@ -78,13 +78,18 @@ export function describeDrift(drift: EndpointDrift): { level: "warning" | "info"
   if (drift.missing.length > 0) {
     lines.push({
       level: "warning",
-      message: `${drift.missing.length} handled event type(s) are not enabled on the endpoint, so Stripe never sends them: ${drift.missing.join(", ")}.`,
+      message:
+        `${drift.missing.length} handled event type(s) are not enabled on the endpoint, so Stripe never sends them: ` +
+        `${drift.missing.join(", ")}.`,
     });
   }
   if (drift.apiVersion) {
     lines.push({
       level: "warning",
-      message: `The endpoint renders events in API version ${drift.apiVersion.endpoint ?? "(the account's default)"}, the stripe SDK expects ${drift.apiVersion.expected}. Stripe cannot change an existing endpoint's version: recreate it (npm run stripe:endpoint -- --recreate).`,
+      message:
+        `The endpoint renders events in API version ${drift.apiVersion.endpoint ?? "(the account's default)"}, ` +
+        `the stripe SDK expects ${drift.apiVersion.expected}. Stripe cannot change an existing endpoint's version: ` +
+        "recreate it (npm run stripe:endpoint -- --recreate).",
     });
   }
   if (drift.url) lines.push({ level: "warning", message: `The endpoint posts to ${drift.url.endpoint}, not ${drift.url.expected}.` });
@@ -96,7 +101,9 @@ export function describeDrift(drift: EndpointDrift): { level: "warning" | "info"
   else if (drift.unhandled.length > 0) {
     lines.push({
       level: "info",
-      message: `${drift.unhandled.length} enabled event type(s) have no handler (delivered, recorded as ignored, each a request): ${drift.unhandled.join(", ")}.`,
+      message:
+        `${drift.unhandled.length} enabled event type(s) have no handler (delivered, recorded as ignored, each a request): ` +
+        `${drift.unhandled.join(", ")}.`,
     });
   }
   return lines;

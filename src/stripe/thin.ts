@@ -44,7 +44,15 @@ export function isNotFound(err: unknown): boolean {
  */
 export function noApiClientReason(api: StripeApiConfig): string {
   if (api.key !== null && api.base instanceof ApiError) {
-    return `A thin event's data must be fetched from the Stripe API, but ${api.base.message} Fix it, then replay this event (it was parked, not retried).`;
+    return (
+      `A thin event's data must be fetched from the Stripe API, but ${api.base.message} ` +
+      "Fix it, then replay this event (it was parked, not retried)."
+    );
   }
-  return "STRIPE_SECRET_KEY is not set: a thin event carries no data, which must be fetched from the Stripe API with a key. Set it (wrangler secret put STRIPE_SECRET_KEY; a restricted key with read access to Events and the objects your handlers fetch), then replay this event (it was parked, not retried).";
+  return (
+    "STRIPE_SECRET_KEY is not set: a thin event carries no data, which must be fetched from the Stripe API with a key. " +
+    "Set it (wrangler secret put STRIPE_SECRET_KEY; " +
+    "a restricted key with read access to Events and the objects your handlers fetch), " +
+    "then replay this event (it was parked, not retried)."
+  );
 }

@@ -72,7 +72,8 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
   if (header === null || header.trim() === "") {
     throw new ApiError(
       "signature_missing",
-      "The request has no Stripe-Signature header. Deliveries from Stripe and `stripe listen` always carry one; a proxy in front of this Worker may be stripping it.",
+      "The request has no Stripe-Signature header. Deliveries from Stripe and `stripe listen` always carry one; " +
+        "a proxy in front of this Worker may be stripping it.",
     );
   }
   if (payload === "") {
@@ -128,14 +129,18 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
     const ageSeconds = Math.floor(nowMs / 1000) - parsedHeader.timestamp;
     throw new ApiError(
       "timestamp_out_of_tolerance",
-      `The signature is valid but was made ${ageSeconds} s ago (tolerance ${toleranceSeconds} s). Stripe signs every retry afresh, so this is a replayed or long-delayed request; raise STRIPE_WEBHOOK_TOLERANCE_SECONDS only if a proxy really holds deliveries that long.`,
+      `The signature is valid but was made ${ageSeconds} s ago (tolerance ${toleranceSeconds} s). ` +
+        "Stripe signs every retry afresh, so this is a replayed or long-delayed request; " +
+        "raise STRIPE_WEBHOOK_TOLERANCE_SECONDS only if a proxy really holds deliveries that long.",
     );
   }
   if (matchedExpired !== null) {
     throw new ApiError(
       "signature_invalid",
-      `This delivery is signed only with configured secret ${matchedExpired.position} of ${secrets.length}, which expired at ${new Date(matchedExpired.expiresAt).toISOString()}. ` +
-        "A configured secret has expired: the sender still signs with the rolled (old) secret. Finish the roll in the Stripe Dashboard, or extend the expiry after '@' in STRIPE_WEBHOOK_SECRET.",
+      `This delivery is signed only with configured secret ${matchedExpired.position} of ${secrets.length}, ` +
+        `which expired at ${new Date(matchedExpired.expiresAt).toISOString()}. ` +
+        "A configured secret has expired: the sender still signs with the rolled (old) secret. " +
+        "Finish the roll in the Stripe Dashboard, or extend the expiry after '@' in STRIPE_WEBHOOK_SECRET.",
     );
   }
   const expired = secrets.filter((s) => s.expiresAt !== null && nowMs >= s.expiresAt).length;
@@ -167,7 +172,8 @@ function refuseFuture(timestamp: number, nowMs: number, toleranceSeconds: number
   if (skewSeconds > toleranceSeconds) {
     throw new ApiError(
       "timestamp_out_of_tolerance",
-      `The signature is valid but its timestamp is ${skewSeconds} s in the future (tolerance ${toleranceSeconds} s). Check the clock of whatever signed this delivery.`,
+      `The signature is valid but its timestamp is ${skewSeconds} s in the future (tolerance ${toleranceSeconds} s). ` +
+        "Check the clock of whatever signed this delivery.",
     );
   }
 }
@@ -193,23 +199,30 @@ function refusedBody(format: EventFormat, payload: string, otherFormatUrl: () =>
   if (claimed === "thin" && format === "snapshot") {
     return new ApiError(
       "payload_invalid",
-      `The signature is valid but this is a thin event (object "v2.core.event", from an event destination with thin payloads), and this endpoint accepts snapshot events only. Change the event destination's endpoint URL to ${otherFormatUrl()} (or its payload style to snapshot).`,
+      'The signature is valid but this is a thin event (object "v2.core.event", from an event destination with thin payloads), ' +
+        `and this endpoint accepts snapshot events only. Change the event destination's endpoint URL to ${otherFormatUrl()} ` +
+        "(or its payload style to snapshot).",
     );
   }
   if (claimed === "snapshot" && format === "thin") {
     return new ApiError(
       "payload_invalid",
-      `The signature is valid but this is a snapshot event (object "event"), and this endpoint accepts thin events only. Change the webhook endpoint's URL to ${otherFormatUrl()} (or the event destination's payload style to thin).`,
+      'The signature is valid but this is a snapshot event (object "event"), and this endpoint accepts thin events only. ' +
+        `Change the webhook endpoint's URL to ${otherFormatUrl()} (or the event destination's payload style to thin).`,
     );
   }
   if (format === "thin") {
     return new ApiError(
       "payload_invalid",
-      'The signature is valid but the body is not a thin event notification: it must be a JSON object with object "v2.core.event", an id starting with evt_, a type, an ISO 8601 created time, and, when present, a related_object with a url path.',
+      "The signature is valid but the body is not a thin event notification: " +
+        'it must be a JSON object with object "v2.core.event", an id starting with evt_, a type, an ISO 8601 created time, ' +
+        "and, when present, a related_object with a url path.",
     );
   }
   return new ApiError(
     "payload_invalid",
-    `The signature is valid but the body is not a Stripe event: it must be a JSON object with an id starting with evt_, a type and an integer created time. Thin events (object "v2.core.event") go to ${otherFormatUrl()}.`,
+    "The signature is valid but the body is not a Stripe event: " +
+      "it must be a JSON object with an id starting with evt_, a type and an integer created time. " +
+      `Thin events (object "v2.core.event") go to ${otherFormatUrl()}.`,
   );
 }

@@ -37,32 +37,36 @@ describe("D1 failing on the ledger insert", () => {
     expect((await ledgerRow(id))?.status).toBe("processed");
   });
 
-  it("keeps an event whose insert committed but whose answer was lost: Stripe's retry is a duplicate and the cron gets it fulfilled once", async () => {
-    const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
+  it(
+    "keeps an event whose insert committed but whose answer was lost: " +
+      "Stripe's retry is a duplicate and the cron gets it fulfilled once",
+    async () => {
+      const { fulfilment, worker, queue, sent, event, id, healthy } = heldInvoice();
 
-    const lost = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT, "after"), EVENTS_QUEUE: queue }) });
-    expect(await expectErrorEnvelope(lost)).toBe("storage_unavailable");
-    const row = await ledgerRow(id);
-    expect(row).toMatchObject({ status: "received", attempts: 0 });
+      const lost = await deliver(event, { worker, env: envWith({ DB: d1FailingOn(INSERT, "after"), EVENTS_QUEUE: queue }) });
+      expect(await expectErrorEnvelope(lost)).toBe("storage_unavailable");
+      const row = await ledgerRow(id);
+      expect(row).toMatchObject({ status: "received", attempts: 0 });
 
-    // The retry is answered as a duplicate, so nothing on the delivery path enqueues it again.
-    expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
-    expect(sent).toEqual([]);
+      // The retry is answered as a duplicate, so nothing on the delivery path enqueues it again.
+      expect(await expectReceipt(await deliver(event, { worker, env: healthy }), id)).toBe(true);
+      expect(sent).toEqual([]);
 
-    // Within the grace the delivery path's own send could still be running: no re-drive yet.
-    await runCron(row!.received_at + 1_000, { env: healthy });
-    expect(sent).toEqual([]);
-    const due = row!.received_at + LEDGER_TIMING.graceMs;
-    await runCron(due - 1, { env: healthy });
-    expect(sent).toEqual([]);
-    await runCron(due, { env: healthy });
-    expect(sent).toEqual([id]);
+      // Within the grace the delivery path's own send could still be running: no re-drive yet.
+      await runCron(row!.received_at + 1_000, { env: healthy });
+      expect(sent).toEqual([]);
+      const due = row!.received_at + LEDGER_TIMING.graceMs;
+      await runCron(due - 1, { env: healthy });
+      expect(sent).toEqual([]);
+      await runCron(due, { env: healthy });
+      expect(sent).toEqual([id]);
 
-    expect((await runBatch(sent, { worker })).acked).toEqual([id]);
-    expect(fulfilment.done).toEqual([id]);
-    await runCron(due + 24 * 3600_000, { env: healthy });
-    expect(sent).toEqual([id]);
-  });
+      expect((await runBatch(sent, { worker })).acked).toEqual([id]);
+      expect(fulfilment.done).toEqual([id]);
+      await runCron(due + 24 * 3600_000, { env: healthy });
+      expect(sent).toEqual([id]);
+    },
+  );
 });
 
 describe("a Queue whose send rejects", () => {

@@ -45,7 +45,8 @@ const toleranceAndOffset = fc
 
 describe("signature timestamps", () => {
   it(
-    "accepts a genuine delivery exactly when its timestamp is within the tolerance either way, whatever decoys and unknown entries surround it",
+    "accepts a genuine delivery exactly when its timestamp is within the tolerance either way, " +
+      "whatever decoys and unknown entries surround it",
     async () => {
       const accepted: string[] = [];
       const rejected: string[] = [];

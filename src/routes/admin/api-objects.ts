@@ -22,7 +22,8 @@ export const adminObjectRoutes = new Hono<AppEnv>()
     if (object === null && timeline.events.length === 0) {
       throw new ApiError(
         "not_found",
-        `Nothing is known about ${id}: no billing row and no event in the ledger (retention deletes final events after LEDGER_RETENTION_DAYS).`,
+        `Nothing is known about ${id}: no billing row and no event in the ledger ` +
+          "(retention deletes final events after LEDGER_RETENTION_DAYS).",
       );
     }
     return c.json(timelineJson(timeline, object));

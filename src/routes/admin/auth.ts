@@ -25,7 +25,8 @@ export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
   if (c.var.config.adminToken === null) {
     throw new ApiError(
       "not_found",
-      `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. Stripe should post to /webhooks/stripe; health is at GET /health.`,
+      `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. ` +
+        "Stripe should post to /webhooks/stripe; health is at GET /health.",
     );
   }
   await next();

@@ -21,7 +21,8 @@ export const backfillApiRoutes = new Hono<AppEnv>()
     if (report.outcome === "storage_error") {
       throw new ApiError(
         "storage_unavailable",
-        "D1 could not save the backfill's progress; nothing was lost (the page is read again next time). Check the DB binding and that migrations are applied, then POST again.",
+        "D1 could not save the backfill's progress; nothing was lost (the page is read again next time). " +
+          "Check the DB binding and that migrations are applied, then POST again.",
       );
     }
     return c.json({ ...backfillProgress(report.state), run: { outcome: report.outcome, pages: report.pages, imported: report.imported } });

@@ -95,7 +95,8 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
     const form = await c.req.parseBody().catch(() => {
       throw new ApiError(
         "request_invalid",
-        "The sign-in form could not be read: post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.",
+        "The sign-in form could not be read: " +
+          "post it as application/x-www-form-urlencoded or multipart/form-data with a `token` field, as the form at /admin does.",
       );
     });
     const token = typeof form.token === "string" ? form.token.trim() : "";

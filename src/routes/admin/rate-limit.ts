@@ -37,7 +37,8 @@ export function rateLimit(l: Limit) {
       const wait = String(l.periodSeconds);
       throw new ApiError(
         "rate_limited",
-        `Too many ${l.counted} from this address: at most ${l.limit} per ${wait} s per client IP. Wait ${wait} seconds (Retry-After) and try again.`,
+        `Too many ${l.counted} from this address: at most ${l.limit} per ${wait} s per client IP. ` +
+          `Wait ${wait} seconds (Retry-After) and try again.`,
         { "Retry-After": wait },
       );
     }

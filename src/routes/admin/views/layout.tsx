@@ -27,7 +27,8 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
                 <a href="/admin">Events</a>
                 <a href="/admin/charts">Charts</a>
               </nav>
-              {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add a flex item the header would have to style */}
+              {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add
+                  a flex item the header would have to style */}
               <form class="search" method="get" action="/admin/objects" role="search">
                 <input name="id" placeholder="evt_, cus_, sub_, in_, cs_, pi_, ch_, re_ …" aria-label="Stripe id" required />
                 <button type="submit">Search</button>

@@ -54,7 +54,8 @@ export function ObjectPage(props: { searched: string; timeline: Timeline; object
           </p>
           <p class={late > 0 ? "warn" : "muted"} data-late={late}>
             {late > 0
-              ? `${late} event(s) arrived after an event Stripe created later: delivered out of order. The billing tables keep the newest state whatever the order.`
+              ? `${late} event(s) arrived after an event Stripe created later: delivered out of order. ` +
+                "The billing tables keep the newest state whatever the order."
               : "Every event arrived in the order Stripe created it."}
           </p>
         </div>

@@ -45,8 +45,8 @@ export function BulkReplayPage(props: { query: FilterQuery; count: number; max: 
           <>
             <p class="muted">
               Each one is put back to <code>received</code> with its attempts reset and sent to the queue, so its handlers run again.
-              Fulfilment is once-only: a <code>fulfil</code> hook that already completed for an event's object does not run again. At most{" "}
-              {props.max} are replayed per confirmation, newest arrival first; this page then offers the rest.
+              Fulfilment is once-only: a <code>fulfil</code> hook that already completed for an event's object does not run again.{" "}
+              {`At most ${props.max} are replayed per confirmation, newest arrival first; this page then offers the rest.`}
             </p>
             <form method="post" action="/admin/replay" class="actions">
               {Object.entries(query).map(([name, value]) => (value ? <input type="hidden" name={name} value={value} /> : null))}

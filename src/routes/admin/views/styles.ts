@@ -5,7 +5,8 @@ export const STYLES = `
 :root { --bg:#f6f7f9; --card:#fff; --ink:#1a1f36; --muted:#6b7385; --line:#e3e8ee; --accent:#635bff;
   --ok:#0e7c3a; --ok-bg:#e3f6ea; --warn:#9a5b00; --warn-bg:#fff2d9; --bad:#b3261e; --bad-bg:#fde7e6; --info:#2457c5; --info-bg:#e6eeff; }
 * { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; background:var(--bg); color:var(--ink); }
+body { margin:0; font:14px/1.45 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+  background:var(--bg); color:var(--ink); }
 header { background:var(--ink); color:#fff; padding:14px 28px; display:flex; align-items:center; justify-content:space-between; }
 header h1 { font-size:16px; margin:0; font-weight:600; letter-spacing:.2px; }
 header h1 a { color:#fff; text-decoration:none; }
@@ -25,8 +26,10 @@ a { color:var(--accent); }
 .panel h2 { font-size:14px; margin:0 0 10px; }
 form.filters { display:flex; flex-wrap:wrap; gap:10px; align-items:flex-end; }
 label { display:flex; flex-direction:column; gap:4px; font-size:12px; color:var(--muted); }
-input, select { font:inherit; padding:7px 9px; border:1px solid var(--line); border-radius:6px; background:#fff; color:var(--ink); min-width:150px; }
-button { font:inherit; padding:7px 14px; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff; cursor:pointer; font-weight:550; }
+input, select { font:inherit; padding:7px 9px; border:1px solid var(--line); border-radius:6px; background:#fff; color:var(--ink);
+  min-width:150px; }
+button { font:inherit; padding:7px 14px; border-radius:6px; border:1px solid var(--accent); background:var(--accent); color:#fff;
+  cursor:pointer; font-weight:550; }
 button.secondary { background:#fff; color:var(--accent); }
 table { width:100%; border-collapse:collapse; background:var(--card); }
 th, td { text-align:left; padding:9px 12px; border-bottom:1px solid var(--line); vertical-align:top; }
@@ -53,7 +56,8 @@ pre.error { background:var(--bad-bg); color:var(--bad); white-space:pre-wrap; }
 .pager { display:flex; justify-content:space-between; margin-top:12px; }
 .empty { padding:28px; text-align:center; color:var(--muted); }
 .actions { margin-top:14px; display:flex; gap:10px; align-items:center; }
-a.button { display:inline-block; padding:7px 14px; border-radius:6px; border:1px solid var(--accent); color:var(--accent); text-decoration:none; font-weight:550; background:#fff; }
+a.button { display:inline-block; padding:7px 14px; border-radius:6px; border:1px solid var(--accent); color:var(--accent);
+  text-decoration:none; font-weight:550; background:#fff; }
 .panel table { border:1px solid var(--line); }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(340px, 1fr)); gap:20px; }
 .note { padding:10px 14px; border-radius:8px; margin-bottom:16px; background:var(--info-bg); color:var(--info); }
