@@ -27,6 +27,10 @@ export default defineConfig(async () => {
       setupFiles: ["./test/apply-migrations.ts"],
       // Spies (the Stripe API stub on fetch, captured console lines) are restored before every test.
       restoreMocks: true,
+      // A hang detector, not a speed check (speed is npm run bench): the longest tests drive hundreds of
+      // whole cron runs or thousands of deliveries in workerd and take 3–7 s on 2 cores, over vitest's 5 s
+      // default when CI shares the machine.
+      testTimeout: 30_000,
       // Worker logs are JSON lines; show them only for failing tests.
       silent: "passed-only" as const,
       // Runs per property in test/reliability; workerd cannot read the host env, so it is passed in.
