@@ -71,7 +71,7 @@ export const LEDGER_TIMING = {
 export const SWEEP_STATE = "ledger_sweep";
 
 /** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */
-export const IDS_PER_STATEMENT = 90;
+const IDS_PER_STATEMENT = 90;
 
 /**
  * What the ledger records about an event, whichever format delivered it (see src/stripe/event-shape.ts
