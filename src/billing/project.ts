@@ -78,8 +78,7 @@ const MAX_BOUND_PARAMETERS = 100;
  * guard alone decides, so the statements are correct whatever was written in between.
  *
  * @example
- * const [first, ...rest] = upsertRowsUnlessOlder(db, subscriptions, page.map((s) => rows.subscription(s, by)));
- * if (first) await db.batch([first, ...rest]);
+ * await batchAll(db, upsertRowsUnlessOlder(db, subscriptions, page.map((s) => rows.subscription(s, by))));
  */
 export function upsertRowsUnlessOlder<T extends ProjectedTable>(
   db: HandlerContext["db"],

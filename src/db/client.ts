@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 
 /**
@@ -39,4 +40,16 @@ export function cachedFor<T>(build: (db: Database) => T): (db: Database) => T {
     }
     return value;
   };
+}
+
+/**
+ * Runs a list of statements, possibly empty, in one `db.batch`: one round trip and one transaction.
+ * Returns each statement's result, in order.
+ *
+ * @example
+ * const rows = (await batchAll(db, claimEvents(db, ids, nowMs))).flat();
+ */
+export async function batchAll<T extends BatchItem<"sqlite">>(db: Database, statements: readonly T[]): Promise<Awaited<T>[]> {
+  const [first, ...rest] = statements;
+  return first ? ((await db.batch([first, ...rest])) as Awaited<T>[]) : [];
 }

@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
-import { cachedFor, type Database } from "./client";
+import { batchAll, cachedFor, type Database } from "./client";
 import { type EventFormat, type EventStatus, IN_ATTENTION_INDEX, stripeEvents } from "./schema";
 
 /**
@@ -167,14 +167,15 @@ export async function recordEvent(db: Database, event: LedgerEvent, arrival: Arr
  * The only D1 write a delivery makes after its 2xx, and only on this failure path.
  */
 export async function markSendFailed(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
-  const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
-    db
-      .update(stripeEvents)
-      .set({ redriveAt: nowMs })
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+  await batchAll(
+    db,
+    chunk(ids, IDS_PER_STATEMENT).map((part) =>
+      db
+        .update(stripeEvents)
+        .set({ redriveAt: nowMs })
+        .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+    ),
   );
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
 }
 
 export interface ClaimedEvent {
@@ -264,14 +265,15 @@ export const PARKED = sql`${IN_ATTENTION_INDEX} AND ${stripeEvents.status} = 'fa
  * They stay in the ledger, payload and error included, for replay.
  */
 export async function markDead(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
-  const statements = chunk(ids, IDS_PER_STATEMENT).map((part) =>
-    db
-      .update(stripeEvents)
-      .set({ status: "dead", leaseUntil: null, redriveAt: null, deadAt: nowMs })
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+  await batchAll(
+    db,
+    chunk(ids, IDS_PER_STATEMENT).map((part) =>
+      db
+        .update(stripeEvents)
+        .set({ status: "dead", leaseUntil: null, redriveAt: null, deadAt: nowMs })
+        .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+    ),
   );
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
 }
 
 /**
@@ -281,16 +283,17 @@ export async function markDead(db: Database, ids: readonly string[], nowMs: numb
  * error stays visible until the next outcome.
  */
 export async function resetForReplay(db: Database, ids: readonly string[], nowMs: number, allowFinal = false): Promise<string[]> {
-  const reset: string[] = [];
-  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
-    const rows = await db
-      .update(stripeEvents)
-      .set({ status: "received", attempts: 0, leaseUntil: null, redriveAt: nowMs + LEDGER_TIMING.graceMs, deadAt: null })
-      .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...replayableStatuses(allowFinal)])))
-      .returning({ id: stripeEvents.id });
-    reset.push(...rows.map((r) => r.id));
-  }
-  return reset;
+  const parts = await batchAll(
+    db,
+    chunk(ids, IDS_PER_STATEMENT).map((part) =>
+      db
+        .update(stripeEvents)
+        .set({ status: "received", attempts: 0, leaseUntil: null, redriveAt: nowMs + LEDGER_TIMING.graceMs, deadAt: null })
+        .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...replayableStatuses(allowFinal)])))
+        .returning({ id: stripeEvents.id }),
+    ),
+  );
+  return parts.flat().map((r) => r.id);
 }
 
 /** The `seq` of an arrival time: every row received at or after `ms` has a `seq` at least this. */
@@ -383,21 +386,22 @@ export async function pruneFinal(db: Database, beforeMs: number, limit: number):
  * The newest row is kept, like retention does, so that `seq` never goes back.
  */
 export async function purgeEvents(db: Database, ids: readonly string[]): Promise<string[]> {
-  const purged: string[] = [];
-  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
-    const rows = await db
-      .delete(stripeEvents)
-      .where(
-        and(
-          inArray(stripeEvents.id, part),
-          inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]),
-          lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`),
-        ),
-      )
-      .returning({ id: stripeEvents.id });
-    purged.push(...rows.map((r) => r.id));
-  }
-  return purged;
+  const parts = await batchAll(
+    db,
+    chunk(ids, IDS_PER_STATEMENT).map((part) =>
+      db
+        .delete(stripeEvents)
+        .where(
+          and(
+            inArray(stripeEvents.id, part),
+            inArray(stripeEvents.status, [...REPLAYABLE_STATUSES]),
+            lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`),
+          ),
+        )
+        .returning({ id: stripeEvents.id }),
+    ),
+  );
+  return parts.flat().map((r) => r.id);
 }
 
 /** Splits a list into parts of at most `size`. */

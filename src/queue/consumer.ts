@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
 import { readConfig, type StripeApiConfig } from "../config";
-import { createDb, type Database } from "../db/client";
+import { batchAll, createDb, type Database } from "../db/client";
 import { type ClaimedEvent, claimEvents, failEvent, finishEvents, parkEvent } from "../db/events";
 import { markFormatSeen } from "../db/job-state";
 import type { EventFormat } from "../db/schema";
@@ -53,8 +53,8 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
   const claimed: Claimed[] = [];
   let skipped = 0;
   try {
-    const [first, ...rest] = claimEvents(db, [...new Set(messages.map((m) => m.body.id))], started);
-    const rows = new Map((await db.batch([first!, ...rest])).flat().map((row) => [row.id, row]));
+    const claims = await batchAll(db, claimEvents(db, [...new Set(messages.map((m) => m.body.id))], started));
+    const rows = new Map(claims.flat().map((row) => [row.id, row]));
     for (const message of messages) {
       const event = rows.get(message.body.id);
       // A second copy of one event in this batch finds its row already taken by the first.
@@ -90,8 +90,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, env: Env, hand
 
   const finished = now();
   try {
-    const [first, ...rest] = sharedWrites(db, claimed, finished);
-    await db.batch([first!, ...rest]);
+    await batchAll(db, sharedWrites(db, claimed, finished));
   } catch {
     // Something in the shared transaction failed: commit event by event to find which.
     await Promise.all(claimed.map((c) => commitAlone(db, c, finished)));
@@ -156,8 +155,7 @@ function outcomeWrites(db: Database, { event, outcome }: Claimed, nowMs: number)
  */
 async function commitAlone(db: Database, c: Claimed, nowMs: number): Promise<void> {
   try {
-    const [first, ...rest] = outcomeWrites(db, c, nowMs);
-    await db.batch([first!, ...rest]);
+    await batchAll(db, outcomeWrites(db, c, nowMs));
     return;
   } catch (err) {
     c.outcome = { ok: false, error: describeForLedger(err, "Writing the handlers' changes failed: "), errorName: errorName(err) };
