@@ -16,14 +16,13 @@ import { parseArgs } from "node:util";
 //   --recreate replaces the endpoint (new endpoint and secret, rotation steps, old one deleted last).
 // - A new signing secret is printed once, with the `wrangler secret put` step. --dry-run changes nothing.
 import Stripe from "stripe";
-import { compareEndpoint, describeDrift } from "../src/stripe/endpoint-drift.ts";
+import { compareEndpoint, describeDrift, MANAGED_BY, withWebhookPath } from "../src/stripe/endpoint-drift.ts";
 import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
 import { readDevVar } from "./lib/dev-vars.mjs";
 import { EVENTS } from "./lib/stripe-cli.mjs";
 
-const MARKER = { managed_by: "stripe-webhook-worker" };
+const MARKER = { [MANAGED_BY.key]: MANAGED_BY.value };
 const DESCRIPTION = "Stripe webhook receiver on Cloudflare Workers (managed by npm run stripe:endpoint)";
-const WEBHOOK_PATH = "/webhooks/stripe";
 /** How long the replaced secret keeps verifying in the rotation form: long enough for Stripe's in-flight retries to land. */
 const OLD_SECRET_HOURS = 24;
 
@@ -200,8 +199,7 @@ function webhookUrl(raw) {
     usage(`--url is not an absolute URL: ${raw}`);
   }
   if (url.protocol !== "https:") usage("--url must start with https:// (Stripe delivers only to HTTPS endpoints in live mode).");
-  const path = url.pathname.replace(/\/+$/, "");
-  return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;
+  return withWebhookPath(url);
 }
 
 function list(endpoints) {

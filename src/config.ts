@@ -1,5 +1,6 @@
 import { ApiError } from "./errors";
-import { isLoopback, parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
+import { parseSecureUrl, parseStripeApiBase, type StripeApiBase } from "./stripe/api-base";
+import { withWebhookPath } from "./stripe/endpoint-drift";
 
 /**
  * The Worker's variables and secrets, parsed once per `env` object by `readConfig`: the only place that
@@ -22,7 +23,10 @@ export interface Config {
   adminToken: string | null;
 }
 
-/** The settings that have defaults. */
+/**
+ * The settings that have defaults. `Config.settings` is also the error of a wrong STRIPE_API_BASE or
+ * ALERT_WEBHOOK_URL (whose values live in `stripeApi` and `alertWebhookUrl`): either refuses deliveries.
+ */
 export interface Settings {
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
@@ -30,10 +34,6 @@ export interface Settings {
   retentionDays: number;
   /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
   d1MaxBytes: number;
-  /** Where every Stripe API call goes (STRIPE_API_BASE; Stripe's API by default). */
-  stripeApiBase: StripeApiBase;
-  /** Where the cron's alerts are posted (ALERT_WEBHOOK_URL, Slack-compatible JSON); null: no alerts. */
-  alertWebhookUrl: string | null;
 }
 
 /** STRIPE_SECRET_KEY and STRIPE_API_BASE, read apart from the other settings so a wrong tolerance never stops API calls. */
@@ -135,7 +135,7 @@ function readSettings(
   if (d1MaxBytes instanceof ApiError) return d1MaxBytes;
   if (stripeApiBase instanceof ApiError) return stripeApiBase;
   if (alertWebhookUrl instanceof ApiError) return alertWebhookUrl;
-  return { toleranceSeconds, retentionDays, d1MaxBytes, stripeApiBase, alertWebhookUrl };
+  return { toleranceSeconds, retentionDays, d1MaxBytes };
 }
 
 /**
@@ -152,20 +152,8 @@ function readAlertWebhookUrl(env: Pick<Env, "ALERT_WEBHOOK_URL">): string | null
       `ALERT_WEBHOOK_URL ${why}. Set an https:// URL that accepts Slack-style JSON ({"text": …}), e.g. a Slack incoming webhook, ` +
         "or http://127.0.0.1:<port>/… for a local receiver; leave it empty for no alerts.",
     );
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return refuse("is not an absolute URL");
-  }
-  if (url.protocol === "https:") return url.href;
-  if (url.protocol === "http:" && isLoopback(url.hostname)) return url.href;
-  if (url.protocol === "http:")
-    return refuse(
-      "uses plain http:// for an address that is not loopback, which would send alerts (and the URL's own secret) unencrypted; " +
-        "use https://",
-    );
-  return refuse("must start with https:// (or http:// for a loopback address)");
+  const url = parseSecureUrl(raw, "alerts (and the URL's own secret)");
+  return typeof url === "string" ? refuse(url) : url.href;
 }
 
 /** STRIPE_API_BASE: a refused base is a `config_invalid` ApiError naming the variable, never repeating its value. */
@@ -274,9 +262,6 @@ function parseD1MaxBytes(raw: string | undefined): number | ApiError {
   );
 }
 
-/** The path Stripe webhook endpoints post snapshot events to (src/routes/webhooks.ts). */
-export const WEBHOOK_PATH = "/webhooks/stripe";
-
 /**
  * WEBHOOK_URL, the URL of this Worker's webhook endpoint, which the daily drift check looks for
  * among the account's endpoints (a Worker learns its own URL only from requests). Given like
@@ -299,6 +284,5 @@ function readWebhookUrl(env: Pick<Env, "WEBHOOK_URL">): string | null | ApiError
       "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).",
     );
   }
-  const path = url.pathname.replace(/\/+$/, "");
-  return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;
+  return withWebhookPath(url);
 }

@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import { type Config, readConfig } from "../config";
-import { createDb, type Database } from "../db/client";
-import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
+import { createDb } from "../db/client";
+import { isThinOnly, readJobState, writeJobState } from "../db/job-state";
 import { ApiError } from "../errors";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
@@ -122,10 +122,4 @@ function fingerprint({ webhookUrl }: Config, handlers: Handlers): string {
     types: [...handlers.types()].sort(),
     webhookUrl: webhookUrl instanceof ApiError ? "invalid" : (webhookUrl ?? ""),
   });
-}
-
-/** True when the consumer has processed thin events and never a snapshot one (job_state notes both, src/db/job-state.ts). */
-async function isThinOnly(db: Database): Promise<boolean> {
-  const [thin, snapshot] = await Promise.all([readJobState(db, formatSeenKey("thin")), readJobState(db, formatSeenKey("snapshot"))]);
-  return thin !== null && snapshot === null;
 }

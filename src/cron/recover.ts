@@ -3,7 +3,7 @@ import type Stripe from "stripe";
 import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { recordEvent } from "../db/events";
-import { formatSeenKey, readJobState, writeJobState } from "../db/job-state";
+import { isThinOnly, readJobState, writeJobState } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
@@ -90,11 +90,7 @@ export async function recoverMissedEvents(
   const nowSeconds = Math.floor(nowMs / 1000);
   const saved = await readJobState<RecoveryState>(db, STATE_KEY);
   if (saved && !saved.pass && nowMs - saved.lastRunAt < RECOVERY_INTERVAL_MS) return { ...report, skipped: "not_due" };
-  const [thinSeen, snapshotSeen] = await Promise.all([
-    readJobState(db, formatSeenKey("thin")),
-    readJobState(db, formatSeenKey("snapshot")),
-  ]);
-  if (thinSeen && !snapshotSeen) return { ...report, skipped: "format_not_in_use" };
+  if (await isThinOnly(db)) return { ...report, skipped: "format_not_in_use" };
   const state = saved ?? (await initialState(db, nowSeconds));
   state.lastRunAt = nowMs;
   const wanted = new Set(handlers.types());

@@ -30,8 +30,13 @@ export async function readJobStates(db: Database, keys: readonly string[]): Prom
 
 /** Saves a scheduled job's progress, replacing what was there. */
 export async function writeJobState(db: Database, key: string, value: unknown, nowMs: number): Promise<void> {
+  await jobStateStatement(db, key, value, nowMs);
+}
+
+/** The statement `writeJobState` runs, for a batch that saves progress with the work it accounts for. */
+export function jobStateStatement(db: Database, key: string, value: unknown, nowMs: number) {
   const json = JSON.stringify(value);
-  await db
+  return db
     .insert(jobState)
     .values({ key, value: json, updatedAt: nowMs })
     .onConflictDoUpdate({ target: jobState.key, set: { value: json, updatedAt: nowMs } });
@@ -40,6 +45,16 @@ export async function writeJobState(db: Database, key: string, value: unknown, n
 /** The job_state key recording that events of a delivery format reach this Worker. */
 export function formatSeenKey(format: EventFormat): string {
   return `format_seen:${format}`;
+}
+
+/**
+ * True when the consumer has processed thin events and never a snapshot one: an event destination
+ * with thin payloads and no webhook endpoint, where the snapshot recovery and the endpoint drift check
+ * have nothing to look at.
+ */
+export async function isThinOnly(db: Database): Promise<boolean> {
+  const seen = await readJobStates(db, [formatSeenKey("thin"), formatSeenKey("snapshot")]);
+  return seen.has(formatSeenKey("thin")) && !seen.has(formatSeenKey("snapshot"));
 }
 
 /** What `formatSeenKey` holds: the `created` (Unix seconds) of the first such event processed. */

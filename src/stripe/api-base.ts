@@ -35,16 +35,8 @@ export function parseStripeApiBase(raw: string | undefined): StripeApiBaseResult
       `STRIPE_API_BASE ${why}. Leave it empty for Stripe's API (${DEFAULT_STRIPE_API_BASE}), ` +
       "or set an origin such as https://stripe-proxy.example.com or http://127.0.0.1:12111 (plain http only on a loopback address).",
   });
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return refuse("is not an absolute URL");
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return refuse("must start with https:// (or http:// for a loopback address)");
-  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-    return refuse("uses plain http:// for an address that is not loopback, which would send the API key unencrypted; use https://");
-  }
+  const url = parseSecureUrl(value, "the API key");
+  if (typeof url === "string") return refuse(url);
   if (url.username !== "" || url.password !== "") return refuse("must not contain a user name or password");
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") {
     return refuse("must be an origin only, without a path, query or fragment (the Stripe SDK adds /v1/… itself)");
@@ -56,6 +48,24 @@ function fromUrl(url: URL): StripeApiBase {
   const protocol = url.protocol === "http:" ? "http" : "https";
   const port = url.port === "" ? (protocol === "https" ? 443 : 80) : Number(url.port);
   return { origin: url.origin, protocol, host: url.hostname, port, isDefault: url.origin === DEFAULT_STRIPE_API_BASE };
+}
+
+/**
+ * An absolute `https://` URL, or `http://` only on a loopback address, because `secret` travels with
+ * every request to it; otherwise why not, as the end of a sentence that starts with the variable's name.
+ *
+ * @example
+ * const url = parseSecureUrl(raw, "the API key");
+ * if (typeof url === "string") return `STRIPE_API_BASE ${url}.`;
+ */
+export function parseSecureUrl(raw: string, secret: string): URL | string {
+  const url = URL.parse(raw);
+  if (!url) return "is not an absolute URL";
+  if (url.protocol !== "https:" && url.protocol !== "http:") return "must start with https:// (or http:// for a loopback address)";
+  if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+    return `uses plain http:// for an address that is not loopback, which would send ${secret} unencrypted; use https://`;
+  }
+  return url;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: addresses that never leave the machine. */

@@ -1,8 +1,4 @@
-import { compareEndpoint, describeDrift, type EndpointSnapshot } from "./endpoint-drift";
-
-/** The metadata `npm run stripe:endpoint` puts on the endpoints it creates or adopts. */
-export const MANAGED_BY = { key: "managed_by", value: "stripe-webhook-worker" } as const;
-const WEBHOOK_PATH_SUFFIX = "/webhooks/stripe";
+import { compareEndpoint, describeDrift, type EndpointSnapshot, MANAGED_BY, WEBHOOK_PATH } from "./endpoint-drift";
 
 /** An endpoint as the list API returns it, with the fields the check reads. */
 export type ListedEndpoint = EndpointSnapshot & { id: string; metadata?: Record<string, string> | null };
@@ -68,7 +64,7 @@ export function selectEndpoints(
   }
   for (const [foundBy, candidates] of [
     ["managed_by", all.filter((e) => e.metadata?.[MANAGED_BY.key] === MANAGED_BY.value)],
-    ["path", all.filter((e) => URL.parse(e.url)?.pathname.replace(/\/+$/, "").endsWith(WEBHOOK_PATH_SUFFIX))],
+    ["path", all.filter((e) => URL.parse(e.url)?.pathname.replace(/\/+$/, "").endsWith(WEBHOOK_PATH))],
   ] as const) {
     if (candidates.length === 1) return { endpoints: candidates, foundBy };
     if (candidates.length > 1) {
@@ -87,7 +83,7 @@ export function selectEndpoints(
     foundBy: null,
     problem:
       "No webhook endpoint of this Worker was found: " +
-      `none is marked metadata.${MANAGED_BY.key}=${MANAGED_BY.value} and none posts to a URL ending in ${WEBHOOK_PATH_SUFFIX}. ` +
+      `none is marked metadata.${MANAGED_BY.key}=${MANAGED_BY.value} and none posts to a URL ending in ${WEBHOOK_PATH}. ` +
       "Create one with npm run stripe:endpoint -- --url https://<worker>.<subdomain>.workers.dev, or set WEBHOOK_URL.",
   };
 }
