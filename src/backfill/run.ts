@@ -193,7 +193,7 @@ async function recordApiError(
     status: outcome === "paused" ? "paused" : "running",
     lastError: { at: nowMs, error: errorName(err), status },
   };
-  await db.batch([saveBackfillStatement(db, next, nowMs)]);
+  await saveBackfillStatement(db, next, nowMs);
   report.state = next;
   return outcome;
 }

@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { readJobState, writeJobState } from "../db/job-state";
+import { jobStateStatement, readJobState, writeJobState } from "../db/job-state";
 import { jobState } from "../db/schema";
 import { BACKFILL_TYPES, type BackfillType } from "./objects";
 
@@ -44,11 +44,7 @@ export function readBackfill(db: Database): Promise<BackfillState | null> {
 
 /** The statement saving `state`, to run in one batch with the rows of the page it accounts for. */
 export function saveBackfillStatement(db: Database, state: BackfillState, nowMs: number) {
-  const value = JSON.stringify(state);
-  return db
-    .insert(jobState)
-    .values({ key: BACKFILL_STATE, value, updatedAt: nowMs })
-    .onConflictDoUpdate({ target: jobState.key, set: { value, updatedAt: nowMs } });
+  return jobStateStatement(db, BACKFILL_STATE, state, nowMs);
 }
 
 /**
