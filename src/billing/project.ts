@@ -40,22 +40,8 @@ export async function project<T extends ProjectedTable>(
   const [current] = await ctx.db.select({ lastEventCreated: table.lastEventCreated }).from(table).where(eq(table.id, row.id));
   if (current && current.lastEventCreated > row.lastEventCreated) return "stale";
   const fresh = current?.lastEventCreated === row.lastEventCreated && refetch ? await refetch() : null;
-  ctx.write(upsertUnlessOlder(ctx.db, table, fresh ?? row));
+  ctx.write(upsertRowsUnlessOlder(ctx.db, table, [fresh ?? row])[0]!);
   return fresh ? "refetched" : "applied";
-}
-
-function upsertUnlessOlder<T extends ProjectedTable>(db: HandlerContext["db"], table: T, row: RowOf<T>) {
-  const { id: _id, ...set } = row;
-  // The update branch compares the incoming event's created time with the stored one; SQLite runs
-  // it only on conflict, so a new object is always inserted.
-  return db
-    .insert(table as typeof customers)
-    .values(row as typeof customers.$inferInsert)
-    .onConflictDoUpdate({
-      target: table.id,
-      set: set as Partial<typeof customers.$inferInsert>,
-      setWhere: notOlder(table),
-    });
 }
 
 /**
