@@ -1,10 +1,10 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { upsertRowsUnlessOlder } from "../billing/project";
 import { fetchedAt } from "../billing/sources";
 import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
 import { errorName, log } from "../log";
-import { createStripeApi } from "../stripe/api";
+import { createStripeApi, stripeStatus } from "../stripe/api";
 import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType, type ListPage } from "./objects";
 import {
   acquireBackfillLease,
@@ -186,7 +186,7 @@ async function recordApiError(
   nowMs: number,
   report: BackfillRunReport,
 ): Promise<BackfillOutcome> {
-  const status = err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null;
+  const status = stripeStatus(err);
   const outcome: BackfillOutcome = status === 429 ? "rate_limited" : status === null || status >= 500 ? "api_unavailable" : "paused";
   const next: BackfillState = {
     ...state,

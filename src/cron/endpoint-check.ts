@@ -5,7 +5,7 @@ import { isThinOnly, readJobState, writeJobState } from "../db/job-state";
 import { ApiError } from "../errors";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
-import { createStripeApi } from "../stripe/api";
+import { createStripeApi, stripeStatus } from "../stripe/api";
 import { type EndpointReport, endpointReport, type ListedEndpoint } from "../stripe/endpoint-check";
 
 /** The job_state key of the last drift check. */
@@ -86,7 +86,7 @@ export async function checkEndpoint(
   } catch (err) {
     error = {
       name: errorName(err),
-      status: err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null,
+      status: stripeStatus(err),
     };
     const answered =
       error.status === null ? `could not reach the Stripe API (${error.name})` : `the Stripe API answered ${error.status} (${error.name})`;

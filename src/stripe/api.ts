@@ -29,6 +29,11 @@ export function createStripeApi(api: StripeApiConfig): Stripe | null {
   });
 }
 
+/** The HTTP status the Stripe API answered a failed call with; null when it was never reached (network, timeout). */
+export function stripeStatus(err: unknown): number | null {
+  return err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null;
+}
+
 /**
  * `createStripeApi` for an admin request that cannot work without the API: throws 409
  * `stripe_key_missing` when STRIPE_SECRET_KEY is unset and 500 `config_invalid` when STRIPE_API_BASE

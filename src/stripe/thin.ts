@@ -1,7 +1,8 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type { StripeApiConfig } from "../config";
 import { ApiError } from "../errors";
 import type { ThinEventNotification } from "../handlers/registry";
+import { stripeStatus } from "./api";
 
 /**
  * Turns a thin notification stored in the ledger (the verified body as received) back into the SDK's
@@ -35,7 +36,7 @@ export function clientForThin(stripe: Stripe, notification: ThinEventNotificatio
 
 /** Whether an API call failed because the object does not exist (deleted, or not visible to this key). */
 export function isNotFound(err: unknown): boolean {
-  return err instanceof Stripe.errors.StripeError && err.statusCode === 404;
+  return stripeStatus(err) === 404;
 }
 
 /**
