@@ -51,13 +51,13 @@ export interface WebhookSecret {
   expiresAt: number | null;
 }
 
-export const DEFAULT_TOLERANCE_SECONDS = 300;
+const DEFAULT_TOLERANCE_SECONDS = 300;
 /** Stripe's Events API and `stripe events resend` reach back 30 days; so does the ledger by default. */
-export const DEFAULT_RETENTION_DAYS = 30;
+const DEFAULT_RETENTION_DAYS = 30;
 /** Stripe retries a delivery for up to 3 days: a shorter retention could forget an event it still retries. */
-export const MIN_RETENTION_DAYS = 3;
+const MIN_RETENTION_DAYS = 3;
 /** D1's largest database on the Workers Paid plan, 10 GB. */
-export const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
+const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 
 type ConfigEnv = Pick<
   Env,

@@ -7,12 +7,12 @@ import { BACKFILL_TYPES, type BackfillType } from "./objects";
 /** The job_state key of the backfill's progress. */
 export const BACKFILL_STATE = "backfill";
 /** The job_state key of the lease that keeps two invocations (a cron tick, an admin call) from running it at once. */
-export const BACKFILL_LEASE = "backfill_lease";
+const BACKFILL_LEASE = "backfill_lease";
 /**
  * How long a lease holds: longer than one bounded run (its time budget, plus one API request's timeout
  * and the page's D1 batch), so a lease is only taken over from an invocation that is certainly gone.
  */
-export const BACKFILL_LEASE_MS = 60_000;
+const BACKFILL_LEASE_MS = 60_000;
 
 /** Where one object type stands: objects imported so far, the last id read (the list cursor), and whether its list is exhausted. */
 export interface TypeProgress {

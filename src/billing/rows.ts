@@ -15,7 +15,7 @@ function projected(object: { livemode?: boolean }, by: AppliedBy): Projected {
 }
 
 /** The id of an expandable field, whether Stripe sent the id or the expanded object. */
-export function idOf(field: string | { id: string } | null | undefined): string | null {
+function idOf(field: string | { id: string } | null | undefined): string | null {
   if (field === null || field === undefined) return null;
   return typeof field === "string" ? field : field.id;
 }

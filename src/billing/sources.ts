@@ -39,7 +39,7 @@ export const FETCH_CLOCK_MARGIN_SECONDS = 1;
  * @example
  * fetchedStamp(notification, ctx.nowMs); // e.g. 1767225599 for a fetch at 1767225600.4 s
  */
-export function fetchedStamp(notification: Pick<ThinEventNotification, "created">, nowMs: number): number {
+function fetchedStamp(notification: Pick<ThinEventNotification, "created">, nowMs: number): number {
   return Math.max(thinCreatedSeconds(notification.created), fetchedAt(nowMs));
 }
 

@@ -11,7 +11,7 @@ import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check"
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
 
 /** The conditions an alert is sent for, each at most once an hour. */
-export const ALERT_CONDITIONS = [
+const ALERT_CONDITIONS = [
   "dead",
   "unprocessed",
   "secret_expiry",

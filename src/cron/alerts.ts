@@ -8,7 +8,7 @@ import { type AlertCondition, type Finding, findAlerts } from "./alert-condition
 /** A condition is reported at most once per this long, however long it holds. */
 export const ALERT_REPEAT_MS = 60 * 60_000;
 /** The job_state key of the alerts: when each condition was last reported, and up to which `dead_at`. */
-export const ALERT_STATE = "alerts";
+const ALERT_STATE = "alerts";
 /** How long a receiver may take to answer before the alert is given up (it is not retried). */
 const POST_TIMEOUT_MS = 10_000;
 

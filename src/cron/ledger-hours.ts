@@ -12,7 +12,7 @@ export const CHART_HOURS = 7 * 24;
  * refreshed every 46 minutes. Older hours keep their figures (retention, at least 3 days, may already
  * have deleted their final events, so recomputing them would undercount).
  */
-export const REFRESH_HOURS = 48;
+const REFRESH_HOURS = 48;
 
 /**
  * Keeps `ledger_hours` current for the charts, from bounded reads, never a write per event. Each run

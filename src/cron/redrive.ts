@@ -5,7 +5,7 @@ import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 
 /** Upper bound per run, so one cron invocation stays short even after a long queue outage. */
-export const REDRIVE_BATCH_LIMIT = 500;
+const REDRIVE_BATCH_LIMIT = 500;
 /** Rows the sweep reads per statement, and statements per run (50,000 arrivals a minute). */
 const SWEEP_WINDOW = 5_000;
 const SWEEP_WINDOWS_PER_RUN = 10;

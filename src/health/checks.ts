@@ -5,10 +5,10 @@ import type { EndpointCheckState } from "../cron/endpoint-check";
 // send too: pure functions of what the route or the cron has read.
 
 /** How long before a secret's expiry `/health` starts warning: a day leaves time to finish the roll. */
-export const EXPIRY_WARNING_MS = 24 * 60 * 60_000;
+const EXPIRY_WARNING_MS = 24 * 60 * 60_000;
 /** Share of D1_MAX_BYTES at which `/health` warns, and at which it fails (deliveries will soon be refused). */
-export const SIZE_WARNING_SHARE = 0.8;
-export const SIZE_FAILING_SHARE = 0.95;
+const SIZE_WARNING_SHARE = 0.8;
+const SIZE_FAILING_SHARE = 0.95;
 
 /** One entry of `/health`'s `checks`: healthy or not, why not, and what to act on before it fails. */
 export interface Check {
