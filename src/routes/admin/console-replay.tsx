@@ -6,7 +6,7 @@ import { countReplayable, getEventSummary } from "../../db/ledger-reads";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
 import { isTrue, parseListQuery, readForm } from "./query";
-import { CONSOLE_REPLAY_MAX, eventNotFound, notReplayable, replay, replayMatching } from "./replay";
+import { CONSOLE_REPLAY_MAX, eventNotFound, replayMatching, replayOne } from "./replay";
 import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
 
 /** The filter fields of the events page, as its form and links carry them. */
@@ -48,10 +48,6 @@ export const consoleReplayRoutes = new Hono<AppEnv>()
   .post("/events/:id/replay", csrf(), requireSession, async (c) => {
     const id = c.req.param("id");
     const allowFinal = isTrue("allow_processed", (await readForm(c)).allow_processed);
-    const db = createDb(c.env.DB);
-    const event = await getEventSummary(db, id);
-    if (event === null) throw eventNotFound(id);
-    const reset = await replay(c.env, db, [id], c.var.now(), allowFinal);
-    if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
+    await replayOne(c.env, createDb(c.env.DB), id, c.var.now(), allowFinal);
     return c.redirect(`/admin/events/${encodeURIComponent(id)}?replayed=1`, 303);
   });

@@ -1,6 +1,6 @@
 import type { Database } from "../../db/client";
 import { purgeEvents, REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
-import { type Cursor, type EventFilter, findReplayable } from "../../db/ledger-reads";
+import { type Cursor, type EventFilter, findReplayable, getEventSummary } from "../../db/ledger-reads";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
@@ -27,6 +27,21 @@ export async function replay(env: Env, db: Database, ids: readonly string[], now
   if (reset.length > 0) await dispatch(env.EVENTS_QUEUE, db, reset, nowMs);
   for (const id of reset) log("info", "event_replayed", { event_id: id });
   return reset;
+}
+
+/**
+ * Replays one event (a final one too with `allowFinal`), as the API and the console's buttons do:
+ * `not_found` for an unknown id, `replay_not_allowed` when its status does not allow it (or it moved
+ * on meanwhile). Reads the event without its payload.
+ *
+ * @example
+ * await replayOne(c.env, db, "evt_123", c.var.now(), false);
+ */
+export async function replayOne(env: Env, db: Database, id: string, nowMs: number, allowFinal: boolean): Promise<void> {
+  const event = await getEventSummary(db, id);
+  if (event === null) throw eventNotFound(id);
+  const reset = await replay(env, db, [id], nowMs, allowFinal);
+  if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
 }
 
 /**
