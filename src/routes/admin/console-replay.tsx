@@ -5,15 +5,9 @@ import { FINAL_STATUSES } from "../../db/events";
 import { countReplayable, getEventSummary } from "../../db/ledger-reads";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
-import { isTrue, parseListQuery, readForm } from "./query";
+import { filterFields, isTrue, parseListQuery, readForm } from "./query";
 import { CONSOLE_REPLAY_MAX, eventNotFound, replayMatching, replayOne } from "./replay";
 import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
-
-/** The filter fields of the events page, as its form and links carry them. */
-function filterFields(fields: Record<string, string | undefined>) {
-  const pick = (name: string) => (fields[name] ? fields[name] : undefined);
-  return { status: pick("status"), type: pick("type"), from: pick("from"), to: pick("to") };
-}
 
 /**
  * The console's replays, each behind a confirmation: the failed/dead events matching a filter (the

@@ -48,6 +48,17 @@ export function parseListQuery(query: Record<string, string | undefined>, maxLim
   };
 }
 
+/**
+ * The filter fields of the events page, as its form and links carry them (a blank field is absent).
+ *
+ * @example
+ * filterFields({ status: "dead", type: "", cursor: "s1" }); // { status: "dead", type: undefined, from: undefined, to: undefined }
+ */
+export function filterFields(fields: Record<string, string | undefined>) {
+  const pick = (name: string) => (fields[name] ? fields[name] : undefined);
+  return { status: pick("status"), type: pick("type"), from: pick("from"), to: pick("to") };
+}
+
 function parseTime(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   // A datetime-local form field has no zone; it is read as UTC, which is what the console shows.
