@@ -7,6 +7,7 @@ import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
 import { filterFields, isTrue, parseListQuery, readForm } from "./query";
 import { CONSOLE_REPLAY_MAX, eventNotFound, replayMatching, replayOne } from "./replay";
+import { queryString } from "./views/layout";
 import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
 
 /**
@@ -26,10 +27,7 @@ export const consoleReplayRoutes = new Hono<AppEnv>()
     const query = filterFields(await readForm(c));
     const { filter } = parseListQuery(query);
     const { replayed, more } = await replayMatching(c.env, createDb(c.env.DB), filter, c.var.now(), CONSOLE_REPLAY_MAX);
-    const back = new URLSearchParams(
-      Object.entries({ ...query, replayed: String(replayed), more: more ? "1" : "" }).filter(([, v]) => v) as [string, string][],
-    );
-    return c.redirect(`/admin?${back}`, 303);
+    return c.redirect(`/admin?${queryString({ ...query, replayed: String(replayed), more: more ? "1" : "" })}`, 303);
   })
   .get("/events/:id/replay", requirePageSession, async (c) => {
     const event = await getEventSummary(createDb(c.env.DB), c.req.param("id"));
