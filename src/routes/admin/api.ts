@@ -8,7 +8,7 @@ import { adminObjectRoutes } from "./api-objects";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";
 import { endpointApiRoutes } from "./endpoint";
-import { eventJson } from "./json";
+import { eventJson, statsJson } from "./json";
 import { encodeCursor, isTrue, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
 import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay, replayOne } from "./replay";
@@ -70,24 +70,7 @@ export const adminApiRoutes = new Hono<AppEnv>()
     const db = createDb(c.env.DB);
     const [stats, size] = await Promise.all([ledgerStats(db, c.var.now()), databaseSize(db)]);
     const { settings } = c.var.config;
-    return c.json({
-      unfinished: stats.unfinished,
-      last_24h: {
-        by_status: stats.recent.byStatus,
-        by_type: stats.recent.byType,
-        by_secret_index: stats.recent.bySecretIndex.map((s) => ({
-          secret_index: s.secretIndex,
-          count: s.count,
-          last_received_at: new Date(s.lastReceivedAt).toISOString(),
-        })),
-      },
-      oldest_unprocessed: stats.oldestUnprocessed && {
-        id: stats.oldestUnprocessed.id,
-        status: stats.oldestUnprocessed.status,
-        received_at: new Date(stats.oldestUnprocessed.receivedAt).toISOString(),
-      },
-      database: { size_bytes: size, max_bytes: settings instanceof ApiError ? null : settings.d1MaxBytes },
-    });
+    return c.json(statsJson(stats, size, settings instanceof ApiError ? null : settings.d1MaxBytes));
   })
   .route("/", backfillApiRoutes)
   .route("/", endpointApiRoutes);

@@ -2,6 +2,7 @@ import type { Entitlements } from "../../billing/entitlements";
 import type { BillingObject } from "../../db/billing-object";
 import type { CustomerView } from "../../db/customer-view";
 import type { EventSummary } from "../../db/ledger-reads";
+import type { LedgerStats } from "../../db/ledger-stats";
 import type { Timeline } from "../../db/timeline";
 
 // The admin API's JSON shapes: snake_case like Stripe's own API, times of ours as ISO 8601, Stripe's
@@ -109,6 +110,28 @@ export function customerJson(view: CustomerView) {
     entitled: view.entitlements.entitled,
     entitlements: entitlementsJson(view.entitlements),
     events: view.events.map(eventJson),
+  };
+}
+
+/** `GET /admin/api/stats`: the ledger's counts and the database's size (`max_bytes` null when the settings are invalid). */
+export function statsJson(stats: LedgerStats, sizeBytes: number | null, maxBytes: number | null) {
+  return {
+    unfinished: stats.unfinished,
+    last_24h: {
+      by_status: stats.recent.byStatus,
+      by_type: stats.recent.byType,
+      by_secret_index: stats.recent.bySecretIndex.map((s) => ({
+        secret_index: s.secretIndex,
+        count: s.count,
+        last_received_at: iso(s.lastReceivedAt),
+      })),
+    },
+    oldest_unprocessed: stats.oldestUnprocessed && {
+      id: stats.oldestUnprocessed.id,
+      status: stats.oldestUnprocessed.status,
+      received_at: iso(stats.oldestUnprocessed.receivedAt),
+    },
+    database: { size_bytes: sizeBytes, max_bytes: maxBytes },
   };
 }
 
