@@ -1,5 +1,5 @@
 import type { Entitlements } from "../../billing/entitlements";
-import type { BillingObject } from "../../db/billing-object";
+import { type BillingObject, columnName } from "../../db/billing-object";
 import type { CustomerView } from "../../db/customer-view";
 import type { EventSummary } from "../../db/ledger-reads";
 import type { LedgerStats } from "../../db/ledger-stats";
@@ -45,7 +45,7 @@ const OBJECT_NAMES: Record<BillingObject["table"], string> = {
 export function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
   const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
   for (const [key, value] of Object.entries(row)) {
-    const name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const name = columnName(key);
     json[name] =
       name === "price_ids" && typeof value === "string"
         ? (JSON.parse(value) as unknown)
