@@ -9,7 +9,7 @@ import { stripeEvents } from "./schema";
 /** Each list of the customer view holds at most this many rows, the most recently changed first. */
 export const CUSTOMER_LIST_LIMIT = 100;
 /** The customer view shows this many of the newest ledger events about the customer's objects. */
-export const CUSTOMER_EVENTS_LIMIT = 50;
+const CUSTOMER_EVENTS_LIMIT = 50;
 
 export interface CustomerView {
   customer: typeof customers.$inferSelect | null;

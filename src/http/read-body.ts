@@ -5,7 +5,7 @@ import { ApiError } from "../errors";
 import { log } from "../log";
 
 /** Stripe events are far smaller; a larger body is not from Stripe. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Refuses a body over `MAX_BODY_BYTES` with 413 `payload_too_large` before the route reads it:

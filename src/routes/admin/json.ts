@@ -42,7 +42,7 @@ const OBJECT_NAMES: Record<BillingObject["table"], string> = {
 };
 
 /** A billing table row: its columns in snake_case, `price_ids` as an array, `updated_at` as ISO 8601. */
-export function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
+function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
   const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
   for (const [key, value] of Object.entries(row)) {
     const name = columnName(key);
@@ -67,7 +67,7 @@ export function timelineJson(timeline: Timeline, object: BillingObject | null) {
 }
 
 /** What `BillingService.entitlements()` answers, one item per entitling subscription or purchase. */
-export function entitlementsJson(e: Entitlements) {
+function entitlementsJson(e: Entitlements) {
   return [
     ...e.subscriptions.map((s) => ({
       kind: "subscription" as const,

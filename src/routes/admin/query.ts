@@ -3,8 +3,8 @@ import type { Cursor, EventFilter } from "../../db/ledger-reads";
 import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
 import { ApiError } from "../../errors";
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 100;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
 
 /** The query parameters the list and replay endpoints share, already validated. */
 export interface ListQuery {
