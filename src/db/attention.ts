@@ -33,11 +33,11 @@ export async function deathsSince(db: Database, afterMs: number): Promise<Deaths
   };
 }
 
+/** Thin events parked for want of STRIPE_SECRET_KEY, read from the attention index (`/health` counts them too). */
+export const PARKED_THIN = sql`${PARKED} AND ${stripeEvents.format} = 'thin'`;
+
 /** How many thin events are parked for want of STRIPE_SECRET_KEY (the same count `/health` reports). */
 export async function parkedThinCount(db: Database): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(stripeEvents)
-    .where(and(PARKED, sql`${stripeEvents.format} = 'thin'`));
+  const [row] = await db.select({ n: count() }).from(stripeEvents).where(PARKED_THIN);
   return row?.n ?? 0;
 }

@@ -19,6 +19,11 @@ export interface BillingObject {
   row: Record<string, unknown>;
 }
 
+/** A billing row's key as its D1 column is named (snake_case): `customerId` → `customer_id`. */
+export function columnName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /**
  * The current row for a Stripe object in the billing tables, found by its id's prefix (one primary
  * key lookup), or null: not projected (yet), or a kind no table keeps (`re_…` refunds live on their

@@ -9,7 +9,7 @@ import { stripeEvents } from "./schema";
 /** Each list of the customer view holds at most this many rows, the most recently changed first. */
 export const CUSTOMER_LIST_LIMIT = 100;
 /** The customer view shows this many of the newest ledger events about the customer's objects. */
-export const CUSTOMER_EVENTS_LIMIT = 50;
+const CUSTOMER_EVENTS_LIMIT = 50;
 
 export interface CustomerView {
   customer: typeof customers.$inferSelect | null;
@@ -28,8 +28,8 @@ export interface CustomerView {
 }
 
 /**
- * What the billing tables know about a customer, in one round trip plus the entitlements query that
- * `BillingService` runs. Every list is read through a `customer_id` index (charges through their
+ * What the billing tables know about a customer, in one round trip run alongside the entitlements
+ * query that `BillingService` runs. Every list is read through a `customer_id` index (charges through their
  * payment intents, fulfilments through their objects' keys, events through the ledger's `object_id`
  * index), so the cost follows the customer's size, never the tables'.
  *
@@ -56,30 +56,35 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
       .from(charges)
       .where(inArray(charges.paymentIntentId, ids(paymentIntents))),
   );
-  const [customerRows, subscriptionRows, invoiceRows, sessionRows, intentRows, chargeRows, fulfilmentRows, eventRows] = await db.batch([
-    db.select().from(customers).where(eq(customers.id, customerId)).limit(1),
-    ofCustomer(subscriptions, desc(subscriptions.lastEventCreated)),
-    ofCustomer(invoices, desc(invoices.lastEventCreated)),
-    ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
-    ofCustomer(paymentIntents, desc(paymentIntents.lastEventCreated)),
-    db
-      .select()
-      .from(charges)
-      .where(inArray(charges.paymentIntentId, ids(paymentIntents)))
-      .orderBy(desc(charges.lastEventCreated))
-      .limit(CUSTOMER_LIST_LIMIT),
-    db
-      .select()
-      .from(fulfilments)
-      .where(inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices))))
-      .limit(CUSTOMER_LIST_LIMIT),
-    db
-      .select(summaryColumns)
-      .from(stripeEvents)
-      .where(or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)))
-      .orderBy(desc(stripeEvents.seq))
-      .limit(CUSTOMER_EVENTS_LIMIT),
-  ]);
+  // The entitlements query does not depend on the batch: both run at once.
+  const [[customerRows, subscriptionRows, invoiceRows, sessionRows, intentRows, chargeRows, fulfilmentRows, eventRows], entitlements] =
+    await Promise.all([
+      db.batch([
+        db.select().from(customers).where(eq(customers.id, customerId)).limit(1),
+        ofCustomer(subscriptions, desc(subscriptions.lastEventCreated)),
+        ofCustomer(invoices, desc(invoices.lastEventCreated)),
+        ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
+        ofCustomer(paymentIntents, desc(paymentIntents.lastEventCreated)),
+        db
+          .select()
+          .from(charges)
+          .where(inArray(charges.paymentIntentId, ids(paymentIntents)))
+          .orderBy(desc(charges.lastEventCreated))
+          .limit(CUSTOMER_LIST_LIMIT),
+        db
+          .select()
+          .from(fulfilments)
+          .where(inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices))))
+          .limit(CUSTOMER_LIST_LIMIT),
+        db
+          .select(summaryColumns)
+          .from(stripeEvents)
+          .where(or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)))
+          .orderBy(desc(stripeEvents.seq))
+          .limit(CUSTOMER_EVENTS_LIMIT),
+      ]),
+      entitlementsFor(db, customerId),
+    ]);
   return {
     customer: customerRows[0] ?? null,
     subscriptions: subscriptionRows,
@@ -88,7 +93,7 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
     paymentIntents: intentRows,
     charges: chargeRows,
     fulfilments: fulfilmentRows,
-    entitlements: await entitlementsFor(db, customerId),
+    entitlements,
     events: eventRows,
   };
 }

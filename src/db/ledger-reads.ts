@@ -88,12 +88,17 @@ function arrivalRange(filter: EventFilter, after: Cursor | null): SQL | undefine
   );
 }
 
-async function whereOf(db: Database, filter: EventFilter, after: Cursor | null): Promise<SQL | undefined> {
+/**
+ * The WHERE of an indexed page: the arrival range, the filter, and `indexed`, the caller's
+ * `candidates` term for the filter's statuses (computed once: for open statuses it reads the sweep's
+ * position, a round trip of its own).
+ */
+function whereOf(filter: EventFilter, after: Cursor | null, indexed: SQL | undefined): SQL | undefined {
   const statuses = nonEmpty(filter.statuses);
   return and(
     arrivalRange(filter, after),
     statuses ? inArray(stripeEvents.status, [...statuses]) : undefined,
-    statuses ? await candidates(db, statuses) : undefined,
+    indexed,
     filter.type ? eq(stripeEvents.type, filter.type) : undefined,
   );
 }
@@ -118,7 +123,7 @@ export async function listEvents(db: Database, filter: EventFilter, after: Curso
   const rows = await db
     .select(summaryColumns)
     .from(stripeEvents)
-    .where(await whereOf(db, filter, after))
+    .where(whereOf(filter, after, indexed))
     .orderBy(desc(stripeEvents.seq))
     .limit(limit + 1);
   const events = rows.slice(0, limit);
@@ -183,10 +188,11 @@ export async function findReplayable(
 ): Promise<{ ids: string[]; next: Cursor | null }> {
   const statuses = (filter.statuses ?? REPLAYABLE_STATUSES).filter((s) => (REPLAYABLE_STATUSES as readonly string[]).includes(s));
   if (statuses.length === 0) return { ids: [], next: null };
+  // Only failed/dead remain: all in the attention index (what `candidates` answers for them).
   const rows = await db
     .select({ id: stripeEvents.id, seq: stripeEvents.seq })
     .from(stripeEvents)
-    .where(await whereOf(db, { ...filter, statuses }, after))
+    .where(whereOf({ ...filter, statuses }, after, IN_ATTENTION_INDEX))
     .orderBy(desc(stripeEvents.seq))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
@@ -203,6 +209,6 @@ export async function countReplayable(db: Database, filter: EventFilter): Promis
   const [row] = await db
     .select({ n: count() })
     .from(stripeEvents)
-    .where(await whereOf(db, { ...filter, statuses }, null));
+    .where(whereOf({ ...filter, statuses }, null, IN_ATTENTION_INDEX));
   return row?.n ?? 0;
 }

@@ -8,7 +8,7 @@ import { EVENT_STATUSES, type EventStatus, stripeEvents } from "./schema";
 // hold them, everything else from a day of arrivals.
 
 /** The window of the arrival counts in the stats. */
-export const STATS_WINDOW_MS = 24 * 60 * 60_000;
+const STATS_WINDOW_MS = 24 * 60 * 60_000;
 
 export interface LedgerStats {
   /** Exact counts of events still owed processing and of dead events. */

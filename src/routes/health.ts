@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
+import { PARKED_THIN } from "../db/attention";
 import { createDb } from "../db/client";
-import { PARKED } from "../db/events";
 import { jobState, stripeEvents } from "../db/schema";
 import { ApiError } from "../errors";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
@@ -35,7 +35,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
     .run(
       sql`SELECT count(*) AS parked,
                  (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${ENDPOINT_CHECK_STATE}) AS endpoint_check
-          FROM ${stripeEvents} WHERE ${PARKED} AND ${stripeEvents.format} = 'thin'`,
+          FROM ${stripeEvents} WHERE ${PARKED_THIN}`,
     )
     .then((result) => {
       const row = result.results[0] as { parked: number; endpoint_check: string | null } | undefined;

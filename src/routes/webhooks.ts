@@ -30,8 +30,8 @@ export interface Receipt {
  * per delivery; the cron re-sends anything whose send was lost.
  */
 export const webhookRoutes = new Hono<AppEnv>()
-  .post("/stripe", limitBody, (c) => receive(c, "snapshot"))
-  .post("/stripe/thin", limitBody, (c) => receive(c, "thin"))
+  .post("/stripe", limitBody("snapshot"), (c) => receive(c, "snapshot"))
+  .post("/stripe/thin", limitBody("thin"), (c) => receive(c, "thin"))
   .all("/stripe", methodNotAllowed)
   .all("/stripe/thin", methodNotAllowed);
 

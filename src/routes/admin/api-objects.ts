@@ -1,8 +1,7 @@
 import { Hono } from "hono";
-import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView, isUnknownCustomer } from "../../db/customer-view";
-import { objectTimeline } from "../../db/timeline";
+import { objectView } from "../../db/timeline";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { customerJson, timelineJson } from "./json";
@@ -15,10 +14,9 @@ import { parseStripeId } from "./query";
 export const adminObjectRoutes = new Hono<AppEnv>()
   .get("/objects/:id", async (c) => {
     const id = parseStripeId(c.req.param("id"));
-    const db = createDb(c.env.DB);
-    const timeline = await objectTimeline(db, id);
-    if (timeline === null) throw new ApiError("not_found", `No event ${id} in the ledger.`);
-    const object = timeline.objectId === null ? null : await billingObject(db, timeline.objectId);
+    const view = await objectView(createDb(c.env.DB), id);
+    if (view === null) throw new ApiError("not_found", `No event ${id} in the ledger.`);
+    const { timeline, object } = view;
     if (object === null && timeline.events.length === 0) {
       throw new ApiError(
         "not_found",

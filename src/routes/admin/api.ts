@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { createDb } from "../../db/client";
-import { countReplayable, findReplayable, getEvent, listEvents } from "../../db/ledger-reads";
+import { countReplayable, findReplayable, getEvent, getEventSummary, listEvents } from "../../db/ledger-reads";
 import { databaseSize, ledgerStats } from "../../db/ledger-stats";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
@@ -8,10 +8,10 @@ import { adminObjectRoutes } from "./api-objects";
 import { requireBearer } from "./auth";
 import { backfillApiRoutes } from "./backfill";
 import { endpointApiRoutes } from "./endpoint";
-import { eventJson } from "./json";
+import { eventJson, statsJson } from "./json";
 import { encodeCursor, isTrue, parseListQuery } from "./query";
 import { API_LIMIT, rateLimit } from "./rate-limit";
-import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay } from "./replay";
+import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay, replayOne } from "./replay";
 
 /**
  * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (enabled/disabled is
@@ -35,17 +35,13 @@ export const adminApiRoutes = new Hono<AppEnv>()
   .post("/events/:id/replay", async (c) => {
     const id = c.req.param("id");
     const allowFinal = isTrue("allow_processed", c.req.query("allow_processed"));
-    const db = createDb(c.env.DB);
-    const event = await getEvent(db, id);
-    if (event === null) throw eventNotFound(id);
-    const reset = await replay(c.env, db, [id], c.var.now(), allowFinal);
-    if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
+    await replayOne(c.env, createDb(c.env.DB), id, c.var.now(), allowFinal);
     return c.json({ replayed: 1, id, status: "received" });
   })
   .delete("/events/:id", async (c) => {
     const id = c.req.param("id");
     const db = createDb(c.env.DB);
-    const event = await getEvent(db, id);
+    const event = await getEventSummary(db, id);
     if (event === null) throw eventNotFound(id);
     if ((await purge(db, [id])).length === 0) throw notReplayable(id, event.status, "purged");
     return c.json({ purged: 1, id });
@@ -74,24 +70,7 @@ export const adminApiRoutes = new Hono<AppEnv>()
     const db = createDb(c.env.DB);
     const [stats, size] = await Promise.all([ledgerStats(db, c.var.now()), databaseSize(db)]);
     const { settings } = c.var.config;
-    return c.json({
-      unfinished: stats.unfinished,
-      last_24h: {
-        by_status: stats.recent.byStatus,
-        by_type: stats.recent.byType,
-        by_secret_index: stats.recent.bySecretIndex.map((s) => ({
-          secret_index: s.secretIndex,
-          count: s.count,
-          last_received_at: new Date(s.lastReceivedAt).toISOString(),
-        })),
-      },
-      oldest_unprocessed: stats.oldestUnprocessed && {
-        id: stats.oldestUnprocessed.id,
-        status: stats.oldestUnprocessed.status,
-        received_at: new Date(stats.oldestUnprocessed.receivedAt).toISOString(),
-      },
-      database: { size_bytes: size, max_bytes: settings instanceof ApiError ? null : settings.d1MaxBytes },
-    });
+    return c.json(statsJson(stats, size, settings instanceof ApiError ? null : settings.d1MaxBytes));
   })
   .route("/", backfillApiRoutes)
   .route("/", endpointApiRoutes);

@@ -20,15 +20,9 @@ export async function sessionValue(token: string): Promise<string> {
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** 404 with the usual envelope while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
+/** The app's own 404 (app.ts) while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
 export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.var.config.adminToken === null) {
-    throw new ApiError(
-      "not_found",
-      `Nothing is served at ${c.req.method} ${new URL(c.req.url).pathname}. ` +
-        "Stripe should post to /webhooks/stripe; health is at GET /health.",
-    );
-  }
+  if (c.var.config.adminToken === null) return c.notFound();
   await next();
 });
 

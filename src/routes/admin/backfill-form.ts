@@ -4,16 +4,14 @@ import { runBackfill } from "../../backfill/run";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { requireStripeApi } from "../../stripe/api";
-import { hasSession } from "./auth";
+import { requireSession } from "./auth";
 
 /**
  * `POST /admin/backfill`: the console's backfill button. Like `POST /admin/api/backfill` (start or
  * resume, one bounded slice now; the cron continues), behind the console's session cookie and
  * same-origin check, then back to the events page, whose panel shows the progress.
  */
-export const backfillFormRoutes = new Hono<AppEnv>().post("/backfill", csrf(), async (c) => {
-  if (!(await hasSession(c)))
-    throw new ApiError("unauthorized", "Sign in at /admin first: this action needs the console's session cookie.");
+export const backfillFormRoutes = new Hono<AppEnv>().post("/backfill", csrf(), requireSession, async (c) => {
   requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
   const report = await runBackfill(c.env, c.var.now, { start: true });
   if (report.outcome === "storage_error")

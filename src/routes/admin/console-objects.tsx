@@ -1,8 +1,7 @@
 import { Hono } from "hono";
-import { billingObject } from "../../db/billing-object";
 import { createDb } from "../../db/client";
 import { customerView } from "../../db/customer-view";
-import { objectTimeline } from "../../db/timeline";
+import { objectView } from "../../db/timeline";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 import { parseStripeId } from "./query";
@@ -22,10 +21,9 @@ export const consoleObjectRoutes = new Hono<AppEnv>()
   .get("/objects", (c) => c.redirect(`/admin/objects/${encodeURIComponent(parseStripeId(c.req.query("id")))}`, 303))
   .get("/objects/:id", async (c) => {
     const id = parseStripeId(c.req.param("id"));
-    const db = createDb(c.env.DB);
-    const timeline = await objectTimeline(db, id);
-    if (timeline === null) throw eventNotFound(id);
-    const object = timeline.objectId === null ? null : await billingObject(db, timeline.objectId);
+    const view = await objectView(createDb(c.env.DB), id);
+    if (view === null) throw eventNotFound(id);
+    const { timeline, object } = view;
     const owner = timeline.objectId?.startsWith("cus_")
       ? timeline.objectId
       : ((object?.row.customerId as string | null | undefined) ?? null);

@@ -5,15 +5,10 @@ import { FINAL_STATUSES } from "../../db/events";
 import { countReplayable, getEventSummary } from "../../db/ledger-reads";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession, requireSession } from "./auth";
-import { isTrue, parseListQuery, readForm } from "./query";
-import { CONSOLE_REPLAY_MAX, eventNotFound, notReplayable, replay, replayMatching } from "./replay";
+import { filterFields, isTrue, parseListQuery, readForm } from "./query";
+import { CONSOLE_REPLAY_MAX, eventNotFound, replayMatching, replayOne } from "./replay";
+import { queryString } from "./views/layout";
 import { BulkReplayPage, ReplayProcessedPage } from "./views/replay-pages";
-
-/** The filter fields of the events page, as its form and links carry them. */
-function filterFields(fields: Record<string, string | undefined>) {
-  const pick = (name: string) => (fields[name] ? fields[name] : undefined);
-  return { status: pick("status"), type: pick("type"), from: pick("from"), to: pick("to") };
-}
 
 /**
  * The console's replays, each behind a confirmation: the failed/dead events matching a filter (the
@@ -32,10 +27,7 @@ export const consoleReplayRoutes = new Hono<AppEnv>()
     const query = filterFields(await readForm(c));
     const { filter } = parseListQuery(query);
     const { replayed, more } = await replayMatching(c.env, createDb(c.env.DB), filter, c.var.now(), CONSOLE_REPLAY_MAX);
-    const back = new URLSearchParams(
-      Object.entries({ ...query, replayed: String(replayed), more: more ? "1" : "" }).filter(([, v]) => v) as [string, string][],
-    );
-    return c.redirect(`/admin?${back}`, 303);
+    return c.redirect(`/admin?${queryString({ ...query, replayed: String(replayed), more: more ? "1" : "" })}`, 303);
   })
   .get("/events/:id/replay", requirePageSession, async (c) => {
     const event = await getEventSummary(createDb(c.env.DB), c.req.param("id"));
@@ -48,10 +40,6 @@ export const consoleReplayRoutes = new Hono<AppEnv>()
   .post("/events/:id/replay", csrf(), requireSession, async (c) => {
     const id = c.req.param("id");
     const allowFinal = isTrue("allow_processed", (await readForm(c)).allow_processed);
-    const db = createDb(c.env.DB);
-    const event = await getEventSummary(db, id);
-    if (event === null) throw eventNotFound(id);
-    const reset = await replay(c.env, db, [id], c.var.now(), allowFinal);
-    if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
+    await replayOne(c.env, createDb(c.env.DB), id, c.var.now(), allowFinal);
     return c.redirect(`/admin/events/${encodeURIComponent(id)}?replayed=1`, 303);
   });

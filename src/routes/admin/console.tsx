@@ -17,7 +17,7 @@ import { hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./
 import { consoleChartRoutes } from "./console-charts";
 import { consoleObjectRoutes } from "./console-objects";
 import { consoleReplayRoutes } from "./console-replay";
-import { encodeCursor, parseListQuery } from "./query";
+import { encodeCursor, filterFields, parseListQuery } from "./query";
 import { rateLimit, SIGNIN_LIMIT } from "./rate-limit";
 import { eventNotFound } from "./replay";
 import { EventPage } from "./views/event-page";
@@ -72,7 +72,7 @@ export const adminConsoleRoutes = new Hono<AppEnv>()
       <EventsPage
         stats={stats}
         events={page.events}
-        query={{ status: raw.status, type: raw.type, from: raw.from, to: raw.to }}
+        query={filterFields(raw)}
         nextCursor={encodeCursor(page.next)}
         window={page.window}
         notice={

@@ -1,7 +1,8 @@
 import type { Entitlements } from "../../billing/entitlements";
-import type { BillingObject } from "../../db/billing-object";
+import { type BillingObject, columnName } from "../../db/billing-object";
 import type { CustomerView } from "../../db/customer-view";
 import type { EventSummary } from "../../db/ledger-reads";
+import type { LedgerStats } from "../../db/ledger-stats";
 import type { Timeline } from "../../db/timeline";
 
 // The admin API's JSON shapes: snake_case like Stripe's own API, times of ours as ISO 8601, Stripe's
@@ -41,10 +42,10 @@ const OBJECT_NAMES: Record<BillingObject["table"], string> = {
 };
 
 /** A billing table row: its columns in snake_case, `price_ids` as an array, `updated_at` as ISO 8601. */
-export function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
+function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
   const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
   for (const [key, value] of Object.entries(row)) {
-    const name = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    const name = columnName(key);
     json[name] =
       name === "price_ids" && typeof value === "string"
         ? (JSON.parse(value) as unknown)
@@ -66,7 +67,7 @@ export function timelineJson(timeline: Timeline, object: BillingObject | null) {
 }
 
 /** What `BillingService.entitlements()` answers, one item per entitling subscription or purchase. */
-export function entitlementsJson(e: Entitlements) {
+function entitlementsJson(e: Entitlements) {
   return [
     ...e.subscriptions.map((s) => ({
       kind: "subscription" as const,
@@ -109,6 +110,28 @@ export function customerJson(view: CustomerView) {
     entitled: view.entitlements.entitled,
     entitlements: entitlementsJson(view.entitlements),
     events: view.events.map(eventJson),
+  };
+}
+
+/** `GET /admin/api/stats`: the ledger's counts and the database's size (`max_bytes` null when the settings are invalid). */
+export function statsJson(stats: LedgerStats, sizeBytes: number | null, maxBytes: number | null) {
+  return {
+    unfinished: stats.unfinished,
+    last_24h: {
+      by_status: stats.recent.byStatus,
+      by_type: stats.recent.byType,
+      by_secret_index: stats.recent.bySecretIndex.map((s) => ({
+        secret_index: s.secretIndex,
+        count: s.count,
+        last_received_at: iso(s.lastReceivedAt),
+      })),
+    },
+    oldest_unprocessed: stats.oldestUnprocessed && {
+      id: stats.oldestUnprocessed.id,
+      status: stats.oldestUnprocessed.status,
+      received_at: iso(stats.oldestUnprocessed.receivedAt),
+    },
+    database: { size_bytes: sizeBytes, max_bytes: maxBytes },
   };
 }
 

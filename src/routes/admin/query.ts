@@ -3,8 +3,8 @@ import type { Cursor, EventFilter } from "../../db/ledger-reads";
 import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
 import { ApiError } from "../../errors";
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 100;
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
 
 /** The query parameters the list and replay endpoints share, already validated. */
 export interface ListQuery {
@@ -46,6 +46,17 @@ export function parseListQuery(query: Record<string, string | undefined>, maxLim
     cursor: decodeCursor(get("cursor")),
     limit,
   };
+}
+
+/**
+ * The filter fields of the events page, as its form and links carry them (a blank field is absent).
+ *
+ * @example
+ * filterFields({ status: "dead", type: "", cursor: "s1" }); // { status: "dead", type: undefined, from: undefined, to: undefined }
+ */
+export function filterFields(fields: Record<string, string | undefined>) {
+  const pick = (name: string) => (fields[name] ? fields[name] : undefined);
+  return { status: pick("status"), type: pick("type"), from: pick("from"), to: pick("to") };
 }
 
 function parseTime(name: string, raw: string | undefined): number | undefined {

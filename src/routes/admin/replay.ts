@@ -1,6 +1,6 @@
 import type { Database } from "../../db/client";
 import { purgeEvents, REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
-import { type Cursor, type EventFilter, findReplayable } from "../../db/ledger-reads";
+import { type Cursor, type EventFilter, findReplayable, getEventSummary } from "../../db/ledger-reads";
 import { ApiError } from "../../errors";
 import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
@@ -8,8 +8,9 @@ import { dispatch } from "../../queue/enqueue";
 /** At most this many events are replayed or purged per bulk API call; `next_cursor` continues. */
 export const REPLAY_BATCH = 50;
 /**
- * At most this many events one console confirmation replays: each page of ids is one UPDATE and one
- * queue send, so a request stays far inside a Worker's limits; the page offers the rest again.
+ * At most this many events one console confirmation replays: their ids are read in one query, reset
+ * in one D1 batch (resetForReplay splits them into statements) and sent in batches of 100, so a
+ * request stays far inside a Worker's limits; the page offers the rest again.
  */
 export const CONSOLE_REPLAY_MAX = 500;
 
@@ -29,8 +30,24 @@ export async function replay(env: Env, db: Database, ids: readonly string[], now
 }
 
 /**
- * Replays the `failed`/`dead` events matching the filter, newest arrival first, up to `max` of them in
- * pages of the id chunk size. `more` says whether matching events remain.
+ * Replays one event (a final one too with `allowFinal`), as the API and the console's buttons do:
+ * `not_found` for an unknown id, `replay_not_allowed` when its status does not allow it (or it moved
+ * on meanwhile). Reads the event without its payload.
+ *
+ * @example
+ * await replayOne(c.env, db, "evt_123", c.var.now(), false);
+ */
+export async function replayOne(env: Env, db: Database, id: string, nowMs: number, allowFinal: boolean): Promise<void> {
+  const event = await getEventSummary(db, id);
+  if (event === null) throw eventNotFound(id);
+  const reset = await replay(env, db, [id], nowMs, allowFinal);
+  if (reset.length === 0) throw notReplayable(id, event.status, "replayed");
+}
+
+/**
+ * Replays the `failed`/`dead` events matching the filter, newest arrival first, up to `max` of them.
+ * One page of `max` ids usually does it; an event that moved on meanwhile is not reset, so the next
+ * page fills up to `max`. `more` says whether matching events remain.
  */
 export async function replayMatching(
   env: Env,
@@ -42,7 +59,7 @@ export async function replayMatching(
   let replayed = 0;
   let cursor: Cursor | null = null;
   do {
-    const page = await findReplayable(db, filter, cursor, Math.min(87, max - replayed));
+    const page = await findReplayable(db, filter, cursor, max - replayed);
     replayed += (await replay(env, db, page.ids, nowMs)).length;
     cursor = page.next;
   } while (cursor !== null && replayed < max);

@@ -1,3 +1,4 @@
+import { columnName } from "../../../db/billing-object";
 import { utc } from "./layout";
 
 // Stripe's times in the billing tables are Unix seconds; `updatedAt` is ours, in milliseconds.
@@ -19,7 +20,7 @@ export function BillingRow(props: { table: string; row: Record<string, unknown> 
     <dl data-table={props.table}>
       {Object.entries(props.row).map(([key, value]) => (
         <>
-          <dt>{key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}</dt>
+          <dt>{columnName(key)}</dt>
           <dd class={typeof value === "string" && /_/.test(value) ? "mono" : undefined}>
             {key !== "id" && typeof value === "string" && /^(cus|sub|in|cs|pi|ch|evt)_/.test(value) ? (
               <a href={`/admin/objects/${value}`}>{value}</a>

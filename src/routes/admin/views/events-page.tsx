@@ -3,7 +3,7 @@ import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../db/events";
 import { type EventPage, type EventSummary, SCAN_WINDOW } from "../../../db/ledger-reads";
 import type { LedgerStats } from "../../../db/ledger-stats";
 import { EVENT_STATUSES } from "../../../db/schema";
-import { Layout, StatusBadge, utc } from "./layout";
+import { Layout, queryString, StatusBadge, utc } from "./layout";
 
 export interface EventsPageProps {
   stats: LedgerStats;
@@ -28,8 +28,7 @@ export function EventsPage(props: EventsPageProps) {
   const { stats, events, query } = props;
   const total = Object.values(stats.recent.byStatus).reduce((a, b) => a + b, 0);
   const isUnfinished = (s: string): s is UnfinishedStatus => (UNFINISHED_STATUSES as readonly string[]).includes(s);
-  const params = (extra: Record<string, string>) =>
-    new URLSearchParams(Object.entries({ ...query, ...extra }).filter(([, v]) => v) as [string, string][]);
+  const params = (extra: Record<string, string>) => queryString({ ...query, ...extra });
   const link = (extra: Record<string, string>) => `/admin?${params(extra)}`;
   const statuses = query.status ? query.status.split(",") : ["failed", "dead"];
   const replayable = stats.unfinished.failed + stats.unfinished.dead > 0 && statuses.some((s) => s === "failed" || s === "dead");

@@ -88,3 +88,10 @@ export function utc(ms: number | null): string {
         .replace("T", " ")
         .replace(/\.\d{3}Z$/, " UTC");
 }
+
+/** A query string of the fields that have a value: an empty or absent field is left out of links. */
+export function queryString(fields: object): string {
+  return new URLSearchParams(
+    Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === "string" && entry[1] !== ""),
+  ).toString();
+}

@@ -1,5 +1,5 @@
 import type { EventSummary } from "../../../db/ledger-reads";
-import { Layout, StatusBadge, utc } from "./layout";
+import { Layout, queryString, StatusBadge, utc } from "./layout";
 
 /** The current list filter, as the events page's form submits it. */
 export interface FilterQuery {
@@ -25,7 +25,7 @@ function describe(q: FilterQuery): string {
  */
 export function BulkReplayPage(props: { query: FilterQuery; count: number; max: number }) {
   const { query, count } = props;
-  const back = `/admin?${new URLSearchParams(Object.entries(query).filter(([, v]) => v) as [string, string][])}`;
+  const back = `/admin?${queryString(query)}`;
   return (
     <Layout title="Replay events" signedIn={true}>
       <p>
