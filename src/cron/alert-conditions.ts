@@ -11,15 +11,7 @@ import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check"
 export const UNPROCESSED_ALERT_MS = 30 * 60_000;
 
 /** The conditions an alert is sent for, each at most once an hour. */
-const ALERT_CONDITIONS = [
-  "dead",
-  "unprocessed",
-  "secret_expiry",
-  "database_size",
-  "thin_parked",
-  "endpoint_drift",
-  "settings",
-] as const;
+const ALERT_CONDITIONS = ["dead", "unprocessed", "secret_expiry", "database_size", "thin_parked", "endpoint_drift", "settings"] as const;
 export type AlertCondition = (typeof ALERT_CONDITIONS)[number];
 
 /** A condition that holds now, and the line the alert says about it. */
