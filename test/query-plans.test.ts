@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deathsSince, parkedThinCount } from "../src/db/attention";
+import { ENDPOINT_CHECK_STATE } from "../src/cron/endpoint-check";
+import { deathsSince, readAttention } from "../src/db/attention";
 import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
 import { customerView } from "../src/db/customer-view";
@@ -208,7 +209,7 @@ describe("query plans on a seeded ledger", () => {
     await expectNoFullScan(async (db) => {
       await deathsSince(db, NOW - 86_400_000);
       await oldestUnprocessed(db);
-      await parkedThinCount(db);
+      await readAttention(db, ENDPOINT_CHECK_STATE);
     });
   });
 

@@ -1,8 +1,7 @@
-import type { Config } from "../config";
-import { deathsSince, parkedThinCount } from "../db/attention";
+import { type Config, validConfig } from "../config";
+import { deathsSince, readAttention } from "../db/attention";
 import type { Database } from "../db/client";
-import { readJobState } from "../db/job-state";
-import { databaseSize, oldestUnprocessed } from "../db/ledger-stats";
+import { oldestUnprocessed } from "../db/ledger-stats";
 import { ApiError } from "../errors";
 import { secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";
@@ -69,24 +68,27 @@ export async function findAlerts(
     const warnings = secrets instanceof ApiError ? [] : (secretCheck(secrets, nowMs).warnings ?? []);
     if (warnings.length > 0) findings.push({ condition: "secret_expiry", text: warnings.join(" ") });
   }
-  if (due("database_size") && !(settings instanceof ApiError)) {
-    const check = sizeCheck((await databaseSize(db)) ?? undefined, settings.d1MaxBytes);
+  // What /health reads in its one query; the endpoint drift is the daily check's saved report, so the
+  // alert never calls Stripe itself.
+  const readings =
+    due("database_size") || due("thin_parked") || due("endpoint_drift") ? await readAttention(db, ENDPOINT_CHECK_STATE) : null;
+  if (readings && due("database_size") && !(settings instanceof ApiError)) {
+    const check = sizeCheck(readings.sizeBytes, settings.d1MaxBytes);
     const said = check.ok ? check.warnings : [check.message!];
     if (said && said.length > 0) findings.push({ condition: "database_size", text: said.join(" ") });
   }
-  if (due("thin_parked")) {
-    const warnings = stripeApiCheck(config.stripeApi.key !== null, await parkedThinCount(db)).warnings ?? [];
+  if (readings && due("thin_parked")) {
+    const warnings = stripeApiCheck(config.stripeApi.key !== null, readings.parkedThin).warnings ?? [];
     if (warnings.length > 0) findings.push({ condition: "thin_parked", text: warnings.join(" ") });
   }
-  if (due("endpoint_drift")) {
-    // The daily drift check's saved report: the alert never calls Stripe itself.
-    const warnings = (await readJobState<EndpointCheckState>(db, ENDPOINT_CHECK_STATE))?.report.warnings ?? [];
+  if (readings && due("endpoint_drift")) {
+    const warnings = (readings.saved as EndpointCheckState | null)?.report.warnings ?? [];
     if (warnings.length > 0)
       findings.push({ condition: "endpoint_drift", text: `The webhook endpoint check warns: ${warnings.join(" ")}` });
   }
   if (due("settings")) {
-    const wrong = secrets instanceof ApiError ? secrets : settings;
-    if (wrong instanceof ApiError) findings.push({ condition: "settings", text: `/health fails: ${wrong.code}: ${wrong.message}` });
+    const valid = validConfig(config);
+    if (valid instanceof ApiError) findings.push({ condition: "settings", text: `/health fails: ${valid.code}: ${valid.message}` });
   }
   return findings;
 }

@@ -1,7 +1,7 @@
 import { and, count, desc, gt, max, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { PARKED } from "./events";
-import { IN_ATTENTION_INDEX, stripeEvents } from "./schema";
+import { IN_ATTENTION_INDEX, jobState, stripeEvents } from "./schema";
 
 /** Events that went dead after `afterMs`: how many of each type, and the newest `dead_at` among them. */
 export interface Deaths {
@@ -36,8 +36,35 @@ export async function deathsSince(db: Database, afterMs: number): Promise<Deaths
 /** Thin events parked for want of STRIPE_SECRET_KEY, read from the attention index (`/health` counts them too). */
 export const PARKED_THIN = sql`${PARKED} AND ${stripeEvents.format} = 'thin'`;
 
-/** How many thin events are parked for want of STRIPE_SECRET_KEY (the same count `/health` reports). */
-export async function parkedThinCount(db: Database): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(stripeEvents).where(PARKED_THIN);
-  return row?.n ?? 0;
+/** What `/health` and the alerts read besides the secrets and settings (see `readAttention`). */
+export interface AttentionReadings {
+  /** Thin events parked for want of STRIPE_SECRET_KEY. */
+  parkedThin: number;
+  /** The job_state value saved under the key asked for (the endpoint drift check's report), parsed; null when none. */
+  saved: unknown;
+  /** The database's size in bytes, as D1 reports it with every result. */
+  sizeBytes: number | undefined;
+}
+
+/**
+ * One query that proves D1 answers on the current schema, counts the parked thin events (from the
+ * attention index, never the ledger), reads one job_state value (`/health` and the alerts read the
+ * endpoint drift check's saved report, so neither calls Stripe) and reports the database's size.
+ * Throws what D1 throws.
+ *
+ * @example
+ * const { parkedThin, saved, sizeBytes } = await readAttention(db, ENDPOINT_CHECK_STATE);
+ */
+export async function readAttention(db: Database, jobStateKey: string): Promise<AttentionReadings> {
+  const result = await db.run(
+    sql`SELECT count(*) AS parked,
+               (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${jobStateKey}) AS saved
+        FROM ${stripeEvents} WHERE ${PARKED_THIN}`,
+  );
+  const row = result.results[0] as { parked: number; saved: string | null } | undefined;
+  return {
+    parkedThin: row?.parked ?? 0,
+    saved: row?.saved ? (JSON.parse(row.saved) as unknown) : null,
+    sizeBytes: result.meta.size_after ?? undefined,
+  };
 }

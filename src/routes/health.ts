@@ -1,9 +1,7 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
-import { PARKED_THIN } from "../db/attention";
+import { readAttention } from "../db/attention";
 import { createDb } from "../db/client";
-import { jobState, stripeEvents } from "../db/schema";
 import { ApiError } from "../errors";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 import type { AppEnv } from "../http/app-env";
@@ -26,22 +24,15 @@ export const healthRoutes = new Hono<AppEnv>().get("/", async (c) => {
   const settings: Check = parsed instanceof ApiError ? { ok: false, message: `${parsed.code}: ${parsed.message}` } : { ok: true };
   const maxBytes = parsed instanceof ApiError ? null : parsed.d1MaxBytes;
 
-  // One query both proves D1 answers on the current schema, counts parked thin events (read from
-  // the attention index, never the ledger) and reads the last endpoint drift check (saved by the cron,
-  // so /health never calls Stripe).
+  // One query (readAttention) proves D1 answers on the current schema, counts parked thin events and
+  // reads the last endpoint drift check (saved by the cron, so /health never calls Stripe).
   let parked: number | null = null;
   let endpoint: EndpointCheckState | null = null;
-  const database = await createDb(c.env.DB)
-    .run(
-      sql`SELECT count(*) AS parked,
-                 (SELECT ${jobState.value} FROM ${jobState} WHERE ${jobState.key} = ${ENDPOINT_CHECK_STATE}) AS endpoint_check
-          FROM ${stripeEvents} WHERE ${PARKED_THIN}`,
-    )
-    .then((result) => {
-      const row = result.results[0] as { parked: number; endpoint_check: string | null } | undefined;
-      parked = row?.parked ?? 0;
-      endpoint = row?.endpoint_check ? (JSON.parse(row.endpoint_check) as EndpointCheckState) : null;
-      return sizeCheck(result.meta.size_after, maxBytes);
+  const database = await readAttention(createDb(c.env.DB), ENDPOINT_CHECK_STATE)
+    .then((readings): Check => {
+      parked = readings.parkedThin;
+      endpoint = readings.saved as EndpointCheckState | null;
+      return sizeCheck(readings.sizeBytes, maxBytes);
     })
     .catch((err: unknown): Check => {
       log("error", "health_database_failed", { error: errorName(err) });
