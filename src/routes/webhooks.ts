@@ -8,6 +8,7 @@ import type { AppEnv } from "../http/app-env";
 import { limitBody } from "../http/read-body";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
+import { WEBHOOK_PATH } from "../stripe/endpoint-drift";
 import { verifyDelivery } from "../stripe/verify";
 
 /**
@@ -15,7 +16,7 @@ import { verifyDelivery } from "../stripe/verify";
  * destination with thin payloads sends thin ones, each to its own URL, so each format has its own
  * path: a delivery at the wrong one is refused (400 `payload_invalid`) with the URL to use instead.
  */
-export const WEBHOOK_PATHS: Record<EventFormat, string> = { snapshot: "/webhooks/stripe", thin: "/webhooks/stripe/thin" };
+export const WEBHOOK_PATHS: Record<EventFormat, string> = { snapshot: WEBHOOK_PATH, thin: `${WEBHOOK_PATH}/thin` };
 
 /** The answer Stripe gets for an accepted delivery, new or duplicate. */
 export interface Receipt {
