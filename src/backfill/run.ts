@@ -65,7 +65,8 @@ export interface BackfillRunReport {
  * Bounded by `limits` (BACKFILL_LIMITS), resumable (a cursor per type in job_state, saved in one
  * transaction with each page's rows) and exclusive (a lease). With `start`, a finished or paused run
  * is started or resumed first (POST /admin/api/backfill); without, only a running one continues
- * (the cron). An API error ends the invocation at once, never a loop. Needs STRIPE_SECRET_KEY. Never throws.
+ * (the cron). An API error ends the invocation at once, never a loop. Needs STRIPE_SECRET_KEY (or the
+ * client `options.stripe`, which a request that required one already made). Never throws.
  *
  * The report's `state` is null when no key is set (nothing was read).
  *
@@ -75,11 +76,11 @@ export interface BackfillRunReport {
 export async function runBackfill(
   env: Env,
   now: () => number,
-  options: { start: boolean; limits?: BackfillLimits },
+  options: { start: boolean; limits?: BackfillLimits; stripe?: Stripe },
 ): Promise<BackfillRunReport> {
   const limits = { ...BACKFILL_LIMITS, ...options.limits };
   const report: BackfillRunReport = { outcome: "no_api_key", pages: 0, imported: 0, state: null };
-  const stripe = createStripeApi(readConfig(env).stripeApi);
+  const stripe = options.stripe ?? createStripeApi(readConfig(env).stripeApi);
   if (!stripe) return report;
   const db = createDb(env.DB);
   let lease: string | null = null;

@@ -12,8 +12,8 @@ import { requireSession } from "./auth";
  * same-origin check, then back to the events page, whose panel shows the progress.
  */
 export const backfillFormRoutes = new Hono<AppEnv>().post("/backfill", csrf(), requireSession, async (c) => {
-  requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
-  const report = await runBackfill(c.env, c.var.now, { start: true });
+  const stripe = requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
+  const report = await runBackfill(c.env, c.var.now, { start: true, stripe });
   if (report.outcome === "storage_error")
     throw new ApiError(
       "storage_unavailable",

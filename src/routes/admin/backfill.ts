@@ -16,8 +16,8 @@ import { requireStripeApi } from "../../stripe/api";
 export const backfillApiRoutes = new Hono<AppEnv>()
   .get("/backfill", async (c) => c.json(backfillProgress(await readBackfill(createDb(c.env.DB)))))
   .post("/backfill", async (c) => {
-    requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
-    const report = await runBackfill(c.env, c.var.now, { start: true });
+    const stripe = requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
+    const report = await runBackfill(c.env, c.var.now, { start: true, stripe });
     if (report.outcome === "storage_error") {
       throw new ApiError(
         "storage_unavailable",
