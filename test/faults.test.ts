@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { LEDGER_TIMING } from "../src/db/events";
+import { LEDGER_TIMING } from "../src/ledger/timing";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { countingQueue, d1FailingOn, envWith, failingQueue, heldQueue } from "./helpers/faults";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { CHART_HOURS, refreshLedgerHours } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
-import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
+import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";

@@ -1,25 +1,17 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { customerView } from "../src/billing/customer-view";
+import { billingObject } from "../src/billing/object";
 import { ENDPOINT_CHECK_STATE } from "../src/cron/endpoint-check";
-import { deathsSince, readAttention } from "../src/db/attention";
-import { billingObject } from "../src/db/billing-object";
 import { createDb } from "../src/db/client";
-import { customerView } from "../src/db/customer-view";
-import {
-  claimEvents,
-  finishEvents,
-  markDead,
-  markSendFailed,
-  pruneFinal,
-  purgeEvents,
-  resetForReplay,
-  sweepArrivals,
-  takeDue,
-} from "../src/db/events";
-import { hourOf, readHours, recomputeHour } from "../src/db/ledger-hours";
-import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents, SCAN_WINDOW } from "../src/db/ledger-reads";
-import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger-stats";
-import { objectTimeline } from "../src/db/timeline";
+import { deathsSince, readAttention } from "../src/db/ledger/attention";
+import { claimEvents, finishEvents, markDead } from "../src/db/ledger/consumer";
+import { hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
+import { purgeEvents, resetForReplay } from "../src/db/ledger/operator";
+import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents, SCAN_WINDOW } from "../src/db/ledger/reads";
+import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger/stats";
+import { objectTimeline } from "../src/db/ledger/timeline";
+import { markSendFailed, pruneFinal, sweepArrivals, takeDue } from "../src/db/ledger/upkeep";
 import { type ObservedStatement, observedD1 } from "./helpers/observed-d1";
 
 // Every query the product runs on the ledger — the console's lists and filters, replay and purge,

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { redriveDueEvents } from "../src/cron/redrive";
 import { createDb } from "../src/db/client";
-import { PARKED } from "../src/db/events";
+import { PARKED } from "../src/db/ledger/attention";
 import { createWorker } from "../src/worker";
 import { adminApi, adminEnv } from "./helpers/admin";
 import { billingRow, stripeObject } from "./helpers/billing";

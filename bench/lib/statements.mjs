@@ -1,5 +1,5 @@
 // Names a D1 statement by what it does, from the SQL text the counting wrapper saw: the ledger's own
-// statements by their step in the status machine (src/db/events.ts), anything else by verb and table.
+// statements by their step in the status machine (src/ledger/status.ts), anything else by verb and table.
 
 // The ledger's statements, told apart by the columns they set (Drizzle writes them in schema order).
 const LEDGER = [

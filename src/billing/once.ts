@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { fulfilments } from "../db/billing-schema";
 import type { Database } from "../db/client";
-import { LEDGER_TIMING } from "../db/events";
+import { LEDGER_TIMING } from "../ledger/timing";
 
 /**
  * How long a claimed effect may run before another attempt may take it over: the event's own lease

@@ -1,7 +1,7 @@
 import { type Config, validConfig } from "../config";
-import { deathsSince, readAttention } from "../db/attention";
 import type { Database } from "../db/client";
-import { oldestUnprocessed } from "../db/ledger-stats";
+import { deathsSince, readAttention } from "../db/ledger/attention";
+import { oldestUnprocessed } from "../db/ledger/stats";
 import { ApiError } from "../errors";
 import { secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "./endpoint-check";

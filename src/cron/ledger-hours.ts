@@ -1,6 +1,6 @@
 import { and, gte, lt } from "drizzle-orm";
 import { createDb, type Database } from "../db/client";
-import { HOUR_MS, hourOf, recomputeHour } from "../db/ledger-hours";
+import { HOUR_MS, hourOf, recomputeHour } from "../db/ledger/hours";
 import { ledgerHours } from "../db/schema";
 import { errorName, log } from "../log";
 

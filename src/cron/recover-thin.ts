@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
 import { readConfig } from "../config";
 import { createDb, type Database } from "../db/client";
-import { recordEvent } from "../db/events";
 import { type FormatSeen, formatSeenKey, readJobState, writeJobState } from "../db/job-state";
+import { recordEvent } from "../db/ledger/record";
 import type { Handlers } from "../handlers/registry";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";

@@ -1,6 +1,6 @@
 import { createDb } from "../db/client";
-import { SWEEP_STATE, sweepArrivals, takeDue } from "../db/events";
 import { readJobState, writeJobState } from "../db/job-state";
+import { SWEEP_STATE, sweepArrivals, takeDue } from "../db/ledger/upkeep";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 

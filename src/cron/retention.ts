@@ -1,6 +1,6 @@
 import type { Settings } from "../config";
 import { createDb } from "../db/client";
-import { pruneFinal } from "../db/events";
+import { pruneFinal } from "../db/ledger/upkeep";
 import { errorName, log } from "../log";
 
 /** Rows deleted per statement (well inside D1's 30 s per query) and statements per run. */

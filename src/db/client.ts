@@ -53,3 +53,18 @@ export async function batchAll<T extends BatchItem<"sqlite">>(db: Database, stat
   const [first, ...rest] = statements;
   return first ? ((await db.batch([first, ...rest])) as Awaited<T>[]) : [];
 }
+
+/** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */
+export const IDS_PER_STATEMENT = 90;
+
+/**
+ * Splits a list into parts of at most `size`.
+ *
+ * @example
+ * chunk([1, 2, 3], 2); // [[1, 2], [3]]
+ */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}

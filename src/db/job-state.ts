@@ -1,6 +1,7 @@
 import { eq, inArray } from "drizzle-orm";
+import type { EventFormat } from "../ledger/event";
 import type { Database } from "./client";
-import { type EventFormat, jobState } from "./schema";
+import { jobState } from "./schema";
 
 /**
  * Reads a scheduled job's saved progress (JSON), or null when it has none yet.

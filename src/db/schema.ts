@@ -1,21 +1,7 @@
 import { sql } from "drizzle-orm";
 import { check, index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-
-/**
- * Where an event is in its life: `received` → `processing` → `processed` | `ignored`; a failed
- * attempt → `failed` (retried by the queue); retries exhausted → `dead` (kept for replay).
- * The transitions, and which statuses are final, live in src/db/events.ts.
- */
-export const EVENT_STATUSES = ["received", "processing", "processed", "ignored", "failed", "dead"] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
-
-/**
- * How Stripe delivered an event: `snapshot` (a webhook endpoint's `object: "event"`, the object in
- * `data.object`) or `thin` (an event destination's `object: "v2.core.event"` notification, whose data
- * the consumer fetches from the API).
- */
-export const EVENT_FORMATS = ["snapshot", "thin"] as const;
-export type EventFormat = (typeof EVENT_FORMATS)[number];
+import { EVENT_FORMATS } from "../ledger/event";
+import { EVENT_STATUSES } from "../ledger/status";
 
 /**
  * The attention index's condition: the `failed` and `dead` rows an operator replays or purges. A query
@@ -37,7 +23,7 @@ export const IN_ATTENTION_INDEX = sql.raw("status IN ('failed', 'dead')");
  *   the hourly aggregates (`ledger_hours`);
  * - `object_id`, partial (`IS NOT NULL`): an object's timeline (the console's search, `/admin/api/objects`);
  *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
- *   a bounded window of arrivals per page (src/db/ledger-reads.ts), which is why `type` gave its index up;
+ *   a bounded window of arrivals per page (src/db/ledger/reads.ts), which is why `type` gave its index up;
  * - `redrive_at`, partial: only rows the cron must look at again (never a fresh or final row);
  * - `status` for `failed`/`dead` only, partial: what an operator replays or purges.
  */

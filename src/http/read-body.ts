@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import type { EventFormat } from "../db/schema";
 import { ApiError } from "../errors";
+import type { EventFormat } from "../ledger/event";
 import { log } from "../log";
 
 /** Stripe events are far smaller; a larger body is not from Stripe. */

@@ -1,5 +1,5 @@
 import { createDb } from "../db/client";
-import { markDead } from "../db/events";
+import { markDead } from "../db/ledger/consumer";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
 import { type EventMessage, isEventMessage } from "./message";

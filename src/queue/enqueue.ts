@@ -1,5 +1,5 @@
 import type { Database } from "../db/client";
-import { markSendFailed } from "../db/events";
+import { markSendFailed } from "../db/ledger/upkeep";
 import { errorName, log } from "../log";
 import type { EventMessage } from "./message";
 

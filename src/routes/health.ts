@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../cron/endpoint-check";
-import { readAttention } from "../db/attention";
 import { createDb } from "../db/client";
+import { readAttention } from "../db/ledger/attention";
 import { ApiError } from "../errors";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "../health/checks";
 import type { AppEnv } from "../http/app-env";

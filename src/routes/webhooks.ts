@@ -1,11 +1,11 @@
 import { type Context, Hono } from "hono";
 import { validConfig } from "../config";
 import { createDb } from "../db/client";
-import { recordEvent } from "../db/events";
-import type { EventFormat } from "../db/schema";
+import { recordEvent } from "../db/ledger/record";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { limitBody } from "../http/read-body";
+import type { EventFormat } from "../ledger/event";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import { WEBHOOK_PATH } from "../stripe/endpoint-drift";

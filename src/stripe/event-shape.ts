@@ -1,6 +1,5 @@
 import type Stripe from "stripe";
-import type { LedgerEvent } from "../db/events";
-import type { EventFormat } from "../db/schema";
+import type { EventFormat, LedgerEvent } from "../ledger/event";
 
 /**
  * A thin event notification's JSON as Stripe sends it (`object: "v2.core.event"`), before the SDK

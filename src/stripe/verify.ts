@@ -1,8 +1,7 @@
 import Stripe from "stripe";
 import type { WebhookSecret } from "../config";
-import type { LedgerEvent } from "../db/events";
-import type { EventFormat } from "../db/schema";
 import { ApiError } from "../errors";
+import type { EventFormat, LedgerEvent } from "../ledger/event";
 import { claimedFormat, isSnapshotEvent, isThinPayload, snapshotEntry, thinEntry } from "./event-shape";
 import { parseSignatureHeader } from "./signature-header";
 

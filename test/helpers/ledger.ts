@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
-import { createDb } from "../../src/db/client";
-import { chunk, recordEvent, seqAt } from "../../src/db/events";
+import { chunk, createDb } from "../../src/db/client";
+import { recordEvent } from "../../src/db/ledger/record";
 import type { StripeEventRow } from "../../src/db/schema";
+import { seqAt } from "../../src/ledger/event";
 import { isThinPayload, snapshotEntry, thinEntry } from "../../src/stripe/event-shape";
 
 type SnakeCase<S extends string> = S extends `${infer H}${infer T}`

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { LEDGER_TIMING } from "../../src/db/events";
+import { LEDGER_TIMING } from "../../src/ledger/timing";
 import { deliver, TEST_SECRET } from "../helpers/deliver";
 import { d1FailingOn, envWith, failingQueue, INJECTED_ERROR_TEXT } from "../helpers/faults";
 import { heldInvoice } from "../helpers/fulfilment";

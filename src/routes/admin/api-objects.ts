@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { customerView, isUnknownCustomer } from "../../billing/customer-view";
+import { objectView } from "../../billing/object";
 import { createDb } from "../../db/client";
-import { customerView, isUnknownCustomer } from "../../db/customer-view";
-import { objectView } from "../../db/timeline";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { customerJson, timelineJson } from "./json";

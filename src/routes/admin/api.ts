@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { createDb } from "../../db/client";
-import { countReplayable, findReplayable, getEvent, getEventSummary, listEvents } from "../../db/ledger-reads";
-import { databaseSize, ledgerStats } from "../../db/ledger-stats";
+import { countReplayable, findReplayable, getEvent, getEventSummary, listEvents } from "../../db/ledger/reads";
+import { databaseSize, ledgerStats } from "../../db/ledger/stats";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { adminObjectRoutes } from "./api-objects";

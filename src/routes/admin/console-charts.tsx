@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { CHART_HOURS } from "../../cron/ledger-hours";
 import { createDb } from "../../db/client";
-import { HOUR_MS, hourOf, readHours } from "../../db/ledger-hours";
+import { HOUR_MS, hourOf, readHours } from "../../db/ledger/hours";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 import { ChartsPage } from "./views/charts-page";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
+import { customerView } from "../../billing/customer-view";
+import { objectView } from "../../billing/object";
 import { createDb } from "../../db/client";
-import { customerView } from "../../db/customer-view";
-import { objectView } from "../../db/timeline";
 import type { AppEnv } from "../../http/app-env";
 import { requirePageSession } from "./auth";
 import { parseStripeId } from "./query";

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { csrf } from "hono/csrf";
 import { createDb } from "../../db/client";
-import { FINAL_STATUSES } from "../../db/events";
-import { countReplayable, getEventSummary } from "../../db/ledger-reads";
+import { countReplayable, getEventSummary } from "../../db/ledger/reads";
 import type { AppEnv } from "../../http/app-env";
+import { FINAL_STATUSES } from "../../ledger/status";
 import { requirePageSession, requireSession } from "./auth";
 import { filterFields, isTrue, parseListQuery, readForm } from "./query";
 import { CONSOLE_REPLAY_MAX, eventNotFound, replayMatching, replayOne } from "./replay";

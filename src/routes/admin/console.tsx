@@ -8,8 +8,8 @@ import { BACKFILL_STATE, type BackfillState, backfillProgress } from "../../back
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../../cron/endpoint-check";
 import { createDb } from "../../db/client";
 import { readJobStates } from "../../db/job-state";
-import { getEvent, listEvents } from "../../db/ledger-reads";
-import { ledgerStats } from "../../db/ledger-stats";
+import { getEvent, listEvents } from "../../db/ledger/reads";
+import { ledgerStats } from "../../db/ledger/stats";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { log } from "../../log";

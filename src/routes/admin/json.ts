@@ -1,9 +1,9 @@
+import type { CustomerView } from "../../billing/customer-view";
 import type { Entitlements } from "../../billing/entitlements";
-import { type BillingObject, columnName } from "../../db/billing-object";
-import type { CustomerView } from "../../db/customer-view";
-import type { EventSummary } from "../../db/ledger-reads";
-import type { LedgerStats } from "../../db/ledger-stats";
-import type { Timeline } from "../../db/timeline";
+import { type BillingObject, columnName } from "../../billing/object";
+import type { EventSummary } from "../../db/ledger/reads";
+import type { LedgerStats } from "../../db/ledger/stats";
+import type { Timeline } from "../../db/ledger/timeline";
 
 // The admin API's JSON shapes: snake_case like Stripe's own API, times of ours as ISO 8601, Stripe's
 // own times (`created`, periods) as the Unix seconds Stripe sends.

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { Cursor, EventFilter } from "../../db/ledger-reads";
-import { EVENT_STATUSES, type EventStatus } from "../../db/schema";
+import type { Cursor, EventFilter } from "../../db/ledger/reads";
 import { ApiError } from "../../errors";
+import { EVENT_STATUSES, type EventStatus } from "../../ledger/status";
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;

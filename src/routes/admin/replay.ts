@@ -1,7 +1,8 @@
 import type { Database } from "../../db/client";
-import { purgeEvents, REPLAYABLE_STATUSES, resetForReplay } from "../../db/events";
-import { type Cursor, type EventFilter, findReplayable, getEventSummary } from "../../db/ledger-reads";
+import { purgeEvents, resetForReplay } from "../../db/ledger/operator";
+import { type Cursor, type EventFilter, findReplayable, getEventSummary } from "../../db/ledger/reads";
 import { ApiError } from "../../errors";
+import { REPLAYABLE_STATUSES } from "../../ledger/status";
 import { log } from "../../log";
 import { dispatch } from "../../queue/enqueue";
 

@@ -1,4 +1,4 @@
-import { columnName } from "../../../db/billing-object";
+import { columnName } from "../../../billing/object";
 import { utc } from "./layout";
 
 // Stripe's times in the billing tables are Unix seconds; `updatedAt` is ours, in milliseconds.

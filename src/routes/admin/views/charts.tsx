@@ -1,4 +1,4 @@
-import { HOUR_MS } from "../../../db/ledger-hours";
+import { HOUR_MS } from "../../../db/ledger/hours";
 import type { LedgerHourRow } from "../../../db/schema";
 import { utc } from "./layout";
 

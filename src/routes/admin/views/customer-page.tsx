@@ -1,6 +1,6 @@
 import type { Child } from "hono/jsx";
-import type { CustomerView } from "../../../db/customer-view";
-import { CUSTOMER_LIST_LIMIT } from "../../../db/customer-view";
+import type { CustomerView } from "../../../billing/customer-view";
+import { CUSTOMER_LIST_LIMIT } from "../../../billing/customer-view";
 import { BillingRow, cellValue } from "./billing-row";
 import { DataTable } from "./data-table";
 import { Layout, money, StatusBadge, utc } from "./layout";

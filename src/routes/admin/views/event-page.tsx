@@ -1,5 +1,5 @@
-import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../../../db/events";
 import type { StripeEventRow } from "../../../db/schema";
+import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../../../ledger/status";
 import { Layout, StatusBadge, utc } from "./layout";
 
 /**

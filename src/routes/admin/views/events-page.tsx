@@ -1,8 +1,7 @@
 import type { Child } from "hono/jsx";
-import { UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../db/events";
-import { type EventPage, type EventSummary, SCAN_WINDOW } from "../../../db/ledger-reads";
-import type { LedgerStats } from "../../../db/ledger-stats";
-import { EVENT_STATUSES } from "../../../db/schema";
+import { type EventPage, type EventSummary, SCAN_WINDOW } from "../../../db/ledger/reads";
+import type { LedgerStats } from "../../../db/ledger/stats";
+import { EVENT_STATUSES, UNFINISHED_STATUSES, type UnfinishedStatus } from "../../../ledger/status";
 import { Layout, queryString, StatusBadge, utc } from "./layout";
 
 export interface EventsPageProps {

@@ -1,6 +1,6 @@
-import type { BillingObject } from "../../../db/billing-object";
-import type { Timeline, TimelineEvent } from "../../../db/timeline";
-import { TIMELINE_LIMIT } from "../../../db/timeline";
+import type { BillingObject } from "../../../billing/object";
+import type { Timeline, TimelineEvent } from "../../../db/ledger/timeline";
+import { TIMELINE_LIMIT } from "../../../db/ledger/timeline";
 import { BillingRow } from "./billing-row";
 import { DataTable } from "./data-table";
 import { Layout, StatusBadge, utc } from "./layout";

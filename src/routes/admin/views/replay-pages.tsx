@@ -1,4 +1,4 @@
-import type { EventSummary } from "../../../db/ledger-reads";
+import type { EventSummary } from "../../../db/ledger/reads";
 import { Layout, queryString, StatusBadge, utc } from "./layout";
 
 /** The current list filter, as the events page's form submits it. */

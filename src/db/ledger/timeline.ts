@@ -1,8 +1,7 @@
 import { desc, eq } from "drizzle-orm";
-import { type BillingObject, billingObject } from "./billing-object";
-import type { Database } from "./client";
-import { type EventSummary, getEventSummary, summaryColumns } from "./ledger-reads";
-import { stripeEvents } from "./schema";
+import type { Database } from "../client";
+import { stripeEvents } from "../schema";
+import { type EventSummary, getEventSummary, summaryColumns } from "./reads";
 
 /** An object's timeline holds at most this many events: its newest arrivals. */
 export const TIMELINE_LIMIT = 200;
@@ -52,31 +51,6 @@ export async function objectTimeline(db: Database, id: string): Promise<Timeline
     .orderBy(desc(stripeEvents.seq))
     .limit(TIMELINE_LIMIT + 1);
   return { objectId, event, events: order(rows.slice(0, TIMELINE_LIMIT)), more: rows.length > TIMELINE_LIMIT };
-}
-
-/** What the console and the API show for an object: its timeline and its billing row. */
-export interface ObjectView {
-  timeline: Timeline;
-  /** The billing row of the timeline's object, or null (none kept, not projected yet, or no object). */
-  object: BillingObject | null;
-}
-
-/**
- * An object's timeline and its billing row, or null when an `evt_` id is not in the ledger. For an
- * object id both are read at once; an `evt_` id names its object only through its event, so the
- * billing row is read after the timeline.
- *
- * @example
- * const view = await objectView(db, "sub_123"); // { timeline: { events, … }, object: { table: "subscriptions", row } }
- */
-export async function objectView(db: Database, id: string): Promise<ObjectView | null> {
-  if (id.startsWith("evt_")) {
-    const timeline = await objectTimeline(db, id);
-    if (timeline === null) return null;
-    return { timeline, object: timeline.objectId === null ? null : await billingObject(db, timeline.objectId) };
-  }
-  const [timeline, object] = await Promise.all([objectTimeline(db, id), billingObject(db, id)]);
-  return timeline === null ? null : { timeline, object };
 }
 
 /**

@@ -1,8 +1,9 @@
 import { and, count, desc, gte, inArray, isNotNull, max, type SQL, sql } from "drizzle-orm";
-import type { Database } from "./client";
-import { OPEN_STATUSES, seqAt, UNFINISHED_STATUSES, type UnfinishedStatus } from "./events";
-import { candidates } from "./ledger-reads";
-import { EVENT_STATUSES, type EventStatus, stripeEvents } from "./schema";
+import { seqAt } from "../../ledger/event";
+import { EVENT_STATUSES, type EventStatus, OPEN_STATUSES, UNFINISHED_STATUSES, type UnfinishedStatus } from "../../ledger/status";
+import type { Database } from "../client";
+import { stripeEvents } from "../schema";
+import { candidates } from "./reads";
 
 // Counts for the console, `/admin/api/stats` and the alerts: unfinished rows from the indexes that
 // hold them, everything else from a day of arrivals.

@@ -1,7 +1,8 @@
 import { and, asc, gte, lt, sql } from "drizzle-orm";
-import type { Database } from "./client";
-import { FINAL_STATUSES, seqAt } from "./events";
-import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours } from "./schema";
+import { seqAt } from "../../ledger/event";
+import { FINAL_STATUSES } from "../../ledger/status";
+import type { Database } from "../client";
+import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours } from "../schema";
 
 export const HOUR_MS = 3_600_000;
 

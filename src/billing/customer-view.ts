@@ -1,10 +1,10 @@
 import { desc, eq, inArray, or, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
-import { type Entitlements, entitlementsFor } from "../billing/entitlements";
-import { charges, checkoutSessions, customers, fulfilments, invoices, paymentIntents, subscriptions } from "./billing-schema";
-import type { Database } from "./client";
-import { type EventSummary, summaryColumns } from "./ledger-reads";
-import { stripeEvents } from "./schema";
+import { charges, checkoutSessions, customers, fulfilments, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
+import type { Database } from "../db/client";
+import { type EventSummary, summaryColumns } from "../db/ledger/reads";
+import { stripeEvents } from "../db/schema";
+import { type Entitlements, entitlementsFor } from "./entitlements";
 
 /** Each list of the customer view holds at most this many rows, the most recently changed first. */
 export const CUSTOMER_LIST_LIMIT = 100;

@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
-import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "./billing-schema";
-import type { Database } from "./client";
+import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
+import type { Database } from "../db/client";
+import { objectTimeline, type Timeline } from "../db/ledger/timeline";
 
 /** The billing tables by the prefix of the Stripe ids they hold. */
 const TABLES = {
@@ -39,4 +40,29 @@ export async function billingObject(db: Database, id: string): Promise<BillingOb
   // Each table has its own row type; the caller only displays the columns.
   const [row] = await db.select().from(schema).where(eq(schema.id, id)).limit(1);
   return row ? { table, row: row as Record<string, unknown> } : null;
+}
+
+/** What the console and the API show for an object: its timeline and its billing row. */
+export interface ObjectView {
+  timeline: Timeline;
+  /** The billing row of the timeline's object, or null (none kept, not projected yet, or no object). */
+  object: BillingObject | null;
+}
+
+/**
+ * An object's timeline and its billing row, or null when an `evt_` id is not in the ledger. For an
+ * object id both are read at once; an `evt_` id names its object only through its event, so the
+ * billing row is read after the timeline.
+ *
+ * @example
+ * const view = await objectView(db, "sub_123"); // { timeline: { events, … }, object: { table: "subscriptions", row } }
+ */
+export async function objectView(db: Database, id: string): Promise<ObjectView | null> {
+  if (id.startsWith("evt_")) {
+    const timeline = await objectTimeline(db, id);
+    if (timeline === null) return null;
+    return { timeline, object: timeline.objectId === null ? null : await billingObject(db, timeline.objectId) };
+  }
+  const [timeline, object] = await Promise.all([objectTimeline(db, id), billingObject(db, id)]);
+  return timeline === null ? null : { timeline, object };
 }

@@ -1,7 +1,13 @@
 import { and, count, desc, gt, max, sql } from "drizzle-orm";
-import type { Database } from "./client";
-import { PARKED } from "./events";
-import { IN_ATTENTION_INDEX, jobState, stripeEvents } from "./schema";
+import type { Database } from "../client";
+import { IN_ATTENTION_INDEX, jobState, stripeEvents } from "../schema";
+
+/**
+ * The condition of a parked row (see `parkEvent` in consumer.ts: `failed` with no re-drive time). It
+ * names the attention index's condition verbatim, so SQLite reads only `failed`/`dead` rows from
+ * `stripe_events_attention_idx`, never the ledger.
+ */
+export const PARKED = sql`${IN_ATTENTION_INDEX} AND ${stripeEvents.status} = 'failed' AND ${stripeEvents.redriveAt} IS NULL`;
 
 /** Events that went dead after `afterMs`: how many of each type, and the newest `dead_at` among them. */
 export interface Deaths {

@@ -1,9 +1,11 @@
 import { and, count, desc, eq, gt, gte, inArray, isNotNull, lt, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
-import type { Database } from "./client";
-import { OPEN_STATUSES, REPLAYABLE_STATUSES, SWEEP_STATE, seqAt } from "./events";
-import { readJobState } from "./job-state";
-import { type EventStatus, IN_ATTENTION_INDEX, type StripeEventRow, stripeEvents } from "./schema";
+import { seqAt } from "../../ledger/event";
+import { type EventStatus, OPEN_STATUSES, REPLAYABLE_STATUSES } from "../../ledger/status";
+import type { Database } from "../client";
+import { readJobState } from "../job-state";
+import { IN_ATTENTION_INDEX, type StripeEventRow, stripeEvents } from "../schema";
+import { SWEEP_STATE } from "./upkeep";
 
 // What the console and the admin API read from the ledger: filtered pages in arrival order, one
 // event, and what a bulk replay would take. Every read is bounded (an index, or SCAN_WINDOW rows).

@@ -1,0 +1,119 @@
+import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
+import type { EventFormat } from "../../ledger/event";
+import { CLAIMABLE_STATUSES, type FinalStatus, OPEN_STATUSES } from "../../ledger/status";
+import { LEDGER_TIMING } from "../../ledger/timing";
+import { batchAll, chunk, type Database, IDS_PER_STATEMENT } from "../client";
+import { stripeEvents } from "../schema";
+
+// The moves the queue consumers make: claim, finish, fail, park (events queue) and dead (its
+// dead-letter queue). Every one is conditional on the status it moves from, so a late or repeated
+// message changes nothing.
+
+/** An event as the consumer claimed it: what running its handlers needs. */
+export interface ClaimedEvent {
+  id: string;
+  type: string;
+  format: EventFormat;
+  /** Unix seconds. */
+  created: number;
+  livemode: boolean;
+  /** The connected account (`acct_…`), null for the platform's own events. */
+  account: string | null;
+  payload: string;
+  /** Attempts including this one. */
+  attempts: number;
+}
+
+/**
+ * The statements that take events for processing: one conditional UPDATE per chunk of ids, matching
+ * only events waiting to be processed (`received`, `failed`) or held under a lease that has run out,
+ * and returning nothing for the rest (already final, dead, held by a live consumer, unknown).
+ * Returned unrun so the consumer sends a batch's worth in one `db.batch` round trip.
+ *
+ * @example
+ * const claimed = (await batchAll(db, claimEvents(db, ids, Date.now()))).flat();
+ */
+export function claimEvents(db: Database, ids: readonly string[], nowMs: number) {
+  return chunk(ids, IDS_PER_STATEMENT - 3).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status: "processing", attempts: sql`${stripeEvents.attempts} + 1`, leaseUntil: nowMs + LEDGER_TIMING.leaseMs })
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          or(
+            inArray(stripeEvents.status, [...CLAIMABLE_STATUSES]),
+            and(eq(stripeEvents.status, "processing"), lte(stripeEvents.leaseUntil, nowMs)),
+          ),
+        ),
+      )
+      .returning({
+        id: stripeEvents.id,
+        type: stripeEvents.type,
+        format: stripeEvents.format,
+        created: stripeEvents.created,
+        livemode: stripeEvents.livemode,
+        account: stripeEvents.account,
+        payload: stripeEvents.payload,
+        attempts: stripeEvents.attempts,
+      }),
+  );
+}
+
+/**
+ * The statements recording successful attempts: `processed`, or `ignored` when no handler wanted the
+ * event. `note` (an ignored event's reason) is kept in `last_error`, where the console shows it.
+ */
+export function finishEvents(db: Database, ids: readonly string[], status: FinalStatus, nowMs: number, note: string | null = null) {
+  return chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .update(stripeEvents)
+      .set({ status, processedAt: nowMs, leaseUntil: null, redriveAt: null, lastError: note })
+      .where(and(inArray(stripeEvents.id, part), eq(stripeEvents.status, "processing"))),
+  );
+}
+
+/** The statement recording a failed attempt; the queue redelivers after `retryDelaySeconds`. */
+export function failEvent(db: Database, id: string, error: string, retryDelaySeconds: number, nowMs: number) {
+  return db
+    .update(stripeEvents)
+    .set({
+      status: "failed",
+      lastError: error,
+      leaseUntil: null,
+      redriveAt: nowMs + retryDelaySeconds * 1000 + LEDGER_TIMING.failedSlackMs,
+    })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
+}
+
+/**
+ * The statement recording an attempt that no retry can fix until an operator acts (a thin event with
+ * no STRIPE_SECRET_KEY to fetch its data with): `failed` with the reason in `last_error` and no
+ * re-drive time, so the queue acks it (the caller's job), the cron never re-sends it, and a replay
+ * processes it once the cause is gone. `PARKED` (src/db/ledger/attention.ts) finds these rows.
+ */
+export function parkEvent(db: Database, id: string, error: string) {
+  return db
+    .update(stripeEvents)
+    .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: null })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
+}
+
+/**
+ * Marks events whose retries ran out `dead`, at `nowMs` (`dead_at`, which the alerts count from).
+ * They stay in the ledger, payload and error included, for replay.
+ *
+ * @example
+ * await markDead(db, ["evt_123"], Date.now());
+ */
+export async function markDead(db: Database, ids: readonly string[], nowMs: number): Promise<void> {
+  await batchAll(
+    db,
+    chunk(ids, IDS_PER_STATEMENT).map((part) =>
+      db
+        .update(stripeEvents)
+        .set({ status: "dead", leaseUntil: null, redriveAt: null, deadAt: nowMs })
+        .where(and(inArray(stripeEvents.id, part), inArray(stripeEvents.status, [...OPEN_STATUSES]))),
+    ),
+  );
+}
