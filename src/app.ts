@@ -1,41 +1,37 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { readConfig } from "./config";
+import { consoleRoutes } from "./console";
+import type { Deps } from "./deps";
 import { ApiError, fromHttpException } from "./errors";
-import type { Handlers } from "./handlers/registry";
 import type { AppEnv } from "./http/app-env";
 import { errorName, log } from "./log";
-import { adminRoutes } from "./routes/admin";
+import { adminApiRoutes } from "./routes/admin";
+import { requireEnabled } from "./routes/admin/auth";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
-export interface AppOptions {
-  /** Current time in milliseconds. Tests inject a fixed clock to verify captured deliveries. */
-  now?: () => number;
-  /** The registered handlers: the endpoint drift check compares the event types they handle. */
-  handlers: Handlers;
-}
-
 /**
- * The HTTP side of the Worker. Every non-2xx leaves through `onError` or `notFound` as
+ * The HTTP side of the Worker: the webhook routes, `/health`, and, while ADMIN_TOKEN is set, the admin
+ * API and the console. `deps` builds a request's dependencies from its bindings (src/worker.ts); every
+ * route reads them from `c.var.deps`. Every non-2xx leaves through `onError` or `notFound` as
  * `{"error":{"code","message"}}`.
  *
  * @example
- * const app = createApp({ now: () => 1591264652_000, handlers: defaultHandlers() });
+ * const app = createApp((env) => createDeps(env, { handlers, now: Date.now }));
  * const res = await app.fetch(request, env, ctx);
  */
-export function createApp(options: AppOptions) {
-  const now = options.now ?? Date.now;
+export function createApp(deps: (env: Env) => Deps) {
   return new Hono<AppEnv>()
     .use(async (c, next) => {
-      c.set("now", now);
-      c.set("handlers", options.handlers);
-      c.set("config", readConfig(c.env));
+      c.set("deps", deps(c.env));
       await next();
     })
     .route("/webhooks", webhookRoutes)
     .route("/health", healthRoutes)
-    .route("/admin", adminRoutes)
+    .use("/admin/*", requireEnabled)
+    .use("/admin", requireEnabled)
+    .route("/admin/api", adminApiRoutes)
+    .route("/admin", consoleRoutes)
     .notFound((c) =>
       c.json(
         new ApiError(

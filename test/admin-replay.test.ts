@@ -1,14 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { createDb } from "../src/db/client";
-import { replayMatching } from "../src/routes/admin/replay";
+import { replayMatching } from "../src/replay/replay";
 import { adminApi, adminCall, adminEnv, consolePage, consoleSession, ORIGIN } from "./helpers/admin";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { buildEvent, OBJECTS, uid } from "./helpers/events";
 import { heldQueue } from "./helpers/faults";
 import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
-import { runBatch } from "./helpers/worker";
+import { runBatch, testDeps } from "./helpers/worker";
 
 const T = 1_760_000_000;
 
@@ -72,7 +71,7 @@ describe("bulk replay from the console", () => {
     const type = "customer.test_bulk_max";
     const { replayable } = await stageMix(type);
     const { queue } = heldQueue();
-    const result = await replayMatching(adminEnv({ EVENTS_QUEUE: queue }), createDb(env.DB), { type }, Date.now(), 3);
+    const result = await replayMatching(testDeps({ env: adminEnv({ EVENTS_QUEUE: queue }), now: Date.now() }), { type }, 3);
     expect(result).toEqual({ replayed: 3, more: true });
     const left = await Promise.all(replayable.map(async (id) => (await ledgerRow(id))?.status));
     expect(left.filter((s) => s === "received")).toHaveLength(3);

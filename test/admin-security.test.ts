@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { API_LIMIT, type Limit, SIGNIN_LIMIT } from "../src/routes/admin/rate-limit";
+import { API_LIMIT, type Limit, SIGNIN_LIMIT } from "../src/http/rate-limit";
 import { ADMIN_TOKEN, type AdminCallOptions, adminCall, ORIGIN } from "./helpers/admin";
 import { newClientIp } from "./helpers/client-ip";
 import { buildEvent, OBJECTS } from "./helpers/events";

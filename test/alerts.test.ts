@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeEach, describe, expect, it } from "vitest";
-import { UNPROCESSED_ALERT_MS } from "../src/cron/alert-conditions";
-import { ALERT_REPEAT_MS, sendAlerts } from "../src/cron/alerts";
+import { UNPROCESSED_ALERT_MS } from "../src/alerts/conditions";
+import { ALERT_REPEAT_MS, sendAlerts } from "../src/alerts/send";
 import { deliver, TEST_SECRET } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";
@@ -10,7 +10,7 @@ import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { captureLogs } from "./helpers/logs";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { thinEvent } from "./helpers/thin";
-import { getHealth, runCron } from "./helpers/worker";
+import { getHealth, runCron, testDeps } from "./helpers/worker";
 
 // Alerts go to a stub receiver at the network edge (the global fetch answered by msw), so the Worker's
 // own code posts them exactly as it would to Slack.
@@ -47,7 +47,7 @@ describe("alerts", () => {
   it("sends nothing without ALERT_WEBHOOK_URL, whatever holds", async () => {
     const { requests } = receiver();
     await dead("invoice.paid", NOW - MIN);
-    expect(await sendAlerts(envWith({ ALERT_WEBHOOK_URL: "" }), NOW)).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: envWith({ ALERT_WEBHOOK_URL: "" }), now: NOW }))).toEqual([]);
     expect(requests).toHaveLength(0);
   });
 
@@ -56,7 +56,7 @@ describe("alerts", () => {
     await dead("invoice.paid", NOW - 3 * MIN);
     await dead("invoice.paid", NOW - 2 * MIN);
     await dead("customer.updated", NOW - MIN);
-    expect(await sendAlerts(alertEnv(), NOW)).toEqual(["dead"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW }))).toEqual(["dead"]);
     expect((await texts())[0]).toContain(
       "3 event(s) went dead since the last alert (retries exhausted): invoice.paid (2), customer.updated (1).",
     );
@@ -64,13 +64,13 @@ describe("alerts", () => {
 
     // Within the hour: nothing more, even for a new death; after it, only the deaths not yet reported.
     await dead("charge.refunded", NOW + 5 * MIN);
-    expect(await sendAlerts(alertEnv(), NOW + MIN)).toEqual([]);
-    expect(await sendAlerts(alertEnv(), NOW + 30 * MIN)).toEqual([]);
-    expect(await sendAlerts(alertEnv(), NOW + ALERT_REPEAT_MS)).toEqual(["dead"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + MIN }))).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + 30 * MIN }))).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + ALERT_REPEAT_MS }))).toEqual(["dead"]);
     expect(requests).toHaveLength(2);
     expect((await texts())[1]).toContain("1 event(s) went dead since the last alert (retries exhausted): charge.refunded (1).");
     // Nothing new: nothing sent.
-    expect(await sendAlerts(alertEnv(), NOW + 3 * ALERT_REPEAT_MS)).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + 3 * ALERT_REPEAT_MS }))).toEqual([]);
   });
 
   it("reports the oldest unprocessed event once it is older than 30 minutes", async () => {
@@ -78,8 +78,8 @@ describe("alerts", () => {
     const e = buildEvent("invoice.paid", OBJECTS.invoice);
     await seedEvent(e, NOW - 10 * MIN);
     await setRow(e.id, { status: "failed", redrive_at: NOW + MIN });
-    expect(await sendAlerts(alertEnv(), NOW)).toEqual([]);
-    expect(await sendAlerts(alertEnv(), NOW - 10 * MIN + UNPROCESSED_ALERT_MS + MIN)).toEqual(["unprocessed"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW }))).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW - 10 * MIN + UNPROCESSED_ALERT_MS + MIN }))).toEqual(["unprocessed"]);
     expect((await texts())[0]).toContain(
       `The oldest unprocessed event, ${e.id} (invoice.paid, failed), arrived 31 min ago (alert threshold 30 min)`,
     );
@@ -89,7 +89,9 @@ describe("alerts", () => {
     const { texts } = receiver();
     const expiring = `whsec_rolling_out_${crypto.randomUUID()}`;
     const at = new Date(NOW + 3 * 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
-    expect(await sendAlerts(alertEnv({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${expiring}@${at}` }), NOW)).toEqual(["secret_expiry"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv({ STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${expiring}@${at}` }), now: NOW }))).toEqual([
+      "secret_expiry",
+    ]);
     const [text] = await texts();
     expect(text).toContain(`Entry 2 of 2 in STRIPE_WEBHOOK_SECRET expires at ${at.replace("Z", ".000Z")}`);
     expect(text).not.toContain(expiring);
@@ -101,7 +103,10 @@ describe("alerts", () => {
     await seedEvent(parked);
     await setRow(parked.id, { status: "failed", redrive_at: null, last_error: "STRIPE_SECRET_KEY is not set" });
     const size = (await env.DB.prepare("SELECT 1").run()).meta.size_after!;
-    expect(await sendAlerts(alertEnv({ D1_MAX_BYTES: String(Math.ceil(size / 0.85)) }), NOW)).toEqual(["database_size", "thin_parked"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv({ D1_MAX_BYTES: String(Math.ceil(size / 0.85)) }), now: NOW }))).toEqual([
+      "database_size",
+      "thin_parked",
+    ]);
     const [text] = await texts();
     expect(text).toMatch(/The database holds .*% of D1_MAX_BYTES/);
     expect(text).toContain("1 thin event(s) are recorded but parked");
@@ -118,7 +123,7 @@ describe("alerts", () => {
     await env.DB.prepare("INSERT INTO job_state (key, value, updated_at) VALUES ('endpoint_check', ?, ?)")
       .bind(JSON.stringify({ report, nextCheckAt: NOW + 3_600_000, fingerprint: "x" }), NOW)
       .run();
-    expect(await sendAlerts(alertEnv(), NOW)).toEqual(["endpoint_drift"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW }))).toEqual(["endpoint_drift"]);
     expect((await texts())[0]).toContain(
       "The webhook endpoint check warns: 1 handled event type(s) are not enabled on the endpoint we_123",
     );
@@ -127,7 +132,7 @@ describe("alerts", () => {
 
   it("reports a setting that /health fails on", async () => {
     const { texts } = receiver();
-    expect(await sendAlerts(alertEnv({ LEDGER_RETENTION_DAYS: "2" }), NOW)).toEqual(["settings"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv({ LEDGER_RETENTION_DAYS: "2" }), now: NOW }))).toEqual(["settings"]);
     expect((await texts())[0]).toContain("/health fails: config_invalid: LEDGER_RETENTION_DAYS must be");
   });
 
@@ -141,12 +146,14 @@ describe("alerts", () => {
       last_error: `Error: card ${secrets.key} declined`,
     });
     const sent = await sendAlerts(
-      alertEnv({
-        STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${secrets.webhook}@${at}`,
-        STRIPE_SECRET_KEY: secrets.key,
-        ADMIN_TOKEN: secrets.admin,
+      testDeps({
+        env: alertEnv({
+          STRIPE_WEBHOOK_SECRET: `${TEST_SECRET},${secrets.webhook}@${at}`,
+          STRIPE_SECRET_KEY: secrets.key,
+          ADMIN_TOKEN: secrets.admin,
+        }),
+        now: NOW,
       }),
-      NOW,
     );
     expect(sent).toEqual(["dead", "secret_expiry"]);
     const [text] = await texts();
@@ -163,13 +170,13 @@ describe("alerts", () => {
     const { requests } = receiver(status);
     const lines = captureLogs();
     await dead("invoice.paid", NOW - MIN);
-    expect(await sendAlerts(alertEnv(), NOW)).toEqual(["dead"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW }))).toEqual(["dead"]);
     expect(lines.map((l) => JSON.parse(l))).toContainEqual({ level: "error", msg: "alert_failed", conditions: ["dead"], ...logged });
     expect(lines.join("\n")).not.toContain("hooks.example.com");
-    expect(await sendAlerts(alertEnv(), NOW + MIN)).toEqual([]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + MIN }))).toEqual([]);
     expect(requests).toHaveLength(1);
     await dead("invoice.paid", NOW + 2 * MIN);
-    expect(await sendAlerts(alertEnv(), NOW + ALERT_REPEAT_MS)).toEqual(["dead"]);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW + ALERT_REPEAT_MS }))).toEqual(["dead"]);
     expect(requests).toHaveLength(2);
   });
 

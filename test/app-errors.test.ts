@@ -2,14 +2,13 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../src/app";
-import { Handlers } from "../src/handlers/registry";
-import { callWorker } from "./helpers/worker";
+import { callWorker, testDeps } from "./helpers/worker";
 
 // Hono's middleware (csrf(), bodyLimit(), bearerAuth(), …) fails by throwing an HTTPException with its
 // own plain-text response and sometimes a message. The real app, plus one route that throws exactly
 // that, so that every status goes through the real onError.
 const LEAK = "whsec_should_never_leak";
-const app = createApp({ handlers: new Handlers() }).all("/test/hono-throws/:status", (c) => {
+const app = createApp((env) => testDeps({ env })).all("/test/hono-throws/:status", (c) => {
   const status = Number(c.req.param("status")) as ContentfulStatusCode;
   throw new HTTPException(status, { message: `middleware text with ${LEAK}`, res: new Response(`plain ${LEAK}`, { status }) });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeEach, describe, expect, it } from "vitest";
+import { defaultHandlers } from "../src";
 import { BACKFILL_TYPES } from "../src/backfill/objects";
-import { defaultHandlers } from "../src/handlers";
 import { ADMIN_TOKEN, type AdminCallOptions, adminApi, adminCall, adminEnv, consoleSession, ORIGIN } from "./helpers/admin";
 import { stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";

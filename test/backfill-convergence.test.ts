@@ -8,6 +8,7 @@ import { type TestEvent, uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { emptyLists, listApi } from "./helpers/stripe-lists";
+import { testDeps } from "./helpers/worker";
 
 // A webhook event and the backfill's list page for the same subscription, in every interleaving: the
 // row must end in the newest state Stripe had, whichever is written first.
@@ -40,7 +41,7 @@ async function backfill(listed: Record<string, unknown> & { id: string }, inFlig
       return undefined;
     }),
   );
-  expect((await runBackfill(KEY, () => READ_MS, { start: true })).outcome).toBe("done");
+  expect((await runBackfill(testDeps({ env: KEY, now: () => READ_MS }), { start: true })).outcome).toBe("done");
   vi.restoreAllMocks();
 }
 

@@ -11,7 +11,7 @@ import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { emptyLists, LIST_PATHS, listApi, listRequests, otherCronCalls, stripeError } from "./helpers/stripe-lists";
-import { runCron } from "./helpers/worker";
+import { runCron, testDeps } from "./helpers/worker";
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_backfill" });
 const NOW_MS = 1_770_000_000_400;
@@ -30,7 +30,7 @@ beforeEach(async () => {
 });
 
 const run = (start: boolean, limits: BackfillLimits = {}, nowMs = NOW_MS, testEnv = KEY) =>
-  runBackfill(testEnv, () => nowMs, { start, limits });
+  runBackfill(testDeps({ env: testEnv, now: () => nowMs }), { start, limits });
 const progress = async () => backfillProgress(await readBackfill(createDb(env.DB)));
 
 /** An account with `n` objects of every type, as Stripe's list APIs return them (new ids each call). */

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { FULFILMENT_CLAIM_MS, once } from "../src/billing/once";
 import { createDb } from "../src/db/client";
 import { customers } from "../src/db/schema";
+import { FULFILMENT_CLAIM_MS, once } from "../src/handlers/once";
 import { eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
 import { ledgerRow, setRow } from "./helpers/ledger";

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CHART_HOURS } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
 import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
 import { Handlers } from "../src/handlers/registry";
 import { seqAt } from "../src/ledger/event";
+import { CHART_HOURS } from "../src/maintenance/ledger-hours";
 import { createWorker } from "../src/worker";
 import { ADMIN_TOKEN, adminCall, ORIGIN } from "./helpers/admin";
 import { observedD1 } from "./helpers/observed-d1";

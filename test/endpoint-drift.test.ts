@@ -1,6 +1,6 @@
 import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
-import { defaultHandlers } from "../src/handlers";
+import { defaultHandlers } from "../src";
 import { compareEndpoint, describeDrift, type EndpointSnapshot } from "../src/stripe/endpoint-drift";
 
 const URL = "https://stripe-webhooks.example.workers.dev/webhooks/stripe";

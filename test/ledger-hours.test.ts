@@ -1,11 +1,12 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { CHART_HOURS, refreshLedgerHours } from "../src/cron/ledger-hours";
 import { createDb } from "../src/db/client";
 import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
+import { CHART_HOURS, refreshLedgerHours } from "../src/maintenance/ledger-hours";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
+import { testDeps } from "./helpers/worker";
 
 // The charts' hourly aggregates, kept by the every-minute cron from bounded reads of the ledger.
 // (test/charts-scale.test.ts checks them on a large seeded ledger.)
@@ -38,7 +39,7 @@ describe("hourly ledger aggregates", () => {
     await arrival(HOUR + 103, "received");
     await arrival(HOUR - 1, "processed", 1); // the previous hour
 
-    await refreshLedgerHours(env, NOW);
+    await refreshLedgerHours(testDeps({ now: NOW }));
     expect(await row(HOUR)).toMatchObject({
       received: 1,
       processing: 0,
@@ -56,7 +57,7 @@ describe("hourly ledger aggregates", () => {
     await arrival(HOUR - 30 * HOUR_MS, "dead");
     await arrival(HOUR - 30 * HOUR_MS + 1, "failed");
     await arrival(HOUR - HOUR_MS + 5, "dead");
-    await refreshLedgerHours(env, NOW);
+    await refreshLedgerHours(testDeps({ now: NOW }));
     expect(await row(HOUR)).toMatchObject({ failedTotal: 1, deadTotal: 2 });
     expect(await row(HOUR - HOUR_MS)).toMatchObject({ dead: 1, failedTotal: null, deadTotal: null });
   });
@@ -78,7 +79,7 @@ describe("hourly ledger aggregates", () => {
   it("fills the hours of the last week that have no row, newest first, one per run", async () => {
     const old = HOUR - 100 * HOUR_MS;
     await arrival(old + 10, "processed", 20);
-    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(env, NOW);
+    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(testDeps({ now: NOW }));
     expect(await row(old)).toMatchObject({ processed: 1, lagP50Ms: 20 });
     // Every hour of the week has a row, empty ones included, so nothing is looked for again.
     const week = await readHours(createDb(env.DB), HOUR - CHART_HOURS * HOUR_MS, HOUR + HOUR_MS);
@@ -87,11 +88,11 @@ describe("hourly ledger aggregates", () => {
 
   it("recomputes an older hour in turn, so a later death shows in its arrival hour", async () => {
     const id = await arrival(HOUR - 5 * HOUR_MS, "failed");
-    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(env, NOW + run * 60_000);
+    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(testDeps({ now: NOW + run * 60_000 }));
     expect(await row(HOUR - 5 * HOUR_MS)).toMatchObject({ failed: 1, dead: 0 });
     await setRow(id, { status: "dead" });
     // Within 46 runs every hour from 2 to 47 back has been recomputed once.
-    for (let run = 0; run < 46; run++) await refreshLedgerHours(env, NOW + run * 60_000);
+    for (let run = 0; run < 46; run++) await refreshLedgerHours(testDeps({ now: NOW + run * 60_000 }));
     expect(await row(HOUR - 5 * HOUR_MS)).toMatchObject({ failed: 0, dead: 1 });
   });
 });

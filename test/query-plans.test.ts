@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { customerView } from "../src/billing/customer-view";
 import { billingObject } from "../src/billing/object";
-import { ENDPOINT_CHECK_STATE } from "../src/cron/endpoint-check";
 import { createDb } from "../src/db/client";
 import { deathsSince, readAttention } from "../src/db/ledger/attention";
 import { claimEvents, finishEvents, markDead } from "../src/db/ledger/consumer";
@@ -12,6 +11,7 @@ import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents
 import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger/stats";
 import { objectTimeline } from "../src/db/ledger/timeline";
 import { markSendFailed, pruneFinal, sweepArrivals, takeDue } from "../src/db/ledger/upkeep";
+import { ENDPOINT_CHECK_STATE } from "../src/endpoint-check/check";
 import { type ObservedStatement, observedD1 } from "./helpers/observed-d1";
 
 // Every query the product runs on the ledger — the console's lists and filters, replay and purge,

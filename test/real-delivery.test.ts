@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultHandlers } from "../src/handlers";
+import { defaultHandlers } from "../src";
 import worker from "../src/index";
 import { createWorker } from "../src/worker";
 import body from "./fixtures/real-delivery/body.json?raw";

@@ -1,14 +1,16 @@
 import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { defaultHandlers } from "../src";
 import { billingHandlers } from "../src/billing/handlers";
-import { RECOVERY_INTERVAL_MS, recoverMissedEvents } from "../src/cron/recover";
-import { defaultHandlers } from "../src/handlers";
+import { RECOVERY_INTERVAL_MS } from "../src/recovery/pass";
+import { recoverMissedEvents } from "../src/recovery/snapshot";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
+import { testDeps } from "./helpers/worker";
 
 // The recovery starts from what the ledger holds, so each scenario starts from an empty ledger, as
 // a new install would.
@@ -50,7 +52,10 @@ const waitProcessed = (ids: string[]) =>
 describe("recovering events Stripe never delivered", () => {
   it("does nothing without STRIPE_SECRET_KEY", async () => {
     const seen = stubStripeApi();
-    expect(await recoverMissedEvents(env, defaultHandlers(), Date.now())).toMatchObject({ skipped: "no_api_key", recovered: 0 });
+    expect(await recoverMissedEvents(testDeps({ handlers: defaultHandlers(), now: Date.now() }))).toMatchObject({
+      skipped: "no_api_key",
+      recovered: 0,
+    });
     expect(seen).toEqual([]);
   });
 
@@ -72,7 +77,7 @@ describe("recovering events Stripe never delivered", () => {
     const undelivered = new Set([lifecycle[1]!.id, lifecycle[2]!.id, lifecycle[3]!.id]);
     const seen = stubStripeApi(eventsApi(lifecycle, undelivered));
 
-    const report = await recoverMissedEvents(KEY, defaultHandlers(), now);
+    const report = await recoverMissedEvents(testDeps({ env: KEY, handlers: defaultHandlers(), now: now }));
     expect(report).toMatchObject({ recovered: 4, passComplete: true });
     expect(seen.every((r) => r.headers.get("authorization") === "Bearer rk_test_recovery")).toBe(true);
     await waitProcessed(lifecycle.map((e) => e.id));
@@ -81,7 +86,9 @@ describe("recovering events Stripe never delivered", () => {
     expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "canceled", last_event_created: t0 + 4 * day - 60 });
 
     // Running it again any time recovers nothing new.
-    expect(await recoverMissedEvents(KEY, defaultHandlers(), now + RECOVERY_INTERVAL_MS)).toMatchObject({ recovered: 0 });
+    expect(await recoverMissedEvents(testDeps({ env: KEY, handlers: defaultHandlers(), now: now + RECOVERY_INTERVAL_MS }))).toMatchObject({
+      recovered: 0,
+    });
   });
 
   it("reads a bounded number of pages per run and resumes where it stopped", async () => {
@@ -97,7 +104,12 @@ describe("recovering events Stripe never delivered", () => {
 
     const runs = [];
     for (let i = 0; i < 3; i++)
-      runs.push(await recoverMissedEvents(KEY, defaultHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 10 }));
+      runs.push(
+        await recoverMissedEvents(testDeps({ env: KEY, handlers: defaultHandlers(), now: now + i * 60_000 }), {
+          maxPages: 1,
+          pageSize: 10,
+        }),
+      );
     expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
       [10, false],
       [10, false],
@@ -115,7 +127,7 @@ describe("recovering events Stripe never delivered", () => {
     const ancient = eventAt("customer.updated", stripeObject("customer", { id: uid("cus") }), base - 10 * 86400) as StripeEvent;
     stubStripeApi(eventsApi([first, unhandled, ancient], new Set([ancient.id, unhandled.id])));
 
-    const report = await recoverMissedEvents(KEY, billingHandlers(), now);
+    const report = await recoverMissedEvents(testDeps({ env: KEY, handlers: billingHandlers(), now: now }));
     expect(report.recovered).toBe(0);
     expect(await ledgerRow(unhandled.id)).toBeNull();
     expect(await ledgerRow(ancient.id)).toBeNull();

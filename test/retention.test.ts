@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { pruneLedger } from "../src/cron/retention";
+import { pruneLedger } from "../src/maintenance/retention";
 import { createWorker } from "../src/worker";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { deliver } from "./helpers/deliver";
@@ -9,7 +9,7 @@ import { buildEvent, OBJECTS, uid } from "./helpers/events";
 import { envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerCount, ledgerRow, seedEvent, setRow } from "./helpers/ledger";
 import { captureLogs } from "./helpers/logs";
-import { runBatch, runCron } from "./helpers/worker";
+import { runBatch, runCron, testDeps } from "./helpers/worker";
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -32,7 +32,7 @@ describe("retention of final events", () => {
     const young = await aged("processed", 29);
     await aged("processed", 0); // the newest row
 
-    expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(2);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
     expect(await ledgerRow(oldProcessed)).toBeNull();
     expect(await ledgerRow(oldIgnored)).toBeNull();
     expect((await ledgerRow(young))?.status).toBe("processed");
@@ -41,20 +41,20 @@ describe("retention of final events", () => {
   it("never deletes failed or dead events, however old: they wait for a replay or a purge", async () => {
     const kept = [await aged("failed", 400), await aged("dead", 400), await aged("received", 400), await aged("processing", 400)];
     await aged("processed", 0);
-    expect(await pruneLedger(env, { retentionDays: 3 }, NOW)).toBe(0);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "3" }), now: NOW }))).toBe(0);
     for (const id of kept) expect(await ledgerCount(id)).toBe(1);
   });
 
   it("always keeps the newest row, so that arrival order never goes back", async () => {
     const newest = await aged("processed", 100);
-    expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(0);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(0);
     expect(await ledgerCount(newest)).toBe(1);
   });
 
   it("keeps everything when LEDGER_RETENTION_DAYS is 0", async () => {
     const old = await aged("processed", 10_000);
     await aged("processed", 0);
-    expect(await pruneLedger(env, { retentionDays: 0 }, NOW)).toBe(0);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "0" }), now: NOW }))).toBe(0);
     expect(await ledgerCount(old)).toBe(1);
   });
 
@@ -67,7 +67,7 @@ describe("retention of final events", () => {
     ).run();
     await aged("processed", 0);
     const logs = captureLogs();
-    expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(1200);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(1200);
     expect(logs.map((l) => JSON.parse(l))).toContainEqual({
       level: "info",
       msg: "retention",
@@ -111,7 +111,7 @@ describe("a redelivery of an event retention already deleted", () => {
       .bind(40 * DAY * 1000, 40 * DAY)
       .run();
     await seedEvent(buildEvent("customer.created", OBJECTS.customer));
-    expect(await pruneLedger(env, { retentionDays: 30 }, NOW)).toBe(2);
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
     expect(await ledgerCount(completed.id)).toBe(0);
 
     // Stripe redelivers the old completion (e.g. `stripe events resend`): a new row, processed again

@@ -47,7 +47,7 @@ describe("STRIPE_API_BASE", () => {
     const seen = stubStripeApi(
       http.get("http://127.0.0.1:12111/v1/subscriptions/sub_base", () => HttpResponse.json({ id: "sub_base", object: "subscription" })),
     );
-    const stripe = createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" })).stripeApi);
+    const stripe = createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://127.0.0.1:12111" })));
     expect((await stripe!.subscriptions.retrieve("sub_base")).id).toBe("sub_base");
     expect(seen.map((r) => r.url)).toEqual(["http://127.0.0.1:12111/v1/subscriptions/sub_base"]);
   });
@@ -58,9 +58,7 @@ describe("STRIPE_API_BASE", () => {
         HttpResponse.json({ id: "sub_default", object: "subscription" }),
       ),
     );
-    await createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" })).stripeApi)!.subscriptions.retrieve(
-      "sub_default",
-    );
+    await createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" })))!.subscriptions.retrieve("sub_default");
     expect(seen.map((r) => r.url)).toEqual(["https://api.stripe.com/v1/subscriptions/sub_default"]);
   });
 
@@ -68,7 +66,7 @@ describe("STRIPE_API_BASE", () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const seen = stubStripeApi();
     expect(
-      createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" })).stripeApi),
+      createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "http://user:pw@stripe-mock.internal" }))),
     ).toBeNull();
     expect(seen).toEqual([]);
     const lines = logged.mock.calls.map(([line]) => String(line));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import listenEvents from "../scripts/stripe-listen-events.json";
 import listenThinEvents from "../scripts/stripe-listen-thin-events.json";
-import { defaultHandlers } from "../src/handlers";
+import { defaultHandlers } from "../src";
 
 describe("scripts/stripe-listen-events.json", () => {
   it("lists exactly the event types the built-in handlers handle (what stripe listen forwards and stripe:endpoint enables)", () => {

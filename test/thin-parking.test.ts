@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { redriveDueEvents } from "../src/cron/redrive";
 import { createDb } from "../src/db/client";
 import { PARKED } from "../src/db/ledger/attention";
+import { redriveDueEvents } from "../src/maintenance/redrive";
 import { createWorker } from "../src/worker";
 import { adminApi, adminEnv } from "./helpers/admin";
 import { billingRow, stripeObject } from "./helpers/billing";
@@ -14,7 +14,7 @@ import { countingQueue, envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerRow, seedEvent } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, thinEvent } from "./helpers/thin";
-import { getHealth, runBatch } from "./helpers/worker";
+import { getHealth, runBatch, testDeps } from "./helpers/worker";
 
 // The cron acts on every row, so each scenario starts from an empty ledger.
 beforeEach(() => clearLedger());
@@ -53,7 +53,7 @@ describe("a thin event without STRIPE_SECRET_KEY", () => {
 
       // The cron never sends it again, however late.
       const { queue, sent } = countingQueue();
-      await redriveDueEvents(envWith({ EVENTS_QUEUE: queue }), Date.now() + 7 * 86_400_000);
+      await redriveDueEvents(testDeps({ env: envWith({ EVENTS_QUEUE: queue }), now: Date.now() + 7 * 86_400_000 }));
       expect(sent).toEqual([]);
 
       // /health says so, naming the key, and stays 200.

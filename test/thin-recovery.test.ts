@@ -1,10 +1,10 @@
-import { env } from "cloudflare:workers";
 import { HttpResponse, http } from "msw";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { RECOVERY_INTERVAL_MS, recoverMissedEvents } from "../src/cron/recover";
-import { recoverMissedThinEvents } from "../src/cron/recover-thin";
 import { Handlers } from "../src/handlers/registry";
+import { RECOVERY_INTERVAL_MS } from "../src/recovery/pass";
+import { recoverMissedEvents } from "../src/recovery/snapshot";
+import { recoverMissedThinEvents } from "../src/recovery/thin";
 import { createWorker } from "../src/worker";
 import { billingRow, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
@@ -12,7 +12,7 @@ import { envWith, heldQueue } from "./helpers/faults";
 import { clearLedger, ledgerRow } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiObject, relatedTo, type ThinBody, thinEvent } from "./helpers/thin";
-import { runBatch } from "./helpers/worker";
+import { runBatch, testDeps } from "./helpers/worker";
 
 // The recovery starts from what the Worker has seen, so each scenario starts from nothing.
 beforeEach(() => clearLedger());
@@ -47,12 +47,18 @@ function v2EventsApi(events: ThinBody[]) {
 describe("recovering thin events Stripe never delivered", () => {
   it("does nothing where no thin event was ever processed: the v2 list holds every thin event of the account", async () => {
     const seen = stubStripeApi();
-    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({
+    expect(
+      await recoverMissedThinEvents(testDeps({ env: envWith({ STRIPE_SECRET_KEY: KEY }), handlers: billingHandlers(), now: Date.now() })),
+    ).toMatchObject({
       skipped: "format_not_in_use",
       recovered: 0,
     });
-    expect(await recoverMissedThinEvents(env, billingHandlers(), Date.now())).toMatchObject({ skipped: "no_api_key" });
-    expect(await recoverMissedThinEvents(envWith({ STRIPE_SECRET_KEY: KEY }), new Handlers(), Date.now())).toMatchObject({
+    expect(await recoverMissedThinEvents(testDeps({ handlers: billingHandlers(), now: Date.now() }))).toMatchObject({
+      skipped: "no_api_key",
+    });
+    expect(
+      await recoverMissedThinEvents(testDeps({ env: envWith({ STRIPE_SECRET_KEY: KEY }), handlers: new Handlers(), now: Date.now() })),
+    ).toMatchObject({
       skipped: "no_handlers",
     });
     expect(seen).toEqual([]);
@@ -82,7 +88,12 @@ describe("recovering thin events Stripe never delivered", () => {
 
       const runs = [];
       for (let i = 0; i < 3; i++)
-        runs.push(await recoverMissedThinEvents(keyed, billingHandlers(), now + i * 60_000, { maxPages: 1, pageSize: 3 }));
+        runs.push(
+          await recoverMissedThinEvents(testDeps({ env: keyed, handlers: billingHandlers(), now: now + i * 60_000 }), {
+            maxPages: 1,
+            pageSize: 3,
+          }),
+        );
       expect(runs.map((r) => [r.recovered, r.passComplete])).toEqual([
         [3, false],
         [2, false],
@@ -104,8 +115,12 @@ describe("recovering thin events Stripe never delivered", () => {
       expect(await billingRow("subscriptions", sub.id)).toMatchObject({ status: "active" });
 
       // Not due again until the interval has passed.
-      expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 3 * 60_000)).toMatchObject({ skipped: "not_due" });
-      expect(await recoverMissedThinEvents(keyed, billingHandlers(), now + 2 * 60_000 + RECOVERY_INTERVAL_MS)).toMatchObject({
+      expect(await recoverMissedThinEvents(testDeps({ env: keyed, handlers: billingHandlers(), now: now + 3 * 60_000 }))).toMatchObject({
+        skipped: "not_due",
+      });
+      expect(
+        await recoverMissedThinEvents(testDeps({ env: keyed, handlers: billingHandlers(), now: now + 2 * 60_000 + RECOVERY_INTERVAL_MS })),
+      ).toMatchObject({
         recovered: 0,
         passComplete: true,
       });
@@ -122,7 +137,9 @@ describe("recovering thin events Stripe never delivered", () => {
     );
     vi.restoreAllMocks();
     const seen = stubStripeApi();
-    expect(await recoverMissedEvents(envWith({ STRIPE_SECRET_KEY: KEY }), billingHandlers(), Date.now())).toMatchObject({
+    expect(
+      await recoverMissedEvents(testDeps({ env: envWith({ STRIPE_SECRET_KEY: KEY }), handlers: billingHandlers(), now: Date.now() })),
+    ).toMatchObject({
       skipped: "format_not_in_use",
     });
     expect(seen).toEqual([]);

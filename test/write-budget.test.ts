@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
-import { pruneLedger } from "../src/cron/retention";
+import { pruneLedger } from "../src/maintenance/retention";
 import { createWorker } from "../src/worker";
 import { stripeObject } from "./helpers/billing";
 import { deliver, deliverThin } from "./helpers/deliver";
@@ -10,7 +10,7 @@ import { envWith, heldQueue } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
 import { thinEvent } from "./helpers/thin";
-import { runBatch } from "./helpers/worker";
+import { runBatch, testDeps } from "./helpers/worker";
 
 // D1 bills and throttles by rows written, index entries included (its own meta.rows_written, read
 // here from the real local D1). These figures are the design's budget: an index added to the ledger,
@@ -65,7 +65,7 @@ describe("D1 rows written over an event's life", () => {
     // A later arrival, so that this event is not the newest row (which retention always keeps).
     await seedEvent(buildEvent("customer.created", stripeObject("customer")));
     const { db, statements } = observedD1();
-    await pruneLedger(envWith({ DB: db }), { retentionDays: 30 }, Date.now() + 31 * DAY);
+    await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", DB: db }), now: Date.now() + 31 * DAY }));
     expect(await ledgerRow(id)).toBeNull();
     expect(rowsWritten(statements)).toBe(1);
 

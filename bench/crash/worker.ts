@@ -14,8 +14,8 @@
 // read what the crash test checks through the Worker's own D1 binding (one local database, one
 // process using it).
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import type { FulfilmentKind } from "../../src/billing/kinds";
-import { defaultHandlers } from "../../src/handlers";
+import { defaultHandlers } from "../../src";
+import type { FulfilmentKind } from "../../src/handlers/hooks";
 import type { FulfilmentHook } from "../../src/handlers/registry";
 import { createWorker } from "../../src/worker";
 

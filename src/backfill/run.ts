@@ -1,10 +1,10 @@
 import type Stripe from "stripe";
 import { upsertRowsUnlessOlder } from "../billing/project";
 import { fetchedAt } from "../billing/sources";
-import { readConfig } from "../config";
-import { createDb, type Database } from "../db/client";
+import type { Database } from "../db/client";
+import type { Deps } from "../deps";
 import { errorName, log } from "../log";
-import { createStripeApi, stripeStatus } from "../stripe/api";
+import { stripeStatus } from "../stripe/api";
 import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType, type ListPage } from "./objects";
 import {
   acquireBackfillLease,
@@ -65,24 +65,19 @@ export interface BackfillRunReport {
  * Bounded by `limits` (BACKFILL_LIMITS), resumable (a cursor per type in job_state, saved in one
  * transaction with each page's rows) and exclusive (a lease). With `start`, a finished or paused run
  * is started or resumed first (POST /admin/api/backfill); without, only a running one continues
- * (the cron). An API error ends the invocation at once, never a loop. Needs STRIPE_SECRET_KEY (or the
- * client `options.stripe`, which a request that required one already made). Never throws.
+ * (the cron). An API error ends the invocation at once, never a loop. Needs the invocation's Stripe
+ * client (STRIPE_SECRET_KEY). Never throws.
  *
  * The report's `state` is null when no key is set (nothing was read).
  *
  * @example
- * ctx.waitUntil(runBackfill(env, Date.now, { start: false }));
+ * await runBackfill(deps, { start: false });
  */
-export async function runBackfill(
-  env: Env,
-  now: () => number,
-  options: { start: boolean; limits?: BackfillLimits; stripe?: Stripe },
-): Promise<BackfillRunReport> {
+export async function runBackfill(deps: Deps, options: { start: boolean; limits?: BackfillLimits }): Promise<BackfillRunReport> {
   const limits = { ...BACKFILL_LIMITS, ...options.limits };
   const report: BackfillRunReport = { outcome: "no_api_key", pages: 0, imported: 0, state: null };
-  const stripe = options.stripe ?? createStripeApi(readConfig(env).stripeApi);
+  const { stripe, db, now } = deps;
   if (!stripe) return report;
-  const db = createDb(env.DB);
   let lease: string | null = null;
   try {
     // The cron asks every minute: without a running backfill it only reads, and writes no lease.

@@ -9,7 +9,6 @@ import {
   type ThinHandler,
   type ThinHandlerContext,
 } from "../handlers/registry";
-import { fulfilOnce } from "./fulfil";
 import { type ProjectedTable, project, type RowOf } from "./project";
 import { type AppliedBy, invoiceSubscriptionId, rows } from "./rows";
 import { type BillingStep, fromSnapshot, fromThin, type Origin } from "./sources";
@@ -61,12 +60,12 @@ const projectCharge = projector(charges, rows.charge, (stripe, id) => stripe.cha
 
 async function fulfilPaidCheckout(session: Stripe.Checkout.Session, origin: Origin, ctx: HandlerContext) {
   await projectCheckoutSession(session, origin, ctx);
-  if (PAID.has(session.payment_status)) await fulfilOnce("checkout_session.paid", session, origin.event, ctx);
+  if (PAID.has(session.payment_status)) await ctx.fulfil("checkout_session.paid", session, origin.event);
 }
 
 async function creditPaidInvoice(invoice: Stripe.Invoice, origin: Origin, ctx: HandlerContext) {
   await projectInvoice(invoice, origin, ctx);
-  if (invoice.status === "paid") await fulfilOnce("invoice.paid", invoice, origin.event, ctx);
+  if (invoice.status === "paid") await ctx.fulfil("invoice.paid", invoice, origin.event);
 }
 
 /**

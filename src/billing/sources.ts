@@ -1,8 +1,8 @@
 import type Stripe from "stripe";
 import type { HandlerContext, ThinEventNotification, ThinHandlerContext, TriggeringEvent } from "../handlers/registry";
 import { log } from "../log";
+import { isNotFound } from "../stripe/api";
 import { thinCreatedSeconds } from "../stripe/event-shape";
-import { isNotFound } from "../stripe/thin";
 import type { AppliedBy } from "./rows";
 
 /**

@@ -104,7 +104,7 @@ export const jobState = sqliteTable("job_state", {
 /**
  * Hourly aggregates of the ledger for the console's charts, so that a chart never reads a week of
  * ledger rows: one row per UTC hour of arrival, recomputed by the every-minute cron from that hour's
- * `seq` range (src/cron/ledger-hours.ts), never written per event. WITHOUT ROWID in migrations/0005
+ * `seq` range (src/maintenance/ledger-hours.ts), never written per event. WITHOUT ROWID in migrations/0005
  * (drizzle cannot say so): keyed by the hour alone, a new row is one row written.
  */
 export const ledgerHours = sqliteTable("ledger_hours", {

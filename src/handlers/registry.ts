@@ -1,7 +1,7 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
-import type { FulfilmentKind, FulfilmentObjects } from "../billing/kinds";
 import type { Database } from "../db/client";
+import type { FulfilmentKind, FulfilmentObjects } from "./hooks";
 
 /** Every event type Stripe's SDK knows, e.g. `"invoice.paid"`. */
 export type StripeEventType = Stripe.Event["type"];
@@ -32,8 +32,20 @@ export interface HandlerContext {
   stripe: Stripe | null;
   /** The consumer's clock, Unix ms. */
   nowMs: number;
-  /** This registry, so built-in handlers can run the fulfilment hooks registered on it. */
-  handlers: Handlers;
+  /**
+   * Runs the once-only hooks registered for `kind` (`Handlers.fulfil`) on `object`: at most once per
+   * object and kind, whatever events, replays or retries reach it, in either delivery format (the
+   * key is the object's id, never the event). `event` is the one that triggered it. Resolves true
+   * when this call ran them; with no hook registered it writes nothing and resolves false.
+   *
+   * @example
+   * if (session.payment_status === "paid") await ctx.fulfil("checkout_session.paid", session, event);
+   */
+  fulfil<K extends FulfilmentKind>(
+    kind: K,
+    object: FulfilmentObjects[K] & { id?: string | null },
+    event: TriggeringEvent,
+  ): Promise<boolean>;
   /**
    * Queues a D1 write to commit in the same transaction as the event's outcome: the event is marked
    * processed together with it, or neither happens and the event is retried. Prefer it to awaiting

@@ -1,7 +1,7 @@
 import type { WebhookSecret } from "../config";
-import type { EndpointCheckState } from "../cron/endpoint-check";
+import type { EndpointCheckState } from "../endpoint-check/check";
 
-// The checks `/health` reports (src/routes/health.ts), which the alerts (src/cron/alert-conditions.ts)
+// The checks `/health` reports (src/routes/health.ts), which the alerts (src/alerts/conditions.ts)
 // send too: pure functions of what the route or the cron has read.
 
 /** How long before a secret's expiry `/health` starts warning: a day leaves time to finish the roll. */

@@ -1,27 +1,25 @@
-import { createDb } from "../db/client";
 import { markDead } from "../db/ledger/consumer";
+import type { Deps } from "../deps";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
-import { type EventMessage, isEventMessage } from "./message";
+import { readableMessages } from "./message";
 
 /**
- * Consumes the dead-letter queue: marks each event `dead` at `nowMs` (one statement per 90 ids) so
- * operators see it, the alerts report it, and it can be replayed. Nothing is deleted; the payload and
- * last error stay in the ledger.
+ * Consumes the dead-letter queue: marks each event `dead` (one statement per 90 ids) so operators see
+ * it, the alerts report it, and it can be replayed. Nothing is deleted; the payload and last error
+ * stay in the ledger.
+ *
+ * @example
+ * if (isDeadLetterQueue(batch.queue)) await consumeDeadLetters(batch, deps);
  */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env, nowMs: number): Promise<void> {
-  const messages = batch.messages.filter((message): message is Message<EventMessage> => {
-    if (isEventMessage(message.body)) return true;
-    log("error", "queue_message_malformed", { message_id: message.id, queue: batch.queue });
-    message.ack();
-    return false;
-  });
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Deps): Promise<void> {
+  const messages = readableMessages(batch);
   if (messages.length === 0) return;
   try {
     await markDead(
-      createDb(env.DB),
+      deps.db,
       messages.map((m) => m.body.id),
-      nowMs,
+      deps.now(),
     );
   } catch (err) {
     for (const message of messages) {
@@ -34,4 +32,12 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env,
     message.ack();
     log("error", "event_dead", { event_id: message.body.id });
   }
+}
+
+/**
+ * Whether a batch comes from the dead-letter queue: its name ends in `-dlq`, so queues renamed per
+ * environment keep working.
+ */
+export function isDeadLetterQueue(queue: string): boolean {
+  return queue.endsWith("-dlq");
 }

@@ -1,7 +1,6 @@
-import type { Database } from "../db/client";
 import { markSendFailed } from "../db/ledger/upkeep";
+import type { Deps } from "../deps";
 import { errorName, log } from "../log";
-import type { EventMessage } from "./message";
 
 /** Cloudflare Queues accepts at most 100 messages per sendBatch. */
 const SEND_BATCH_LIMIT = 100;
@@ -13,9 +12,10 @@ const SEND_BATCH_LIMIT = 100;
  * Never throws; returns whether every id was sent.
  *
  * @example
- * ctx.waitUntil(dispatch(env.EVENTS_QUEUE, db, [event.id], Date.now()));
+ * ctx.waitUntil(dispatch(deps, [event.id]));
  */
-export async function dispatch(queue: Queue<EventMessage>, db: Database, ids: readonly string[], nowMs: number): Promise<boolean> {
+export async function dispatch(deps: Pick<Deps, "queue" | "db" | "now">, ids: readonly string[]): Promise<boolean> {
+  const { queue, db } = deps;
   for (let i = 0; i < ids.length; i += SEND_BATCH_LIMIT) {
     const part = ids.slice(i, i + SEND_BATCH_LIMIT);
     try {
@@ -24,7 +24,7 @@ export async function dispatch(queue: Queue<EventMessage>, db: Database, ids: re
     } catch (err) {
       const unsent = ids.slice(i);
       log("warn", "enqueue_failed", { count: unsent.length, event_id: unsent.length === 1 ? unsent[0] : undefined, error: errorName(err) });
-      await markSendFailed(db, unsent, nowMs).catch((markErr: unknown) => {
+      await markSendFailed(db, unsent, deps.now()).catch((markErr: unknown) => {
         // The sweep still finds these rows once their grace has passed.
         log("error", "enqueue_reschedule_failed", { count: unsent.length, error: errorName(markErr) });
       });

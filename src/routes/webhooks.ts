@@ -1,6 +1,5 @@
 import { type Context, Hono } from "hono";
-import { validConfig } from "../config";
-import { createDb } from "../db/client";
+import { deliveryProblem, problemError } from "../config";
 import { recordEvent } from "../db/ledger/record";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/app-env";
@@ -41,20 +40,22 @@ function methodNotAllowed(): never {
 }
 
 async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Response> {
-  const started = c.var.now();
+  const { deps } = c.var;
+  const started = deps.now();
   let eventId: string | undefined;
   let eventType: string | undefined;
   try {
     const payload = await c.req.text();
-    const config = validConfig(c.var.config);
-    if (config instanceof ApiError) throw config;
+    const { config, db } = deps;
+    const problem = deliveryProblem(config);
+    if (problem) throw problemError(problem);
 
     const other: EventFormat = format === "snapshot" ? "thin" : "snapshot";
     const { event, secretIndex } = await verifyDelivery({
       payload,
       header: c.req.header("stripe-signature") ?? null,
       secrets: config.webhookSecrets,
-      toleranceSeconds: config.settings.toleranceSeconds,
+      toleranceSeconds: config.toleranceSeconds,
       nowMs: started,
       format,
       otherFormatUrl: () => new URL(WEBHOOK_PATHS[other], c.req.url).href,
@@ -62,7 +63,6 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
     eventId = event.id;
     eventType = event.type;
 
-    const db = createDb(c.env.DB);
     let isNew: boolean;
     try {
       isNew = await recordEvent(db, event, { receivedAt: started, payload, source: "webhook", secretIndex });
@@ -76,11 +76,11 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
     }
 
     // The queue send is the only work left after the answer; no D1 write follows it.
-    if (isNew) c.executionCtx.waitUntil(dispatch(c.env.EVENTS_QUEUE, db, [event.id], started));
-    logDelivery(format, eventId, eventType, isNew ? "accepted" : "duplicate", started, c.var.now());
+    if (isNew) c.executionCtx.waitUntil(dispatch(deps, [event.id]));
+    logDelivery(format, eventId, eventType, isNew ? "accepted" : "duplicate", started, deps.now());
     return c.json({ received: true, id: event.id, duplicate: !isNew } satisfies Receipt);
   } catch (err) {
-    logDelivery(format, eventId, eventType, err instanceof ApiError ? err.code : "internal_error", started, c.var.now());
+    logDelivery(format, eventId, eventType, err instanceof ApiError ? err.code : "internal_error", started, deps.now());
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import type { StripeApiConfig } from "../config";
+import { type Config, problemWith } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../log";
 
@@ -8,21 +8,23 @@ import { log } from "../log";
  * then skipped). Every request goes to STRIPE_API_BASE (Stripe's API by default) through the global
  * `fetch`, so tests stub them at the network edge. A refused STRIPE_API_BASE (plain http to a
  * non-loopback host, …) also gives null, logged as `config_invalid`: the key is never sent there.
+ * The Worker makes one per invocation (src/deps.ts), on first use.
  *
  * @example
- * const stripe = createStripeApi(readConfig(env).stripeApi);
+ * const stripe = createStripeApi(readConfig(env));
  * if (stripe) await stripe.subscriptions.retrieve("sub_…");
  */
-export function createStripeApi(api: StripeApiConfig): Stripe | null {
-  if (api.key === null) return null;
-  if (api.base instanceof ApiError) {
-    log("error", "config_invalid", { message: api.base.message });
+export function createStripeApi(config: Config): Stripe | null {
+  const { key, base } = config.stripeApi;
+  if (key === null) return null;
+  if (base === null) {
+    log("error", "config_invalid", { message: problemWith(config, "STRIPE_API_BASE")?.message });
     return null;
   }
-  return new Stripe(api.key, {
-    host: api.base.host,
-    port: api.base.port,
-    protocol: api.base.protocol,
+  return new Stripe(key, {
+    host: base.host,
+    port: base.port,
+    protocol: base.protocol,
     httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
     maxNetworkRetries: 2,
     timeout: 10_000,
@@ -34,24 +36,50 @@ export function stripeStatus(err: unknown): number | null {
   return err instanceof Stripe.errors.StripeError && typeof err.statusCode === "number" ? err.statusCode : null;
 }
 
+/** Whether an API call failed because the object does not exist (deleted, or not visible to this key). */
+export function isNotFound(err: unknown): boolean {
+  return stripeStatus(err) === 404;
+}
+
 /**
- * `createStripeApi` for an admin request that cannot work without the API: throws 409
+ * The invocation's client for an admin request that cannot work without the API: throws 409
  * `stripe_key_missing` when STRIPE_SECRET_KEY is unset and 500 `config_invalid` when STRIPE_API_BASE
  * is refused, each saying what `purpose` needs. Never repeats a value.
  *
  * @example
- * const stripe = requireStripeApi(c.var.config.stripeApi, "The backfill reads Stripe's list APIs");
+ * const stripe = requireStripeApi(deps, "The backfill reads Stripe's list APIs");
  */
-export function requireStripeApi(api: StripeApiConfig, purpose: string): Stripe {
-  if (api.key !== null && api.base instanceof ApiError) throw api.base;
-  const stripe = createStripeApi(api);
-  if (!stripe) {
-    throw new ApiError(
-      "stripe_key_missing",
-      `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): ` +
-        "a restricted key with read access to Webhook Endpoints, Customers, Subscriptions, Checkout Sessions, Invoices, " +
-        "PaymentIntents and Charges.",
+export function requireStripeApi(deps: { config: Config; stripe: Stripe | null }, purpose: string): Stripe {
+  if (deps.stripe) return deps.stripe;
+  const refusedBase = deps.config.stripeApi.key === null ? null : problemWith(deps.config, "STRIPE_API_BASE");
+  if (refusedBase) throw new ApiError(refusedBase.code, refusedBase.message);
+  throw new ApiError(
+    "stripe_key_missing",
+    `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): ` +
+      "a restricted key with read access to Webhook Endpoints, Customers, Subscriptions, Checkout Sessions, Invoices, " +
+      "PaymentIntents and Charges.",
+  );
+}
+
+/**
+ * Why there is no Stripe API client for thin events, for `last_error` and `/health`: the variable to
+ * fix and what to do next. Never repeats a value.
+ *
+ * @example
+ * if (!deps.stripe) return park(noApiClientReason(deps.config));
+ */
+export function noApiClientReason(config: Config): string {
+  const refusedBase = config.stripeApi.key === null ? null : problemWith(config, "STRIPE_API_BASE");
+  if (refusedBase) {
+    return (
+      `A thin event's data must be fetched from the Stripe API, but ${refusedBase.message} ` +
+      "Fix it, then replay this event (it was parked, not retried)."
     );
   }
-  return stripe;
+  return (
+    "STRIPE_SECRET_KEY is not set: a thin event carries no data, which must be fetched from the Stripe API with a key. " +
+    "Set it (wrangler secret put STRIPE_SECRET_KEY; " +
+    "a restricted key with read access to Events and the objects your handlers fetch), " +
+    "then replay this event (it was parked, not retried)."
+  );
 }

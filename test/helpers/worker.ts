@@ -7,6 +7,7 @@ import {
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { createDeps, type Deps } from "../../src/deps";
 import { Handlers } from "../../src/handlers/registry";
 import deployed from "../../src/index";
 import { createWorker } from "../../src/worker";
@@ -57,6 +58,21 @@ export async function callWorker(target: string | Request, options: CallOptions 
   const response = await worker.fetch(request, testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return response;
+}
+
+/**
+ * The dependencies one invocation of the Worker gets (src/deps.ts), for calling a job or a service
+ * directly: the test environment, no handlers and the real clock unless given (a number is a fixed clock).
+ *
+ * @example
+ * await recoverMissedEvents(testDeps({ env: keyed, handlers: defaultHandlers(), now: Date.now() + 60_000 }));
+ */
+export function testDeps(options: { env?: Env; handlers?: Handlers; now?: number | (() => number) } = {}): Deps {
+  const { now } = options;
+  return createDeps(options.env ?? env, {
+    handlers: options.handlers ?? new Handlers(),
+    now: typeof now === "number" ? () => now : (now ?? Date.now),
+  });
 }
 
 /** `GET /health`: its status, parsed body and text. */
@@ -115,7 +131,7 @@ export async function runBatch(messages: readonly (string | { body: unknown })[]
   const batch = createMessageBatch(queue, sent);
   const retries = batch.messages.map((m) => vi.spyOn(m, "retry"));
   const ctx = createExecutionContext();
-  await worker.queue(batch, testEnv, ctx);
+  await worker.queue(batch, testEnv);
   const result = await getQueueResult(batch, ctx);
   const position = (msgId: string) => sent.findIndex((m) => m.id === msgId);
   const inOrder = (ids: readonly string[]) => ids.map(position).sort((a, b) => a - b);

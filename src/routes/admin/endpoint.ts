@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { checkEndpoint } from "../../cron/endpoint-check";
+import { checkEndpoint } from "../../endpoint-check/check";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 import { requireStripeApi } from "../../stripe/api";
@@ -9,11 +9,11 @@ import { requireStripeApi } from "../../stripe/api";
  * webhook endpoint(s) compared with the handled event types (`missing`: handled but not enabled,
  * `unhandled`: enabled without a handler), with `warnings` and `info` as /health shows them. The
  * result is saved, so /health and the console show it too. 502 `stripe_api_error` when Stripe's API
- * refuses or does not answer. Mounted under the Bearer-authenticated API.
+ * refuses or does not answer.
  */
-export const endpointApiRoutes = new Hono<AppEnv>().get("/endpoint", async (c) => {
-  const stripe = requireStripeApi(c.var.config.stripeApi, "The endpoint check lists the account's webhook endpoints");
-  const result = await checkEndpoint(c.env, c.var.handlers, stripe, c.var.now());
+export const endpointRoutes = new Hono<AppEnv>().get("/endpoint", async (c) => {
+  const stripe = requireStripeApi(c.var.deps, "The endpoint check lists the account's webhook endpoints");
+  const result = await checkEndpoint(c.var.deps, stripe);
   if (!result.ok) throw new ApiError("stripe_api_error", result.report.warnings[0]!);
   return c.json(result.report);
 });

@@ -1,16 +1,26 @@
 import { Hono } from "hono";
+import { databaseSize, ledgerStats } from "../../db/ledger/stats";
 import type { AppEnv } from "../../http/app-env";
-import { adminApiRoutes } from "./api";
-import { requireEnabled } from "./auth";
-import { backfillFormRoutes } from "./backfill-form";
-import { adminConsoleRoutes } from "./console";
+import { API_LIMIT, rateLimit } from "../../http/rate-limit";
+import { requireBearer } from "./auth";
+import { backfillRoutes } from "./backfill";
+import { endpointRoutes } from "./endpoint";
+import { eventRoutes } from "./events";
+import { statsJson } from "./json";
+import { objectRoutes } from "./objects";
 
 /**
- * Everything under `/admin`: the JSON API at `/admin/api/*` and the console (its backfill button after
- * it, so the console's security headers apply to it too). 404 unless ADMIN_TOKEN is set.
+ * `/admin/api/*`: the operator API, Bearer-authenticated and limited per client IP (the app mounts it
+ * only while ADMIN_TOKEN is set). The console (src/console/) is built on the same services.
  */
-export const adminRoutes = new Hono<AppEnv>()
-  .use(requireEnabled)
-  .route("/api", adminApiRoutes)
-  .route("/", adminConsoleRoutes)
-  .route("/", backfillFormRoutes);
+export const adminApiRoutes = new Hono<AppEnv>()
+  .use(rateLimit(API_LIMIT), requireBearer)
+  .route("/", eventRoutes)
+  .route("/", objectRoutes)
+  .get("/stats", async (c) => {
+    const { db, config, now } = c.var.deps;
+    const [stats, size] = await Promise.all([ledgerStats(db, now()), databaseSize(db)]);
+    return c.json(statsJson(stats, size, config.problems.some((p) => p.variable === "D1_MAX_BYTES") ? null : config.d1MaxBytes));
+  })
+  .route("/", backfillRoutes)
+  .route("/", endpointRoutes);

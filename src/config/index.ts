@@ -1,0 +1,119 @@
+import type { StripeApiBase } from "../stripe/api-base";
+import type { ConfigProblem, ConfigVariable } from "./problem";
+import { readWebhookSecrets, type WebhookSecret } from "./secrets";
+import { readAlertWebhookUrl, readD1MaxBytes, readRetentionDays, readStripeApiBase, readTolerance, readWebhookUrl } from "./values";
+
+export type { ConfigProblem, ConfigVariable } from "./problem";
+export { problemError } from "./problem";
+export type { WebhookSecret } from "./secrets";
+
+/**
+ * The Worker's variables and secrets as plain values, parsed once per `env` object by `readConfig`:
+ * the only place that reads their strings. A refused value reads as its default (or empty, or null)
+ * and is listed in `problems`, so one wrong value never hides another and each part of the Worker
+ * asks only about what it needs: a problem with the secrets or a setting refuses deliveries (Stripe
+ * retries them) and stops the retention; it never stops the re-drive, the alerts or the API calls.
+ */
+export interface Config {
+  /** STRIPE_WEBHOOK_SECRET: the secrets that may have signed a delivery, in the order configured. */
+  webhookSecrets: readonly WebhookSecret[];
+  /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
+  toleranceSeconds: number;
+  /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
+  retentionDays: number;
+  /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
+  d1MaxBytes: number;
+  /** What a Stripe API client is made of (STRIPE_SECRET_KEY, STRIPE_API_BASE). */
+  stripeApi: StripeApiConfig;
+  /** ALERT_WEBHOOK_URL; null when unset (no alerts) or refused. */
+  alertWebhookUrl: string | null;
+  /** WEBHOOK_URL, which the endpoint drift check looks for; null when unset or refused. */
+  webhookUrl: string | null;
+  /** ADMIN_TOKEN, trimmed; null (unset or blank) disables `/admin`. */
+  adminToken: string | null;
+  /** Every refused value, in the order above: each names its variable and how to fix it. */
+  problems: readonly ConfigProblem[];
+}
+
+/** STRIPE_SECRET_KEY and STRIPE_API_BASE. */
+export interface StripeApiConfig {
+  /** The key, trimmed; null when unset (the features that need the API are then skipped). */
+  key: string | null;
+  /** STRIPE_API_BASE; null when refused (the key is then never sent anywhere). */
+  base: StripeApiBase | null;
+}
+
+type ConfigEnv = Partial<Record<ConfigVariable, string>>;
+
+/**
+ * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value.
+ *
+ * @example
+ * const config = readConfig(env);
+ * const problem = deliveryProblem(config);
+ */
+export function readConfig(env: ConfigEnv): Config {
+  // An isolate's `env` does not change while it lives (a new secret or var is a new deployment), so
+  // it is parsed once per env object, not on every delivery.
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+const parsed = new WeakMap<object, Config>();
+
+function parseConfig(env: ConfigEnv): Config {
+  const secrets = readWebhookSecrets(env.STRIPE_WEBHOOK_SECRET);
+  const tolerance = readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
+  const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS);
+  const d1MaxBytes = readD1MaxBytes(env.D1_MAX_BYTES);
+  const base = readStripeApiBase(env.STRIPE_API_BASE);
+  const alertWebhookUrl = readAlertWebhookUrl(env.ALERT_WEBHOOK_URL);
+  const webhookUrl = readWebhookUrl(env.WEBHOOK_URL);
+  const adminToken = (env.ADMIN_TOKEN ?? "").trim();
+  const problems = [secrets, tolerance, retention, d1MaxBytes, base, alertWebhookUrl, webhookUrl].flatMap((r) =>
+    r.problem ? [r.problem] : [],
+  );
+  return {
+    webhookSecrets: secrets.secrets,
+    toleranceSeconds: tolerance.value,
+    retentionDays: retention.value,
+    d1MaxBytes: d1MaxBytes.value,
+    stripeApi: { key: env.STRIPE_SECRET_KEY?.trim() || null, base: base.value },
+    alertWebhookUrl: alertWebhookUrl.value,
+    webhookUrl: webhookUrl.value,
+    adminToken: adminToken === "" ? null : adminToken,
+    problems,
+  };
+}
+
+/**
+ * Variables whose problems never stop deliveries: WEBHOOK_URL only steers the drift check (which
+ * reports its problem itself).
+ */
+const ADVISORY: ReadonlySet<ConfigVariable> = new Set(["WEBHOOK_URL"]);
+
+/**
+ * The first problem that refuses deliveries and stops the retention (which could delete too much on
+ * a wrong setting), the secrets' before the settings'; null when there is none.
+ *
+ * @example
+ * const problem = deliveryProblem(c.var.deps.config);
+ * if (problem) throw problemError(problem);
+ */
+export function deliveryProblem(config: Config): ConfigProblem | null {
+  return config.problems.find((p) => !ADVISORY.has(p.variable)) ?? null;
+}
+
+/**
+ * The problem with one variable, or null.
+ *
+ * @example
+ * problemWith(config, "STRIPE_API_BASE")?.message;
+ */
+export function problemWith(config: Config, variable: ConfigVariable): ConfigProblem | null {
+  return config.problems.find((p) => p.variable === variable) ?? null;
+}

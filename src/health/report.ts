@@ -1,0 +1,65 @@
+import { type Config, problemWith } from "../config";
+import type { Database } from "../db/client";
+import { readAttention } from "../db/ledger/attention";
+import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../endpoint-check/check";
+import { errorName, log } from "../log";
+import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "./checks";
+
+/** The whole health report: `ok` when the Worker can verify and record deliveries, and each check. */
+export interface HealthReport {
+  ok: boolean;
+  checks: {
+    webhook_secret: ReturnType<typeof secretCheck>;
+    settings: Check;
+    database: ReturnType<typeof sizeCheck>;
+    stripe_api: ReturnType<typeof stripeApiCheck>;
+    endpoint: ReturnType<typeof endpointCheck>;
+  };
+}
+
+/**
+ * Every check, from the configuration and one D1 query (`readAttention`), which proves D1 answers on
+ * the current schema, counts parked thin events and reads the last endpoint drift check (saved by the
+ * cron, so this never calls Stripe). Counts, sizes and codes only, never a secret's value. Never
+ * throws: a D1 failure is the `database` check's.
+ *
+ * @example
+ * const report = await healthReport(deps.config, deps.db, deps.now());
+ */
+export async function healthReport(config: Config, db: Database, nowMs: number): Promise<HealthReport> {
+  const secretProblem = problemWith(config, "STRIPE_WEBHOOK_SECRET");
+  const webhookSecret = secretProblem
+    ? { ok: false, configured: 0, message: `${secretProblem.code}: ${secretProblem.message}` }
+    : secretCheck(config.webhookSecrets, nowMs);
+  const settingsProblem = config.problems.find((p) => p.variable !== "STRIPE_WEBHOOK_SECRET" && p.variable !== "WEBHOOK_URL");
+  const settings: Check = settingsProblem ? { ok: false, message: `${settingsProblem.code}: ${settingsProblem.message}` } : { ok: true };
+  const maxBytes = problemWith(config, "D1_MAX_BYTES") ? null : config.d1MaxBytes;
+
+  let parked: number | null = null;
+  let endpoint: EndpointCheckState | null = null;
+  const database = await readAttention(db, ENDPOINT_CHECK_STATE)
+    .then((readings) => {
+      parked = readings.parkedThin;
+      endpoint = readings.saved as EndpointCheckState | null;
+      return sizeCheck(readings.sizeBytes, maxBytes);
+    })
+    .catch((err: unknown): Check => {
+      log("error", "health_database_failed", { error: errorName(err) });
+      return {
+        ok: false,
+        message:
+          "D1 (binding DB) did not answer a query on stripe_events: " +
+          "is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?",
+      };
+    });
+  return {
+    ok: webhookSecret.ok && settings.ok && database.ok,
+    checks: {
+      webhook_secret: webhookSecret,
+      settings,
+      database,
+      stripe_api: stripeApiCheck(config.stripeApi.key !== null, parked),
+      endpoint: endpointCheck(endpoint),
+    },
+  };
+}
