@@ -17,7 +17,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseStripeApiBase } from "../src/stripe/api-base.ts";
+import { parseStripeApiBase } from "../src/config/api-base.ts";
 import { readDevVar } from "./lib/dev-vars.mjs";
 import { startStripeApiStub } from "./lib/stripe-api-stub.mjs";
 import { stripeSignatureHeader } from "./lib/stripe-signature.mjs";

@@ -11,7 +11,7 @@
 // (or Retry-After). Exits 0 when done, 1 when paused or refused (the reason printed), 2 on bad usage.
 // --status prints the progress once and starts nothing.
 import { parseArgs } from "node:util";
-import { isLoopback } from "../src/stripe/api-base.ts";
+import { isLoopback } from "../src/config/api-base.ts";
 import { setting } from "./lib/dev-vars.mjs";
 
 /** Run outcomes after which calling again at once would only meet the same answer. */

@@ -16,7 +16,8 @@ import { parseArgs } from "node:util";
 //   --recreate replaces the endpoint (new endpoint and secret, rotation steps, old one deleted last).
 // - A new signing secret is printed once, with the `wrangler secret put` step. --dry-run changes nothing.
 import Stripe from "stripe";
-import { compareEndpoint, describeDrift, MANAGED_BY, withWebhookPath } from "../src/stripe/endpoint-drift.ts";
+import { withWebhookPath } from "../src/config/webhook-path.ts";
+import { compareEndpoint, describeDrift, MANAGED_BY } from "../src/stripe/endpoint-drift.ts";
 import { stripeApiBaseOrExit } from "./lib/api-base.mjs";
 import { readDevVar } from "./lib/dev-vars.mjs";
 import { EVENTS } from "./lib/stripe-cli.mjs";

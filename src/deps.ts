@@ -2,7 +2,7 @@ import type Stripe from "stripe";
 import { type Config, readConfig } from "./config";
 import { createDb, type Database } from "./db/client";
 import type { Handlers } from "./handlers/registry";
-import type { EventMessage } from "./queue/message";
+import type { EventMessage } from "./ledger/event";
 import { createStripeApi } from "./stripe/api";
 
 /**

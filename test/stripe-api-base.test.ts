@@ -1,8 +1,8 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it, vi } from "vitest";
 import { readConfig } from "../src/config";
+import { parseStripeApiBase } from "../src/config/api-base";
 import { createStripeApi } from "../src/stripe/api";
-import { parseStripeApiBase } from "../src/stripe/api-base";
 import { deliver } from "./helpers/deliver";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { envWith } from "./helpers/faults";

@@ -1,6 +1,6 @@
 // STRIPE_API_BASE for the scripts: the environment first, then .dev.vars, parsed by the same code
-// as the Worker's (src/stripe/api-base.ts, run with Node's type stripping).
-import { parseStripeApiBase } from "../../src/stripe/api-base.ts";
+// as the Worker's (src/config/api-base.ts, run with Node's type stripping).
+import { parseStripeApiBase } from "../../src/config/api-base.ts";
 import { setting } from "./dev-vars.mjs";
 
 /** The parsed STRIPE_API_BASE; a refused one prints why and exits 1. */

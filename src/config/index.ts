@@ -1,4 +1,4 @@
-import type { StripeApiBase } from "../stripe/api-base";
+import type { StripeApiBase } from "./api-base";
 import type { ConfigProblem, ConfigVariable } from "./problem";
 import { readWebhookSecrets, type WebhookSecret } from "./secrets";
 import { readAlertWebhookUrl, readD1MaxBytes, readRetentionDays, readStripeApiBase, readTolerance, readWebhookUrl } from "./values";

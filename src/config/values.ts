@@ -1,6 +1,6 @@
-import { parseSecureUrl, parseStripeApiBase, type StripeApiBase } from "../stripe/api-base";
-import { withWebhookPath } from "../stripe/endpoint-drift";
+import { parseSecureUrl, parseStripeApiBase, type StripeApiBase } from "./api-base";
 import type { ConfigProblem, ConfigVariable } from "./problem";
+import { withWebhookPath } from "./webhook-path";
 
 // The variables with a default or an optional value. Each reader returns the value to use and the
 // problem with the raw value, if any; a refused value reads as its default (or null), and the

@@ -1,4 +1,5 @@
-import { compareEndpoint, describeDrift, type EndpointSnapshot, MANAGED_BY, WEBHOOK_PATH } from "../stripe/endpoint-drift";
+import { WEBHOOK_PATH } from "../config/webhook-path";
+import { compareEndpoint, describeDrift, type EndpointSnapshot, MANAGED_BY } from "../stripe/endpoint-drift";
 
 /** An endpoint as the list API returns it, with the fields the check reads. */
 export type ListedEndpoint = EndpointSnapshot & { id: string; metadata?: Record<string, string> | null };

@@ -1,13 +1,14 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
 import type { ClaimedEvent } from "../db/ledger/consumer";
-import type { Deps } from "../deps";
 import { errorName } from "../log";
 import { noApiClientReason } from "../stripe/api";
 import { clientForThin, rehydrateThin } from "../stripe/thin";
 import type { FulfilmentKind } from "./hooks";
 import { once } from "./once";
-import type { HandlerContext } from "./registry";
+import type { HandlerContext, Handlers } from "./registry";
 
 type Write = BatchItem<"sqlite">;
 
@@ -24,6 +25,15 @@ export type Outcome =
   | { kind: "failed"; error: string; errorName: string }
   | { kind: "parked"; error: string; errorName: string };
 
+/** What running an event needs: the invocation's dependencies (src/deps.ts), which it is given. */
+export interface RunDeps {
+  env: Env;
+  config: Config;
+  db: Database;
+  stripe: Stripe | null;
+  handlers: Handlers;
+}
+
 /** Longest `last_error` kept in D1. */
 const MAX_ERROR_LENGTH = 1000;
 
@@ -37,7 +47,7 @@ const MAX_ERROR_LENGTH = 1000;
  * @example
  * const outcome = await runEvent(claimed, deps, Date.now());
  */
-export async function runEvent(event: ClaimedEvent, deps: Deps, nowMs: number): Promise<Outcome> {
+export async function runEvent(event: ClaimedEvent, deps: RunDeps, nowMs: number): Promise<Outcome> {
   const writes: Write[] = [];
   const write = (query: Write) => void writes.push(query);
   try {
@@ -82,7 +92,7 @@ export function failure(err: unknown, prefix = ""): Extract<Outcome, { kind: "fa
  * each given the same context but a `write` that commits with the fulfilment's done mark, not later
  * with the event's outcome.
  */
-function withFulfil<C extends Omit<HandlerContext, "fulfil">>(deps: Deps, base: C): C & Pick<HandlerContext, "fulfil"> {
+function withFulfil<C extends Omit<HandlerContext, "fulfil">>(deps: RunDeps, base: C): C & Pick<HandlerContext, "fulfil"> {
   const ctx: C & Pick<HandlerContext, "fulfil"> = {
     ...base,
     fulfil: async (kind, object, event) => {

@@ -47,3 +47,11 @@ export interface Arrival {
 export function seqAt(ms: number): number {
   return ms * 1000;
 }
+
+/**
+ * What goes on the events queue: the event id only. The event itself is read from the ledger, so a
+ * message never nears the 128 KB queue limit and a replay needs nothing but the id.
+ */
+export interface EventMessage {
+  id: string;
+}

@@ -4,10 +4,10 @@ import { markFormatSeen } from "../db/job-state";
 import { type ClaimedEvent, claimEvents, failEvent, finishEvents, parkEvent } from "../db/ledger/consumer";
 import type { Deps } from "../deps";
 import { failure, type Outcome, runEvent } from "../handlers/run";
-import type { EventFormat } from "../ledger/event";
+import type { EventFormat, EventMessage } from "../ledger/event";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
-import { type EventMessage, readableMessages } from "./message";
+import { readableMessages } from "./message";
 
 type Write = BatchItem<"sqlite">;
 

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { deliveryProblem, problemError } from "../config";
+import { WEBHOOK_PATH } from "../config/webhook-path";
 import { recordEvent } from "../db/ledger/record";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/app-env";
@@ -7,7 +8,6 @@ import { limitBody } from "../http/read-body";
 import type { EventFormat } from "../ledger/event";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
-import { WEBHOOK_PATH } from "../stripe/endpoint-drift";
 import { verifyDelivery } from "../stripe/verify";
 
 /**

@@ -1,20 +1,8 @@
 // No imports: `npm run stripe:endpoint` (plain Node, types stripped) runs this same comparison,
-// and the Worker can run it against the endpoint it reads from the API.
-
-/** The path Stripe webhook endpoints post snapshot events to (src/routes/webhooks.ts serves it). */
-export const WEBHOOK_PATH = "/webhooks/stripe";
+// and the Worker runs it against the endpoints it reads from the API (src/endpoint-check/).
 
 /** The metadata `npm run stripe:endpoint` puts on the endpoints it creates or adopts. */
 export const MANAGED_BY = { key: "managed_by", value: "stripe-webhook-worker" } as const;
-
-/**
- * A Worker's base URL as given to `stripe:endpoint --url` or WEBHOOK_URL, as the endpoint URL Stripe
- * posts to: `/webhooks/stripe` appended unless the path already ends with it, trailing slashes dropped.
- */
-export function withWebhookPath(url: URL): string {
-  const path = url.pathname.replace(/\/+$/, "");
-  return `${url.origin}${path.endsWith(WEBHOOK_PATH) ? path : `${path}${WEBHOOK_PATH}`}`;
-}
 
 /** What this Worker needs from its Stripe webhook endpoint. */
 export interface EndpointTarget {
