@@ -36,11 +36,24 @@ export interface RecoveryReport {
   passComplete: boolean;
 }
 
-/** What every recovery's saved progress has: when it last ran, and the listing pass in progress. */
-export interface SavedRecovery {
+/** A recovery job: lists what Stripe did not deliver, at most `limits` in one run, and says what it did. */
+export type Recovery = (deps: Deps, limits?: RecoveryLimits) => Promise<RecoveryReport>;
+
+/**
+ * A recovery's progress, saved between runs. `floor`: events created before it are never recovered
+ * (they predate this receiver, or thin delivery here). `watermark`: every event created before it has
+ * been checked. `pass`: a listing in progress, of events created in (from, to], resumed at `Cursor`
+ * (the snapshot list's `starting_after`, the v2 list's next page URL).
+ */
+export interface RecoveryProgress<Cursor> {
+  floor: number;
+  watermark: number;
   lastRunAt: number;
-  pass: unknown;
+  pass: ({ from: number; to: number } & Cursor) | null;
 }
+
+/** What `beginRecovery` reads of a saved progress. */
+type SavedRecovery = Pick<RecoveryProgress<unknown>, "lastRunAt" | "pass">;
 
 /** A recovery run that is due: its client, its limits, its saved progress (null on the first run) and its report so far. */
 export interface RecoveryRun<S extends SavedRecovery> {
@@ -83,6 +96,27 @@ export async function beginRecovery<S extends SavedRecovery>(
  */
 export function passWindow(watermark: number, nowSeconds: number): { from: number; to: number } {
   return { from: Math.max(watermark - OVERLAP_SECONDS, nowSeconds - RETENTION_SECONDS), to: nowSeconds };
+}
+
+/**
+ * Moves a pass on after a page: to the page's `next` cursor, or, when the listing is exhausted, the
+ * watermark to the end of the pass, which is then complete.
+ *
+ * @example
+ * advancePass(state, page.has_more ? { startingAfter: page.data.at(-1)!.id } : null, report);
+ */
+export function advancePass<S extends RecoveryProgress<object>>(
+  state: S,
+  next: Omit<NonNullable<S["pass"]>, "from" | "to"> | null,
+  report: RecoveryReport,
+): void {
+  if (!state.pass) return;
+  if (next !== null) Object.assign(state.pass, next);
+  else {
+    state.watermark = state.pass.to;
+    state.pass = null;
+    report.passComplete = true;
+  }
 }
 
 /**

@@ -3,24 +3,14 @@ import type Stripe from "stripe";
 import type { Database } from "../db/client";
 import { isThinOnly } from "../db/job-state";
 import { stripeEvents } from "../db/schema";
-import type { Deps } from "../deps";
 import { errorName, log } from "../log";
 import { snapshotEntry } from "../stripe/event-shape";
-import { beginRecovery, endRecovery, ingest, passWindow, type RecoveryLimits, type RecoveryReport } from "./pass";
+import { advancePass, beginRecovery, endRecovery, ingest, passWindow, type Recovery, type RecoveryProgress } from "./pass";
 
 const STATE_KEY = "event_recovery";
 
-/**
- * Progress of the recovery, saved between runs. `floor`: events created before it predate this
- * receiver and are never recovered. `watermark`: every event created before it has been checked.
- * `pass`: a listing in progress (created in (from, to]), resumed at `startingAfter`.
- * `undelivered`: the cursor of the listing of events Stripe could not deliver.
- */
-interface RecoveryState {
-  floor: number;
-  watermark: number;
-  lastRunAt: number;
-  pass: { from: number; to: number; startingAfter: string | null } | null;
+/** The snapshot recovery's progress, and the cursor of its listing of events Stripe could not deliver. */
+interface RecoveryState extends RecoveryProgress<{ startingAfter: string | null }> {
   undelivered: { startingAfter: string | null } | null;
 }
 
@@ -37,7 +27,7 @@ interface RecoveryState {
  * @example
  * await recoverMissedEvents(deps);
  */
-export async function recoverMissedEvents(deps: Deps, limits: RecoveryLimits = {}): Promise<RecoveryReport> {
+export const recoverMissedEvents: Recovery = async (deps, limits = {}) => {
   const run = await beginRecovery<RecoveryState>(deps, STATE_KEY, limits);
   if ("skipped" in run) return run;
   const { stripe, report, nowMs } = run;
@@ -67,12 +57,7 @@ export async function recoverMissedEvents(deps: Deps, limits: RecoveryLimits = {
         ...(state.pass.startingAfter ? { starting_after: state.pass.startingAfter } : {}),
       });
       await ingestPage(page.data);
-      if (page.has_more && page.data.length > 0) state.pass.startingAfter = page.data[page.data.length - 1]!.id;
-      else {
-        state.watermark = state.pass.to;
-        state.pass = null;
-        report.passComplete = true;
-      }
+      advancePass(state, page.has_more && page.data.length > 0 ? { startingAfter: page.data.at(-1)!.id } : null, report);
     }
     // Events Stripe tried and failed to deliver, which may predate the watermark.
     state.undelivered ??= { startingAfter: null };
@@ -90,7 +75,7 @@ export async function recoverMissedEvents(deps: Deps, limits: RecoveryLimits = {
   }
   await endRecovery(deps, "snapshot", STATE_KEY, state, report);
   return report;
-}
+};
 
 /**
  * Where the first run starts: from the newest event already recorded, recovering nothing older than

@@ -1,23 +1,13 @@
 import type Stripe from "stripe";
 import { type FormatSeen, formatSeenKey, readJobState } from "../db/job-state";
-import type { Deps } from "../deps";
 import { errorName, log } from "../log";
 import { isThinPayload, type ThinPayload, thinCreatedSeconds, thinEntry } from "../stripe/event-shape";
-import { beginRecovery, endRecovery, ingest, passWindow, type RecoveryLimits, type RecoveryReport } from "./pass";
+import { advancePass, beginRecovery, endRecovery, ingest, passWindow, type Recovery, type RecoveryProgress } from "./pass";
 
 const STATE_KEY = "thin_event_recovery";
 
-/**
- * Progress of the thin recovery. `floor`: the first thin event this Worker processed; nothing older
- * is recovered. `watermark`: every thin event created before it has been checked. `pass`: a listing
- * in progress (created in (from, to]), resumed at the page URL Stripe gave (`next`).
- */
-interface ThinRecoveryState {
-  floor: number;
-  watermark: number;
-  lastRunAt: number;
-  pass: { from: number; to: number; next: string | null } | null;
-}
+/** The thin recovery's progress: its floor is the first thin event this Worker processed; a pass resumes at the URL Stripe gave. */
+type ThinRecoveryState = RecoveryProgress<{ next: string | null }>;
 
 /** One page of `GET /v2/core/events`: no `has_more`, a URL for the next page instead. */
 interface V2Page {
@@ -38,7 +28,7 @@ interface V2Page {
  * @example
  * await recoverMissedThinEvents(deps);
  */
-export async function recoverMissedThinEvents(deps: Deps, limits: RecoveryLimits = {}): Promise<RecoveryReport> {
+export const recoverMissedThinEvents: Recovery = async (deps, limits = {}) => {
   const wanted = new Set(deps.handlers.thinTypes());
   if (wanted.size === 0) return { pages: 0, listed: 0, recovered: 0, passComplete: false, skipped: "no_handlers" };
   const run = await beginRecovery<ThinRecoveryState>(deps, STATE_KEY, limits);
@@ -65,19 +55,14 @@ export async function recoverMissedThinEvents(deps: Deps, limits: RecoveryLimits
         page.data.length,
         recoverable.map((item) => ({ event: thinEntry(item), payload: JSON.stringify(item) })),
       );
-      if (page.next_page_url && page.data.length > 0) state.pass.next = page.next_page_url;
-      else {
-        state.watermark = state.pass.to;
-        state.pass = null;
-        report.passComplete = true;
-      }
+      advancePass(state, page.next_page_url && page.data.length > 0 ? { next: page.next_page_url } : null, report);
     }
   } catch (err) {
     log("error", "recovery_failed", { format: "thin", error: errorName(err), pages: report.pages, recovered: report.recovered });
   }
   await endRecovery(deps, "thin", STATE_KEY, state, report);
   return report;
-}
+};
 
 /**
  * The first page through the SDK's list (v2 `created` filters are ISO 8601 date-times although the

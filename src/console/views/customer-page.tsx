@@ -55,33 +55,31 @@ export function CustomerPage(props: { id: string; view: CustomerView }) {
           />
         </div>
       </div>
-      <Section title="Subscriptions" count={view.subscriptions.length}>
-        <DataTable
-          rows={view.subscriptions}
-          empty="None."
-          columns={[
-            { label: "Subscription", class: "mono", cell: (s) => link(s.id) },
-            { label: "Status", cell: (s) => s.status },
-            { label: "Prices", class: "mono", cell: (s) => cellValue("priceIds", s.priceIds) },
-            { label: "Period end", cell: (s) => cellValue("currentPeriodEnd", s.currentPeriodEnd) },
-            { label: "Cancels at period end", cell: (s) => cellValue("", s.cancelAtPeriodEnd) },
-            { label: "Last event", cell: (s) => utc(s.lastEventCreated * 1000) },
-          ]}
-        />
-      </Section>
-      <Section title="Invoices" count={view.invoices.length}>
-        <DataTable
-          rows={view.invoices}
-          empty="None."
-          columns={[
-            { label: "Invoice", class: "mono", cell: (i) => link(i.id) },
-            { label: "Subscription", class: "mono", cell: (i) => link(i.subscriptionId) },
-            { label: "Status", cell: (i) => i.status ?? "—" },
-            { label: "Paid / due", cell: (i) => `${money(i.amountPaid, i.currency)} / ${money(i.amountDue, i.currency)}` },
-            { label: "Last event", cell: (i) => utc(i.lastEventCreated * 1000) },
-          ]}
-        />
-      </Section>
+      <TableSection
+        title="Subscriptions"
+        rows={view.subscriptions}
+        empty="None."
+        columns={[
+          { label: "Subscription", class: "mono", cell: (s) => link(s.id) },
+          { label: "Status", cell: (s) => s.status },
+          { label: "Prices", class: "mono", cell: (s) => cellValue("priceIds", s.priceIds) },
+          { label: "Period end", cell: (s) => cellValue("currentPeriodEnd", s.currentPeriodEnd) },
+          { label: "Cancels at period end", cell: (s) => cellValue("", s.cancelAtPeriodEnd) },
+          { label: "Last event", cell: (s) => utc(s.lastEventCreated * 1000) },
+        ]}
+      />
+      <TableSection
+        title="Invoices"
+        rows={view.invoices}
+        empty="None."
+        columns={[
+          { label: "Invoice", class: "mono", cell: (i) => link(i.id) },
+          { label: "Subscription", class: "mono", cell: (i) => link(i.subscriptionId) },
+          { label: "Status", cell: (i) => i.status ?? "—" },
+          { label: "Paid / due", cell: (i) => `${money(i.amountPaid, i.currency)} / ${money(i.amountDue, i.currency)}` },
+          { label: "Last event", cell: (i) => utc(i.lastEventCreated * 1000) },
+        ]}
+      />
       <Section title="Payments and refunds" count={view.paymentIntents.length + view.checkoutSessions.length}>
         <DataTable
           rows={view.paymentIntents}
@@ -112,34 +110,42 @@ export function CustomerPage(props: { id: string; view: CustomerView }) {
           ]}
         />
       </Section>
-      <Section title="Fulfilments (once-only effects)" count={view.fulfilments.length}>
-        <DataTable
-          rows={view.fulfilments}
-          empty="None ran for this customer's Checkout Sessions or invoices."
-          columns={[
-            { label: "Object", class: "mono", cell: (f) => link(f.objectId) },
-            { label: "Kind", class: "mono", cell: (f) => f.kind },
-            { label: "Status", cell: (f) => f.status },
-            { label: "By event", class: "mono", cell: (f) => <a href={`/admin/events/${f.eventId}`}>{f.eventId}</a> },
-            { label: "Completed", cell: (f) => utc(f.completedAt) },
-          ]}
-        />
-      </Section>
-      <Section title="Latest events about this customer and its objects" count={view.events.length}>
-        <DataTable
-          rows={view.events}
-          empty="No event in the ledger (final events are deleted after LEDGER_RETENTION_DAYS)."
-          rowAttrs={(ev) => ({ "data-event-id": ev.id })}
-          columns={[
-            { label: "Event", class: "mono", cell: (ev) => <a href={`/admin/events/${ev.id}`}>{ev.id}</a> },
-            { label: "Type", class: "mono", cell: (ev) => ev.type },
-            { label: "Object", class: "mono", cell: (ev) => link(ev.objectId) },
-            { label: "Status", cell: (ev) => <StatusBadge status={ev.status} /> },
-            { label: "Received", cell: (ev) => utc(ev.receivedAt) },
-          ]}
-        />
-      </Section>
+      <TableSection
+        title="Fulfilments (once-only effects)"
+        rows={view.fulfilments}
+        empty="None ran for this customer's Checkout Sessions or invoices."
+        columns={[
+          { label: "Object", class: "mono", cell: (f) => link(f.objectId) },
+          { label: "Kind", class: "mono", cell: (f) => f.kind },
+          { label: "Status", cell: (f) => f.status },
+          { label: "By event", class: "mono", cell: (f) => <a href={`/admin/events/${f.eventId}`}>{f.eventId}</a> },
+          { label: "Completed", cell: (f) => utc(f.completedAt) },
+        ]}
+      />
+      <TableSection
+        title="Latest events about this customer and its objects"
+        rows={view.events}
+        empty="No event in the ledger (final events are deleted after LEDGER_RETENTION_DAYS)."
+        rowAttrs={(ev) => ({ "data-event-id": ev.id })}
+        columns={[
+          { label: "Event", class: "mono", cell: (ev) => <a href={`/admin/events/${ev.id}`}>{ev.id}</a> },
+          { label: "Type", class: "mono", cell: (ev) => ev.type },
+          { label: "Object", class: "mono", cell: (ev) => link(ev.objectId) },
+          { label: "Status", cell: (ev) => <StatusBadge status={ev.status} /> },
+          { label: "Received", cell: (ev) => utc(ev.receivedAt) },
+        ]}
+      />
     </Layout>
+  );
+}
+
+/** A panel with one of the customer's lists: its title, how many rows (and whether the list was cut), the table. */
+function TableSection<R>(props: Parameters<typeof DataTable<R>>[0] & { title: string; count?: number }) {
+  const count = props.count ?? props.rows.length;
+  return (
+    <Section title={props.title} count={count}>
+      <DataTable {...props} />
+    </Section>
   );
 }
 
