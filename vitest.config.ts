@@ -14,6 +14,8 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             // The secret the test helpers sign with; real deployments set it with `wrangler secret put`.
             STRIPE_WEBHOOK_SECRET: "whsec_test_secret_for_vitest",
+            // The tests deliver test-mode events (livemode: false), as `npm run dev` does.
+            STRIPE_MODE: "test",
             // A developer's .dev.vars is loaded too; tests never reach the real Stripe API.
             STRIPE_SECRET_KEY: "",
             STRIPE_API_BASE: "",

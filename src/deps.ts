@@ -4,6 +4,7 @@ import { createDb, type Database } from "./db/client";
 import type { Handlers } from "./handlers/registry";
 import type { EventMessage } from "./ledger/event";
 import { createStripeApi } from "./stripe/api";
+import { ApiBudget } from "./stripe/budget";
 
 /**
  * What one invocation of the Worker works with (a request, a queue batch, a cron tick), built once by
@@ -21,6 +22,11 @@ export interface Deps {
    * refused. Made on first use, so a delivery (which never calls Stripe) never pays for one.
    */
   readonly stripe: Stripe | null;
+  /**
+   * This invocation's share of STRIPE_API_RATE, which the Stripe client waits on before each request;
+   * `spent` once a request waited too long (the consumer then defers what is left).
+   */
+  readonly stripeBudget: ApiBudget;
   /** The events queue. */
   readonly queue: Queue<EventMessage>;
   /** The clock, Unix ms. */
@@ -40,13 +46,21 @@ export interface Deps {
 export function createDeps(env: Env, options: { handlers: Handlers; now: () => number }): Deps {
   const config = readConfig(env);
   let stripe: Stripe | null | undefined;
+  let budget: ApiBudget | undefined;
+  const stripeBudget = () => {
+    budget ??= new ApiBudget(env.STRIPE_API_BUDGET.get(env.STRIPE_API_BUDGET.idFromName("stripe-api")), config.stripeApiRate);
+    return budget;
+  };
   return {
     env,
     config,
     db: createDb(env.DB),
     get stripe() {
-      if (stripe === undefined) stripe = createStripeApi(config);
+      if (stripe === undefined) stripe = createStripeApi(config, stripeBudget());
       return stripe;
+    },
+    get stripeBudget() {
+      return stripeBudget();
     },
     queue: env.EVENTS_QUEUE,
     now: options.now,

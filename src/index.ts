@@ -4,6 +4,7 @@ import type { Handlers } from "./handlers/registry";
 import { createWorker } from "./worker";
 
 export { BillingService } from "./entrypoints/billing-service";
+export { StripeApiBudget } from "./entrypoints/stripe-api-budget";
 
 /**
  * The handlers the deployed Worker runs: the built-in billing handlers plus the example log line.

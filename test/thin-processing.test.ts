@@ -39,10 +39,11 @@ describe("processing a thin event", () => {
     expect(seen[0]!.headers.get("stripe-context")).toBeNull();
   });
 
-  it("fetches a connected account's object with its Stripe-Context", async () => {
+  it("fetches a connected account's object with its Stripe-Context when connected billing is on", async () => {
     const customer = stripeObject("customer", { id: uid("cus"), email: "connected@example.com" });
     const seen = stubStripeApi(apiObject(customer));
-    await processThin(thinEvent("v1.customer.updated", relatedTo(customer), { context: "acct_1Connected" }));
+    const n = thinEvent("v1.customer.updated", relatedTo(customer), { context: "acct_1Connected" });
+    await processThin(n, billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_CONNECT_BILLING: "true" }));
     expect(seen[0]!.headers.get("stripe-context")).toBe("acct_1Connected");
     expect(await billingRow("customers", customer.id)).toMatchObject({ email: "connected@example.com" });
   });

@@ -135,8 +135,13 @@ export function billingHandlers(handlers = new Handlers()): Handlers {
   // Each step was checked against its type's object above; the loop only wires them up.
   for (const [type, step] of Object.entries(STEPS) as [BilledType, BillingStep<never>][]) {
     const isCustomer = type.startsWith("customer.") && !type.startsWith("customer.subscription.");
-    handlers.on(type, fromSnapshot(step) as unknown as Handler<BilledType>);
-    handlers.onThin(`v1.${type}`, fromThin(step, isCustomer ? recordMissingCustomer : undefined) as ThinHandler<`v1.${BilledType}`>);
+    // Scoped to the platform's own events: a connected account's reach them only with STRIPE_CONNECT_BILLING=true.
+    handlers.on(type, fromSnapshot(step) as unknown as Handler<BilledType>, "platform");
+    handlers.onThin(
+      `v1.${type}`,
+      fromThin(step, isCustomer ? recordMissingCustomer : undefined) as ThinHandler<`v1.${BilledType}`>,
+      "platform",
+    );
   }
   return handlers;
 }

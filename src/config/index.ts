@@ -1,11 +1,24 @@
 import type { StripeApiBase } from "./api-base";
 import type { ConfigProblem, ConfigVariable } from "./problem";
 import { readWebhookSecrets, type WebhookSecret } from "./secrets";
-import { readAlertWebhookUrl, readD1MaxBytes, readRetentionDays, readStripeApiBase, readTolerance, readWebhookUrl } from "./values";
+import {
+  readAdminToken,
+  readAlertWebhookUrl,
+  readConnectBilling,
+  readD1MaxBytes,
+  readRetentionDays,
+  readStripeApiBase,
+  readStripeApiRate,
+  readStripeMode,
+  readTolerance,
+  readWebhookUrl,
+  type StripeMode,
+} from "./values";
 
 export type { ConfigProblem, ConfigVariable } from "./problem";
 export { problemError } from "./problem";
 export type { WebhookSecret } from "./secrets";
+export type { StripeMode } from "./values";
 
 /**
  * The Worker's variables and secrets as plain values, parsed once per `env` object by `readConfig`:
@@ -17,6 +30,8 @@ export type { WebhookSecret } from "./secrets";
 export interface Config {
   /** STRIPE_WEBHOOK_SECRET: the secrets that may have signed a delivery, in the order configured. */
   webhookSecrets: readonly WebhookSecret[];
+  /** STRIPE_MODE: the mode whose events are processed; null when unset or refused (deliveries are then refused). */
+  stripeMode: StripeMode | null;
   /** Accepted age of a signature timestamp (and accepted clock skew into the future), seconds. */
   toleranceSeconds: number;
   /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
@@ -25,11 +40,15 @@ export interface Config {
   d1MaxBytes: number;
   /** What a Stripe API client is made of (STRIPE_SECRET_KEY, STRIPE_API_BASE). */
   stripeApi: StripeApiConfig;
+  /** STRIPE_API_RATE: Stripe API requests a second, every invocation together. */
+  stripeApiRate: number;
+  /** STRIPE_CONNECT_BILLING: whether connected accounts' events reach the built-in billing tables and hooks. */
+  connectBilling: boolean;
   /** ALERT_WEBHOOK_URL; null when unset (no alerts) or refused. */
   alertWebhookUrl: string | null;
   /** WEBHOOK_URL, which the endpoint drift check looks for; null when unset or refused. */
   webhookUrl: string | null;
-  /** ADMIN_TOKEN, trimmed; null (unset or blank) disables `/admin`. */
+  /** ADMIN_TOKEN, trimmed; null when unset or blank (`/admin` is disabled) or refused (`/admin` answers config_invalid). */
   adminToken: string | null;
   /** Every refused value, in the order above: each names its variable and how to fix it. */
   problems: readonly ConfigProblem[];
@@ -67,34 +86,49 @@ const parsed = new WeakMap<object, Config>();
 
 function parseConfig(env: ConfigEnv): Config {
   const secrets = readWebhookSecrets(env.STRIPE_WEBHOOK_SECRET);
+  const mode = readStripeMode(env.STRIPE_MODE);
   const tolerance = readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
   const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS);
   const d1MaxBytes = readD1MaxBytes(env.D1_MAX_BYTES);
   const base = readStripeApiBase(env.STRIPE_API_BASE);
+  const rate = readStripeApiRate(env.STRIPE_API_RATE);
+  const connectBilling = readConnectBilling(env.STRIPE_CONNECT_BILLING);
   const alertWebhookUrl = readAlertWebhookUrl(env.ALERT_WEBHOOK_URL);
   const webhookUrl = readWebhookUrl(env.WEBHOOK_URL);
-  const adminToken = (env.ADMIN_TOKEN ?? "").trim();
-  const problems = [secrets, tolerance, retention, d1MaxBytes, base, alertWebhookUrl, webhookUrl].flatMap((r) =>
-    r.problem ? [r.problem] : [],
-  );
+  const adminToken = readAdminToken(env.ADMIN_TOKEN);
+  const read = [secrets, mode, tolerance, retention, d1MaxBytes, base, rate, connectBilling, alertWebhookUrl, webhookUrl, adminToken];
+  const problems = read.flatMap((r) => (r.problem ? [r.problem] : []));
   return {
     webhookSecrets: secrets.secrets,
+    stripeMode: mode.value,
     toleranceSeconds: tolerance.value,
     retentionDays: retention.value,
     d1MaxBytes: d1MaxBytes.value,
     stripeApi: { key: env.STRIPE_SECRET_KEY?.trim() || null, base: base.value },
+    stripeApiRate: rate.value,
+    connectBilling: connectBilling.value,
     alertWebhookUrl: alertWebhookUrl.value,
     webhookUrl: webhookUrl.value,
-    adminToken: adminToken === "" ? null : adminToken,
+    adminToken: adminToken.value,
     problems,
   };
 }
 
 /**
  * Variables whose problems never stop deliveries: WEBHOOK_URL only steers the drift check (which
- * reports its problem itself).
+ * reports its problem itself); a refused ADMIN_TOKEN closes `/admin`, which answers with its problem.
  */
-const ADVISORY: ReadonlySet<ConfigVariable> = new Set(["WEBHOOK_URL"]);
+const ADVISORY: ReadonlySet<ConfigVariable> = new Set(["WEBHOOK_URL", "ADMIN_TOKEN"]);
+
+/**
+ * Whether a problem refuses deliveries (see `deliveryProblem`).
+ *
+ * @example
+ * config.problems.filter(blocksDeliveries);
+ */
+export function blocksDeliveries(problem: ConfigProblem): boolean {
+  return !ADVISORY.has(problem.variable);
+}
 
 /**
  * The first problem that refuses deliveries and stops the retention (which could delete too much on
@@ -105,7 +139,7 @@ const ADVISORY: ReadonlySet<ConfigVariable> = new Set(["WEBHOOK_URL"]);
  * if (problem) throw problemError(problem);
  */
 export function deliveryProblem(config: Config): ConfigProblem | null {
-  return config.problems.find((p) => !ADVISORY.has(p.variable)) ?? null;
+  return config.problems.find(blocksDeliveries) ?? null;
 }
 
 /**

@@ -10,7 +10,10 @@ export type ConfigVariable =
   | "ALERT_WEBHOOK_URL"
   | "STRIPE_SECRET_KEY"
   | "WEBHOOK_URL"
-  | "ADMIN_TOKEN";
+  | "ADMIN_TOKEN"
+  | "STRIPE_MODE"
+  | "STRIPE_API_RATE"
+  | "STRIPE_CONNECT_BILLING";
 
 /**
  * A variable whose value is refused: which one, the code it is answered with where a response is

@@ -44,6 +44,14 @@ export function readWebhookSecrets(raw: string | undefined): { secrets: WebhookS
           "(Developers → Webhooks → your endpoint → Signing secret) or from `stripe listen`.",
       );
     }
+    if (PUBLIC_SECRETS.has(entry.split("@")[0]!.trim())) {
+      return refuse(
+        "webhook_secret_invalid",
+        `Entry ${i + 1} of ${entries.length} in STRIPE_WEBHOOK_SECRET is the local development secret an earlier ` +
+          ".dev.vars.example shipped: it is public, so anyone could sign deliveries with it. " +
+          "Put the endpoint's own signing secret (npm run stripe:endpoint prints it; locally npm run dev writes a random one).",
+      );
+    }
     const parsed = parseExpiry(entry);
     if (parsed === null) {
       return refuse(
@@ -56,6 +64,9 @@ export function readWebhookSecrets(raw: string | undefined): { secrets: WebhookS
   }
   return { secrets, problem: null };
 }
+
+/** Secrets published in this repository's history: never accepted, wherever they are configured. */
+const PUBLIC_SECRETS: ReadonlySet<string> = new Set(["whsec_local_development_secret_change_me"]);
 
 // An expiry is the text after the last "@" when it starts like a date (YYYY-MM-DD): a secret's own
 // characters are never read as one, and a date-shaped suffix that is not exactly

@@ -13,6 +13,11 @@ export interface Read<T> {
 }
 
 const DEFAULT_TOLERANCE_SECONDS = 300;
+/**
+ * The longest tolerance accepted: a captured delivery verifies for this long, and it must stay far
+ * below the shortest retention (3 days), after which the ledger no longer remembers the event's id.
+ */
+const MAX_TOLERANCE_SECONDS = 3600;
 /** Stripe's Events API and `stripe events resend` reach back 30 days; so does the ledger by default. */
 const DEFAULT_RETENTION_DAYS = 30;
 /** Stripe retries a delivery for up to 3 days: a shorter retention could forget an event it still retries. */
@@ -44,8 +49,9 @@ export function readTolerance(raw: string | undefined): Read<number> {
     "STRIPE_WEBHOOK_TOLERANCE_SECONDS",
     raw,
     DEFAULT_TOLERANCE_SECONDS,
-    (value) => value > 0,
-    `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds greater than 0 (default ${DEFAULT_TOLERANCE_SECONDS}).`,
+    (value) => value > 0 && value <= MAX_TOLERANCE_SECONDS,
+    `STRIPE_WEBHOOK_TOLERANCE_SECONDS must be a whole number of seconds from 1 to ${MAX_TOLERANCE_SECONDS} ` +
+      `(default ${DEFAULT_TOLERANCE_SECONDS}): a longer one would let a captured delivery be replayed for longer.`,
   );
 }
 
@@ -115,6 +121,87 @@ export function readWebhookUrl(raw: string | undefined): Read<string | null> {
     problem: refused(
       "WEBHOOK_URL",
       "WEBHOOK_URL must be this Worker's URL, e.g. https://stripe-webhooks.<subdomain>.workers.dev (the path /webhooks/stripe is added).",
+    ),
+  };
+}
+
+/** Stripe's read limit in sandboxes is 25 requests a second (100 live): the default stays well under both. */
+const DEFAULT_STRIPE_API_RATE = 10;
+const MAX_STRIPE_API_RATE = 1000;
+
+/**
+ * STRIPE_API_RATE: the requests a second this Worker makes to the Stripe API, all invocations together
+ * (the consumer's thin event fetches, the recoveries, the backfill, the drift check share it).
+ */
+export function readStripeApiRate(raw: string | undefined): Read<number> {
+  return wholeNumber(
+    "STRIPE_API_RATE",
+    raw,
+    DEFAULT_STRIPE_API_RATE,
+    (value) => value >= 1 && value <= MAX_STRIPE_API_RATE,
+    `STRIPE_API_RATE must be a whole number of requests per second from 1 to ${MAX_STRIPE_API_RATE} (default ${DEFAULT_STRIPE_API_RATE}; ` +
+      "Stripe allows 25 a second in sandboxes and 100 in live mode, shared with everything else that uses your key).",
+  );
+}
+
+/** Which Stripe mode a deployment serves: its events are processed, the other mode's are recorded and ignored. */
+export type StripeMode = "live" | "test";
+
+/**
+ * STRIPE_MODE: required, `live` or `test`. Null when unset or refused: deliveries are then refused
+ * (Stripe retries them) rather than processed under a guess.
+ */
+export function readStripeMode(raw: string | undefined): Read<StripeMode | null> {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (value === "live" || value === "test") return { value, problem: null };
+  const what = value === "" ? "is not set" : "must be live or test";
+  return {
+    value: null,
+    problem: refused(
+      "STRIPE_MODE",
+      `STRIPE_MODE ${what}: the mode whose events this Worker processes (events of the other mode are recorded and ignored). ` +
+        "Set it to live on the Worker your live endpoint posts to and test on a staging one " +
+        "(npm run deploy -- --mode live|test, or wrangler secret put STRIPE_MODE; locally .dev.vars says test).",
+    ),
+  };
+}
+
+/**
+ * STRIPE_CONNECT_BILLING: `true` lets connected accounts' events (`event.account`, a thin event's
+ * context) reach the built-in billing tables and fulfilment hooks, each row kept under its account;
+ * `false` (the default) gives them to your own handlers only.
+ */
+export function readConnectBilling(raw: string | undefined): Read<boolean> {
+  const value = (raw ?? "").trim().toLowerCase();
+  if (value === "" || value === "false") return { value: false, problem: null };
+  if (value === "true") return { value: true, problem: null };
+  return {
+    value: false,
+    problem: refused(
+      "STRIPE_CONNECT_BILLING",
+      "STRIPE_CONNECT_BILLING must be true or false (default false): whether connected accounts' events reach the built-in " +
+        "billing tables and fulfilment hooks.",
+    ),
+  };
+}
+
+/** The shortest ADMIN_TOKEN accepted: 32 characters of `openssl rand -hex 32` cannot be guessed. */
+const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * ADMIN_TOKEN, trimmed: null (unset or blank) disables `/admin`. A shorter one than 32 characters is
+ * refused: `/admin` answers `config_invalid` until it is replaced (deliveries are not affected).
+ */
+export function readAdminToken(raw: string | undefined): Read<string | null> {
+  const value = (raw ?? "").trim();
+  if (value === "") return { value: null, problem: null };
+  if (value.length >= MIN_ADMIN_TOKEN_LENGTH) return { value, problem: null };
+  return {
+    value: null,
+    problem: refused(
+      "ADMIN_TOKEN",
+      `ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters, so the admin API and console stay closed. ` +
+        "Set a random one: openssl rand -hex 32 | npx wrangler secret put ADMIN_TOKEN (locally: in .dev.vars).",
     ),
   };
 }

@@ -33,6 +33,11 @@ export interface HandlerContext {
   /** The consumer's clock, Unix ms. */
   nowMs: number;
   /**
+   * The connected account the event belongs to (`event.account`, or a thin event's context, e.g.
+   * `acct_…` or `acct_…/acct_…`); null for the platform's own events.
+   */
+  account: string | null;
+  /**
    * Runs the once-only hooks registered for `kind` (`Handlers.fulfil`) on `object`: at most once per
    * object and kind, whatever events, replays or retries reach it, in either delivery format (the
    * key is the object's id, never the event). `event` is the one that triggered it. Resolves true
@@ -112,23 +117,23 @@ export type ThinHandler<T extends ThinEventType> = (notification: ThinEventOf<T>
  *   .fulfil("checkout_session.paid", async (session) => { await sendReceipt(session); });
  */
 export class Handlers {
-  readonly #byType = new Map<string, Handler<StripeEventType>[]>();
-  readonly #byThinType = new Map<string, ThinHandler<ThinEventType>[]>();
+  readonly #byType = new Map<string, Scoped<Handler<StripeEventType>>[]>();
+  readonly #byThinType = new Map<string, Scoped<ThinHandler<ThinEventType>>[]>();
   readonly #hooks = new Map<FulfilmentKind, FulfilmentHook<FulfilmentKind>[]>();
 
-  /** Adds a handler for `type`; several handlers for one type run in the order added. */
-  on<T extends StripeEventType>(type: T, handler: Handler<T>): this {
-    const list = this.#byType.get(type) ?? [];
-    list.push(handler as unknown as Handler<StripeEventType>);
-    this.#byType.set(type, list);
+  /**
+   * Adds a handler for `type`; several handlers for one type run in the order added. `scope` says
+   * whether it also gets connected accounts' events (`all`, the default) or only the platform's own
+   * (`platform`, the built-in billing handlers, unless STRIPE_CONNECT_BILLING=true).
+   */
+  on<T extends StripeEventType>(type: T, handler: Handler<T>, scope: HandlerScope = "all"): this {
+    add(this.#byType, type, { handler: handler as unknown as Handler<StripeEventType>, scope });
     return this;
   }
 
-  /** Adds a handler for a thin event type; several handlers for one type run in the order added. */
-  onThin<T extends ThinEventType>(type: T, handler: ThinHandler<T>): this {
-    const list = this.#byThinType.get(type) ?? [];
-    list.push(handler as unknown as ThinHandler<ThinEventType>);
-    this.#byThinType.set(type, list);
+  /** Adds a handler for a thin event type; several handlers for one type run in the order added. `scope` as for `on`. */
+  onThin<T extends ThinEventType>(type: T, handler: ThinHandler<T>, scope: HandlerScope = "all"): this {
+    add(this.#byThinType, type, { handler: handler as unknown as ThinHandler<ThinEventType>, scope });
     return this;
   }
 
@@ -140,14 +145,17 @@ export class Handlers {
     return this;
   }
 
-  /** The handlers for an event type, empty when none is registered. */
-  for(type: string): readonly Handler<StripeEventType>[] {
-    return this.#byType.get(type) ?? [];
+  /**
+   * The handlers for an event type, empty when none is registered; without those scoped to the
+   * `platform` when `withPlatformScoped` is false (a connected account's event, connected billing off).
+   */
+  for(type: string, withPlatformScoped = true): readonly Handler<StripeEventType>[] {
+    return select(this.#byType.get(type), withPlatformScoped);
   }
 
-  /** The handlers for a thin event type, empty when none is registered. */
-  forThin(type: string): readonly ThinHandler<ThinEventType>[] {
-    return this.#byThinType.get(type) ?? [];
+  /** The handlers for a thin event type, as `for` does. */
+  forThin(type: string, withPlatformScoped = true): readonly ThinHandler<ThinEventType>[] {
+    return select(this.#byThinType.get(type), withPlatformScoped);
   }
 
   /** The hooks for a fulfilment kind, empty when none is registered. */
@@ -164,4 +172,26 @@ export class Handlers {
   thinTypes(): string[] {
     return [...this.#byThinType.keys()];
   }
+}
+
+/**
+ * Which events a handler gets: `all` of them, or the `platform`'s own only (a connected account's
+ * events reach it only with STRIPE_CONNECT_BILLING=true).
+ */
+export type HandlerScope = "all" | "platform";
+
+interface Scoped<H> {
+  handler: H;
+  scope: HandlerScope;
+}
+
+function add<H>(map: Map<string, Scoped<H>[]>, type: string, entry: Scoped<H>): void {
+  const list = map.get(type) ?? [];
+  list.push(entry);
+  map.set(type, list);
+}
+
+/** The handlers of a list; `withPlatformScoped` false leaves out those scoped to the platform's own events. */
+function select<H>(list: readonly Scoped<H>[] | undefined, withPlatformScoped: boolean): H[] {
+  return (list ?? []).filter((e) => withPlatformScoped || e.scope === "all").map((e) => e.handler);
 }

@@ -14,16 +14,20 @@ type Write = BatchItem<"sqlite">;
 
 /**
  * What running one event's handlers came to, for the consumer to commit and answer the queue with:
- * - `done`: `processed` (a handler ran) or `ignored` (none wanted it), with the handlers' queued
- *   writes to commit together with that status;
+ * - `done`: `processed` (a handler ran) or `ignored` (none applies: no handler for the type, the
+ *   other Stripe mode's event, or a connected account's event that only built-in handlers want),
+ *   with the handlers' queued writes to commit together with that status and, for `ignored`, why;
  * - `failed`: a handler threw; the queue retries it with backoff;
  * - `parked`: no retry can succeed until an operator acts (a thin event with no API client); the
- *   message is acked and the row waits, `failed`, for a replay.
+ *   message is acked and the row waits, `failed`, for a replay;
+ * - `deferred`: the attempt could not start or finish for a reason that passes by itself (the Stripe
+ *   API budget is spent, STRIPE_MODE is not set yet): sent again after `delaySeconds`, no attempt spent.
  */
 export type Outcome =
-  | { kind: "done"; status: "processed" | "ignored"; writes: Write[] }
+  | { kind: "done"; status: "processed" | "ignored"; writes: Write[]; note?: string }
   | { kind: "failed"; error: string; errorName: string }
-  | { kind: "parked"; error: string; errorName: string };
+  | { kind: "parked"; error: string; errorName: string }
+  | { kind: "deferred"; delaySeconds: number; reason: "stripe_api_budget" | "stripe_mode_unset" };
 
 /** What running an event needs: the invocation's dependencies (src/deps.ts), which it is given. */
 export interface RunDeps {
@@ -31,44 +35,81 @@ export interface RunDeps {
   config: Config;
   db: Database;
   stripe: Stripe | null;
+  stripeBudget: { readonly spent: boolean };
   handlers: Handlers;
 }
 
 /** Longest `last_error` kept in D1. */
 const MAX_ERROR_LENGTH = 1000;
+/** When a deferred event comes back: long enough for the API budget's window and a 429's pause to pass. */
+const DEFER_SECONDS = { stripe_api_budget: 30, stripe_mode_unset: 300 } as const;
 
 /**
- * Runs the registered handlers for one claimed event and says what came of it; never throws. A
- * snapshot event's `on` handlers get its `data.object`. A thin event with no `onThin` handler is
+ * Runs the registered handlers for one claimed event and says what came of it; never throws.
+ *
+ * Before any handler: an event of the other Stripe mode than STRIPE_MODE is `ignored` (a test-mode
+ * checkout must never grant live access), and one arriving before STRIPE_MODE is set is deferred. A
+ * connected account's event (its `account`, or a thin event's context) reaches the handlers
+ * registered for `all` events, with `ctx.account` set; the built-in billing handlers (scoped to the
+ * `platform`) get it only with STRIPE_CONNECT_BILLING=true.
+ *
+ * A snapshot event's `on` handlers get its `data.object`. A thin event with no `onThin` handler is
  * `ignored` before anything needs the API (Stripe's `v2.core.event_destination.ping` ends here, key
  * or not); otherwise its notification is re-read from the stored body with the invocation's API
- * client, whose fetches its handlers share, or it is parked when there is no client.
+ * client, whose fetches its handlers share, or it is parked when there is no client. A failure while
+ * the invocation's API budget is spent is deferred, not failed.
  *
  * @example
  * const outcome = await runEvent(claimed, deps, Date.now());
  */
 export async function runEvent(event: ClaimedEvent, deps: RunDeps, nowMs: number): Promise<Outcome> {
+  const { config } = deps;
+  if (config.stripeMode === null) return deferred("stripe_mode_unset");
+  if (event.livemode !== (config.stripeMode === "live")) {
+    const mode = event.livemode ? "live" : "test";
+    return ignored(`A ${mode}-mode event, and this Worker processes ${config.stripeMode}-mode events only (STRIPE_MODE).`);
+  }
+  const account = event.account ?? event.context;
+  const withPlatformScoped = account === null || config.connectBilling;
   const writes: Write[] = [];
   const write = (query: Write) => void writes.push(query);
   try {
     if (event.format === "snapshot") {
       const parsed = JSON.parse(event.payload) as Stripe.Event;
-      const list = deps.handlers.for(parsed.type);
-      const ctx: HandlerContext = withFulfil(deps, { env: deps.env, db: deps.db, stripe: deps.stripe, nowMs, write });
+      const list = deps.handlers.for(parsed.type, withPlatformScoped);
+      if (list.length === 0) return ignored(connectedNote(deps.handlers.for(parsed.type).length, account));
+      const ctx = withFulfil(deps, { env: deps.env, db: deps.db, stripe: deps.stripe, nowMs, account, write });
       for (const handler of list) await handler(parsed.data.object, parsed, ctx);
-      return { kind: "done", status: list.length > 0 ? "processed" : "ignored", writes };
+      return { kind: "done", status: "processed", writes };
     }
-    const list = deps.handlers.forThin(event.type);
-    if (list.length === 0) return { kind: "done", status: "ignored", writes };
+    const list = deps.handlers.forThin(event.type, withPlatformScoped);
+    if (list.length === 0) return ignored(connectedNote(deps.handlers.forThin(event.type).length, account));
     const stripe = deps.stripe;
-    if (!stripe) return { kind: "parked", error: noApiClientReason(deps.config), errorName: "no_stripe_api_client" };
+    if (!stripe) return { kind: "parked", error: noApiClientReason(config), errorName: "no_stripe_api_client" };
     const notification = rehydrateThin(stripe, event.payload);
-    const ctx = withFulfil(deps, { env: deps.env, db: deps.db, stripe: clientForThin(stripe, notification), nowMs, write });
+    const ctx = withFulfil(deps, { env: deps.env, db: deps.db, stripe: clientForThin(stripe, notification), nowMs, account, write });
     for (const handler of list) await handler(notification, ctx);
     return { kind: "done", status: "processed", writes };
   } catch (err) {
-    return failure(err);
+    return deps.stripeBudget.spent ? deferred("stripe_api_budget") : failure(err);
   }
+}
+
+function ignored(note: string | undefined): Outcome {
+  return { kind: "done", status: "ignored", writes: [], ...(note ? { note } : {}) };
+}
+
+function deferred(reason: Extract<Outcome, { kind: "deferred" }>["reason"]): Outcome {
+  return { kind: "deferred", delaySeconds: DEFER_SECONDS[reason], reason };
+}
+
+/** Why a connected account's event was ignored although handlers exist for its type; undefined when none exists at all. */
+function connectedNote(handlersForType: number, account: string | null): string | undefined {
+  if (handlersForType === 0 || account === null) return undefined;
+  return (
+    `A connected account's event (${account}): the built-in billing handlers apply to connected accounts only with ` +
+    "STRIPE_CONNECT_BILLING=true, and no handler of yours is registered for it."
+  );
 }
 
 /**

@@ -1,13 +1,17 @@
-import { type Config, problemWith } from "../config";
+import { blocksDeliveries, type Config, problemWith } from "../config";
 import type { Database } from "../db/client";
 import { readAttention } from "../db/ledger/attention";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../endpoint-check/check";
 import { errorName, log } from "../log";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "./checks";
 
-/** The whole health report: `ok` when the Worker can verify and record deliveries, and each check. */
+/** Why a Worker cannot verify or record deliveries, in one stable code: the first failing check's. */
+export type HealthCode = "webhook_secret_missing" | "webhook_secret_invalid" | "config_invalid" | "storage_unavailable" | "database_full";
+
+/** The operator's health report: `ok` when the Worker can verify and record deliveries, the first failure's `code`, and each check. */
 export interface HealthReport {
   ok: boolean;
+  code: HealthCode | null;
   checks: {
     webhook_secret: ReturnType<typeof secretCheck>;
     settings: Check;
@@ -20,8 +24,9 @@ export interface HealthReport {
 /**
  * Every check, from the configuration and one D1 query (`readAttention`), which proves D1 answers on
  * the current schema, counts parked thin events and reads the last endpoint drift check (saved by the
- * cron, so this never calls Stripe). Counts, sizes and codes only, never a secret's value. Never
- * throws: a D1 failure is the `database` check's.
+ * cron, so this never calls Stripe). Counts, sizes, positions and variable names, never a secret's
+ * value. Never throws: a D1 failure is the `database` check's. Only operators see it (the admin API
+ * and the console); `GET /health` says `ok` or the code (src/health/public.ts).
  *
  * @example
  * const report = await healthReport(deps.config, deps.db, deps.now());
@@ -31,12 +36,16 @@ export async function healthReport(config: Config, db: Database, nowMs: number):
   const webhookSecret = secretProblem
     ? { ok: false, configured: 0, message: `${secretProblem.code}: ${secretProblem.message}` }
     : secretCheck(config.webhookSecrets, nowMs);
-  const settingsProblem = config.problems.find((p) => p.variable !== "STRIPE_WEBHOOK_SECRET" && p.variable !== "WEBHOOK_URL");
+  const settingsProblem = config.problems.find((p) => p.variable !== "STRIPE_WEBHOOK_SECRET" && blocksDeliveries(p));
+  // A problem that does not stop deliveries (ADMIN_TOKEN; WEBHOOK_URL is the endpoint check's) is a warning.
+  const advisory = config.problems.filter((p) => p.variable === "ADMIN_TOKEN").map((p) => p.message);
   const settings: Check = settingsProblem ? { ok: false, message: `${settingsProblem.code}: ${settingsProblem.message}` } : { ok: true };
+  if (advisory.length > 0) settings.warnings = advisory;
   const maxBytes = problemWith(config, "D1_MAX_BYTES") ? null : config.d1MaxBytes;
 
   let parked: number | null = null;
   let endpoint: EndpointCheckState | null = null;
+  let unreachable = false;
   const database = await readAttention(db, ENDPOINT_CHECK_STATE)
     .then((readings) => {
       parked = readings.parkedThin;
@@ -44,6 +53,7 @@ export async function healthReport(config: Config, db: Database, nowMs: number):
       return sizeCheck(readings.sizeBytes, maxBytes);
     })
     .catch((err: unknown): Check => {
+      unreachable = true;
       log("error", "health_database_failed", { error: errorName(err) });
       return {
         ok: false,
@@ -52,8 +62,21 @@ export async function healthReport(config: Config, db: Database, nowMs: number):
           "is the database bound and are migrations applied (npm run db:migrate:local / db:migrate:remote)?",
       };
     });
+
+  const code: HealthCode | null = secretProblem
+    ? secretProblem.code
+    : !webhookSecret.ok
+      ? "webhook_secret_invalid"
+      : settingsProblem
+        ? "config_invalid"
+        : !database.ok
+          ? unreachable
+            ? "storage_unavailable"
+            : "database_full"
+          : null;
   return {
-    ok: webhookSecret.ok && settings.ok && database.ok,
+    ok: code === null,
+    code,
     checks: {
       webhook_secret: webhookSecret,
       settings,

@@ -1,12 +1,14 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchAll, type Database } from "../db/client";
 import { markFormatSeen } from "../db/job-state";
-import { type ClaimedEvent, claimEvents, failEvent, finishEvents, parkEvent } from "../db/ledger/consumer";
+import { type ClaimedEvent, claimEvents, deferEvent, failEvent, finishEvents, parkEvent } from "../db/ledger/consumer";
 import type { Deps } from "../deps";
 import { failure, type Outcome, runEvent } from "../handlers/run";
 import type { EventFormat, EventMessage } from "../ledger/event";
+import { LEDGER_TIMING } from "../ledger/timing";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
+import { dispatch } from "./enqueue";
 import { readableMessages } from "./message";
 
 type Write = BatchItem<"sqlite">;
@@ -23,7 +25,8 @@ interface Attempt {
  * message's event; each event's handlers run (src/handlers/run.ts), concurrently, queueing their
  * writes; one `db.batch` (one transaction) commits every event's writes together with its outcome,
  * and only then is each message acked or retried on its own. If that transaction fails, each event
- * is committed on its own, so one bad write fails one event, not the batch. Never throws.
+ * is committed on its own, so one bad write fails one event, not the batch. A deferred event's
+ * message is acked and sent again with a delay, so the wait spends no attempt. Never throws.
  *
  * @example
  * async queue(batch, env) { await consumeEvents(batch, createDeps(env, { handlers, now: Date.now })); }
@@ -40,6 +43,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Deps): P
   const finished = deps.now();
   const committed = attempts.length === 0 ? attempts : await commit(deps.db, attempts, finished);
   const counts = answer(committed);
+  await sendDeferred(deps, committed);
   log("info", "batch_processed", { messages: messages.length, ...counts, skipped: claims.skipped, duration_ms: finished - started });
 }
 
@@ -87,20 +91,21 @@ async function claim(
 async function commit(db: Database, attempts: readonly Attempt[], nowMs: number): Promise<Attempt[]> {
   const firstCreated = new Map<EventFormat, number>();
   for (const { event } of attempts) firstCreated.set(event.format, Math.min(event.created, firstCreated.get(event.format) ?? Infinity));
-  const done = { processed: [] as string[], ignored: [] as string[] };
+  // Events finishing alike (status and note) share one statement per 90 ids.
+  const done = new Map<string, { status: "processed" | "ignored"; note: string | null; ids: string[] }>();
   const writes: Write[] = [...firstCreated].map(([format, created]) => markFormatSeen(db, format, created, nowMs));
   for (const a of attempts) {
     if (a.outcome.kind === "done") {
       writes.push(...a.outcome.writes);
-      done[a.outcome.status].push(a.event.id);
+      const note = a.outcome.note ?? null;
+      const key = `${a.outcome.status} ${note ?? ""}`;
+      if (!done.has(key)) done.set(key, { status: a.outcome.status, note, ids: [] });
+      done.get(key)!.ids.push(a.event.id);
     } else writes.push(...outcomeWrites(db, a, nowMs));
   }
+  const finishes = [...done.values()].flatMap((d) => finishEvents(db, d.ids, d.status, nowMs, d.note));
   try {
-    await batchAll(db, [
-      ...writes,
-      ...finishEvents(db, done.processed, "processed", nowMs),
-      ...finishEvents(db, done.ignored, "ignored", nowMs),
-    ]);
+    await batchAll(db, [...writes, ...finishes]);
     return [...attempts];
   } catch {
     // Something in the shared transaction failed: commit event by event to find which.
@@ -112,11 +117,13 @@ async function commit(db: Database, attempts: readonly Attempt[], nowMs: number)
 function outcomeWrites(db: Database, { event, outcome }: Attempt, nowMs: number): Write[] {
   switch (outcome.kind) {
     case "done":
-      return [...outcome.writes, ...finishEvents(db, [event.id], outcome.status, nowMs)];
+      return [...outcome.writes, ...finishEvents(db, [event.id], outcome.status, nowMs, outcome.note ?? null)];
     case "parked":
       return [parkEvent(db, event.id, outcome.error)];
     case "failed":
       return [failEvent(db, event.id, outcome.error, retryDelaySeconds(event.attempts), nowMs)];
+    case "deferred":
+      return [deferEvent(db, event.id, nowMs + outcome.delaySeconds * 1000 + LEDGER_TIMING.graceMs)];
   }
 }
 
@@ -143,8 +150,8 @@ async function commitAlone(db: Database, attempt: Attempt, nowMs: number): Promi
  * succeed (each event's own story is in the ledger; a line per success would multiply the log volume
  * by the batch size). Returns the counts for the batch's line.
  */
-function answer(attempts: readonly Attempt[]): { processed: number; ignored: number; failed: number; parked: number } {
-  const counts = { processed: 0, ignored: 0, failed: 0, parked: 0 };
+function answer(attempts: readonly Attempt[]): Record<"processed" | "ignored" | "failed" | "parked" | "deferred", number> {
+  const counts = { processed: 0, ignored: 0, failed: 0, parked: 0, deferred: 0 };
   for (const { message, event, outcome } of attempts) {
     switch (outcome.kind) {
       case "done":
@@ -155,6 +162,10 @@ function answer(attempts: readonly Attempt[]): { processed: number; ignored: num
         message.ack(); // Retrying cannot help; the row waits, `failed` and parked, for a replay.
         counts.parked++;
         log("warn", "event_parked", { event_id: event.id, type: event.type, attempts: event.attempts, reason: outcome.errorName });
+        break;
+      case "deferred":
+        message.ack(); // Sent again with a delay (sendDeferred): the wait spends no attempt.
+        counts.deferred++;
         break;
       case "failed": {
         const delaySeconds = retryDelaySeconds(event.attempts);
@@ -172,4 +183,20 @@ function answer(attempts: readonly Attempt[]): { processed: number; ignored: num
     }
   }
   return counts;
+}
+
+/**
+ * Sends the deferred events again, each group with its delay. A send that fails leaves the row due for
+ * the cron's re-drive (its `redrive_at` was set with the deferral), so nothing waits for ever.
+ */
+async function sendDeferred(deps: Deps, attempts: readonly Attempt[]): Promise<void> {
+  const byDelay = new Map<number, string[]>();
+  for (const { event, outcome } of attempts) {
+    if (outcome.kind !== "deferred") continue;
+    byDelay.set(outcome.delaySeconds, [...(byDelay.get(outcome.delaySeconds) ?? []), event.id]);
+  }
+  for (const [delaySeconds, ids] of byDelay) {
+    log("warn", "events_deferred", { count: ids.length, delay_s: delaySeconds });
+    await dispatch(deps, ids, delaySeconds);
+  }
 }

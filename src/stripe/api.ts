@@ -2,19 +2,22 @@ import Stripe from "stripe";
 import { type Config, problemWith } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../log";
+import type { ApiBudget } from "./budget";
 
 /**
  * A Stripe API client when `STRIPE_SECRET_KEY` is set, else null (features that need the API are
  * then skipped). Every request goes to STRIPE_API_BASE (Stripe's API by default) through the global
- * `fetch`, so tests stub them at the network edge. A refused STRIPE_API_BASE (plain http to a
- * non-loopback host, …) also gives null, logged as `config_invalid`: the key is never sent there.
- * The Worker makes one per invocation (src/deps.ts), on first use.
+ * `fetch`, so tests stub them at the network edge; with a `budget`, each request first waits for its
+ * turn under STRIPE_API_RATE, and a 429 pauses everyone. Redirects are refused (answered as the 3xx
+ * they are): the key is only ever sent where it was configured to go. A refused STRIPE_API_BASE (plain
+ * http to a non-loopback host, …) also gives null, logged as `config_invalid`. The Worker makes one
+ * per invocation (src/deps.ts), on first use.
  *
  * @example
- * const stripe = createStripeApi(readConfig(env));
+ * const stripe = createStripeApi(readConfig(env), budget);
  * if (stripe) await stripe.subscriptions.retrieve("sub_…");
  */
-export function createStripeApi(config: Config): Stripe | null {
+export function createStripeApi(config: Config, budget: ApiBudget | null = null): Stripe | null {
   const { key, base } = config.stripeApi;
   if (key === null) return null;
   if (base === null) {
@@ -25,7 +28,12 @@ export function createStripeApi(config: Config): Stripe | null {
     host: base.host,
     port: base.port,
     protocol: base.protocol,
-    httpClient: Stripe.createFetchHttpClient((input, init) => fetch(input, init)),
+    httpClient: Stripe.createFetchHttpClient(async (input, init) => {
+      await budget?.take();
+      const response = await fetch(input, { ...init, redirect: "manual" });
+      await budget?.answered(response);
+      return response;
+    }),
     maxNetworkRetries: 2,
     timeout: 10_000,
   });

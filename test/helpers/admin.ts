@@ -6,7 +6,7 @@ import { type CallOptions, callWorker, ORIGIN } from "./worker";
 export { ORIGIN };
 
 /** The admin token the admin helpers sign in with; tests pass `adminEnv()` so the Worker knows it. */
-export const ADMIN_TOKEN = "admin-token-for-admin-helpers";
+export const ADMIN_TOKEN = "admin-token-for-admin-helpers-0123456789";
 
 /** `env` with the admin surface enabled (and any binding or variable a test replaces). */
 export function adminEnv(overrides: Partial<Env> = {}): Env {

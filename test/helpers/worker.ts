@@ -75,11 +75,26 @@ export function testDeps(options: { env?: Env; handlers?: Handlers; now?: number
   });
 }
 
-/** `GET /health`: its status, parsed body and text. */
+/** An ADMIN_TOKEN the health helper adds to its environment (32 characters or more, as the Worker requires). */
+const HEALTH_ADMIN_TOKEN = "admin-token-for-the-health-report-helper";
+
+/**
+ * The operator's health report (`GET /admin/api/health`, with an ADMIN_TOKEN added to the
+ * environment): its HTTP status, parsed body (`ok`, `code`, `checks`) and text.
+ */
 export async function getHealth(testEnv: Env = env): Promise<{ status: number; body: any; text: string }> {
-  const response = await callWorker("/health", { env: testEnv });
+  const response = await callWorker("/admin/api/health", {
+    env: { ...testEnv, ADMIN_TOKEN: HEALTH_ADMIN_TOKEN },
+    headers: { authorization: `Bearer ${HEALTH_ADMIN_TOKEN}` },
+  });
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text), text };
+}
+
+/** `GET /health`, what anyone sees: its status and parsed body. */
+export async function getPublicHealth(testEnv: Env = env): Promise<{ status: number; body: any }> {
+  const response = await callWorker("/health", { env: testEnv });
+  return { status: response.status, body: await response.json() };
 }
 
 export interface BatchOptions {

@@ -19,6 +19,8 @@ export interface ClaimedEvent {
   livemode: boolean;
   /** The connected account (`acct_…`), null for the platform's own events. */
   account: string | null;
+  /** A thin event's `context` as sent (`acct_…`, or `acct_…/acct_…` for a nested account). */
+  context: string | null;
   payload: string;
   /** Attempts including this one. */
   attempts: number;
@@ -54,6 +56,7 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
         created: stripeEvents.created,
         livemode: stripeEvents.livemode,
         account: stripeEvents.account,
+        context: stripeEvents.context,
         payload: stripeEvents.payload,
         attempts: stripeEvents.attempts,
       }),
@@ -96,6 +99,18 @@ export function parkEvent(db: Database, id: string, error: string) {
   return db
     .update(stripeEvents)
     .set({ status: "failed", lastError: error, leaseUntil: null, redriveAt: null })
+    .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
+}
+
+/**
+ * The statement putting back an event whose attempt was deferred (the Stripe API budget was spent, or
+ * the Worker cannot tell yet which mode it serves): `received` again, its attempt not counted, due for
+ * the cron at `redriveAt` in case the delayed message the consumer sends is lost.
+ */
+export function deferEvent(db: Database, id: string, redriveAt: number) {
+  return db
+    .update(stripeEvents)
+    .set({ status: "received", attempts: sql`${stripeEvents.attempts} - 1`, leaseUntil: null, redriveAt })
     .where(and(eq(stripeEvents.id, id), eq(stripeEvents.status, "processing")));
 }
 

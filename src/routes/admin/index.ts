@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { databaseSize, ledgerStats } from "../../db/ledger/stats";
+import { healthReport } from "../../health/report";
 import type { AppEnv } from "../../http/app-env";
 import { API_LIMIT, rateLimit } from "../../http/rate-limit";
 import { requireBearer } from "./auth";
@@ -21,6 +22,11 @@ export const adminApiRoutes = new Hono<AppEnv>()
     const { db, config, now } = c.var.deps;
     const [stats, size] = await Promise.all([ledgerStats(db, now()), databaseSize(db)]);
     return c.json(statsJson(stats, size, config.problems.some((p) => p.variable === "D1_MAX_BYTES") ? null : config.d1MaxBytes));
+  })
+  // The whole health report that GET /health sums up as one code: each check, its warnings and counts.
+  .get("/health", async (c) => {
+    const { config, db, now } = c.var.deps;
+    return c.json(await healthReport(config, db, now()));
   })
   .route("/", backfillRoutes)
   .route("/", endpointRoutes);
