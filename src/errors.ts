@@ -47,11 +47,21 @@ export class ApiError extends HTTPException {
   readonly code: ErrorCode;
   /** Sent with the envelope, e.g. Retry-After on 429. */
   readonly headers: Record<string, string>;
+  /**
+   * What the operator's log line adds and the response leaves out (which configured secret, when it
+   * expired, how many there are): fields a stranger must not learn. Identifiers and counts only.
+   */
+  readonly logFields: Record<string, string | number | null>;
 
-  constructor(code: ErrorCode, message: string, headers: Record<string, string> = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { headers?: Record<string, string>; logFields?: Record<string, string | number | null> } = {},
+  ) {
     super(ERROR_STATUS[code], { message });
     this.code = code;
-    this.headers = headers;
+    this.headers = options.headers ?? {};
+    this.logFields = options.logFields ?? {};
   }
 
   /** The JSON envelope for this error. */

@@ -42,6 +42,9 @@ describe("structured delivery log", () => {
         format: "snapshot",
         outcome: "signature_invalid",
         duration_ms: expect.any(Number),
+        // For the operator only: the response says neither.
+        secrets_configured: 1,
+        secrets_expired: 0,
       },
     ]);
     const text = JSON.stringify(lines);

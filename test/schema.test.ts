@@ -23,6 +23,8 @@ describe("the schema after every migration", () => {
     "fulfilments",
     "job_state",
     "ledger_hours",
+    "console_sessions",
+    "admin_lockouts",
   ])("keeps %s WITHOUT ROWID: a new row is one write, not two", async (table) => {
     const { results } = await master("table");
     expect(results.find((t) => t.name === table)?.sql).toMatch(/\) WITHOUT ROWID$/);

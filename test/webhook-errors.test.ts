@@ -128,7 +128,7 @@ const cases: ErrorCase[] = [
     send: () =>
       callWorker("/webhooks/stripe", {
         method: "POST",
-        headers: { "content-length": String(2 * 1024 * 1024) },
+        headers: { "content-length": String(2 * 1024 * 1024), "stripe-signature": `t=${now()},v1=abc` },
         body: new Uint8Array(2 * 1024 * 1024),
       }),
     status: 413,
@@ -238,6 +238,24 @@ describe("POST /webhooks/stripe, rejected deliveries", () => {
     expect(body.error.message).toMatch(hint);
     // No configured secret, no injected error text, no stack ever reaches the response.
     expect(body.error.message).not.toMatch(/whsec_\w|sk_test|\n\s+at /);
+  });
+
+  it("refuses a delivery without a Stripe-Signature header before reading a byte of its body", async () => {
+    let pulled = 0;
+    // highWaterMark 0: the stream fills nothing ahead, so a pull means someone read the body.
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulled++;
+          controller.enqueue(new Uint8Array(64 * 1024));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const response = await callWorker("/webhooks/stripe", { method: "POST", headers: { "content-type": "application/json" }, body });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe("signature_missing");
+    expect(pulled).toBe(0);
   });
 
   it("records nothing for a delivery it rejects", async () => {

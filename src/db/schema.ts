@@ -132,4 +132,5 @@ export const ledgerHours = sqliteTable("ledger_hours", {
 
 export type LedgerHourRow = typeof ledgerHours.$inferSelect;
 
+export * from "./admin-schema";
 export * from "./billing-schema";

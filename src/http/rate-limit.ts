@@ -39,7 +39,7 @@ export function rateLimit(l: Limit) {
         "rate_limited",
         `Too many ${l.counted} from this address: at most ${l.limit} per ${wait} s per client IP. ` +
           `Wait ${wait} seconds (Retry-After) and try again.`,
-        { "Retry-After": wait },
+        { headers: { "Retry-After": wait } },
       );
     }
     await next();

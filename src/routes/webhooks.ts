@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import { deliveryProblem, problemError } from "../config";
 import { WEBHOOK_PATH } from "../config/webhook-path";
 import { recordEvent } from "../db/ledger/record";
@@ -30,10 +30,26 @@ export interface Receipt {
  * per delivery; the cron re-sends anything whose send was lost.
  */
 export const webhookRoutes = new Hono<AppEnv>()
-  .post("/stripe", limitBody("snapshot"), (c) => receive(c, "snapshot"))
-  .post("/stripe/thin", limitBody("thin"), (c) => receive(c, "thin"))
+  .post("/stripe", requireSignature("snapshot"), limitBody("snapshot"), (c) => receive(c, "snapshot"))
+  .post("/stripe/thin", requireSignature("thin"), limitBody("thin"), (c) => receive(c, "thin"))
   .all("/stripe", methodNotAllowed)
   .all("/stripe/thin", methodNotAllowed);
+
+/**
+ * Refuses a delivery without a `Stripe-Signature` header before its body is read (Stripe and
+ * `stripe listen` always send one): 400 `signature_missing`, with the route's delivery log line.
+ */
+function requireSignature(format: EventFormat): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if ((c.req.header("stripe-signature") ?? "").trim() !== "") return next();
+    logDelivery(format, undefined, undefined, "signature_missing", 0, 0);
+    throw new ApiError(
+      "signature_missing",
+      "The request has no Stripe-Signature header. Deliveries from Stripe and `stripe listen` always carry one; " +
+        "a proxy in front of this Worker may be stripping it.",
+    );
+  };
+}
 
 function methodNotAllowed(): never {
   throw new ApiError("method_not_allowed", "Stripe delivers webhooks with POST. This route accepts nothing else.");
@@ -80,7 +96,8 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
     logDelivery(format, eventId, eventType, isNew ? "accepted" : "duplicate", started, deps.now());
     return c.json({ received: true, id: event.id, duplicate: !isNew } satisfies Receipt);
   } catch (err) {
-    logDelivery(format, eventId, eventType, err instanceof ApiError ? err.code : "internal_error", started, deps.now());
+    const refused = err instanceof ApiError ? err : null;
+    logDelivery(format, eventId, eventType, refused?.code ?? "internal_error", started, deps.now(), refused?.logFields);
     throw err;
   }
 }
@@ -92,6 +109,7 @@ function logDelivery(
   outcome: string,
   started: number,
   ended: number,
+  details: Record<string, string | number | null> = {},
 ): void {
   log(outcome === "accepted" || outcome === "duplicate" ? "info" : "warn", "delivery", {
     event_id: eventId ?? null,
@@ -99,5 +117,6 @@ function logDelivery(
     format,
     outcome,
     duration_ms: ended - started,
+    ...details,
   });
 }

@@ -133,23 +133,28 @@ export async function verifyDelivery(input: VerifyInput): Promise<VerifiedDelive
         "raise STRIPE_WEBHOOK_TOLERANCE_SECONDS only if a proxy really holds deliveries that long.",
     );
   }
+  // Which secret, how many and when they expire go to the operator's log line, never to the sender.
+  const expired = secrets.filter((s) => s.expiresAt !== null && nowMs >= s.expiresAt).length;
+  const logFields = { secrets_configured: secrets.length, secrets_expired: expired };
   if (matchedExpired !== null) {
     throw new ApiError(
       "signature_invalid",
-      `This delivery is signed only with configured secret ${matchedExpired.position} of ${secrets.length}, ` +
-        `which expired at ${new Date(matchedExpired.expiresAt).toISOString()}. ` +
-        "A configured secret has expired: the sender still signs with the rolled (old) secret. " +
-        "Finish the roll in the Stripe Dashboard, or extend the expiry after '@' in STRIPE_WEBHOOK_SECRET.",
+      "This delivery is signed only with a configured secret that has expired: the sender still signs with the rolled " +
+        "(old) secret. Finish the roll in the Stripe Dashboard, or extend the expiry after '@' in STRIPE_WEBHOOK_SECRET " +
+        "(the Worker's log line for this delivery names the entry).",
+      {
+        logFields: { ...logFields, secret_position: matchedExpired.position, expired_at: new Date(matchedExpired.expiresAt).toISOString() },
+      },
     );
   }
-  const expired = secrets.filter((s) => s.expiresAt !== null && nowMs >= s.expiresAt).length;
   throw new ApiError(
     "signature_invalid",
-    (expired > 0 ? `${expired} configured secret(s) have expired and were not tried. ` : "") +
-      `No v1 signature in the Stripe-Signature header matches this body under the ${secrets.length} configured secret(s). ` +
+    "No v1 signature in the Stripe-Signature header matches this body under the configured secrets. " +
       "Common causes: the body was changed before it reached this Worker (re-serialised JSON, altered whitespace or line endings); " +
       "the secret belongs to another endpoint (`stripe listen` prints its own secret, different from the Dashboard endpoint's); " +
-      "a test-mode secret receiving live events or the reverse; or a secret rolled in the Dashboard but not yet added here.",
+      "a test-mode secret receiving live events or the reverse; or a secret rolled in the Dashboard but not yet added here, " +
+      "or expired (the Worker's log line for this delivery counts them).",
+    { logFields },
   );
 }
 

@@ -1,11 +1,18 @@
 import { createMiddleware } from "hono/factory";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { problemError, problemWith } from "../../config";
 import { ApiError } from "../../errors";
 import type { AppEnv } from "../../http/app-env";
 
-/** The app's own 404 (app.ts) while ADMIN_TOKEN is unset, so a disabled console does not announce itself. */
+/**
+ * The app's own 404 (app.ts) while ADMIN_TOKEN is unset, so a disabled console does not announce
+ * itself; 500 `config_invalid` while it is refused (shorter than 32 characters), saying how to set one.
+ */
 export const requireEnabled = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.var.deps.config.adminToken === null) return c.notFound();
+  const { config } = c.var.deps;
+  const refused = problemWith(config, "ADMIN_TOKEN");
+  if (refused) throw problemError(refused);
+  if (config.adminToken === null) return c.notFound();
   await next();
 });
 
