@@ -5,7 +5,8 @@
 //
 // 1. `stripe listen --print-secret` gets the signing secret of your CLI session, and it is written
 //    as STRIPE_WEBHOOK_SECRET into .dev.vars (created from .dev.vars.example when missing; every
-//    other line kept) before the Worker starts, so the Worker verifies with it from its first request;
+//    other line kept, but a STRIPE_MODE placeholder becomes `test`) before the Worker starts, so the
+//    Worker verifies with it from its first request;
 // 2. the D1 migrations are applied to the local database;
 // 3. `wrangler dev` starts, and once it answers, `stripe listen --forward-to
 //    http://localhost:<port>/webhooks/stripe --events <the handled types>` (with --thin: their thin
@@ -14,7 +15,7 @@
 //    One Ctrl-C (or SIGTERM) stops both; if either exits, so does the other.
 // The CLI is the one pinned in package.json (@stripe/cli); STRIPE_CLI=stripe uses the one on PATH.
 // STRIPE_API_BASE (environment or .dev.vars) is passed on to the CLI as --api-base.
-import { readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
+import { fillDevVarPlaceholders, readDevVar, writeDevVar } from "./lib/dev-vars.mjs";
 import { answers, applyLocalMigrations, fireCronEveryMinute, WRANGLER } from "./lib/local-dev.mjs";
 import { ProcessGroup } from "./lib/run-together.mjs";
 import { EVENTS, forwardArgs, prepareListen, THIN_EVENTS } from "./lib/stripe-cli.mjs";
@@ -24,6 +25,9 @@ const changed = writeDevVar("STRIPE_WEBHOOK_SECRET", secret);
 console.log(
   `${changed ? "Wrote" : "Kept"} the \`stripe listen\` signing secret in .dev.vars (STRIPE_WEBHOOK_SECRET); the Worker starts with it.`,
 );
+// The secret is the session's now; a STRIPE_MODE placeholder (a .dev.vars just made from the example)
+// would make the Worker refuse every delivery.
+if (fillDevVarPlaceholders().includes("STRIPE_MODE")) console.log("Wrote STRIPE_MODE=test to .dev.vars.");
 if (!applyLocalMigrations()) process.exit(1);
 
 const group = new ProcessGroup();

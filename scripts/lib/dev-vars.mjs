@@ -1,8 +1,25 @@
 // .dev.vars, the local secrets file `wrangler dev` reads, as the scripts see it (in the current
 // directory, like wrangler).
+import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const FILE = ".dev.vars";
+
+/**
+ * The local value of each setting whose .dev.vars.example entry is a placeholder the Worker refuses.
+ * The secret is random per checkout: a fixed one would be public in git, and a Worker deployed with
+ * .dev.vars by mistake would accept deliveries signed by anyone who read it.
+ */
+const LOCAL_VALUES = {
+  STRIPE_WEBHOOK_SECRET: () => `whsec_${randomBytes(32).toString("hex")}`,
+  STRIPE_MODE: () => "test",
+};
+
+/**
+ * A value that holds no real setting: the example's `replace-with-…` placeholders, and the fixed
+ * secret that earlier versions of .dev.vars.example shipped (public, so no secret).
+ */
+const isPlaceholder = (value) => value.startsWith("replace-with-") || value === "whsec_local_development_secret_change_me";
 
 /** Creates .dev.vars from .dev.vars.example when missing (an existing one is never touched); true when created. */
 export function ensureDevVars() {
@@ -21,6 +38,22 @@ export function readDevVar(name) {
     ?.slice(line.indexOf("=") + 1)
     .trim()
     .replace(/^(["'])(.*)\1$/, "$2");
+}
+
+/**
+ * Replaces each placeholder of .dev.vars (see LOCAL_VALUES) with its local value: a random signing
+ * secret, test mode. An entry that is absent, or set to anything else, is left as it is. Returns the
+ * names replaced.
+ */
+export function fillDevVarPlaceholders() {
+  const filled = [];
+  for (const [name, localValue] of Object.entries(LOCAL_VALUES)) {
+    const value = readDevVar(name);
+    if (value === undefined || !isPlaceholder(value)) continue;
+    writeDevVar(name, localValue());
+    filled.push(name);
+  }
+  return filled;
 }
 
 /** A setting from the environment, else from .dev.vars; undefined when blank in both. */
