@@ -16,7 +16,7 @@ import { ROOT, startWorker, wrangler } from "./worker.mjs";
 
 const PORT = 8870;
 const SHOTS = process.env.E2E_SCREENSHOTS ? join(ROOT, process.env.E2E_SCREENSHOTS) : mkdtempSync(join(tmpdir(), "console-shots-"));
-const TOKEN = `e2e-admin-${Math.random().toString(36).slice(2)}`;
+const TOKEN = `e2e-admin-${crypto.randomUUID()}`;
 const EVENT_ID = `evt_e2e_${Date.now()}`;
 const SECRET = "whsec_e2e_console";
 const CUSTOMER = `cus_e2e${Date.now()}`;

@@ -159,10 +159,21 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
       assert.deepEqual(byName[limiter.name].simple, { ...limiter.simple });
     }
     for (const [name, value] of Object.entries(config.vars)) assert.deepEqual(byName[name], { name, type: "plain_text", text: value });
+    for (const object of config.durable_objects.bindings) {
+      assert.deepEqual(byName[object.name], { type: "durable_object_namespace", name: object.name, class_name: object.class_name });
+    }
     assert.deepEqual(
       Object.keys(byName).sort(),
-      ["DB", "EVENTS_QUEUE", ...config.ratelimits.map((r) => r.name), ...Object.keys(config.vars)].sort(),
+      [
+        "DB",
+        "EVENTS_QUEUE",
+        ...config.ratelimits.map((r) => r.name),
+        ...config.durable_objects.bindings.map((b) => b.name),
+        ...Object.keys(config.vars),
+      ].sort(),
     );
+    // The Durable Object's class is created by the first deploy's migration.
+    assert.deepEqual(script.metadata.migrations?.new_tag, config.migrations.at(-1).tag);
     assert.equal(script.metadata.compatibility_date, config.compatibility_date);
     assert.deepEqual(script.metadata.compatibility_flags, config.compatibility_flags);
     assert.ok(script.modules.length > 0, "the bundle was uploaded");

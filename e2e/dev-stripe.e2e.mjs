@@ -13,7 +13,7 @@ import { ROOT } from "./worker.mjs";
 
 const KEY = "sk_test_fake_dev_stripe_e2e";
 const PORT = "8874";
-const TOKEN = "e2e-dev-stripe-admin-token";
+const TOKEN = "e2e-dev-stripe-admin-token-0123456789";
 const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", name), "utf8"));
 
 let dir;
@@ -85,7 +85,7 @@ describe("npm run dev:stripe (real Stripe CLI, fake Stripe API, real Worker)", (
     assert.equal(
       readFileSync(join(dir, ".dev.vars"), "utf8"),
       `# the developer's own lines stay\nADMIN_TOKEN=${TOKEN}\nSTRIPE_WEBHOOK_SECRET=${fake.sessionSecret}\n` +
-        `STRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\n`,
+        `STRIPE_SECRET_KEY=\nSTRIPE_API_BASE=${fake.base}\nSTRIPE_MODE=test\n`,
     );
     const output = run.output();
     assert.match(output, /Using the Stripe CLI 1\.42\.14 from node_modules/);

@@ -107,10 +107,10 @@ describe("fillDevVarPlaceholders (what npm run dev does to an existing .dev.vars
     assert.equal(after, `# mine\nSTRIPE_WEBHOOK_SECRET=${secret}\nADMIN_TOKEN=keep\nSTRIPE_MODE=test\n`);
   });
 
-  it("leaves real values alone and adds no line that is absent", () => {
+  it("leaves real values alone and adds no absent line but STRIPE_MODE=test (local development is test mode)", () => {
     const content = "STRIPE_WEBHOOK_SECRET=whsec_from_stripe_listen\nSTRIPE_MODE=live\n";
     assert.deepEqual(fill(content), { filled: [], after: content });
-    assert.deepEqual(fill("ADMIN_TOKEN=x\n"), { filled: [], after: "ADMIN_TOKEN=x\n" });
+    assert.deepEqual(fill("ADMIN_TOKEN=x\n"), { filled: ["STRIPE_MODE"], after: "ADMIN_TOKEN=x\nSTRIPE_MODE=test\n" });
   });
 
   it("gives every checkout its own secret", () => {

@@ -14,7 +14,7 @@ import { ROOT } from "./worker.mjs";
 
 const PORT = "8876";
 const STUB = "http://127.0.0.1:8879";
-const TOKEN = "e2e-send-thin-admin-token";
+const TOKEN = "e2e-send-thin-admin-token-0123456789";
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" };
 
 let dir;
@@ -33,7 +33,7 @@ before(async () => {
   // What README says to put in .dev.vars for `send --thin`.
   writeFileSync(
     join(dir, ".dev.vars"),
-    `STRIPE_WEBHOOK_SECRET=whsec_send_thin_e2e\nADMIN_TOKEN=${TOKEN}\nSTRIPE_SECRET_KEY=sk_test_local_stub\nSTRIPE_API_BASE=${STUB}\n`,
+    `STRIPE_WEBHOOK_SECRET=whsec_send_thin_e2e\nSTRIPE_MODE=test\nADMIN_TOKEN=${TOKEN}\nSTRIPE_SECRET_KEY=sk_test_local_stub\nSTRIPE_API_BASE=${STUB}\n`,
   );
   const migrated = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], {
     cwd: dir,

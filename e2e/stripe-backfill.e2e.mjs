@@ -13,7 +13,7 @@ import { ROOT, startWorker } from "./worker.mjs";
 
 const PORT = 8882;
 const KEY = "sk_test_fake_backfill_e2e";
-const TOKEN = `e2e-backfill-${Math.random().toString(36).slice(2)}`;
+const TOKEN = `e2e-backfill-${crypto.randomUUID()}`;
 const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects", name), "utf8"));
 const many = (name, prefix, n, fields = () => ({})) =>
   Array.from({ length: n }, (_, i) => ({ ...fixture(name), id: `${prefix}_e2e_${i}`, ...fields(i) }));

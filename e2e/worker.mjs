@@ -16,16 +16,17 @@ export function wrangler(args) {
 }
 
 /**
- * Starts `wrangler dev` with the given variables on `port` and waits until /health answers.
+ * Starts `wrangler dev` with the given variables (STRIPE_MODE=test unless given) on `port` and waits until /health answers.
  * `seed(persistDir)` runs after migrations and before the Worker starts. Returns the base URL and stop().
  */
 export async function startWorker({ port, vars, seed }) {
   const dir = mkdtempSync(join(tmpdir(), "stripe-webhooks-e2e-"));
   const persist = join(dir, "state");
   const envFile = join(dir, "e2e.env");
+  // Test mode, as `npm run dev` sets it, unless a test says otherwise.
   writeFileSync(
     envFile,
-    `${Object.entries(vars)
+    `${Object.entries({ STRIPE_MODE: "test", ...vars })
       .map(([k, v]) => `${k}=${v}`)
       .join("\n")}\n`,
   );

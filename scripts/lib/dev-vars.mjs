@@ -42,14 +42,16 @@ export function readDevVar(name) {
 
 /**
  * Replaces each placeholder of .dev.vars (see LOCAL_VALUES) with its local value: a random signing
- * secret, test mode. An entry that is absent, or set to anything else, is left as it is. Returns the
- * names replaced.
+ * secret, test mode. STRIPE_MODE is added when absent too (a .dev.vars from before it existed: local
+ * development is test mode); any other absent entry, or one set to anything else, is left as it is.
+ * Returns the names written.
  */
 export function fillDevVarPlaceholders() {
   const filled = [];
   for (const [name, localValue] of Object.entries(LOCAL_VALUES)) {
     const value = readDevVar(name);
-    if (value === undefined || !isPlaceholder(value)) continue;
+    const missing = value === undefined ? name === "STRIPE_MODE" : isPlaceholder(value);
+    if (!missing) continue;
     writeDevVar(name, localValue());
     filled.push(name);
   }
