@@ -173,7 +173,7 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
       ].sort(),
     );
     // The Durable Object's class is created by the first deploy's migration.
-    assert.deepEqual(script.metadata.migrations?.new_tag, config.migrations.at(-1).tag);
+    assert.equal(script.migrationTag, config.migrations.at(-1).tag);
     assert.equal(script.metadata.compatibility_date, config.compatibility_date);
     assert.deepEqual(script.metadata.compatibility_flags, config.compatibility_flags);
     assert.ok(script.modules.length > 0, "the bundle was uploaded");
