@@ -33,7 +33,8 @@ before(async () => {
   // What README says to put in .dev.vars for `send --thin`.
   writeFileSync(
     join(dir, ".dev.vars"),
-    `STRIPE_WEBHOOK_SECRET=whsec_send_thin_e2e\nSTRIPE_MODE=test\nADMIN_TOKEN=${TOKEN}\nSTRIPE_SECRET_KEY=sk_test_local_stub\nSTRIPE_API_BASE=${STUB}\n`,
+    `STRIPE_WEBHOOK_SECRET=whsec_send_thin_e2e\nSTRIPE_MODE=test\nADMIN_TOKEN=${TOKEN}\n` +
+      `STRIPE_SECRET_KEY=sk_test_local_stub\nSTRIPE_API_BASE=${STUB}\n`,
   );
   const migrated = spawnSync(process.execPath, [WRANGLER, "d1", "migrations", "apply", "DB", "--local"], {
     cwd: dir,

@@ -82,15 +82,22 @@ describe("operator console", () => {
     expect(response.headers.get("location")).toBe("/admin");
   });
 
-  it("sets an HttpOnly, Secure, SameSite=Strict cookie that is not the token", async () => {
+  it("sets a __Host-, HttpOnly, Secure, SameSite=Strict cookie: a random id and its issue time, signed, never the token", async () => {
     const response = await adminCall("/admin/login", {
       method: "POST",
       headers: { origin: ORIGIN },
       body: new URLSearchParams({ token: ADMIN_TOKEN }),
     });
     const cookie = response.headers.get("set-cookie")!;
-    expect(cookie).toMatch(/^admin_session=[0-9a-f]{64}; Max-Age=28800; Path=\/admin; HttpOnly; Secure; SameSite=Strict$/);
+    expect(cookie).toMatch(
+      /^__Host-admin_session=[0-9a-f]{32}\.\d{13}\.[A-Za-z0-9%+/=]+; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Strict$/,
+    );
     expect(cookie).not.toContain(ADMIN_TOKEN);
+    // Two sign-ins are two sessions, not one value derived from the token.
+    const again = (
+      await adminCall("/admin/login", { method: "POST", headers: { origin: ORIGIN }, body: new URLSearchParams({ token: ADMIN_TOKEN }) })
+    ).headers.get("set-cookie")!;
+    expect(again.split(".")[0]).not.toBe(cookie.split(".")[0]);
   });
 
   it("sends a wrong token back to the sign-in form with an explanation and no cookie", async () => {
@@ -121,12 +128,8 @@ describe("operator console", () => {
 
   it.each([
     ["no session cookie", (_cookie: string) => ({ origin: ORIGIN }), 401, "unauthorized"],
-    [
-      "a cookie for another token",
-      (_cookie: string) => ({ origin: ORIGIN, cookie: `admin_session=${"0".repeat(64)}` }),
-      401,
-      "unauthorized",
-    ],
+    // The session id is this Worker's, but the cookie was signed under another token.
+    ["a cookie for another token", (cookie: string) => ({ origin: ORIGIN, cookie: resigned(cookie) }), 401, "unauthorized"],
     ["a cross-origin form", (cookie: string) => ({ origin: "https://evil.example", cookie }), 403, "forbidden"],
     ["a cross-site form without Origin", (cookie: string) => ({ "sec-fetch-site": "cross-site", cookie }), 403, "forbidden"],
     ["a form with neither Origin nor Sec-Fetch-Site", (cookie: string) => ({ cookie }), 403, "forbidden"],
@@ -144,3 +147,10 @@ describe("operator console", () => {
     expect((await ledgerRow(id))?.status).toBe("dead");
   });
 });
+
+/** A session cookie with its signature replaced by one made under another key, as a cookie for another token would carry. */
+function resigned(cookie: string): string {
+  const [name, value] = cookie.split("=") as [string, string];
+  const [id, issued] = decodeURIComponent(value).split(".");
+  return `${name}=${encodeURIComponent(`${id}.${issued}.${btoa("x".repeat(32))}`)}`;
+}

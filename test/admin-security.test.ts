@@ -146,7 +146,7 @@ describe("console forms posted from another site", () => {
   ])("accepts a sign-in posted from %s", async (_name, headers) => {
     const { status, headers: answer } = await call("/admin/login", { method: "POST", headers, body: form() });
     expect(status).toBe(303);
-    expect(answer.get("set-cookie")).toMatch(/^admin_session=/);
+    expect(answer.get("set-cookie")).toMatch(/^__Host-admin_session=/);
   });
 
   it("keeps the admin API usable from scripts, which send no Origin", async () => {
@@ -236,14 +236,39 @@ describe("per-client-IP limits on guessing ADMIN_TOKEN", () => {
     expectRateLimited(right, SIGNIN_LIMIT, []);
   });
 
-  it(`answers 429 rate_limited after ${API_LIMIT.limit} admin API requests with bad tokens from one address`, async () => {
+  it(`answers 429 after ${SIGNIN_LIMIT.limit} admin API requests with bad tokens, then refuses the right token too`, async () => {
     const ip = newClientIp();
-    const bad = await untilLimited(API_LIMIT, apiCall(ip, "guess-2"));
-    expect(bad.sent).toBeGreaterThan(API_LIMIT.limit);
-    expectRateLimited(bad, API_LIMIT, ["guess-2"]);
-    const right = await untilLimited(API_LIMIT, apiCall(ip, ADMIN_TOKEN));
-    expect(right.sent).toBeLessThanOrEqual(API_LIMIT.limit + 1);
-    expectRateLimited(right, API_LIMIT, []);
+    const bad = await untilLimited(SIGNIN_LIMIT, apiCall(ip, "guess-2"));
+    expect(bad.sent).toBeGreaterThan(SIGNIN_LIMIT.limit);
+    expect(bad.sent).toBeLessThanOrEqual(SIGNIN_LIMIT.limit + 1);
+    expectRateLimited(bad, SIGNIN_LIMIT, ["guess-2"]);
+    // Locked out for the period: the right token learns nothing either.
+    const right = await apiCall(ip, ADMIN_TOKEN)();
+    expect(right.status).toBe(429);
+    expectRateLimited(right, SIGNIN_LIMIT, []);
+  });
+
+  it("shares wrong-token attempts between the API and the sign-in form of one address", async () => {
+    const ip = newClientIp();
+    for (let i = 0; i < SIGNIN_LIMIT.limit; i++) expect((await apiCall(ip, `guess-5-${i}`)()).status).toBe(401);
+    const signin = await signIn(ip, ADMIN_TOKEN)();
+    expect(signin.status).toBe(429);
+    expect(signin.headers.get("set-cookie")).toBeNull();
+  });
+
+  it("counts an IPv6 client by its /64: rotating the address within it does not reset the count", async () => {
+    const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+    const in64 = (n: number) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${n.toString(16)}::${(n * 7).toString(16)}`;
+    for (let i = 0; i < SIGNIN_LIMIT.limit; i++) expect((await apiCall(in64(i + 1), `guess-6-${i}`)()).status).toBe(401);
+    expect((await apiCall(in64(50), "guess-6-last")()).status).toBe(429);
+    expect((await apiCall(in64(99), ADMIN_TOKEN)()).status).toBe(429);
+    // Another /64 is another client.
+    expect((await apiCall(`2001:db8:${a!.toString(16)}:${((b! + 1) % 65536).toString(16)}::1`, ADMIN_TOKEN)()).status).toBe(200);
+  });
+
+  it("still serves the right token at the API's own pace (the strict limit counts only wrong tokens there)", async () => {
+    const ip = newClientIp();
+    for (let i = 0; i < SIGNIN_LIMIT.limit * 3; i++) expect((await apiCall(ip, ADMIN_TOKEN)()).status).toBe(200);
   });
 
   it("limits only the address that made the attempts", async () => {

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { deleteCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
@@ -17,20 +16,20 @@ import { log } from "../log";
 import { eventNotFound } from "../replay/replay";
 import { consoleBackfillRoutes } from "./backfill";
 import { consoleChartRoutes } from "./charts";
+import { consoleHealthRoutes } from "./health";
 import { consoleObjectRoutes } from "./objects";
 import { consoleReplayRoutes } from "./replay";
-import { hasSession, requirePageSession, SESSION_COOKIE, sessionValue } from "./session";
+import { currentSession, requirePageSession, requireSession, signIn, signOut, signOutEverywhere } from "./session";
 import { EventPage } from "./views/event-page";
 import { EventsPage } from "./views/events-page";
 import { LoginPage } from "./views/login";
 import { StatusBanner } from "./views/status-banner";
 import { STYLES_CSP_HASH } from "./views/styles";
 
-const SESSION_SECONDS = 8 * 60 * 60;
-
 /**
  * `GET /admin` and its forms. Browsers cannot send a Bearer header on navigation, so the token is
- * posted once and exchanged for an HttpOnly, SameSite=Strict cookie holding an HMAC of it; every
+ * posted once and exchanged for a session (src/console/session.ts: an HttpOnly, SameSite=Strict,
+ * `__Host-` cookie whose session ends on the server after 8 h, 30 idle minutes or a sign-out); every
  * state-changing form is a POST that csrf() accepts only when the browser says it came from this
  * origin (Sec-Fetch-Site: same-origin, or this Origin). A form post that says neither, Origin absent
  * included, is refused 403: SameSite already keeps the cookie off cross-site requests, and this also
@@ -56,7 +55,7 @@ export const consoleRoutes = new Hono<AppEnv>()
     },
   )
   .get("/", async (c, next) => {
-    if (await hasSession(c)) return next();
+    if ((await currentSession(c)) !== null) return next();
     return c.html(<LoginPage error={c.req.query("signin") === "failed" ? "That token is not this Worker's ADMIN_TOKEN." : undefined} />);
   })
   .get("/", listQuery(), async (c) => {
@@ -107,17 +106,16 @@ export const consoleRoutes = new Hono<AppEnv>()
       log("warn", "admin_signin_failed");
       return c.redirect("/admin?signin=failed", 303);
     }
-    setCookie(c, SESSION_COOKIE, await sessionValue(adminToken), {
-      httpOnly: true,
-      secure: new URL(c.req.url).protocol === "https:",
-      sameSite: "Strict",
-      path: "/admin",
-      maxAge: SESSION_SECONDS,
-    });
+    await signIn(c);
     return c.redirect("/admin", 303);
   })
-  .post("/logout", csrf(), (c) => {
-    deleteCookie(c, SESSION_COOKIE, { path: "/admin" });
+  .post("/logout", csrf(), async (c) => {
+    await signOut(c);
+    return c.redirect("/admin", 303);
+  })
+  // Ends every session, on every browser: after a laptop was lost, or a cookie may have been copied.
+  .post("/logout/everywhere", csrf(), requireSession, async (c) => {
+    log("warn", "admin_signed_out_everywhere", { sessions: await signOutEverywhere(c) });
     return c.redirect("/admin", 303);
   })
   .get("/events/:id", requirePageSession, async (c) => {
@@ -133,4 +131,5 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", consoleReplayRoutes)
   .route("/", consoleObjectRoutes)
   .route("/", consoleChartRoutes)
+  .route("/", consoleHealthRoutes)
   .route("/", consoleBackfillRoutes);

@@ -5,5 +5,5 @@
  */
 export function newClientIp(): string {
   const [a, b, c] = crypto.getRandomValues(new Uint16Array(3));
-  return `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${c!.toString(16)}::1`;
+  return `2001:db8:${a!.toString(16)}:${b!.toString(16)}::${c!.toString(16)}`;
 }

@@ -26,6 +26,8 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
               <nav>
                 <a href="/admin">Events</a>
                 <a href="/admin/charts">Charts</a>
+                <a href="/admin/health">Health</a>
+                <a href="/admin/health">Health</a>
               </nav>
               {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add
                   a flex item the header would have to style */}
@@ -36,6 +38,11 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
               <form method="post" action="/admin/logout">
                 <button type="submit" class="signout">
                   Sign out
+                </button>
+              </form>
+              <form method="post" action="/admin/logout/everywhere">
+                <button type="submit" class="signout" title="Ends every console session, on every browser">
+                  Sign out everywhere
                 </button>
               </form>
             </>
