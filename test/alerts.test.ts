@@ -184,6 +184,27 @@ describe("alerts", () => {
     expect(requests).toHaveLength(2);
   });
 
+  it("never follows a redirect: the alert goes to ALERT_WEBHOOK_URL or nowhere", async () => {
+    const elsewhere = "https://collector.example/steal";
+    const requests = stubStripeApi(
+      http.post(RECEIVER, () => new HttpResponse(null, { status: 307, headers: { location: elsewhere } })),
+      http.post(elsewhere, () => HttpResponse.json({ ok: true })),
+    );
+    const lines = captureLogs();
+    await dead("invoice.paid", NOW - MIN);
+    expect(await sendAlerts(testDeps({ env: alertEnv(), now: NOW }))).toEqual(["dead"]);
+    expect(requests.map((r) => r.url)).toEqual([RECEIVER]);
+    // What keeps it so in production, where fetch would follow the 307 by itself.
+    expect(requests[0]!.redirect).toBe("manual");
+    expect(lines.map((l) => JSON.parse(l))).toContainEqual({
+      level: "error",
+      msg: "alert_failed",
+      stage: "post",
+      status: 307,
+      conditions: ["dead"],
+    });
+  });
+
   it("is sent by the every-minute cron", async () => {
     const { texts } = receiver();
     await dead("invoice.paid", NOW - MIN);

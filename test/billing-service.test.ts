@@ -71,3 +71,26 @@ describe("BillingService over a service binding", () => {
     expect(await billing().entitlements(gone)).toMatchObject({ entitled: false, deleted: true });
   });
 });
+
+describe("BillingService arguments", () => {
+  const rpc = () =>
+    (exports as unknown as { BillingService: { entitlements(id: unknown): Promise<unknown>; subscription(id: unknown): Promise<unknown> } })
+      .BillingService;
+
+  it.each([
+    ["an empty string", ""],
+    ["an app user id", "user_42"],
+    ["a subscription id", "sub_123"],
+    ["SQL", "cus_1' OR '1'='1"],
+    ["a number", 42],
+    ["nothing", undefined],
+  ])("refuses %s as a customer id with a TypeError naming the argument, never the value", async (_name, value) => {
+    const call = rpc().entitlements(value);
+    await expect(call).rejects.toThrow(/^BillingService\.entitlements: customerId must be a Stripe id starting with cus_/);
+    if (typeof value === "string" && value !== "") await call.catch((err: Error) => expect(err.message).not.toContain(value));
+  });
+
+  it("refuses a customer id where a subscription id belongs", async () => {
+    await expect(rpc().subscription("cus_123")).rejects.toThrow(/subscriptionId must be a Stripe id starting with sub_/);
+  });
+});

@@ -132,4 +132,22 @@ describe("recovering events Stripe never delivered", () => {
     expect(await ledgerRow(unhandled.id)).toBeNull();
     expect(await ledgerRow(ancient.id)).toBeNull();
   });
+
+  it("never records again an event older than the ledger's retention, which retention may have deleted after processing it", async () => {
+    const now = Date.now();
+    const day = 86400;
+    const nowS = Math.floor(now / 1000);
+    const anchor = eventAt("customer.created", stripeObject("customer", { id: uid("cus") }), nowS - 10 * day) as StripeEvent;
+    await processEvents([anchor]);
+    // Processed four days ago and deleted by a 3-day retention since; Stripe still lists it as undelivered.
+    const pruned = eventAt("customer.updated", stripeObject("customer", { id: uid("cus") }), nowS - 4 * day) as StripeEvent;
+    const recent = eventAt("customer.updated", stripeObject("customer", { id: uid("cus") }), nowS - 2 * day) as StripeEvent;
+    stubStripeApi(eventsApi([anchor, pruned, recent], new Set([pruned.id, recent.id])));
+
+    const retained = envWith({ STRIPE_SECRET_KEY: "rk_test_recovery", LEDGER_RETENTION_DAYS: "3" });
+    const report = await recoverMissedEvents(testDeps({ env: retained, handlers: billingHandlers(), now }));
+    expect(await ledgerRow(pruned.id)).toBeNull();
+    expect(await ledgerRow(recent.id)).toMatchObject({ source: "recovery" });
+    expect(report.recovered).toBe(1);
+  });
 });

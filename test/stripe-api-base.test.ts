@@ -62,6 +62,19 @@ describe("STRIPE_API_BASE", () => {
     expect(seen.map((r) => r.url)).toEqual(["https://api.stripe.com/v1/subscriptions/sub_default"]);
   });
 
+  it("never follows a redirect with the API key: a 3xx is an error, not an instruction", async () => {
+    const seen = stubStripeApi(
+      http.get("https://api.stripe.com/v1/subscriptions/sub_moved", () =>
+        HttpResponse.json({}, { status: 302, headers: { location: "https://collector.example/v1/subscriptions/sub_moved" } }),
+      ),
+    );
+    const stripe = createStripeApi(readConfig(envWith({ STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: "" })))!;
+    await expect(stripe.subscriptions.retrieve("sub_moved")).rejects.toMatchObject({ type: "StripeConnectionError" });
+    // The SDK retries what looks like a network failure; every attempt went to the configured base only.
+    expect(new Set(seen.map((r) => r.url))).toEqual(new Set(["https://api.stripe.com/v1/subscriptions/sub_moved"]));
+    expect(seen.every((r) => r.redirect === "manual")).toBe(true);
+  });
+
   it("never hands the API key to a refused base: no client, and a config_invalid log without the value", async () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const seen = stubStripeApi();

@@ -60,6 +60,9 @@ export async function sendAlerts(deps: Deps): Promise<AlertCondition[]> {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text }),
+      // A redirect is an answer, not an instruction: the alert (and the URL's own secret) goes
+      // nowhere but ALERT_WEBHOOK_URL, and a 3xx is logged as a failure.
+      redirect: "manual",
       signal: AbortSignal.timeout(POST_TIMEOUT_MS),
     });
     await response.body?.cancel();

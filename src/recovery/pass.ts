@@ -121,7 +121,10 @@ export function advancePass<S extends RecoveryProgress<object>>(
 
 /**
  * Records listed events through the same ledger path as a delivery (deduplicated by id, `source =
- * 'recovery'`), sends the new ones to the queue, and counts the page in `report`.
+ * 'recovery'`), sends the new ones to the queue, and counts the page in `report`. An event created
+ * before the ledger's retention window is never recorded: retention may have deleted its row after
+ * processing it, and the ledger would no longer know it was done (Stripe lists an event as
+ * undelivered for 30 days, and a resend after a lost delivery comes within 3).
  *
  * @example
  * await ingest(deps, run.report, page.data.map((e) => ({ event: snapshotEntry(e), payload: JSON.stringify(e) })));
@@ -135,8 +138,11 @@ export async function ingest(
   report.pages++;
   report.listed += listed;
   const nowMs = deps.now();
+  const { retentionDays } = deps.config;
+  const oldest = retentionDays === 0 ? Number.NEGATIVE_INFINITY : Math.floor(nowMs / 1000) - retentionDays * 86_400;
   const fresh: string[] = [];
   for (const { event, payload } of events) {
+    if (event.created < oldest) continue;
     if (await recordEvent(deps.db, event, { receivedAt: nowMs, payload, source: "recovery" })) fresh.push(event.id);
   }
   if (fresh.length > 0) await dispatch(deps, fresh);

@@ -32,6 +32,11 @@ export function createStripeApi(config: Config, budget: ApiBudget | null = null)
       await budget?.take();
       const response = await fetch(input, { ...init, redirect: "manual" });
       await budget?.answered(response);
+      // The SDK would read a 3xx as a success with an empty object; the key goes nowhere else.
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw new Error(`The Stripe API answered a redirect (${response.status}), which is never followed.`);
+      }
       return response;
     }),
     maxNetworkRetries: 2,
