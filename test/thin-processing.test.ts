@@ -5,7 +5,7 @@ import { billingHandlers } from "../src/billing/handlers";
 import { Handlers, type ThinEventOf } from "../src/handlers/registry";
 import { billingRow, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
-import { envWith } from "./helpers/faults";
+import { envWith, heldQueue } from "./helpers/faults";
 import { ledgerRow, seedEvent } from "./helpers/ledger";
 import { stubStripeApi } from "./helpers/stripe-api";
 import { apiError, apiObject, relatedTo, type ThinBody, thinEvent } from "./helpers/thin";
@@ -92,8 +92,21 @@ describe("processing a thin event", () => {
 });
 
 describe("Stripe API failures while processing a thin event", () => {
+  it("defers the event on 429: acked and sent again later, back to received, no attempt spent towards the dead-letter queue", async () => {
+    const sub = stripeObject("subscription", { id: uid("sub") });
+    const seen = stubStripeApi(apiError(relatedTo(sub).url, 429));
+    const { queue, sent } = heldQueue();
+    const n = thinEvent("v1.customer.subscription.updated", relatedTo(sub));
+    expect(await processThin(n, billingHandlers(), envWith({ STRIPE_SECRET_KEY: KEY, EVENTS_QUEUE: queue }))).toEqual({
+      retried: false,
+      acked: true,
+    });
+    expect(await ledgerRow(n.id)).toMatchObject({ status: "received", attempts: 0, redrive_at: expect.any(Number) });
+    expect(sent).toEqual([n.id]);
+    expect(seen).toHaveLength(1);
+  });
+
   it.each([
-    ["429 rate limited", 429, 1, /StripeRateLimitError/],
     // The SDK itself retries a 5xx twice (maxNetworkRetries 2) before the event fails.
     ["500 server error", 500, 3, /StripeAPIError/],
   ])("fails the event on %s and leaves it to the queue's retry with backoff", async (_name, status, calls, error) => {

@@ -4,7 +4,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { ClaimedEvent } from "../db/ledger/consumer";
 import { errorName } from "../log";
-import { noApiClientReason } from "../stripe/api";
+import { noApiClientReason, stripeStatus } from "../stripe/api";
 import { clientForThin, rehydrateThin } from "../stripe/thin";
 import type { FulfilmentKind } from "./hooks";
 import { once } from "./once";
@@ -57,7 +57,7 @@ const DEFER_SECONDS = { stripe_api_budget: 30, stripe_mode_unset: 300 } as const
  * `ignored` before anything needs the API (Stripe's `v2.core.event_destination.ping` ends here, key
  * or not); otherwise its notification is re-read from the stored body with the invocation's API
  * client, whose fetches its handlers share, or it is parked when there is no client. A failure while
- * the invocation's API budget is spent is deferred, not failed.
+ * the invocation's API budget is spent, or a 429 from Stripe, is deferred, not failed.
  *
  * @example
  * const outcome = await runEvent(claimed, deps, Date.now());
@@ -91,7 +91,9 @@ export async function runEvent(event: ClaimedEvent, deps: RunDeps, nowMs: number
     for (const handler of list) await handler(notification, ctx);
     return { kind: "done", status: "processed", writes };
   } catch (err) {
-    return deps.stripeBudget.spent ? deferred("stripe_api_budget") : failure(err);
+    // The API budget ran out, or Stripe itself said 429 (its Retry-After now pauses every invocation):
+    // the event waits in the queue, its attempt not counted, rather than failing towards the DLQ.
+    return deps.stripeBudget.spent || stripeStatus(err) === 429 ? deferred("stripe_api_budget") : failure(err);
   }
 }
 
