@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * Every error code this Worker answers with, and its HTTP status. The codes are a stable API:
- * dashboards, alerts and the troubleshooting table in README.md key on them.
+ * dashboards, alerts and the troubleshooting table in docs/troubleshooting.md key on them.
  */
 export const ERROR_STATUS = {
   signature_missing: 400,
@@ -79,7 +79,7 @@ export class ApiError extends HTTPException {
 const HONO_4XX: Partial<Record<number, [ErrorCode, string]>> = {
   400: [
     "request_invalid",
-    "The request could not be read: a header or body is malformed. Check the Content-Type and the body against README.md.",
+    "The request could not be read: a header or body is malformed. Check the Content-Type and the body against docs/console.md.",
   ],
   401: [
     "unauthorized",
@@ -96,7 +96,7 @@ const HONO_4XX: Partial<Record<number, [ErrorCode, string]>> = {
     "Nothing is served here. Stripe should post to /webhooks/stripe (snapshot events) or /webhooks/stripe/thin (thin events); " +
       "health is at GET /health.",
   ],
-  405: ["method_not_allowed", "This path does not accept that method; README.md lists the routes."],
+  405: ["method_not_allowed", "This path does not accept that method; docs/console.md lists the admin API's routes."],
   413: ["payload_too_large", "The request body is larger than this endpoint accepts."],
   429: ["rate_limited", "Too many requests from this address; wait for the Retry-After header's seconds and try again."],
 };

@@ -141,7 +141,7 @@ describe("alerts", () => {
     const lines = captureLogs();
     const secrets = {
       webhook: `whsec_leak_${crypto.randomUUID()}`,
-      key: "sk_live_do_not_leak_123",
+      key: "sk_test_do_not_leak_123",
       admin: "admin-token-do-not-leak-0123456789abcdef",
     };
     const at = new Date(NOW + 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");

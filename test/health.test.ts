@@ -46,6 +46,7 @@ describe("the operator's health report (GET /admin/api/health)", () => {
     ["STRIPE_MODE", "production", /must be live or test/],
     ["STRIPE_API_RATE", "0", /from 1 to 1000/],
     ["STRIPE_CONNECT_BILLING", "yes", /true or false/],
+    ["STRIPE_SECRET_KEY", "rk_live_from_the_wrong_mode", /a live-mode key, but STRIPE_MODE is test/],
   ])("fails config_invalid naming %s when it is %s", async (name, value, explanation) => {
     const { body } = await getHealth(envWith({ [name]: value } as Partial<Env>));
     expect(body.ok).toBe(false);

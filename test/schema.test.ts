@@ -30,13 +30,14 @@ describe("the schema after every migration", () => {
     expect(results.find((t) => t.name === table)?.sql).toMatch(/\) WITHOUT ROWID$/);
   });
 
-  it("gives the ledger only the indexes its queries need, three of them partial", async () => {
+  it("gives the ledger only the indexes its queries need, four of them partial", async () => {
     const { results } = await master("index");
     const ledger = results.filter((i) => i.sql?.includes("ON `stripe_events`")).map((i) => i.sql);
     expect(ledger.sort()).toEqual([
       "CREATE INDEX `stripe_events_attention_idx` ON `stripe_events` (`status`) WHERE status IN ('failed', 'dead')",
       "CREATE INDEX `stripe_events_object_idx` ON `stripe_events` (`object_id`) WHERE object_id IS NOT NULL",
       "CREATE INDEX `stripe_events_redrive_idx` ON `stripe_events` (`redrive_at`) WHERE redrive_at IS NOT NULL",
+      "CREATE INDEX `stripe_events_twin_idx` ON `stripe_events` (`twin_of`) WHERE twin_of IS NOT NULL",
       "CREATE UNIQUE INDEX `stripe_events_id_unique` ON `stripe_events` (`id`)",
     ]);
   });

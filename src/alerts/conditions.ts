@@ -87,6 +87,9 @@ export async function findAlerts(
   if (due("settings")) {
     const problem = deliveryProblem(config);
     if (problem) findings.push({ condition: "settings", text: `/health fails: ${problem.code}: ${problem.message}` });
+    // A refused ADMIN_TOKEN closes the console and its health page, so only an alert can say so.
+    const admin = problemWith(config, "ADMIN_TOKEN");
+    if (admin) findings.push({ condition: "settings", text: `The admin API and console are closed: ${admin.message}` });
   }
   return findings;
 }

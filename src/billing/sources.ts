@@ -70,7 +70,8 @@ export function fromSnapshot<O>(step: BillingStep<O>) {
  * A thin handler (`Handlers.onThin`) running `step` on the related object fetched from the API, stamped
  * with `fetchedStamp`. When the API answers 404 (deleted, or not visible to this key), `onMissing`
  * runs instead if given, else nothing is written; either way the event ends `processed`, because no
- * retry can bring the object back. Other API errors (429, 5xx, network) are thrown: the queue retries.
+ * retry can bring the object back. Other API errors are thrown: a 429 defers the event, a 5xx or a network error
+ * fails it and the queue retries.
  *
  * @example
  * handlers.onThin("v1.customer.updated", fromThin(projectCustomer));

@@ -10,6 +10,7 @@ import {
   readStripeApiBase,
   readStripeApiRate,
   readStripeMode,
+  readStripeSecretKey,
   readTolerance,
   readWebhookUrl,
   type StripeMode,
@@ -91,12 +92,13 @@ function parseConfig(env: ConfigEnv): Config {
   const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS);
   const d1MaxBytes = readD1MaxBytes(env.D1_MAX_BYTES);
   const base = readStripeApiBase(env.STRIPE_API_BASE);
+  const key = readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value);
   const rate = readStripeApiRate(env.STRIPE_API_RATE);
   const connectBilling = readConnectBilling(env.STRIPE_CONNECT_BILLING);
   const alertWebhookUrl = readAlertWebhookUrl(env.ALERT_WEBHOOK_URL);
   const webhookUrl = readWebhookUrl(env.WEBHOOK_URL);
   const adminToken = readAdminToken(env.ADMIN_TOKEN);
-  const read = [secrets, mode, tolerance, retention, d1MaxBytes, base, rate, connectBilling, alertWebhookUrl, webhookUrl, adminToken];
+  const read = [secrets, mode, tolerance, retention, d1MaxBytes, base, key, rate, connectBilling, alertWebhookUrl, webhookUrl, adminToken];
   const problems = read.flatMap((r) => (r.problem ? [r.problem] : []));
   return {
     webhookSecrets: secrets.secrets,
@@ -104,7 +106,7 @@ function parseConfig(env: ConfigEnv): Config {
     toleranceSeconds: tolerance.value,
     retentionDays: retention.value,
     d1MaxBytes: d1MaxBytes.value,
-    stripeApi: { key: env.STRIPE_SECRET_KEY?.trim() || null, base: base.value },
+    stripeApi: { key: key.value, base: base.value },
     stripeApiRate: rate.value,
     connectBilling: connectBilling.value,
     alertWebhookUrl: alertWebhookUrl.value,

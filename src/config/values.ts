@@ -161,7 +161,7 @@ export function readStripeMode(raw: string | undefined): Read<StripeMode | null>
       "STRIPE_MODE",
       `STRIPE_MODE ${what}: the mode whose events this Worker processes (events of the other mode are recorded and ignored). ` +
         "Set it to live on the Worker your live endpoint posts to and test on a staging one " +
-        "(npm run deploy -- --mode live|test, or wrangler secret put STRIPE_MODE; locally .dev.vars says test).",
+        "(npx wrangler secret put STRIPE_MODE; locally npm run dev writes test into .dev.vars).",
     ),
   };
 }
@@ -202,6 +202,27 @@ export function readAdminToken(raw: string | undefined): Read<string | null> {
       "ADMIN_TOKEN",
       `ADMIN_TOKEN is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters, so the admin API and console stay closed. ` +
         "Set a random one: openssl rand -hex 32 | npx wrangler secret put ADMIN_TOKEN (locally: in .dev.vars).",
+    ),
+  };
+}
+
+/**
+ * STRIPE_SECRET_KEY, trimmed (null when unset), and whether its mode contradicts STRIPE_MODE: a
+ * `sk_test_`/`rk_test_` key on a live Worker (or a live key on a test one) would fetch, recover and
+ * backfill the other mode's objects into this mode's tables. Keys without a mode prefix (a local
+ * stand-in's) are taken as they are.
+ */
+export function readStripeSecretKey(raw: string | undefined, mode: StripeMode | null): Read<string | null> {
+  const value = (raw ?? "").trim();
+  if (value === "") return { value: null, problem: null };
+  const keyMode = /^[sr]k_(test|live)_/.exec(value)?.[1];
+  if (mode === null || keyMode === undefined || keyMode === mode) return { value, problem: null };
+  return {
+    value,
+    problem: refused(
+      "STRIPE_SECRET_KEY",
+      `STRIPE_SECRET_KEY is a ${keyMode}-mode key, but STRIPE_MODE is ${mode}: it would read the other mode's objects. ` +
+        `Put a ${mode}-mode key (wrangler secret put STRIPE_SECRET_KEY), or correct STRIPE_MODE.`,
     ),
   };
 }

@@ -71,7 +71,10 @@ export async function lockedUntil(db: Database, clientKey: string, nowMs: number
   return row?.until ?? null;
 }
 
-/** Locks an address out of the admin API until `until`. */
-export async function lockOut(db: Database, clientKey: string, until: number): Promise<void> {
-  await db.insert(adminLockouts).values({ clientKey, until }).onConflictDoUpdate({ target: adminLockouts.clientKey, set: { until } });
+/** Locks an address out of the admin API until `until`, and forgets the lockouts that have ended (there are only ever a few). */
+export async function lockOut(db: Database, clientKey: string, until: number, nowMs: number): Promise<void> {
+  await db.batch([
+    db.delete(adminLockouts).where(lt(adminLockouts.until, nowMs)),
+    db.insert(adminLockouts).values({ clientKey, until }).onConflictDoUpdate({ target: adminLockouts.clientKey, set: { until } }),
+  ]);
 }

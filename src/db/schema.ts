@@ -25,7 +25,9 @@ export const IN_ATTENTION_INDEX = sql.raw("status IN ('failed', 'dead')");
  *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
  *   a bounded window of arrivals per page (src/db/ledger/reads.ts), which is why `type` gave its index up;
  * - `redrive_at`, partial: only rows the cron must look at again (never a fresh or final row);
- * - `status` for `failed`/`dead` only, partial: what an operator replays or purges.
+ * - `status` for `failed`/`dead` only, partial: what an operator replays or purges;
+ * - `twin_of`, partial: a snapshot event's thin twin, when thin delivery is in use (snapshot events and
+ *   thin events without a twin write no entry).
  */
 export const stripeEvents = sqliteTable(
   "stripe_events",
@@ -81,6 +83,11 @@ export const stripeEvents = sqliteTable(
      * the Stripe-Context its data is fetched with. Null for snapshot events, which carry `account`.
      */
     context: text(),
+    /**
+     * A thin `v1.*` event's `snapshot_event`: the id of its snapshot twin (the same change, sent to a
+     * webhook endpoint). Whichever of the two is processed second ends `ignored` as a twin.
+     */
+    twinOf: text(),
     payload: text().notNull(),
   },
   (t) => [
@@ -88,6 +95,7 @@ export const stripeEvents = sqliteTable(
     index("stripe_events_object_idx").on(t.objectId).where(sql`object_id IS NOT NULL`),
     index("stripe_events_redrive_idx").on(t.redriveAt).where(sql`redrive_at IS NOT NULL`),
     index("stripe_events_attention_idx").on(t.status).where(IN_ATTENTION_INDEX),
+    index("stripe_events_twin_idx").on(t.twinOf).where(sql`twin_of IS NOT NULL`),
   ],
 );
 

@@ -91,7 +91,8 @@ export type ThinHandlerContext = HandlerContext & {
 
 /**
  * Handles one thin event type. `notification.fetchRelatedObject()` and `notification.fetchEvent()`
- * call the Stripe API once per attempt, however many handlers ask; what they throw (429, 5xx, network)
+ * call the Stripe API once per attempt, however many handlers ask; a 429 (or the API budget running out)
+ * defers the event, and what else they throw (5xx, network)
  * fails the event, which the queue retries with backoff.
  */
 export type ThinHandler<T extends ThinEventType> = (notification: ThinEventOf<T>, ctx: ThinHandlerContext) => unknown;

@@ -29,6 +29,9 @@ export type Outcome =
   | { kind: "parked"; error: string; errorName: string }
   | { kind: "deferred"; delaySeconds: number; reason: "stripe_api_budget" | "stripe_mode_unset" };
 
+/** A claimed event, and whether its twin (a thin event's snapshot event, or the reverse) is already done. */
+export type ClaimedForRun = ClaimedEvent & { twinDone: boolean };
+
 /** What running an event needs: the invocation's dependencies (src/deps.ts), which it is given. */
 export interface RunDeps {
   env: Env;
@@ -47,7 +50,8 @@ const DEFER_SECONDS = { stripe_api_budget: 30, stripe_mode_unset: 300 } as const
 /**
  * Runs the registered handlers for one claimed event and says what came of it; never throws.
  *
- * Before any handler: an event of the other Stripe mode than STRIPE_MODE is `ignored` (a test-mode
+ * Before any handler: the second of two twins (a thin `v1.*` event and the snapshot event it names as
+ * `snapshot_event`) is `ignored`, without an API call; an event of the other Stripe mode than STRIPE_MODE is `ignored` (a test-mode
  * checkout must never grant live access), and one arriving before STRIPE_MODE is set is deferred. A
  * connected account's event (its `account`, or a thin event's context) reaches the handlers
  * registered for `all` events, with `ctx.account` set; the built-in billing handlers (scoped to the
@@ -62,8 +66,16 @@ const DEFER_SECONDS = { stripe_api_budget: 30, stripe_mode_unset: 300 } as const
  * @example
  * const outcome = await runEvent(claimed, deps, Date.now());
  */
-export async function runEvent(event: ClaimedEvent, deps: RunDeps, nowMs: number): Promise<Outcome> {
+export async function runEvent(event: ClaimedForRun, deps: RunDeps, nowMs: number): Promise<Outcome> {
   const { config } = deps;
+  // Before the mode: a twin's fate was decided when its twin was processed.
+  if (event.twinDone) {
+    return ignored(
+      event.twinOf === null
+        ? "Its thin twin (a v1.* event naming this one as snapshot_event) was processed already: the same change, not processed twice."
+        : `Its snapshot twin ${event.twinOf} was processed already: the same change, not processed twice (and not fetched).`,
+    );
+  }
   if (config.stripeMode === null) return deferred("stripe_mode_unset");
   if (event.livemode !== (config.stripeMode === "live")) {
     const mode = event.livemode ? "live" : "test";

@@ -66,7 +66,8 @@ export async function countAttempt(c: Context<AppEnv>, l: Limit): Promise<boolea
   const key = clientKey(c);
   if ((await c.env[l.binding].limit({ key })).success) return true;
   log("warn", "admin_rate_limited", { limiter: l.binding });
-  if (l === SIGNIN_LIMIT) await lockOut(c.var.deps.db, key, c.var.deps.now() + l.periodSeconds * 1000);
+  const nowMs = c.var.deps.now();
+  if (l === SIGNIN_LIMIT) await lockOut(c.var.deps.db, key, nowMs + l.periodSeconds * 1000, nowMs);
   return false;
 }
 

@@ -25,6 +25,8 @@ export interface LedgerEvent {
   context: string | null;
   /** `data.object.id` (snapshot) or `related_object.id` (thin), when there is one. */
   objectId: string | null;
+  /** A thin event's `snapshot_event`: the id of the snapshot event reporting the same change. */
+  twinOf: string | null;
 }
 
 /** How an event reached the ledger, besides the event itself. */

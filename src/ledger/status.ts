@@ -7,10 +7,12 @@
  *       │                  fail ──▶ failed ──claim──▶ processing …
  *       │                    │              └─retries exhausted──▶ dead (dead_at set)
  *       │                  park ──▶ failed, parked (no retry, no re-drive: waits for an operator)
+ *       ├───── defer ◀───────┘ (the Stripe API budget is spent, or STRIPE_MODE is unset: sent again
+ *       │                       later, the attempt not counted towards the dead-letter queue)
  *       ├──────────── replay (failed | dead) ◀──────────────────────────┘
  *       └──────────── replay (processed | ignored), only when explicitly allowed
  *
- * Replaying a final event is safe because fulfilments are once-only (src/billing/once.ts) and
+ * Replaying a final event is safe because fulfilments are once-only (src/handlers/once.ts) and
  * projections keep the newest state; it still runs `on` handlers again, so it needs an operator's
  * explicit confirmation (`allowFinal`), e.g. after fixing a handler.
  *

@@ -1,9 +1,9 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchAll, type Database } from "../db/client";
 import { markFormatSeen } from "../db/job-state";
-import { type ClaimedEvent, claimEvents, deferEvent, failEvent, finishEvents, parkEvent } from "../db/ledger/consumer";
+import { claimEvents, deferEvent, failEvent, finishEvents, finishedTwins, parkEvent } from "../db/ledger/consumer";
 import type { Deps } from "../deps";
-import { failure, type Outcome, runEvent } from "../handlers/run";
+import { type ClaimedForRun, failure, type Outcome, runEvent } from "../handlers/run";
 import type { EventFormat, EventMessage } from "../ledger/event";
 import { LEDGER_TIMING } from "../ledger/timing";
 import { errorName, log } from "../log";
@@ -16,7 +16,7 @@ type Write = BatchItem<"sqlite">;
 /** A message whose event this consumer claimed, and what running its handlers came to. */
 interface Attempt {
   message: Message<EventMessage>;
-  event: ClaimedEvent;
+  event: ClaimedForRun;
   outcome: Outcome;
 }
 
@@ -48,19 +48,29 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Deps): P
 }
 
 /**
- * Claims every message's event in one round trip. A message whose event is already final, dead,
- * claimed by another copy in this batch, or held under a live lease is acked and skipped. When D1
- * fails, every message is retried and null is returned.
+ * Claims every message's event in one round trip, which also finds the events whose twin (a thin
+ * event's snapshot event, or the reverse) is already final, or claimed in this same batch: those are
+ * ignored rather than processed twice. A message whose event is already final, dead, claimed by
+ * another copy in this batch, or held under a live lease is acked and skipped. When D1 fails, every
+ * message is retried and null is returned.
  */
 async function claim(
   db: Database,
   messages: readonly Message<EventMessage>[],
   nowMs: number,
-): Promise<{ claimed: { message: Message<EventMessage>; event: ClaimedEvent }[]; skipped: number } | null> {
-  let rows: Map<string, ClaimedEvent>;
+): Promise<{ claimed: { message: Message<EventMessage>; event: ClaimedForRun }[]; skipped: number } | null> {
+  let rows: Map<string, ClaimedForRun>;
   try {
-    const claims = await batchAll(db, claimEvents(db, [...new Set(messages.map((m) => m.body.id))], nowMs));
-    rows = new Map(claims.flat().map((row) => [row.id, row]));
+    const ids = [...new Set(messages.map((m) => m.body.id))];
+    const claims = claimEvents(db, ids, nowMs);
+    const results = await batchAll(db, [...claims, ...finishedTwins(db, ids)]);
+    const claimedRows = results.slice(0, claims.length).flat() as Awaited<(typeof claims)[number]>;
+    const twinDone = new Set((results.slice(claims.length).flat() as { id: string }[]).map((r) => r.id));
+    // A thin event and its snapshot twin in one batch: the snapshot event (which carries its data) is processed.
+    const inBatch = new Set(claimedRows.map((r) => r.id));
+    rows = new Map(
+      claimedRows.map((row) => [row.id, { ...row, twinDone: twinDone.has(row.id) || (row.twinOf !== null && inBatch.has(row.twinOf)) }]),
+    );
   } catch (err) {
     for (const message of messages) {
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -68,7 +78,7 @@ async function claim(
     }
     return null;
   }
-  const claimed: { message: Message<EventMessage>; event: ClaimedEvent }[] = [];
+  const claimed: { message: Message<EventMessage>; event: ClaimedForRun }[] = [];
   let skipped = 0;
   for (const message of messages) {
     const event = rows.get(message.body.id);

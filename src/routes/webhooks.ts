@@ -87,7 +87,8 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
       throw new ApiError(
         "storage_unavailable",
         "The event could not be recorded in D1, so it was not accepted. " +
-          "Stripe retries the delivery; check the D1 binding `DB` and that migrations are applied (see /health).",
+          "Stripe retries the delivery; check the D1 binding `DB` and that migrations are applied (the operator's health report, " +
+          "GET /admin/api/health, says which).",
       );
     }
 

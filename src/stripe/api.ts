@@ -1,5 +1,5 @@
 import Stripe from "stripe";
-import { type Config, problemWith } from "../config";
+import { type Config, type ConfigProblem, problemWith } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../log";
 import type { ApiBudget } from "./budget";
@@ -20,8 +20,9 @@ import type { ApiBudget } from "./budget";
 export function createStripeApi(config: Config, budget: ApiBudget | null = null): Stripe | null {
   const { key, base } = config.stripeApi;
   if (key === null) return null;
-  if (base === null) {
-    log("error", "config_invalid", { message: problemWith(config, "STRIPE_API_BASE")?.message });
+  const refused = refusedApiConfig(config);
+  if (refused || base === null) {
+    log("error", "config_invalid", { message: refused?.message });
     return null;
   }
   return new Stripe(key, {
@@ -64,8 +65,8 @@ export function isNotFound(err: unknown): boolean {
  */
 export function requireStripeApi(deps: { config: Config; stripe: Stripe | null }, purpose: string): Stripe {
   if (deps.stripe) return deps.stripe;
-  const refusedBase = deps.config.stripeApi.key === null ? null : problemWith(deps.config, "STRIPE_API_BASE");
-  if (refusedBase) throw new ApiError(refusedBase.code, refusedBase.message);
+  const refused = refusedApiConfig(deps.config);
+  if (refused) throw new ApiError(refused.code, refused.message);
   throw new ApiError(
     "stripe_key_missing",
     `${purpose} with STRIPE_SECRET_KEY, which is not set. Set it (wrangler secret put STRIPE_SECRET_KEY; locally in .dev.vars): ` +
@@ -82,10 +83,10 @@ export function requireStripeApi(deps: { config: Config; stripe: Stripe | null }
  * if (!deps.stripe) return park(noApiClientReason(deps.config));
  */
 export function noApiClientReason(config: Config): string {
-  const refusedBase = config.stripeApi.key === null ? null : problemWith(config, "STRIPE_API_BASE");
-  if (refusedBase) {
+  const refused = refusedApiConfig(config);
+  if (refused) {
     return (
-      `A thin event's data must be fetched from the Stripe API, but ${refusedBase.message} ` +
+      `A thin event's data must be fetched from the Stripe API, but ${refused.message} ` +
       "Fix it, then replay this event (it was parked, not retried)."
     );
   }
@@ -95,4 +96,10 @@ export function noApiClientReason(config: Config): string {
     "a restricted key with read access to Events and the objects your handlers fetch), " +
     "then replay this event (it was parked, not retried)."
   );
+}
+
+/** Why a set STRIPE_SECRET_KEY is not used: a refused STRIPE_API_BASE, or a key of the other mode; null when neither. */
+function refusedApiConfig(config: Config): ConfigProblem | null {
+  if (config.stripeApi.key === null) return null;
+  return problemWith(config, "STRIPE_API_BASE") ?? problemWith(config, "STRIPE_SECRET_KEY");
 }

@@ -14,6 +14,8 @@ export interface ThinPayload {
   livemode?: boolean;
   context?: string | null;
   related_object?: { id?: string; type: string; url: string } | null;
+  /** The snapshot event reporting the same change (a thin `v1.*` event's twin), when Stripe gives it. */
+  snapshot_event?: string | null;
 }
 
 // Stripe writes `created` as ISO 8601 in UTC; Date.parse alone would also take "2022" or "Feb 15".
@@ -65,6 +67,9 @@ export function isThinPayload(value: unknown): value is ThinPayload {
     !Number.isNaN(Date.parse(value.created)) &&
     (value.livemode === undefined || typeof value.livemode === "boolean") &&
     optionalString(value.context) &&
+    (value.snapshot_event === undefined ||
+      value.snapshot_event === null ||
+      (typeof value.snapshot_event === "string" && value.snapshot_event.startsWith("evt_"))) &&
     (related === undefined ||
       related === null ||
       (isObject(related) && typeof related.url === "string" && related.url.startsWith("/") && optionalString(related.id)))
@@ -106,6 +111,7 @@ export function snapshotEntry(event: Stripe.Event): LedgerEvent {
     account: event.account ?? null,
     context: null,
     objectId: typeof object?.id === "string" ? object.id : null,
+    twinOf: null,
   };
 }
 
@@ -129,5 +135,6 @@ export function thinEntry(n: ThinPayload): LedgerEvent {
     account: context !== null && /^acct_[^/]+$/.test(context) ? context : null,
     context,
     objectId: n.related_object?.id ?? null,
+    twinOf: n.snapshot_event ?? null,
   };
 }

@@ -27,7 +27,6 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
                 <a href="/admin">Events</a>
                 <a href="/admin/charts">Charts</a>
                 <a href="/admin/health">Health</a>
-                <a href="/admin/health">Health</a>
               </nav>
               {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add
                   a flex item the header would have to style */}

@@ -1,6 +1,7 @@
-import { and, eq, inArray, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lte, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { EventFormat } from "../../ledger/event";
-import { CLAIMABLE_STATUSES, type FinalStatus, OPEN_STATUSES } from "../../ledger/status";
+import { CLAIMABLE_STATUSES, FINAL_STATUSES, type FinalStatus, OPEN_STATUSES } from "../../ledger/status";
 import { LEDGER_TIMING } from "../../ledger/timing";
 import { batchAll, chunk, type Database, IDS_PER_STATEMENT } from "../client";
 import { stripeEvents } from "../schema";
@@ -21,6 +22,8 @@ export interface ClaimedEvent {
   account: string | null;
   /** A thin event's `context` as sent (`acct_…`, or `acct_…/acct_…` for a nested account). */
   context: string | null;
+  /** A thin event's snapshot twin (`snapshot_event`), when Stripe gave one. */
+  twinOf: string | null;
   payload: string;
   /** Attempts including this one. */
   attempts: number;
@@ -57,9 +60,40 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
         livemode: stripeEvents.livemode,
         account: stripeEvents.account,
         context: stripeEvents.context,
+        twinOf: stripeEvents.twinOf,
         payload: stripeEvents.payload,
         attempts: stripeEvents.attempts,
       }),
+  );
+}
+
+/**
+ * The statements finding which of `ids` have a twin that is already final: a thin event whose
+ * `snapshot_event` was processed (or ignored), or a snapshot event whose thin twin was. Each reads
+ * the event's own row and its twin's, through the primary key and the partial `twin_of` index.
+ * Returned unrun, to go in the claim's round trip.
+ */
+export function finishedTwins(db: Database, ids: readonly string[]) {
+  // The twin's row, read under another name in a correlated subquery.
+  const twin = alias(stripeEvents, "twin");
+  const twins = sql`${stripeEvents} AS ${sql.identifier("twin")}`;
+  const final = [...FINAL_STATUSES];
+  return chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db
+      .select({ id: stripeEvents.id })
+      .from(stripeEvents)
+      .where(
+        and(
+          inArray(stripeEvents.id, part),
+          or(
+            and(
+              isNotNull(stripeEvents.twinOf),
+              sql`EXISTS (SELECT 1 FROM ${twins} WHERE ${twin.id} = ${stripeEvents.twinOf} AND ${inArray(twin.status, final)})`,
+            ),
+            sql`EXISTS (SELECT 1 FROM ${twins} WHERE ${twin.twinOf} = ${stripeEvents.id} AND ${inArray(twin.status, final)})`,
+          ),
+        ),
+      ),
   );
 }
 

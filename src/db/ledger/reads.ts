@@ -46,6 +46,7 @@ export const summaryColumns = {
   format: stripeEvents.format,
   objectId: stripeEvents.objectId,
   context: stripeEvents.context,
+  twinOf: stripeEvents.twinOf,
 };
 
 /**

@@ -27,6 +27,7 @@ const insertStatement = cachedFor((db) =>
       format: sql.placeholder("format"),
       objectId: sql.placeholder("objectId"),
       context: sql.placeholder("context"),
+      twinOf: sql.placeholder("twinOf"),
       payload: sql.placeholder("payload"),
     })
     .onConflictDoNothing({ target: stripeEvents.id })
@@ -58,6 +59,7 @@ export async function recordEvent(db: Database, event: LedgerEvent, arrival: Arr
     format: event.format,
     objectId: event.objectId,
     context: event.context,
+    twinOf: event.twinOf,
     payload: arrival.payload,
   });
   return inserted.length === 1;

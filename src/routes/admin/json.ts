@@ -28,6 +28,7 @@ export function eventJson(e: EventSummary) {
     format: e.format,
     object_id: e.objectId,
     context: e.context,
+    twin_of: e.twinOf,
   };
 }
 
