@@ -180,6 +180,16 @@ describe("the customer view", () => {
         id: s.id,
         status: s.status,
         price_ids: s.priceIds,
+        plans: s.plans,
+        items: s.items.map((i: any) => ({
+          id: i.id,
+          price_id: i.priceId,
+          product_id: i.productId,
+          product_name: i.productName,
+          price_lookup_key: i.priceLookupKey,
+          quantity: i.quantity,
+        })),
+        items_complete: s.itemsComplete,
         current_period_end: s.currentPeriodEnd,
         cancel_at_period_end: s.cancelAtPeriodEnd,
         trial_end: s.trialEnd,
@@ -193,6 +203,7 @@ describe("the customer view", () => {
       })),
     ]);
     expect(body.entitlements.map((e: any) => e.kind).sort()).toEqual(["purchase", "subscription"]);
+    expect(body.features).toEqual(service.features);
   });
 
   it("shows the same in the console, entitlements first", async () => {

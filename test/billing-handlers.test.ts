@@ -173,6 +173,13 @@ describe("built-in billing handlers, with payloads built from Stripe's fixtures"
         "payment_intent.canceled",
         "payment_intent.processing",
         "charge.refunded",
+        "product.created",
+        "product.updated",
+        "product.deleted",
+        "price.created",
+        "price.updated",
+        "price.deleted",
+        "entitlements.active_entitlement_summary.updated",
       ].sort(),
     );
   });

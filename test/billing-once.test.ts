@@ -111,24 +111,24 @@ describe("once-only fulfilment", () => {
     let release!: () => void;
     const first = once(
       db,
-      { objectId, kind: "invoice.paid", eventId: "evt_a", nowMs: 1_000 },
+      { account: "", objectId, kind: "invoice.paid", eventId: "evt_a", nowMs: 1_000 },
       () => new Promise<void>((r) => (release = r)),
     );
     await vi.waitFor(() => expect(release).toBeDefined());
-    await expect(once(db, { objectId, kind: "invoice.paid", eventId: "evt_b", nowMs: 2_000 }, async () => {})).rejects.toThrow(
+    await expect(once(db, { account: "", objectId, kind: "invoice.paid", eventId: "evt_b", nowMs: 2_000 }, async () => {})).rejects.toThrow(
       /being fulfilled/,
     );
 
     // evt_a's consumer "dies": its claim expires, and evt_c may take the effect over.
     let ranC = false;
     expect(
-      await once(db, { objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => {
+      await once(db, { account: "", objectId, kind: "invoice.paid", eventId: "evt_c", nowMs: 1_000 + FULFILMENT_CLAIM_MS }, async () => {
         ranC = true;
       }),
     ).toBe(true);
     expect(ranC).toBe(true);
     release();
     await first;
-    expect(await once(db, { objectId, kind: "invoice.paid", eventId: "evt_d", nowMs: 10 ** 13 }, async () => {})).toBe(false);
+    expect(await once(db, { account: "", objectId, kind: "invoice.paid", eventId: "evt_d", nowMs: 10 ** 13 }, async () => {})).toBe(false);
   });
 });

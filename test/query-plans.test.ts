@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { entitlementsForUser } from "../src/billing/app-users";
 import { customerView } from "../src/billing/customer-view";
 import { billingObject } from "../src/billing/object";
 import { createDb } from "../src/db/client";
@@ -174,11 +175,13 @@ describe("query plans on a seeded ledger", () => {
 
   it("an object's timeline, an event's object and the customer view read no whole table", async () => {
     await expectNoFullScan(async (db) => {
-      await objectTimeline(db, "sub_plan_7");
-      await objectTimeline(db, "evt_plan_42");
-      await billingObject(db, "sub_plan_7");
-      await billingObject(db, "cus_plan_7");
-      await customerView(db, "cus_plan_7");
+      await objectTimeline(db, "sub_plan_7", "");
+      await objectTimeline(db, "evt_plan_42", "");
+      await billingObject(db, "sub_plan_7", "");
+      await billingObject(db, "cus_plan_7", "");
+      await billingObject(db, "prod_plan_7", "acct_plan");
+      await customerView(db, { account: "", customerId: "cus_plan_7" }, { pastDueGrantsAccess: true });
+      await entitlementsForUser(db, "", "user_plan_7", { pastDueGrantsAccess: false });
     });
   });
 

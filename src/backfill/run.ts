@@ -89,7 +89,7 @@ export async function runBackfill(deps: Deps, options: { start: boolean; limits?
     if (!lease) return { ...report, outcome: "busy", state: await readBackfill(db) };
     report.state = options.start ? await startOrResumeBackfill(db, now()) : await readBackfill(db);
     if (report.state?.status !== "running") return { ...report, outcome: "not_running" };
-    await importPages(db, stripe, now, limits, report);
+    await importPages(db, stripe, now, limits, report, deps.config.appUserMetadataKey);
   } catch (err) {
     report.outcome = "storage_error";
     log("error", "backfill_failed", { error: errorName(err), pages: report.pages, imported: report.imported });
@@ -107,6 +107,7 @@ async function importPages(
   now: () => number,
   limits: typeof BACKFILL_LIMITS,
   report: BackfillRunReport,
+  appUserKey: string,
 ): Promise<void> {
   let state = report.state!;
   const started = now();
@@ -125,7 +126,7 @@ async function importPages(
         report.outcome = await recordApiError(db, state, err, now(), report);
         return;
       }
-      state = await commitPage(db, state, type, page, fetchedMs, now());
+      state = await commitPage(db, state, type, page, { eventId: `backfill:${state.runId}`, fetchedMs, account: "", appUserKey }, now());
       report.state = state;
       report.pages++;
       report.imported += page.data.length;
@@ -143,11 +144,12 @@ async function commitPage(
   state: BackfillState,
   type: BackfillType,
   page: ListPage,
-  fetchedMs: number,
+  stamp: { eventId: string; fetchedMs: number; account: string; appUserKey: string },
   nowMs: number,
 ): Promise<BackfillState> {
   const source = BACKFILL_SOURCES[type];
-  const by = { eventId: `backfill:${state.runId}`, eventCreated: fetchedAt(fetchedMs), nowMs: fetchedMs };
+  const { fetchedMs, ...rest } = stamp;
+  const by = { ...rest, eventCreated: fetchedAt(fetchedMs), nowMs: fetchedMs };
   const rows = page.data.map((object) => source.toRow(object as never, by));
   const progress = state.types[type];
   const types = {

@@ -1,10 +1,11 @@
-import { desc, eq, inArray, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, type SQL } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import { charges, checkoutSessions, customers, fulfilments, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
 import type { Database } from "../db/client";
 import { type EventSummary, summaryColumns } from "../db/ledger/reads";
 import { stripeEvents } from "../db/schema";
-import { type Entitlements, entitlementsFor } from "./entitlements";
+import { type AppUserLink, appUsersOfCustomer } from "./app-users";
+import { type AccessPolicy, type CustomerKey, type Entitlements, entitlementsFor } from "./entitlements";
 
 /** Each list of the customer view holds at most this many rows, the most recently changed first. */
 export const CUSTOMER_LIST_LIMIT = 100;
@@ -23,6 +24,10 @@ export interface CustomerView {
   fulfilments: (typeof fulfilments.$inferSelect)[];
   /** Exactly what `BillingService.entitlements()` answers for this customer. */
   entitlements: Entitlements;
+  /** The app user ids linked to this customer, and what links them. */
+  appUsers: AppUserLink[];
+  /** Other customers linked to the same app user ids: a conflict for the operator to resolve. */
+  appUserConflicts: AppUserLink[];
   /** The newest ledger events about the customer or any of the objects above. */
   events: EventSummary[];
 }
@@ -34,16 +39,16 @@ export interface CustomerView {
  * index), so the cost follows the customer's size, never the tables'.
  *
  * @example
- * const view = await customerView(db, "cus_123");
+ * const view = await customerView(db, { account: "", customerId: "cus_123" }, { pastDueGrantsAccess: true });
  * view.entitlements.entitled;
  */
-export async function customerView(db: Database, customerId: string): Promise<CustomerView> {
-  const ids = <T extends typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents>(table: T) =>
-    db.select({ id: table.id }).from(table).where(eq(table.customerId, customerId));
-  const ofCustomer = <T extends typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents>(
-    table: T,
-    order: SQL,
-  ) => db.select().from(table).where(eq(table.customerId, customerId)).orderBy(order).limit(CUSTOMER_LIST_LIMIT);
+export async function customerView(db: Database, key: CustomerKey, policy: AccessPolicy): Promise<CustomerView> {
+  const { account, customerId } = key;
+  type Owned = typeof subscriptions | typeof invoices | typeof checkoutSessions | typeof paymentIntents;
+  const owned = (table: Owned) => and(eq(table.account, account), eq(table.customerId, customerId));
+  const ids = (table: Owned) => db.select({ id: table.id }).from(table).where(owned(table));
+  const ofCustomer = <T extends Owned>(table: T, order: SQL) =>
+    db.select().from(table).where(owned(table)).orderBy(order).limit(CUSTOMER_LIST_LIMIT);
   // Every object id the customer owns, for the events about them (D1 allows five terms in a compound
   // SELECT, so the customer's own id is a term of its own).
   const objectIds = unionAll(
@@ -54,13 +59,20 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
     db
       .select({ id: charges.id })
       .from(charges)
-      .where(inArray(charges.paymentIntentId, ids(paymentIntents))),
+      .where(and(eq(charges.account, account), inArray(charges.paymentIntentId, ids(paymentIntents)))),
   );
   // The entitlements query does not depend on the batch: both run at once.
-  const [[customerRows, subscriptionRows, invoiceRows, sessionRows, intentRows, chargeRows, fulfilmentRows, eventRows], entitlements] =
-    await Promise.all([
+  const [
+    [customerRows, subscriptionRows, invoiceRows, sessionRows, intentRows, chargeRows, fulfilmentRows, eventRows],
+    entitlements,
+    appUsers,
+  ] = await Promise.all([
       db.batch([
-        db.select().from(customers).where(eq(customers.id, customerId)).limit(1),
+        db
+          .select()
+          .from(customers)
+          .where(and(eq(customers.account, account), eq(customers.id, customerId)))
+          .limit(1),
         ofCustomer(subscriptions, desc(subscriptions.lastEventCreated)),
         ofCustomer(invoices, desc(invoices.lastEventCreated)),
         ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
@@ -68,22 +80,28 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
         db
           .select()
           .from(charges)
-          .where(inArray(charges.paymentIntentId, ids(paymentIntents)))
+          .where(and(eq(charges.account, account), inArray(charges.paymentIntentId, ids(paymentIntents))))
           .orderBy(desc(charges.lastEventCreated))
           .limit(CUSTOMER_LIST_LIMIT),
         db
           .select()
           .from(fulfilments)
-          .where(inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices))))
+          .where(and(eq(fulfilments.account, account), inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices)))))
           .limit(CUSTOMER_LIST_LIMIT),
         db
           .select(summaryColumns)
           .from(stripeEvents)
-          .where(or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)))
+          .where(
+            and(
+              account === "" ? isNull(stripeEvents.account) : eq(stripeEvents.account, account),
+              or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)),
+            ),
+          )
           .orderBy(desc(stripeEvents.seq))
           .limit(CUSTOMER_EVENTS_LIMIT),
       ]),
-      entitlementsFor(db, customerId),
+      entitlementsFor(db, key, policy),
+      appUsersOfCustomer(db, account, customerId),
     ]);
   return {
     customer: customerRows[0] ?? null,
@@ -94,6 +112,8 @@ export async function customerView(db: Database, customerId: string): Promise<Cu
     charges: chargeRows,
     fulfilments: fulfilmentRows,
     entitlements,
+    appUsers: appUsers.links,
+    appUserConflicts: appUsers.conflicts,
     events: eventRows,
   };
 }

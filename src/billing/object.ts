@@ -1,5 +1,5 @@
-import { eq } from "drizzle-orm";
-import { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
+import { and, eq } from "drizzle-orm";
+import { charges, checkoutSessions, customers, invoices, paymentIntents, prices, products, subscriptions } from "../db/billing-schema";
 import type { Database } from "../db/client";
 import { objectTimeline, type Timeline } from "../db/ledger/timeline";
 
@@ -12,6 +12,8 @@ const TABLES = {
   pi_: ["payment_intents", paymentIntents],
   ch_: ["charges", charges],
   py_: ["charges", charges],
+  prod_: ["products", products],
+  price_: ["prices", prices],
 } as const;
 
 /** A billing row and the table it came from. */
@@ -26,19 +28,23 @@ export function columnName(key: string): string {
 }
 
 /**
- * The current row for a Stripe object in the billing tables, found by its id's prefix (one primary
- * key lookup), or null: not projected (yet), or a kind no table keeps (`re_…` refunds live on their
- * charge's row, `evt_…` is an event).
+ * The current row for a Stripe object in an account (`''` for the platform's own) in the billing
+ * tables, found by its id's prefix (one primary key lookup), or null: not projected (yet), or a kind
+ * no table keeps (`re_…` refunds live on their charge's row, `evt_…` is an event).
  *
  * @example
- * const found = await billingObject(db, "sub_123"); // { table: "subscriptions", row: { id, status, … } }
+ * const found = await billingObject(db, "sub_123", ""); // { table: "subscriptions", row: { id, status, … } }
  */
-export async function billingObject(db: Database, id: string): Promise<BillingObject | null> {
+export async function billingObject(db: Database, id: string, account: string): Promise<BillingObject | null> {
   const entry = Object.entries(TABLES).find(([prefix]) => id.startsWith(prefix))?.[1];
   if (!entry) return null;
   const [table, schema] = entry;
   // Each table has its own row type; the caller only displays the columns.
-  const [row] = await db.select().from(schema).where(eq(schema.id, id)).limit(1);
+  const [row] = await db
+    .select()
+    .from(schema)
+    .where(and(eq(schema.account, account), eq(schema.id, id)))
+    .limit(1);
   return row ? { table, row: row as Record<string, unknown> } : null;
 }
 
@@ -50,19 +56,19 @@ export interface ObjectView {
 }
 
 /**
- * An object's timeline and its billing row, or null when an `evt_` id is not in the ledger. For an
- * object id both are read at once; an `evt_` id names its object only through its event, so the
- * billing row is read after the timeline.
+ * An object's timeline and its billing row in an account (`''` for the platform's own), or null when
+ * an `evt_` id is not in the ledger. For an object id both are read at once; an `evt_` id names its
+ * object and account only through its event, so the billing row is read after the timeline.
  *
  * @example
- * const view = await objectView(db, "sub_123"); // { timeline: { events, … }, object: { table: "subscriptions", row } }
+ * const view = await objectView(db, "sub_123", ""); // { timeline: { events, … }, object: { table: "subscriptions", row } }
  */
-export async function objectView(db: Database, id: string): Promise<ObjectView | null> {
+export async function objectView(db: Database, id: string, account: string): Promise<ObjectView | null> {
   if (id.startsWith("evt_")) {
-    const timeline = await objectTimeline(db, id);
+    const timeline = await objectTimeline(db, id, account);
     if (timeline === null) return null;
-    return { timeline, object: timeline.objectId === null ? null : await billingObject(db, timeline.objectId) };
+    return { timeline, object: timeline.objectId === null ? null : await billingObject(db, timeline.objectId, timeline.account) };
   }
-  const [timeline, object] = await Promise.all([objectTimeline(db, id), billingObject(db, id)]);
+  const [timeline, object] = await Promise.all([objectTimeline(db, id, account), billingObject(db, id, account)]);
   return timeline === null ? null : { timeline, object };
 }

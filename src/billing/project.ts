@@ -1,7 +1,7 @@
-import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { toSnakeCase } from "drizzle-orm/casing";
-import type { charges, checkoutSessions, customers, invoices, paymentIntents, subscriptions } from "../db/billing-schema";
+import type { charges, checkoutSessions, customers, invoices, paymentIntents, prices, products, subscriptions } from "../db/billing-schema";
 import type { HandlerContext } from "../handlers/registry";
 
 export type ProjectedTable =
@@ -10,8 +10,10 @@ export type ProjectedTable =
   | typeof checkoutSessions
   | typeof invoices
   | typeof paymentIntents
-  | typeof charges;
-export type RowOf<T extends ProjectedTable> = T["$inferInsert"] & { id: string; lastEventCreated: number };
+  | typeof charges
+  | typeof products
+  | typeof prices;
+export type RowOf<T extends ProjectedTable> = T["$inferInsert"] & { account: string; id: string; lastEventCreated: number };
 
 /**
  * What writing an object did: `applied` (the row will hold it), `stale` (the row already holds a
@@ -37,7 +39,10 @@ export async function project<T extends ProjectedTable>(
   row: RowOf<T>,
   refetch?: () => Promise<RowOf<T> | null>,
 ): Promise<ProjectionOutcome> {
-  const [current] = await ctx.db.select({ lastEventCreated: table.lastEventCreated }).from(table).where(eq(table.id, row.id));
+  const [current] = await ctx.db
+    .select({ lastEventCreated: table.lastEventCreated })
+    .from(table)
+    .where(and(eq(table.account, row.account), eq(table.id, row.id)));
   if (current && current.lastEventCreated > row.lastEventCreated) return "stale";
   const fresh = current?.lastEventCreated === row.lastEventCreated && refetch ? await refetch() : null;
   ctx.write(upsertRowsUnlessOlder(ctx.db, table, [fresh ?? row])[0]!);
@@ -59,8 +64,8 @@ const MAX_BOUND_PARAMETERS = 100;
 /**
  * Statements writing many rows of one table under the same rule as `project` (a row is replaced only
  * by a version not older than its own), for objects that need no same-second refetch because they were
- * just read from the API. Multi-row upserts, each under D1's 100 bound parameters (7 subscriptions or
- * charges, 12 customers per statement); the rows must all have the same columns. Reads nothing: the
+ * just read from the API. Multi-row upserts, each under D1's 100 bound parameters (5 subscriptions,
+ * 7 charges, 10 customers per statement); the rows must all have the same columns. Reads nothing: the
  * guard alone decides, so the statements are correct whatever was written in between.
  *
  * @example
@@ -72,18 +77,22 @@ export function upsertRowsUnlessOlder<T extends ProjectedTable>(
   rows: readonly RowOf<T>[],
 ): BatchItem<"sqlite">[] {
   if (rows.length === 0) return [];
-  const keys = Object.keys(rows[0]!).filter((k) => k !== "id");
+  const keys = Object.keys(rows[0]!).filter((k) => k !== "id" && k !== "account");
   const columns = getTableColumns(table) as Record<string, { name: string }>;
   // Every updated column takes the incoming row's value; with many rows it can only be named as excluded.<column>.
   const set = Object.fromEntries(keys.map((k) => [k, sql.raw(`excluded."${toSnakeCase(columns[k]!.name)}"`)]));
-  const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / (keys.length + 1)));
+  const perStatement = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / (keys.length + 2)));
   const statements: BatchItem<"sqlite">[] = [];
   for (let i = 0; i < rows.length; i += perStatement) {
     statements.push(
       db
         .insert(table as typeof customers)
         .values(rows.slice(i, i + perStatement) as (typeof customers.$inferInsert)[])
-        .onConflictDoUpdate({ target: table.id, set: set as Partial<typeof customers.$inferInsert>, setWhere: notOlder(table) }),
+        .onConflictDoUpdate({
+          target: [table.account, table.id],
+          set: set as Partial<typeof customers.$inferInsert>,
+          setWhere: notOlder(table),
+        }),
     );
   }
   return statements;

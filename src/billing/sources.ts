@@ -55,6 +55,11 @@ export function fetchedAt(nowMs: number): number {
   return Math.floor(nowMs / 1000) - FETCH_CLOCK_MARGIN_SECONDS;
 }
 
+/** How an object of this attempt is stamped: by `eventId` at `eventCreated`, in the event's account. */
+function appliedBy(ctx: HandlerContext, eventId: string, eventCreated: number): AppliedBy {
+  return { eventId, eventCreated, nowMs: ctx.nowMs, account: ctx.account ?? "", appUserKey: ctx.config.appUserMetadataKey };
+}
+
 /**
  * A snapshot handler (`Handlers.on`) running `step` on `data.object`, stamped with the event's `created`.
  *
@@ -63,26 +68,32 @@ export function fetchedAt(nowMs: number): number {
  */
 export function fromSnapshot<O>(step: BillingStep<O>) {
   return (object: O, event: Stripe.Event, ctx: HandlerContext) =>
-    step(object, { event, applied: { eventId: event.id, eventCreated: event.created, nowMs: ctx.nowMs }, fetched: false }, ctx);
+    step(object, { event, applied: appliedBy(ctx, event.id, event.created), fetched: false }, ctx);
+}
+
+/**
+ * Where an object fetched for a thin event came from: the notification, stamped as fetched now.
+ *
+ * @example
+ * const origin = thinOrigin(notification, ctx);
+ */
+export function thinOrigin(notification: ThinEventNotification, ctx: ThinHandlerContext): Origin {
+  return { event: notification, applied: appliedBy(ctx, notification.id, fetchedStamp(notification, ctx.nowMs)), fetched: true };
 }
 
 /**
  * A thin handler (`Handlers.onThin`) running `step` on the related object fetched from the API, stamped
  * with `fetchedStamp`. When the API answers 404 (deleted, or not visible to this key), `onMissing`
  * runs instead if given, else nothing is written; either way the event ends `processed`, because no
- * retry can bring the object back. Other API errors are thrown: a 429 defers the event, a 5xx or a network error
- * fails it and the queue retries.
+ * retry can bring the object back. Other API errors are thrown: a 429 defers the event, a 5xx or
+ * a network error fails it and the queue retries.
  *
  * @example
  * handlers.onThin("v1.customer.updated", fromThin(projectCustomer));
  */
 export function fromThin<O>(step: BillingStep<O>, onMissing?: (id: string, origin: Origin, ctx: ThinHandlerContext) => unknown) {
   return async (notification: ThinEventNotification, ctx: ThinHandlerContext) => {
-    const origin: Origin = {
-      event: notification,
-      applied: { eventId: notification.id, eventCreated: fetchedStamp(notification, ctx.nowMs), nowMs: ctx.nowMs },
-      fetched: true,
-    };
+    const origin = thinOrigin(notification, ctx);
     const related = (notification as Stripe.Events.UnknownEventNotification).related_object;
     let object: O | null;
     try {

@@ -4,8 +4,11 @@ import { readWebhookSecrets, type WebhookSecret } from "./secrets";
 import {
   readAdminToken,
   readAlertWebhookUrl,
+  readAppUserKey,
+  readConnectAccounts,
   readConnectBilling,
   readD1MaxBytes,
+  readPastDueGrants,
   readRetentionDays,
   readStripeApiBase,
   readStripeApiRate,
@@ -45,6 +48,12 @@ export interface Config {
   stripeApiRate: number;
   /** STRIPE_CONNECT_BILLING: whether connected accounts' events reach the built-in billing tables and hooks. */
   connectBilling: boolean;
+  /** STRIPE_CONNECT_ACCOUNTS: the connected accounts the backfill and recovery walk, or `all`. */
+  connectAccounts: readonly string[] | "all";
+  /** APP_USER_METADATA_KEY: the metadata key holding the app's user id. */
+  appUserMetadataKey: string;
+  /** PAST_DUE_GRANTS_ACCESS: whether a past_due subscription still grants access. */
+  pastDueGrantsAccess: boolean;
   /** ALERT_WEBHOOK_URL; null when unset (no alerts) or refused. */
   alertWebhookUrl: string | null;
   /** WEBHOOK_URL, which the endpoint drift check looks for; null when unset or refused. */
@@ -95,10 +104,16 @@ function parseConfig(env: ConfigEnv): Config {
   const key = readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value);
   const rate = readStripeApiRate(env.STRIPE_API_RATE);
   const connectBilling = readConnectBilling(env.STRIPE_CONNECT_BILLING);
+  const connectAccounts = readConnectAccounts(env.STRIPE_CONNECT_ACCOUNTS);
+  const appUserKey = readAppUserKey(env.APP_USER_METADATA_KEY);
+  const pastDue = readPastDueGrants(env.PAST_DUE_GRANTS_ACCESS);
   const alertWebhookUrl = readAlertWebhookUrl(env.ALERT_WEBHOOK_URL);
   const webhookUrl = readWebhookUrl(env.WEBHOOK_URL);
   const adminToken = readAdminToken(env.ADMIN_TOKEN);
-  const read = [secrets, mode, tolerance, retention, d1MaxBytes, base, key, rate, connectBilling, alertWebhookUrl, webhookUrl, adminToken];
+  const read = [
+    ...[secrets, mode, tolerance, retention, d1MaxBytes, base, key, rate, connectBilling, connectAccounts, appUserKey, pastDue],
+    ...[alertWebhookUrl, webhookUrl, adminToken],
+  ];
   const problems = read.flatMap((r) => (r.problem ? [r.problem] : []));
   return {
     webhookSecrets: secrets.secrets,
@@ -109,6 +124,9 @@ function parseConfig(env: ConfigEnv): Config {
     stripeApi: { key: key.value, base: base.value },
     stripeApiRate: rate.value,
     connectBilling: connectBilling.value,
+    connectAccounts: connectAccounts.value,
+    appUserMetadataKey: appUserKey.value,
+    pastDueGrantsAccess: pastDue.value,
     alertWebhookUrl: alertWebhookUrl.value,
     webhookUrl: webhookUrl.value,
     adminToken: adminToken.value,

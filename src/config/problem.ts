@@ -13,7 +13,10 @@ export type ConfigVariable =
   | "ADMIN_TOKEN"
   | "STRIPE_MODE"
   | "STRIPE_API_RATE"
-  | "STRIPE_CONNECT_BILLING";
+  | "STRIPE_CONNECT_BILLING"
+  | "STRIPE_CONNECT_ACCOUNTS"
+  | "APP_USER_METADATA_KEY"
+  | "PAST_DUE_GRANTS_ACCESS";
 
 /**
  * A variable whose value is refused: which one, the code it is answered with where a response is

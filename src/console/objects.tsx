@@ -2,10 +2,11 @@ import { Hono } from "hono";
 import { customerView } from "../billing/customer-view";
 import { objectView } from "../billing/object";
 import type { AppEnv } from "../http/app-env";
-import { stripeId } from "../http/query";
+import { objectRef } from "../http/query";
 import { eventNotFound } from "../replay/replay";
 import { requirePageSession } from "./session";
 import { CustomerPage } from "./views/customer-page";
+import { objectHref } from "./views/layout";
 import { ObjectPage } from "./views/object-page";
 
 /**
@@ -17,18 +18,22 @@ export const consoleObjectRoutes = new Hono<AppEnv>()
   .use("/objects/*", requirePageSession)
   .use("/objects", requirePageSession)
   .use("/customers/*", requirePageSession)
-  .get("/objects", stripeId("query"), (c) => c.redirect(`/admin/objects/${encodeURIComponent(c.req.valid("query").id)}`, 303))
-  .get("/objects/:id", stripeId("param"), async (c) => {
-    const { id } = c.req.valid("param");
-    const view = await objectView(c.var.deps.db, id);
+  .get("/objects", objectRef("query"), (c) => {
+    const { id, account } = c.req.valid("query");
+    return c.redirect(objectHref(id, account), 303);
+  })
+  .get("/objects/:id", objectRef("param"), async (c) => {
+    const { id, account } = c.req.valid("param");
+    const view = await objectView(c.var.deps.db, id, account);
     if (view === null) throw eventNotFound(id);
     const { timeline, object } = view;
-    const owner = timeline.objectId?.startsWith("cus_")
+    const owner = timeline.objectId?.startsWith("cus_") || timeline.objectId?.startsWith("acct_")
       ? timeline.objectId
       : ((object?.row.customerId as string | null | undefined) ?? null);
     return c.html(<ObjectPage searched={id} timeline={timeline} object={object} customerId={owner} />);
   })
-  .get("/customers/:id", stripeId("param", ["cus_"]), async (c) => {
-    const { id } = c.req.valid("param");
-    return c.html(<CustomerPage id={id} view={await customerView(c.var.deps.db, id)} />);
+  .get("/customers/:id", objectRef("param", ["cus_", "acct_"]), async (c) => {
+    const { id, account } = c.req.valid("param");
+    const { db, config } = c.var.deps;
+    return c.html(<CustomerPage id={id} account={account} view={await customerView(db, { account, customerId: id }, config)} />);
   });

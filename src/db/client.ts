@@ -1,5 +1,7 @@
+import { getTableColumns, SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /**
  * A Drizzle client over a D1 binding. Made once per binding object and kept while the binding lives
@@ -67,4 +69,29 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const parts: T[][] = [];
   for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
   return parts;
+}
+
+/**
+ * An `INSERT … SELECT <values> WHERE <when>` for one row, as a statement that can go in a `db.batch`
+ * (drizzle cannot batch raw SQL): the row is inserted only when `when` holds at that point of the
+ * transaction, which lets a statement depend on what the batch's earlier statements wrote. Columns
+ * not in `values` take their default (or null). Chain `.onConflictDoNothing()` / `.returning()` on it.
+ *
+ * @example
+ * conditionalInsert(db, jobState, { key: "k", value: "v", updatedAt: now }, sql`NOT EXISTS (SELECT 1 FROM job_state)`);
+ */
+export function conditionalInsert<T extends SQLiteTable>(
+  db: Database,
+  table: T,
+  values: Partial<Record<keyof T["$inferInsert"], unknown>>,
+  when: SQL,
+) {
+  const columns = getTableColumns(table) as Record<string, SQLiteColumn>;
+  const list = Object.entries(columns).map(([key, column]) => {
+    const value = (values as Record<string, unknown>)[key];
+    if (value instanceof SQL) return value;
+    if (value !== undefined) return sql`${column.mapToDriverValue(value)}`;
+    return column.hasDefault && column.default !== undefined ? sql`${column.mapToDriverValue(column.default)}` : sql`NULL`;
+  });
+  return db.insert(table).select(sql`SELECT ${sql.join(list, sql`, `)} WHERE ${when}`);
 }

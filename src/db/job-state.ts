@@ -1,5 +1,5 @@
 import { eq, inArray } from "drizzle-orm";
-import type { EventFormat } from "../ledger/event";
+import type { DeliveryFormat } from "../ledger/event";
 import type { Database } from "./client";
 import { jobState } from "./schema";
 
@@ -44,7 +44,7 @@ export function jobStateStatement(db: Database, key: string, value: unknown, now
 }
 
 /** The job_state key recording that events of a delivery format reach this Worker. */
-export function formatSeenKey(format: EventFormat): string {
+export function formatSeenKey(format: DeliveryFormat): string {
   return `format_seen:${format}`;
 }
 
@@ -68,7 +68,7 @@ export interface FormatSeen {
  * the formats in use. Only the first call writes a row; later ones conflict and write nothing (D1
  * bills no row for them).
  */
-export function markFormatSeen(db: Database, format: EventFormat, firstCreated: number, nowMs: number) {
+export function markFormatSeen(db: Database, format: DeliveryFormat, firstCreated: number, nowMs: number) {
   const value: FormatSeen = { firstCreated };
   return db
     .insert(jobState)

@@ -66,8 +66,11 @@ export const stripeEvents = sqliteTable(
     deadAt: integer(),
     /** Position (0-based) of the configured webhook secret that verified the delivery. */
     secretIndex: integer(),
-    /** `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived. */
-    source: text({ enum: ["webhook", "recovery"] })
+    /**
+     * `webhook` for a delivery, `recovery` for an event found through the Events API that never arrived,
+     * `lifecycle` for a transition derived here (src/billing/lifecycle.ts).
+     */
+    source: text({ enum: ["webhook", "recovery", "lifecycle"] })
       .notNull()
       .default("webhook"),
     /** The delivery format; rows recorded before thin events existed are `snapshot`. */

@@ -24,16 +24,17 @@ export class FulfilmentInProgress extends Error {
  * Returns true when this call ran the effect, false when it had already been done.
  *
  * @example
- * await once(db, { objectId: session.id, kind: "checkout_session.paid", eventId: event.id, nowMs }, () => grantAccess(session));
+ * await once(db, { account: "", objectId: session.id, kind: "checkout_session.paid", eventId: event.id, nowMs }, () => grantAccess(session));
  */
 export async function once(
   db: Database,
-  key: { objectId: string; kind: string; eventId: string; nowMs: number },
+  key: { account: string; objectId: string; kind: string; eventId: string; nowMs: number },
   effect: (write: (query: BatchItem<"sqlite">) => void) => Promise<void>,
 ): Promise<boolean> {
   const claimed = await db
     .insert(fulfilments)
     .values({
+      account: key.account,
       objectId: key.objectId,
       kind: key.kind,
       status: "pending",
@@ -41,7 +42,7 @@ export async function once(
       claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS,
     })
     .onConflictDoUpdate({
-      target: [fulfilments.objectId, fulfilments.kind],
+      target: [fulfilments.account, fulfilments.objectId, fulfilments.kind],
       set: { eventId: key.eventId, claimedUntil: key.nowMs + FULFILMENT_CLAIM_MS },
       setWhere: sql`${fulfilments.status} = 'pending' AND ${fulfilments.claimedUntil} <= ${key.nowMs}`,
     })
@@ -51,12 +52,13 @@ export async function once(
     const [existing] = await db
       .select({ status: fulfilments.status })
       .from(fulfilments)
-      .where(and(eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind)));
+      .where(and(eq(fulfilments.account, key.account), eq(fulfilments.objectId, key.objectId), eq(fulfilments.kind, key.kind)));
     if (existing?.status === "done") return false;
     throw new FulfilmentInProgress(`${key.kind} for ${key.objectId} is being fulfilled by another attempt`);
   }
 
   const isOurs = and(
+    eq(fulfilments.account, key.account),
     eq(fulfilments.objectId, key.objectId),
     eq(fulfilments.kind, key.kind),
     eq(fulfilments.eventId, key.eventId),

@@ -1,7 +1,8 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type Stripe from "stripe";
+import type { Config } from "../config";
 import type { Database } from "../db/client";
-import type { FulfilmentKind, FulfilmentObjects } from "./hooks";
+import type { FulfilmentKind, FulfilmentObjects, LifecycleChange, LifecycleKind } from "./hooks";
 
 /** Every event type Stripe's SDK knows, e.g. `"invoice.paid"`. */
 export type StripeEventType = Stripe.Event["type"];
@@ -27,6 +28,8 @@ export type TriggeringEvent = Stripe.Event | ThinEventNotification;
 /** What a handler gets besides the event. */
 export interface HandlerContext {
   env: Env;
+  /** The invocation's configuration, as plain values (src/config/). */
+  config: Config;
   db: Database;
   /** A Stripe API client when STRIPE_SECRET_KEY is set, else null. */
   stripe: Stripe | null;
@@ -60,7 +63,18 @@ export interface HandlerContext {
    * ctx.write(ctx.db.insert(orders).values(row).onConflictDoNothing());
    */
   write(query: BatchItem<"sqlite">): void;
+  /**
+   * Queues the conditional insert of a lifecycle event (src/billing/lifecycle.ts builds them): it
+   * commits with the event's outcome, inserts only when the transition happens, and an inserted one is
+   * sent to the queue right after the commit. For the built-in billing handlers.
+   */
+  emit(insert: BatchItem<"sqlite">): void;
+  /** Whether a lifecycle hook of `kind` is registered: the built-in billing records its transitions only then. */
+  wants(kind: LifecycleKind): boolean;
 }
+
+/** A named lifecycle hook (see src/handlers/hooks.ts): `ctx.write` commits with the transition's done mark. */
+export type LifecycleHook = (change: LifecycleChange, ctx: HandlerContext) => unknown;
 
 /** Handles one event type; `object` is the event's `data.object`, typed for that type. */
 export type Handler<T extends StripeEventType> = (
@@ -121,6 +135,7 @@ export class Handlers {
   readonly #byType = new Map<string, Scoped<Handler<StripeEventType>>[]>();
   readonly #byThinType = new Map<string, Scoped<ThinHandler<ThinEventType>>[]>();
   readonly #hooks = new Map<FulfilmentKind, FulfilmentHook<FulfilmentKind>[]>();
+  readonly #lifecycle = new Map<LifecycleKind, LifecycleHook[]>();
 
   /**
    * Adds a handler for `type`; several handlers for one type run in the order added. `scope` says
@@ -144,6 +159,21 @@ export class Handlers {
     list.push(hook as unknown as FulfilmentHook<FulfilmentKind>);
     this.#hooks.set(kind, list);
     return this;
+  }
+
+  /**
+   * Adds a hook for a lifecycle transition (`access.granted`, `access.revoked`, `subscription.past_due`,
+   * `subscription.trial_ending`, `invoice.payment_failed`), run once per transition; hooks of one kind
+   * run in the order added. Transitions of a kind are only recorded while a hook for it is registered.
+   */
+  lifecycle(kind: LifecycleKind, hook: LifecycleHook): this {
+    this.#lifecycle.set(kind, [...(this.#lifecycle.get(kind) ?? []), hook]);
+    return this;
+  }
+
+  /** The hooks for a lifecycle kind, empty when none is registered. */
+  lifecycleHooksFor(kind: string): readonly LifecycleHook[] {
+    return this.#lifecycle.get(kind as LifecycleKind) ?? [];
   }
 
   /**

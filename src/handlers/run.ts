@@ -6,7 +6,7 @@ import type { ClaimedEvent } from "../db/ledger/consumer";
 import { errorName } from "../log";
 import { noApiClientReason, stripeStatus } from "../stripe/api";
 import { clientForThin, rehydrateThin } from "../stripe/thin";
-import type { FulfilmentKind } from "./hooks";
+import type { FulfilmentKind, LifecycleChange, LifecycleKind } from "./hooks";
 import { once } from "./once";
 import type { HandlerContext, Handlers } from "./registry";
 
@@ -17,6 +17,7 @@ type Write = BatchItem<"sqlite">;
  * - `done`: `processed` (a handler ran) or `ignored` (none applies: no handler for the type, the
  *   other Stripe mode's event, or a connected account's event that only built-in handlers want),
  *   with the handlers' queued writes to commit together with that status and, for `ignored`, why;
+ *   `emitted` when they include a lifecycle event's insert (the consumer sends it on after the commit);
  * - `failed`: a handler threw; the queue retries it with backoff;
  * - `parked`: no retry can succeed until an operator acts (a thin event with no API client); the
  *   message is acked and the row waits, `failed`, for a replay;
@@ -24,7 +25,7 @@ type Write = BatchItem<"sqlite">;
  *   API budget is spent, STRIPE_MODE is not set yet): sent again after `delaySeconds`, no attempt spent.
  */
 export type Outcome =
-  | { kind: "done"; status: "processed" | "ignored"; writes: Write[]; note?: string }
+  | { kind: "done"; status: "processed" | "ignored"; writes: Write[]; note?: string; emitted?: boolean }
   | { kind: "failed"; error: string; errorName: string }
   | { kind: "parked"; error: string; errorName: string }
   | { kind: "deferred"; delaySeconds: number; reason: "stripe_api_budget" | "stripe_mode_unset" };
@@ -84,24 +85,47 @@ export async function runEvent(event: ClaimedForRun, deps: RunDeps, nowMs: numbe
   const account = event.account ?? event.context;
   const withPlatformScoped = account === null || config.connectBilling;
   const writes: Write[] = [];
-  const write = (query: Write) => void writes.push(query);
+  let emitted = false;
+  const base = {
+    env: deps.env,
+    config,
+    db: deps.db,
+    nowMs,
+    account,
+    write: (query: Write) => void writes.push(query),
+    emit: (query: Write) => {
+      writes.push(query);
+      emitted = true;
+    },
+    wants: (kind: LifecycleKind) => deps.handlers.lifecycleHooksFor(kind).length > 0,
+  };
+  const done = (): Outcome => ({ kind: "done", status: "processed", writes, emitted });
   try {
+    if (event.format === "lifecycle") {
+      // What src/billing/lifecycle.ts recorded for the transition.
+      const change = JSON.parse(event.payload) as LifecycleChange;
+      const hooks = deps.handlers.lifecycleHooksFor(change.kind);
+      if (hooks.length === 0) return ignored(`No hook is registered for ${change.kind} any more.`);
+      const ctx = withFulfil(deps, { ...base, account: change.account === "" ? null : change.account, stripe: deps.stripe });
+      for (const hook of hooks) await hook(change, ctx);
+      return done();
+    }
     if (event.format === "snapshot") {
       const parsed = JSON.parse(event.payload) as Stripe.Event;
       const list = deps.handlers.for(parsed.type, withPlatformScoped);
       if (list.length === 0) return ignored(connectedNote(deps.handlers.for(parsed.type).length, account));
-      const ctx = withFulfil(deps, { env: deps.env, db: deps.db, stripe: deps.stripe, nowMs, account, write });
+      const ctx = withFulfil(deps, { ...base, stripe: deps.stripe });
       for (const handler of list) await handler(parsed.data.object, parsed, ctx);
-      return { kind: "done", status: "processed", writes };
+      return done();
     }
     const list = deps.handlers.forThin(event.type, withPlatformScoped);
     if (list.length === 0) return ignored(connectedNote(deps.handlers.forThin(event.type).length, account));
     const stripe = deps.stripe;
     if (!stripe) return { kind: "parked", error: noApiClientReason(config), errorName: "no_stripe_api_client" };
     const notification = rehydrateThin(stripe, event.payload);
-    const ctx = withFulfil(deps, { env: deps.env, db: deps.db, stripe: clientForThin(stripe, notification), nowMs, account, write });
+    const ctx = withFulfil(deps, { ...base, stripe: clientForThin(stripe, notification) });
     for (const handler of list) await handler(notification, ctx);
-    return { kind: "done", status: "processed", writes };
+    return done();
   } catch (err) {
     // The API budget ran out, or Stripe itself said 429 (its Retry-After now pauses every invocation):
     // the event waits in the queue, its attempt not counted, rather than failing towards the DLQ.
@@ -153,7 +177,8 @@ function withFulfil<C extends Omit<HandlerContext, "fulfil">>(deps: RunDeps, bas
     fulfil: async (kind, object, event) => {
       const hooks = deps.handlers.hooksFor(kind as FulfilmentKind);
       if (hooks.length === 0) return false;
-      return once(deps.db, { objectId: object.id ?? "", kind, eventId: event.id, nowMs: base.nowMs }, async (write) => {
+      const key = { account: base.account ?? "", objectId: object.id ?? "", kind, eventId: event.id, nowMs: base.nowMs };
+      return once(deps.db, key, async (write) => {
         const hookCtx = { ...ctx, write };
         for (const hook of hooks) await hook(object as never, event, hookCtx);
       });

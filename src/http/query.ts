@@ -155,12 +155,25 @@ export function parseStripeId(raw: string | undefined, prefixes?: readonly strin
 }
 
 /**
- * `c.req.valid(target)` is `{ id }`, the `id` path parameter or query field as a Stripe id (see
- * `parseStripeId`), limited to `prefixes` when given.
+ * `c.req.valid(target)` is `{ id, account }`: the id as `stripeId` reads it, and the `account` query
+ * parameter, the connected account (`acct_…`) the object belongs to, `''` (the platform's own) when
+ * absent or blank. The same id in two accounts is two objects.
  *
  * @example
- * routes.get("/customers/:id", stripeId("param", ["cus_"]), (c) => c.req.valid("param").id);
+ * routes.get("/customers/:id", objectRef("param", ["cus_", "acct_"]), (c) => c.req.valid("param").account);
  */
-export function stripeId<T extends "param" | "query">(target: T, prefixes?: readonly string[]) {
-  return validator(target, (fields: Fields) => ({ id: parseStripeId(text(fields, "id") ?? "", prefixes) }));
+export function objectRef<T extends "param" | "query">(target: T, prefixes?: readonly string[]) {
+  return validator(target, (fields: Fields, c) => ({
+    id: parseStripeId(text(fields, "id") ?? "", prefixes),
+    account: parseAccount(c.req.query("account")),
+  }));
+}
+
+/** The `account` parameter: `''` when absent or blank, else a connected account id (`acct_…`). */
+function parseAccount(raw: string | undefined): string {
+  const account = (raw ?? "").trim();
+  if (account === "") return "";
+  if (!/^acct_[A-Za-z0-9]{1,250}$/.test(account))
+    throw new ApiError("request_invalid", "account must be a connected account id (acct_…), or absent for the platform's own objects.");
+  return account;
 }

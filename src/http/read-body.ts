@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../errors";
-import type { EventFormat } from "../ledger/event";
+import type { DeliveryFormat } from "../ledger/event";
 import { log } from "../log";
 
 /** Stripe events are far smaller; a larger body is not from Stripe. */
@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * @example
  * app.post("/stripe", limitBody("snapshot"), async (c) => verify(await c.req.text()));
  */
-export function limitBody(format: EventFormat): MiddlewareHandler {
+export function limitBody(format: DeliveryFormat): MiddlewareHandler {
   return bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: () => {

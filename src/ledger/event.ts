@@ -1,10 +1,14 @@
 /**
- * How Stripe delivered an event: `snapshot` (a webhook endpoint's `object: "event"`, the object in
- * `data.object`) or `thin` (an event destination's `object: "v2.core.event"` notification, whose data
- * the consumer fetches from the API).
+ * How an event reached the ledger: `snapshot` (a webhook endpoint's `object: "event"`, the object in
+ * `data.object`), `thin` (an event destination's `object: "v2.core.event"` notification, whose data
+ * the consumer fetches from the API), or `lifecycle` (a transition this Worker derived from the
+ * billing state, `lifecycle.<kind>`, recorded in the same transaction as the event that caused it).
  */
-export const EVENT_FORMATS = ["snapshot", "thin"] as const;
+export const EVENT_FORMATS = ["snapshot", "thin", "lifecycle"] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
+
+/** The formats Stripe delivers, each to its own path: a lifecycle event is never delivered. */
+export type DeliveryFormat = Exclude<EventFormat, "lifecycle">;
 
 /**
  * What the ledger records about an event, whichever format delivered it (src/stripe/event-shape.ts
@@ -34,7 +38,7 @@ export interface Arrival {
   receivedAt: number;
   /** The body as stored: the verified bytes of a delivery, or the Events API's JSON. */
   payload: string;
-  source: "webhook" | "recovery";
+  source: "webhook" | "recovery" | "lifecycle";
   /** Which configured webhook secret verified a delivery. */
   secretIndex?: number;
 }

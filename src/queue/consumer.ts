@@ -2,9 +2,10 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { batchAll, type Database } from "../db/client";
 import { markFormatSeen } from "../db/job-state";
 import { claimEvents, deferEvent, failEvent, finishEvents, finishedTwins, parkEvent } from "../db/ledger/consumer";
+import { takeDue } from "../db/ledger/upkeep";
 import type { Deps } from "../deps";
 import { type ClaimedForRun, failure, type Outcome, runEvent } from "../handlers/run";
-import type { EventFormat, EventMessage } from "../ledger/event";
+import type { DeliveryFormat, EventMessage } from "../ledger/event";
 import { LEDGER_TIMING } from "../ledger/timing";
 import { errorName, log } from "../log";
 import { retryDelaySeconds } from "./backoff";
@@ -12,6 +13,9 @@ import { dispatch } from "./enqueue";
 import { readableMessages } from "./message";
 
 type Write = BatchItem<"sqlite">;
+
+/** At most this many due events sent right after a commit; the cron takes any more. */
+const LIFECYCLE_SEND_LIMIT = 100;
 
 /** A message whose event this consumer claimed, and what running its handlers came to. */
 interface Attempt {
@@ -44,6 +48,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Deps): P
   const committed = attempts.length === 0 ? attempts : await commit(deps.db, attempts, finished);
   const counts = answer(committed);
   await sendDeferred(deps, committed);
+  await sendLifecycle(deps, committed);
   log("info", "batch_processed", { messages: messages.length, ...counts, skipped: claims.skipped, duration_ms: finished - started });
 }
 
@@ -99,8 +104,10 @@ async function claim(
  * own to find the one at fault; returns the attempts with the outcome each really got.
  */
 async function commit(db: Database, attempts: readonly Attempt[], nowMs: number): Promise<Attempt[]> {
-  const firstCreated = new Map<EventFormat, number>();
-  for (const { event } of attempts) firstCreated.set(event.format, Math.min(event.created, firstCreated.get(event.format) ?? Infinity));
+  const firstCreated = new Map<DeliveryFormat, number>();
+  for (const { event } of attempts) {
+    if (event.format !== "lifecycle") firstCreated.set(event.format, Math.min(event.created, firstCreated.get(event.format) ?? Infinity));
+  }
   // Events finishing alike (status and note) share one statement per 90 ids.
   const done = new Map<string, { status: "processed" | "ignored"; note: string | null; ids: string[] }>();
   const writes: Write[] = [...firstCreated].map(([format, created]) => markFormatSeen(db, format, created, nowMs));
@@ -208,5 +215,21 @@ async function sendDeferred(deps: Deps, attempts: readonly Attempt[]): Promise<v
   for (const [delaySeconds, ids] of byDelay) {
     log("warn", "events_deferred", { count: ids.length, delay_s: delaySeconds });
     await dispatch(deps, ids, delaySeconds);
+  }
+}
+
+/**
+ * After a commit that recorded lifecycle events (transitions the billing handlers noticed), sends them
+ * to the queue at once: they were recorded due for the re-drive, which `takeDue` takes (and
+ * reschedules, so a lost send is re-sent by the cron). Only when an attempt queued one.
+ */
+async function sendLifecycle(deps: Deps, attempts: readonly Attempt[]): Promise<void> {
+  if (!attempts.some((a) => a.outcome.kind === "done" && a.outcome.emitted)) return;
+  try {
+    const due = await takeDue(deps.db, deps.now(), LIFECYCLE_SEND_LIMIT);
+    if (due.length > 0) await dispatch(deps, due);
+  } catch (err) {
+    // The cron's re-drive sends them within a minute.
+    log("warn", "lifecycle_send_failed", { error: errorName(err) });
   }
 }

@@ -5,7 +5,7 @@ import { recordEvent } from "../db/ledger/record";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/app-env";
 import { limitBody } from "../http/read-body";
-import type { EventFormat } from "../ledger/event";
+import type { DeliveryFormat } from "../ledger/event";
 import { errorName, log } from "../log";
 import { dispatch } from "../queue/enqueue";
 import { verifyDelivery } from "../stripe/verify";
@@ -15,7 +15,7 @@ import { verifyDelivery } from "../stripe/verify";
  * destination with thin payloads sends thin ones, each to its own URL, so each format has its own
  * path: a delivery at the wrong one is refused (400 `payload_invalid`) with the URL to use instead.
  */
-export const WEBHOOK_PATHS: Record<EventFormat, string> = { snapshot: WEBHOOK_PATH, thin: `${WEBHOOK_PATH}/thin` };
+export const WEBHOOK_PATHS: Record<DeliveryFormat, string> = { snapshot: WEBHOOK_PATH, thin: `${WEBHOOK_PATH}/thin` };
 
 /** The answer Stripe gets for an accepted delivery, new or duplicate. */
 export interface Receipt {
@@ -39,7 +39,7 @@ export const webhookRoutes = new Hono<AppEnv>()
  * Refuses a delivery without a `Stripe-Signature` header before its body is read (Stripe and
  * `stripe listen` always send one): 400 `signature_missing`, with the route's delivery log line.
  */
-function requireSignature(format: EventFormat): MiddlewareHandler<AppEnv> {
+function requireSignature(format: DeliveryFormat): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     if ((c.req.header("stripe-signature") ?? "").trim() !== "") return next();
     logDelivery(format, undefined, undefined, "signature_missing", 0, 0);
@@ -55,7 +55,7 @@ function methodNotAllowed(): never {
   throw new ApiError("method_not_allowed", "Stripe delivers webhooks with POST. This route accepts nothing else.");
 }
 
-async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Response> {
+async function receive(c: Context<AppEnv>, format: DeliveryFormat): Promise<Response> {
   const { deps } = c.var;
   const started = deps.now();
   let eventId: string | undefined;
@@ -66,7 +66,7 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
     const problem = deliveryProblem(config);
     if (problem) throw problemError(problem);
 
-    const other: EventFormat = format === "snapshot" ? "thin" : "snapshot";
+    const other: DeliveryFormat = format === "snapshot" ? "thin" : "snapshot";
     const { event, secretIndex } = await verifyDelivery({
       payload,
       header: c.req.header("stripe-signature") ?? null,
@@ -104,7 +104,7 @@ async function receive(c: Context<AppEnv>, format: EventFormat): Promise<Respons
 }
 
 function logDelivery(
-  format: EventFormat,
+  format: DeliveryFormat,
   eventId: string | undefined,
   type: string | undefined,
   outcome: string,

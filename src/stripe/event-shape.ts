@@ -1,5 +1,5 @@
 import type Stripe from "stripe";
-import type { EventFormat, LedgerEvent } from "../ledger/event";
+import type { DeliveryFormat, LedgerEvent } from "../ledger/event";
 
 /**
  * A thin event notification's JSON as Stripe sends it (`object: "v2.core.event"`), before the SDK
@@ -77,7 +77,7 @@ export function isThinPayload(value: unknown): value is ThinPayload {
 }
 
 /** Which format a verified body claims to be, from its `object` field; null when it is neither. */
-export function claimedFormat(payload: string): EventFormat | null {
+export function claimedFormat(payload: string): DeliveryFormat | null {
   let value: unknown;
   try {
     value = JSON.parse(payload);

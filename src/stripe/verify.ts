@@ -1,7 +1,7 @@
 import Stripe from "stripe";
 import type { WebhookSecret } from "../config";
 import { ApiError } from "../errors";
-import type { EventFormat, LedgerEvent } from "../ledger/event";
+import type { DeliveryFormat, LedgerEvent } from "../ledger/event";
 import { claimedFormat, isSnapshotEvent, isThinPayload, snapshotEntry, thinEntry } from "./event-shape";
 import { parseSignatureHeader } from "./signature-header";
 
@@ -23,7 +23,7 @@ function verifierForThin(): Stripe {
 /** Verifies the signature and age with the SDK's function for one format; resolves to the parsed body. */
 type SdkVerify = (payload: string, header: string, secret: string, toleranceSeconds: number, nowMs: number) => Promise<unknown>;
 
-const SDK_VERIFY: Record<EventFormat, SdkVerify> = {
+const SDK_VERIFY: Record<DeliveryFormat, SdkVerify> = {
   snapshot: (payload, header, secret, tolerance, nowMs) =>
     Stripe.webhooks.constructEventAsync(payload, header, secret, tolerance, cryptoProvider, nowMs),
   thin: (payload, header, secret, tolerance, nowMs) =>
@@ -41,7 +41,7 @@ export interface VerifyInput {
   /** The current time in milliseconds; injectable so a captured delivery verifies at its own time. */
   nowMs: number;
   /** The format this endpoint accepts. */
-  format: EventFormat;
+  format: DeliveryFormat;
   /** Where deliveries of the other format go (a full URL), named when one arrives here by mistake; only called then. */
   otherFormatUrl: () => string;
 }
@@ -186,7 +186,7 @@ function refuseFuture(timestamp: number, nowMs: number, toleranceSeconds: number
  * The ledger's record of a verified body, or the refusal of one whose fields do not have Stripe's
  * types (the insert would fail, and Stripe would be told to retry an event that can never be recorded).
  */
-function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, otherFormatUrl: () => string): LedgerEvent {
+function toLedgerEvent(format: DeliveryFormat, parsed: unknown, payload: string, otherFormatUrl: () => string): LedgerEvent {
   if (format === "snapshot") {
     if (!isSnapshotEvent(parsed)) throw refusedBody(format, payload, otherFormatUrl);
     return snapshotEntry(parsed);
@@ -198,7 +198,7 @@ function toLedgerEvent(format: EventFormat, parsed: unknown, payload: string, ot
 }
 
 /** Why a verified body is refused: it is the other format (say where it goes), or not an event at all. */
-function refusedBody(format: EventFormat, payload: string, otherFormatUrl: () => string): ApiError {
+function refusedBody(format: DeliveryFormat, payload: string, otherFormatUrl: () => string): ApiError {
   const claimed = claimedFormat(payload);
   if (claimed === "thin" && format === "snapshot") {
     return new ApiError(

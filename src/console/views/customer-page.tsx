@@ -3,23 +3,26 @@ import type { CustomerView } from "../../billing/customer-view";
 import { CUSTOMER_LIST_LIMIT } from "../../billing/customer-view";
 import { BillingRow, cellValue } from "./billing-row";
 import { DataTable } from "./data-table";
-import { Layout, money, StatusBadge, utc } from "./layout";
-
-const link = (id: string | null) => (id ? <a href={`/admin/objects/${id}`}>{id}</a> : "—");
+import { Layout, money, objectHref, StatusBadge, utc } from "./layout";
 
 /**
  * Everything the billing tables hold about one customer, and what it is entitled to, exactly as
  * `BillingService.entitlements()` answers other Workers.
  */
-export function CustomerPage(props: { id: string; view: CustomerView }) {
-  const { view } = props;
+export function CustomerPage(props: { id: string; account: string; view: CustomerView }) {
+  const { view, account } = props;
   const e = view.entitlements;
+  const link = (id: string | null) => (id ? <a href={objectHref(id, account)}>{id}</a> : "—");
   return (
     <Layout title={props.id} signedIn={true}>
-      <h2 class="mono">Customer {props.id}</h2>
+      <h2 class="mono">
+        Customer {props.id}
+        {account === "" ? "" : ` in ${account}`}
+      </h2>
       <p>
-        <a href={`/admin/objects/${props.id}`}>Timeline of the customer's own events →</a>
+        <a href={objectHref(props.id, account)}>Timeline of the customer's own events →</a>
       </p>
+      <AppUsers view={view} account={account} />
       <div class="grid2">
         <div class="panel">
           <h2>Customer</h2>
@@ -35,13 +38,18 @@ export function CustomerPage(props: { id: string; view: CustomerView }) {
             Entitled: <span class={e.entitled ? "yes" : "no"}>{e.entitled ? "yes" : "no"}</span>
             {e.deleted ? " (the customer is deleted)" : ""}
           </p>
+          <p data-features={e.features.join(",")}>
+            Features: {e.features.length === 0 ? <span class="muted">none</span> : <span class="mono">{e.features.join(", ")}</span>}
+            {e.featuresComplete ? "" : " (incomplete: Stripe listed more than its summary carried and no API key could list the rest)"}
+          </p>
           <DataTable
             rows={e.subscriptions}
             empty="No active or trialing subscription."
             columns={[
               { label: "Subscription", class: "mono", cell: (s) => link(s.id) },
               { label: "Status", cell: (s) => s.status },
-              { label: "Prices", class: "mono", cell: (s) => s.priceIds.join(", ") },
+              { label: "Plans", cell: (s) => s.plans.join(", ") || "—" },
+              { label: "Prices", class: "mono", cell: (s) => s.priceIds.join(", ") + (s.itemsComplete ? "" : " (more not listed)") },
               { label: "Period end", cell: (s) => cellValue("currentPeriodEnd", s.currentPeriodEnd) },
             ]}
           />
@@ -136,6 +144,41 @@ export function CustomerPage(props: { id: string; view: CustomerView }) {
         ]}
       />
     </Layout>
+  );
+}
+
+/**
+ * The app user ids linked to the customer (by Checkout's `client_reference_id` or APP_USER_METADATA_KEY
+ * metadata) and, as a conflict to resolve, other customers linked to the same user id.
+ */
+function AppUsers(props: { view: CustomerView; account: string }) {
+  const { appUsers, appUserConflicts } = props.view;
+  if (appUsers.length === 0) return <p class="muted">No app user id is linked to this customer.</p>;
+  return (
+    <div class="panel" data-app-user-conflicts={appUserConflicts.length}>
+      <h2>App users</h2>
+      <p>
+        Linked to{" "}
+        {appUsers.map((l) => (
+          <>
+            <code>{l.appUserId}</code> ({l.sources.join(", ")}){" "}
+          </>
+        ))}
+      </p>
+      {appUserConflicts.length > 0 && (
+        <p class="warn">
+          Conflict: the same app user id is also linked to{" "}
+          {appUserConflicts.map((l) => (
+            <>
+              <a href={objectHref(l.customerId, props.account, "customers")}>{l.customerId}</a> (<code>{l.appUserId}</code>,{" "}
+              {l.sources.join(", ")}){" "}
+            </>
+          ))}
+          . BillingService.forUser() answers with every linked customer's rights and says <code>conflict: true</code> until one link
+          is removed at Stripe.
+        </p>
+      )}
+    </div>
   );
 }
 

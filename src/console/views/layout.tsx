@@ -32,6 +32,7 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
                   a flex item the header would have to style */}
               <form class="search" method="get" action="/admin/objects" role="search">
                 <input name="id" placeholder="evt_, cus_, sub_, in_, cs_, pi_, ch_, re_ …" aria-label="Stripe id" required />
+                <input name="account" placeholder="acct_… (Connect)" aria-label="Connected account (blank: the platform)" size={14} />
                 <button type="submit">Search</button>
               </form>
               <form method="post" action="/admin/logout">
@@ -100,4 +101,12 @@ export function queryString(fields: object): string {
   return new URLSearchParams(
     Object.entries(fields).filter((entry): entry is [string, string] => typeof entry[1] === "string" && entry[1] !== ""),
   ).toString();
+}
+
+/**
+ * The console's page for a Stripe object (or, with `customers`, a customer) in an account: a connected
+ * account's objects carry `?account=acct_…`, the platform's own none.
+ */
+export function objectHref(id: string, account = "", page: "objects" | "customers" = "objects"): string {
+  return `/admin/${page}/${encodeURIComponent(id)}${account === "" ? "" : `?${queryString({ account })}`}`;
 }

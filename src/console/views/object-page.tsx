@@ -3,7 +3,7 @@ import type { Timeline, TimelineEvent } from "../../db/ledger/timeline";
 import { TIMELINE_LIMIT } from "../../db/ledger/timeline";
 import { BillingRow } from "./billing-row";
 import { DataTable } from "./data-table";
-import { Layout, StatusBadge, utc } from "./layout";
+import { Layout, objectHref, StatusBadge, utc } from "./layout";
 
 /**
  * What happened to one Stripe object: its current billing row next to every ledger event that touched
@@ -15,7 +15,10 @@ export function ObjectPage(props: { searched: string; timeline: Timeline; object
   const late = timeline.events.filter((e) => e.late).length;
   return (
     <Layout title={props.searched} signedIn={true}>
-      <h2 class="mono">{objectId ?? props.searched}</h2>
+      <h2 class="mono">
+        {objectId ?? props.searched}
+        {timeline.account === "" ? "" : ` in ${timeline.account}`}
+      </h2>
       {timeline.event && (
         <p class="note">
           Event <a href={`/admin/events/${timeline.event.id}`}>{timeline.event.id}</a> ({timeline.event.type}){" "}
@@ -24,7 +27,7 @@ export function ObjectPage(props: { searched: string; timeline: Timeline; object
       )}
       {props.customerId && (
         <p class="actions">
-          <a class="button" href={`/admin/customers/${props.customerId}`}>
+          <a class="button" href={objectHref(props.customerId, timeline.account, "customers")}>
             Customer view of {props.customerId} →
           </a>
         </p>

@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Database } from "../client";
 import { stripeEvents } from "../schema";
 import { type EventSummary, getEventSummary, summaryColumns } from "./reads";
@@ -17,6 +17,8 @@ export interface TimelineEvent extends EventSummary {
 export interface Timeline {
   /** The object the events are about (for an `evt_` id: its event's object; null when it has none). */
   objectId: string | null;
+  /** The account the object belongs to: `''` for the platform's own, else the connected account's `acct_…`. */
+  account: string;
   /** The event searched for, when the id was an `evt_` id. */
   event: EventSummary | null;
   /** In Stripe's `created` order, same-second events in arrival order. */
@@ -26,31 +28,34 @@ export interface Timeline {
 }
 
 /**
- * Every ledger event that touched an object (`cus_…`, `sub_…`, `in_…`, …), read through the partial
- * index on `object_id`; for an `evt_` id, that event and the events of its object. Null when an
- * `evt_` id is not in the ledger. An object with no events has an empty timeline (retention deletes
- * final events; the billing row outlives them).
+ * Every ledger event that touched an object (`cus_…`, `sub_…`, `in_…`, …) in one account (`''` for the
+ * platform's own, `acct_…` for a connected account's: the same id in two accounts is two objects),
+ * read through the partial index on `object_id`; for an `evt_` id, that event and the events of its
+ * object in the event's account. Null when an `evt_` id is not in the ledger. An object with no events
+ * has an empty timeline (retention deletes final events; the billing row outlives them).
  *
  * @example
- * const timeline = await objectTimeline(db, "sub_123");
+ * const timeline = await objectTimeline(db, "sub_123", "");
  * timeline.events.filter((e) => e.late); // delivered after a newer event
  */
-export async function objectTimeline(db: Database, id: string): Promise<Timeline | null> {
+export async function objectTimeline(db: Database, id: string, account: string): Promise<Timeline | null> {
   let event: EventSummary | null = null;
   let objectId: string | null = id;
+  let scope = account;
   if (id.startsWith("evt_")) {
     event = await getEventSummary(db, id);
     if (event === null) return null;
     objectId = event.objectId;
+    scope = event.account ?? "";
   }
-  if (objectId === null) return { objectId, event, events: order(event ? [event] : []), more: false };
+  if (objectId === null) return { objectId, account: scope, event, events: order(event ? [event] : []), more: false };
   const rows = await db
     .select(summaryColumns)
     .from(stripeEvents)
-    .where(eq(stripeEvents.objectId, objectId))
+    .where(and(eq(stripeEvents.objectId, objectId), scope === "" ? isNull(stripeEvents.account) : eq(stripeEvents.account, scope)))
     .orderBy(desc(stripeEvents.seq))
     .limit(TIMELINE_LIMIT + 1);
-  return { objectId, event, events: order(rows.slice(0, TIMELINE_LIMIT)), more: rows.length > TIMELINE_LIMIT };
+  return { objectId, account: scope, event, events: order(rows.slice(0, TIMELINE_LIMIT)), more: rows.length > TIMELINE_LIMIT };
 }
 
 /**

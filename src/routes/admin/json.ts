@@ -1,3 +1,4 @@
+import type { AppUserLink } from "../../billing/app-users";
 import type { CustomerView } from "../../billing/customer-view";
 import type { Entitlements } from "../../billing/entitlements";
 import { type BillingObject, columnName } from "../../billing/object";
@@ -40,15 +41,20 @@ const OBJECT_NAMES: Record<BillingObject["table"], string> = {
   checkout_sessions: "checkout.session",
   payment_intents: "payment_intent",
   charges: "charge",
+  products: "product",
+  prices: "price",
 };
 
-/** A billing table row: its columns in snake_case, `price_ids` as an array, `updated_at` as ISO 8601. */
+/** Columns that hold JSON in D1, given as the value they hold. */
+const JSON_COLUMNS = new Set(["price_ids", "items"]);
+
+/** A billing table row: its columns in snake_case, `price_ids` and `items` as arrays, `updated_at` as ISO 8601. */
 function billingRowJson(table: BillingObject["table"], row: object): Record<string, unknown> {
   const json: Record<string, unknown> = { object: OBJECT_NAMES[table] };
   for (const [key, value] of Object.entries(row)) {
     const name = columnName(key);
     json[name] =
-      name === "price_ids" && typeof value === "string"
+      JSON_COLUMNS.has(name) && typeof value === "string"
         ? (JSON.parse(value) as unknown)
         : name === "updated_at"
           ? iso(value as number)
@@ -61,6 +67,7 @@ function billingRowJson(table: BillingObject["table"], row: object): Record<stri
 export function timelineJson(timeline: Timeline, object: BillingObject | null) {
   return {
     object_id: timeline.objectId,
+    account: timeline.account === "" ? null : timeline.account,
     object: object && billingRowJson(object.table, object.row),
     events: timeline.events.map((e) => ({ ...eventJson(e), arrival: e.arrival, arrived_late: e.late })),
     more: timeline.more,
@@ -75,6 +82,16 @@ function entitlementsJson(e: Entitlements) {
       id: s.id,
       status: s.status,
       price_ids: s.priceIds,
+      plans: s.plans,
+      items: s.items.map((i) => ({
+        id: i.id,
+        price_id: i.priceId,
+        product_id: i.productId,
+        product_name: i.productName,
+        price_lookup_key: i.priceLookupKey,
+        quantity: i.quantity,
+      })),
+      items_complete: s.itemsComplete,
       current_period_end: s.currentPeriodEnd,
       cancel_at_period_end: s.cancelAtPeriodEnd,
       trial_end: s.trialEnd,
@@ -110,8 +127,16 @@ export function customerJson(view: CustomerView) {
     })),
     entitled: view.entitlements.entitled,
     entitlements: entitlementsJson(view.entitlements),
+    features: view.entitlements.features,
+    features_complete: view.entitlements.featuresComplete,
+    app_users: view.appUsers.map(appUserJson),
+    app_user_conflicts: view.appUserConflicts.map(appUserJson),
     events: view.events.map(eventJson),
   };
+}
+
+function appUserJson(link: AppUserLink) {
+  return { app_user_id: link.appUserId, customer_id: link.customerId, sources: link.sources };
 }
 
 /** `GET /admin/api/stats`: the ledger's counts and the database's size (`max_bytes` null when the settings are invalid). */
