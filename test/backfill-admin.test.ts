@@ -28,7 +28,16 @@ describe("/admin/api/backfill", () => {
   it("reports a backfill never started", async () => {
     expect(await api("GET")).toEqual({
       status: 200,
-      body: { status: "not_started", done: false, started_at: null, finished_at: null, last_error: null, types: zero },
+      body: {
+        status: "not_started",
+        done: false,
+        started_at: null,
+        finished_at: null,
+        last_error: null,
+        types: zero,
+        account: null,
+        accounts_done: 0,
+      },
     });
   });
 
@@ -41,7 +50,8 @@ describe("/admin/api/backfill", () => {
       status: "done",
       done: true,
       last_error: null,
-      run: { outcome: "done", pages: 6, imported: 2 },
+      // Eight list pages, and the entitlements import's one question (the account has no features).
+      run: { outcome: "done", pages: 9, imported: 2 },
       types: { ...zero, ...Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: t === "customers" ? 2 : 0, done: true }])) },
     });
     expect((await api("GET")).body).toEqual({ ...first.body, run: undefined });

@@ -1,22 +1,25 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { BACKFILL_TYPES, type BackfillType } from "../src/backfill/objects";
+import { BACKFILL_SOURCES, type ListedType } from "../src/backfill/objects";
 import { type BackfillLimits, runBackfill } from "../src/backfill/run";
 import { backfillProgress, readBackfill } from "../src/backfill/state";
 import { billingHandlers } from "../src/billing/handlers";
 import { fetchedAt } from "../src/billing/sources";
 import { createDb } from "../src/db/client";
+import catalogue from "./fixtures/stripe-objects-more/entitlements-catalogue.json";
 import { billingRow, eventAt, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
 import { envWith } from "./helpers/faults";
 import { stubStripeApi } from "./helpers/stripe-api";
-import { emptyLists, LIST_PATHS, listApi, listRequests, otherCronCalls, stripeError } from "./helpers/stripe-lists";
+import { emptyLists, featureList, LIST_PATHS, listApi, listRequests, otherCronCalls, stripeError } from "./helpers/stripe-lists";
 import { runCron, testDeps } from "./helpers/worker";
 
 const KEY = envWith({ STRIPE_SECRET_KEY: "rk_test_backfill" });
 const NOW_MS = 1_770_000_000_400;
-const TABLES: Record<BackfillType, string> = {
+const TABLES: Record<ListedType, string> = {
   customers: "customers",
+  products: "products",
+  prices: "prices",
   subscriptions: "subscriptions",
   checkout_sessions: "checkout_sessions",
   invoices: "invoices",
@@ -38,50 +41,59 @@ function account(n: number) {
   const many = <T>(make: (i: number) => T) => Array.from({ length: n }, (_, i) => make(i));
   return {
     customers: many(() => stripeObject("customer", { id: uid("cus") })),
+    products: many(() => ({ ...structuredClone(catalogue.product), id: uid("prod") })),
+    prices: many(() => ({ ...structuredClone(catalogue.price), id: uid("price") })),
     subscriptions: many((i) => stripeObject("subscription", { id: uid("sub"), status: ["active", "past_due", "canceled"][i % 3] })),
     checkout_sessions: many(() => stripeObject("checkoutSession", { id: uid("cs_test"), status: "complete", payment_status: "paid" })),
     invoices: many(() => stripeObject("invoice", { id: uid("in"), status: "paid" })),
     payment_intents: many(() => stripeObject("paymentIntent", { id: uid("pi"), status: "succeeded" })),
     charges: many((i) => stripeObject("charge", { id: uid("ch"), refunded: i === 0, amount_refunded: i === 0 ? 100 : 0 })),
-  } satisfies Record<BackfillType, { id: string }[]>;
+  } satisfies Record<ListedType, { id: string }[]>;
 }
+
+/** The listed types, in import order (the entitlements import follows them). */
+const LISTED = Object.keys(BACKFILL_SOURCES) as ListedType[];
 
 describe("backfill: pages, cursors and bounds", () => {
   it("imports every page of every type, resuming each type's cursor in the next invocation, and stops when done", async () => {
     const objects = account(3);
-    const seen = stubStripeApi(...BACKFILL_TYPES.map((t) => listApi(t, objects[t])));
+    // An account without Entitlements features: the entitlements import asks once and is done.
+    const seen = stubStripeApi(...LISTED.map((t) => listApi(t, objects[t])), featureList([]));
     const limits = { pageSize: 2, maxPages: 3 };
 
     const first = await run(true, limits);
     expect(first).toMatchObject({ outcome: "budget", pages: 3, imported: 5 });
     expect((await progress()).types).toMatchObject({
       customers: { imported: 3, done: true },
-      subscriptions: { imported: 2, done: false },
-      checkout_sessions: { imported: 0, done: false },
+      products: { imported: 2, done: false },
+      prices: { imported: 0, done: false },
     });
 
-    // The cron continues it: three more invocations of three pages each.
+    // The cron continues it: five more invocations of at most three requests each (16 list pages and
+    // the features question in all).
     const outcomes = [];
-    for (let i = 0; i < 3; i++) outcomes.push((await run(false, limits)).outcome);
-    expect(outcomes).toEqual(["budget", "budget", "done"]);
+    for (let i = 0; i < 5; i++) outcomes.push((await run(false, limits)).outcome);
+    expect(outcomes).toEqual(["budget", "budget", "budget", "budget", "done"]);
     expect(await progress()).toMatchObject({
       status: "done",
       done: true,
       last_error: null,
-      types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 3, done: true }])),
+      types: { ...Object.fromEntries(LISTED.map((t) => [t, { imported: 3, done: true }])), entitlements: { imported: 0, done: true } },
+      account: null,
+      accounts_done: 0,
     });
 
     // Each type read once, page after page: the cursor is the last id of the page before.
-    expect(listRequests(seen)).toEqual(BACKFILL_TYPES.flatMap((t) => [LIST_PATHS[t], `${LIST_PATHS[t]} after ${objects[t][1]!.id}`]));
+    expect(listRequests(seen)).toEqual(LISTED.flatMap((t) => [LIST_PATHS[t], `${LIST_PATHS[t]} after ${objects[t][1]!.id}`]));
     const subscriptionLists = seen.filter((r) => new URL(r.url).pathname === "/v1/subscriptions");
     expect(subscriptionLists.map((r) => new URL(r.url).searchParams.get("status"))).toEqual(["all", "all"]);
 
     // A finished backfill is not continued by the cron.
     expect((await run(false, limits)).outcome).toBe("not_running");
-    expect(seen).toHaveLength(12);
+    expect(seen).toHaveLength(17);
 
     const { runId } = (await readBackfill(createDb(env.DB)))!;
-    for (const t of BACKFILL_TYPES) {
+    for (const t of LISTED) {
       for (const object of objects[t]) {
         const row = await env.DB.prepare(`SELECT last_event_created, last_event_id FROM ${TABLES[t]} WHERE id = ?`).bind(object.id).first();
         // Stamped exactly as an object fetched for a thin event: the clock before the request, minus the margin.
@@ -178,7 +190,7 @@ describe("backfill: pages, cursors and bounds", () => {
 describe("backfill: no fulfilment for history", () => {
   it("projects paid Checkout Sessions and invoices without running a fulfilment hook, from the cron too", async () => {
     const objects = account(2);
-    stubStripeApi(...BACKFILL_TYPES.map((t) => listApi(t, objects[t])), ...otherCronCalls());
+    stubStripeApi(...LISTED.map((t) => listApi(t, objects[t])), featureList([]), ...otherCronCalls());
     const fulfilled: string[] = [];
     const handlers = billingHandlers()
       .fulfil("checkout_session.paid", (s) => void fulfilled.push(s.id))

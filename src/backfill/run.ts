@@ -1,14 +1,16 @@
 import type Stripe from "stripe";
-import { upsertRowsUnlessOlder } from "../billing/project";
+import type { AppliedBy } from "../billing/rows";
 import { fetchedAt } from "../billing/sources";
 import type { Database } from "../db/client";
 import type { Deps } from "../deps";
 import { errorName, log } from "../log";
 import { stripeStatus } from "../stripe/api";
-import { BACKFILL_SOURCES, BACKFILL_TYPES, type BackfillType, type ListPage } from "./objects";
+import { clientFor, connectedAccounts } from "../stripe/connected-accounts";
+import { BACKFILL_TYPES, type BackfillType, type Page, readPage } from "./objects";
 import {
   acquireBackfillLease,
   type BackfillState,
+  freshTypes,
   readBackfill,
   releaseBackfillLease,
   saveBackfillStatement,
@@ -89,7 +91,7 @@ export async function runBackfill(deps: Deps, options: { start: boolean; limits?
     if (!lease) return { ...report, outcome: "busy", state: await readBackfill(db) };
     report.state = options.start ? await startOrResumeBackfill(db, now()) : await readBackfill(db);
     if (report.state?.status !== "running") return { ...report, outcome: "not_running" };
-    await importPages(db, stripe, now, limits, report, deps.config.appUserMetadataKey);
+    await importPages(deps, stripe, limits, report);
   } catch (err) {
     report.outcome = "storage_error";
     log("error", "backfill_failed", { error: errorName(err), pages: report.pages, imported: report.imported });
@@ -101,36 +103,43 @@ export async function runBackfill(deps: Deps, options: { start: boolean; limits?
 }
 
 /** The pages themselves: updates `report` as each page commits, and classifies an API failure. */
-async function importPages(
-  db: Database,
-  stripe: Stripe,
-  now: () => number,
-  limits: typeof BACKFILL_LIMITS,
-  report: BackfillRunReport,
-  appUserKey: string,
-): Promise<void> {
+async function importPages(deps: Deps, stripe: Stripe, limits: typeof BACKFILL_LIMITS, report: BackfillRunReport): Promise<void> {
+  const { db, now } = deps;
   let state = report.state!;
   const started = now();
   report.outcome = "budget";
-  for (const type of BACKFILL_TYPES) {
-    while (!state.types[type].done) {
-      if (report.pages >= limits.maxPages || now() - started >= limits.timeBudgetMs) return;
-      const fetchedMs = now();
-      let page: ListPage;
-      try {
-        page = await BACKFILL_SOURCES[type].list(stripe, {
-          limit: limits.pageSize,
-          ...(state.types[type].startingAfter ? { starting_after: state.types[type].startingAfter } : {}),
-        });
-      } catch (err) {
-        report.outcome = await recordApiError(db, state, err, now(), report);
-        return;
-      }
-      state = await commitPage(db, state, type, page, { eventId: `backfill:${state.runId}`, fetchedMs, account: "", appUserKey }, now());
+  for (;;) {
+    const type = BACKFILL_TYPES.find((t) => !state.types[t].done);
+    if (type === undefined) {
+      // This account is done: on to the next connected account, or the run is.
+      const next = await nextAccount(deps, stripe, state.account ?? "");
+      state = moveTo(state, next, now());
+      await saveBackfillStatement(db, state, now());
       report.state = state;
-      report.pages++;
-      report.imported += page.data.length;
+      if (next === null) break;
+      continue;
     }
+    if (report.pages >= limits.maxPages || now() - started >= limits.timeBudgetMs) return;
+    const fetchedMs = now();
+    const by: AppliedBy = {
+      eventId: `backfill:${state.runId}`,
+      eventCreated: fetchedAt(fetchedMs),
+      nowMs: fetchedMs,
+      account: state.account ?? "",
+      appUserKey: deps.config.appUserMetadataKey,
+    };
+    let page: Page;
+    try {
+      const client = clientFor(stripe, by.account);
+      page = await readPage(db, client, type, state.types[type].startingAfter, by, limits.pageSize, deps.config.stripeMode === "live");
+    } catch (err) {
+      report.outcome = await recordApiError(db, state, err, now(), report);
+      return;
+    }
+    state = await commitPage(db, state, type, page, now());
+    report.state = state;
+    report.pages += page.requests;
+    report.imported += page.imported;
   }
   report.outcome = "done";
 }
@@ -139,37 +148,42 @@ async function importPages(
  * Writes one page's rows and the advanced cursor in one transaction (a crash in between re-reads the
  * page, which writes the same rows again). Returns the new state.
  */
-async function commitPage(
-  db: Database,
-  state: BackfillState,
-  type: BackfillType,
-  page: ListPage,
-  stamp: { eventId: string; fetchedMs: number; account: string; appUserKey: string },
-  nowMs: number,
-): Promise<BackfillState> {
-  const source = BACKFILL_SOURCES[type];
-  const { fetchedMs, ...rest } = stamp;
-  const by = { ...rest, eventCreated: fetchedAt(fetchedMs), nowMs: fetchedMs };
-  const rows = page.data.map((object) => source.toRow(object as never, by));
+async function commitPage(db: Database, state: BackfillState, type: BackfillType, page: Page, nowMs: number): Promise<BackfillState> {
   const progress = state.types[type];
-  const types = {
-    ...state.types,
-    [type]: {
-      imported: progress.imported + rows.length,
-      startingAfter: page.data.at(-1)?.id ?? progress.startingAfter,
-      done: !page.has_more || page.data.length === 0,
-    },
-  };
-  const finished = BACKFILL_TYPES.every((t) => types[t].done);
   const next: BackfillState = {
     ...state,
-    types,
+    types: { ...state.types, [type]: { imported: progress.imported + page.imported, startingAfter: page.startingAfter, done: page.done } },
     lastError: null,
-    status: finished ? "done" : "running",
-    finishedAt: finished ? nowMs : null,
   };
-  await db.batch([saveBackfillStatement(db, next, nowMs), ...upsertRowsUnlessOlder(db, source.table, rows)]);
+  await db.batch([saveBackfillStatement(db, next, nowMs), ...page.statements]);
   return next;
+}
+
+/**
+ * The account after `account` (`''`, the platform, comes first): the next of STRIPE_CONNECT_ACCOUNTS,
+ * or null after the last. Connected accounts are walked only with STRIPE_CONNECT_BILLING=true: without
+ * it their events never reach the billing tables, which would keep their rows as imported for ever.
+ */
+async function nextAccount(deps: Deps, stripe: Stripe, account: string): Promise<string | null> {
+  if (!deps.config.connectBilling) return null;
+  const accounts = await connectedAccounts(deps.config.connectAccounts, stripe, deps.db, deps.now());
+  if (account === "") return accounts[0] ?? null;
+  const at = accounts.indexOf(account);
+  return at === -1 ? null : (accounts[at + 1] ?? null);
+}
+
+/** The state that starts `next` at the first page of every type, totals kept; or, for null, the finished run. */
+function moveTo(state: BackfillState, next: string | null, nowMs: number): BackfillState {
+  const accountsDone = (state.account ? 1 : 0) + (state.accountsDone ?? 0);
+  if (next === null) return { ...state, status: "done", finishedAt: nowMs, lastError: null, accountsDone };
+  const earlier = Object.fromEntries(BACKFILL_TYPES.map((t) => [t, (state.earlier?.[t] ?? 0) + state.types[t].imported]));
+  return {
+    ...state,
+    account: next,
+    accountsDone,
+    earlier: earlier as Record<BackfillType, number>,
+    types: freshTypes(),
+  };
 }
 
 /**

@@ -34,12 +34,29 @@ export interface BackfillState {
   finishedAt: number | null;
   /** The last API failure, kept until a page succeeds again: its error class and HTTP status, never its message. */
   lastError: { at: number; error: string; status: number | null } | null;
+  /** Where the account being imported stands. */
   types: Record<BackfillType, TypeProgress>;
+  /** The account being imported: `''` (or absent, in runs saved before Connect) for the platform, else `acct_…`. */
+  account?: string;
+  /** Connected accounts finished (the platform is not counted). */
+  accountsDone?: number;
+  /** Objects imported per type in the accounts finished before this one. */
+  earlier?: Record<BackfillType, number>;
 }
 
-/** The saved run, or null when no backfill was ever started. */
-export function readBackfill(db: Database): Promise<BackfillState | null> {
-  return readJobState<BackfillState>(db, BACKFILL_STATE);
+/** The saved run, or null when no backfill was ever started. A type added since it was saved starts at its first page. */
+export async function readBackfill(db: Database): Promise<BackfillState | null> {
+  const saved = await readJobState<BackfillState>(db, BACKFILL_STATE);
+  if (saved) saved.types = { ...freshTypes(), ...saved.types };
+  return saved;
+}
+
+/** Every type at its first page. */
+export function freshTypes(): Record<BackfillType, TypeProgress> {
+  return Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 0, startingAfter: null, done: false }])) as Record<
+    BackfillType,
+    TypeProgress
+  >;
 }
 
 /** The statement saving `state`, to run in one batch with the rows of the page it accounts for. */
@@ -67,10 +84,9 @@ export async function startOrResumeBackfill(db: Database, nowMs: number): Promis
           startedAt: nowMs,
           finishedAt: null,
           lastError: null,
-          types: Object.fromEntries(BACKFILL_TYPES.map((t) => [t, { imported: 0, startingAfter: null, done: false }])) as Record<
-            BackfillType,
-            TypeProgress
-          >,
+          types: freshTypes(),
+          account: "",
+          accountsDone: 0,
         };
   await writeJobState(db, BACKFILL_STATE, state, nowMs);
   return state;
@@ -114,7 +130,15 @@ export interface BackfillProgress {
   started_at: string | null;
   finished_at: string | null;
   last_error: { at: string; error: string; status: number | null; message: string } | null;
+  /**
+   * Per type, objects imported in every account so far (entitlements: customers asked about), and
+   * whether the current account's are done.
+   */
   types: Record<BackfillType, { imported: number; done: boolean }>;
+  /** The account being imported: null for the platform, else the connected account's `acct_…`. */
+  account: string | null;
+  /** Connected accounts finished. */
+  accounts_done: number;
 }
 
 /**
@@ -134,8 +158,13 @@ export function backfillProgress(state: BackfillState | null): BackfillProgress 
       ? { at: iso(state.lastError.at)!, error: state.lastError.error, status: state.lastError.status, message: explainError(state) }
       : null,
     types: Object.fromEntries(
-      BACKFILL_TYPES.map((t) => [t, { imported: state?.types[t].imported ?? 0, done: state?.types[t].done ?? false }]),
+      BACKFILL_TYPES.map((t) => [
+        t,
+        { imported: (state?.earlier?.[t] ?? 0) + (state?.types[t].imported ?? 0), done: state?.types[t].done ?? false },
+      ]),
     ) as BackfillProgress["types"],
+    account: state?.account || null,
+    accounts_done: state?.accountsDone ?? 0,
   };
 }
 
@@ -146,7 +175,8 @@ function explainError(state: BackfillState): string {
   if (state.status === "paused") {
     return (
       `${what}; retrying cannot fix that, so the backfill is paused. ` +
-      "Check that STRIPE_SECRET_KEY may read Customers, Subscriptions, Checkout Sessions, Invoices, PaymentIntents and Charges, " +
+      "Check that STRIPE_SECRET_KEY may read Customers, Products, Prices, Subscriptions, Checkout Sessions, Invoices, " +
+      "PaymentIntents, Charges and Entitlements (and, for STRIPE_CONNECT_ACCOUNTS=all, connected accounts), " +
       "then resume it (POST /admin/api/backfill, or the console's button)."
     );
   }

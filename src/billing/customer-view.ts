@@ -67,42 +67,42 @@ export async function customerView(db: Database, key: CustomerKey, policy: Acces
     entitlements,
     appUsers,
   ] = await Promise.all([
-      db.batch([
-        db
-          .select()
-          .from(customers)
-          .where(and(eq(customers.account, account), eq(customers.id, customerId)))
-          .limit(1),
-        ofCustomer(subscriptions, desc(subscriptions.lastEventCreated)),
-        ofCustomer(invoices, desc(invoices.lastEventCreated)),
-        ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
-        ofCustomer(paymentIntents, desc(paymentIntents.lastEventCreated)),
-        db
-          .select()
-          .from(charges)
-          .where(and(eq(charges.account, account), inArray(charges.paymentIntentId, ids(paymentIntents))))
-          .orderBy(desc(charges.lastEventCreated))
-          .limit(CUSTOMER_LIST_LIMIT),
-        db
-          .select()
-          .from(fulfilments)
-          .where(and(eq(fulfilments.account, account), inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices)))))
-          .limit(CUSTOMER_LIST_LIMIT),
-        db
-          .select(summaryColumns)
-          .from(stripeEvents)
-          .where(
-            and(
-              account === "" ? isNull(stripeEvents.account) : eq(stripeEvents.account, account),
-              or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)),
-            ),
-          )
-          .orderBy(desc(stripeEvents.seq))
-          .limit(CUSTOMER_EVENTS_LIMIT),
-      ]),
-      entitlementsFor(db, key, policy),
-      appUsersOfCustomer(db, account, customerId),
-    ]);
+    db.batch([
+      db
+        .select()
+        .from(customers)
+        .where(and(eq(customers.account, account), eq(customers.id, customerId)))
+        .limit(1),
+      ofCustomer(subscriptions, desc(subscriptions.lastEventCreated)),
+      ofCustomer(invoices, desc(invoices.lastEventCreated)),
+      ofCustomer(checkoutSessions, desc(checkoutSessions.lastEventCreated)),
+      ofCustomer(paymentIntents, desc(paymentIntents.lastEventCreated)),
+      db
+        .select()
+        .from(charges)
+        .where(and(eq(charges.account, account), inArray(charges.paymentIntentId, ids(paymentIntents))))
+        .orderBy(desc(charges.lastEventCreated))
+        .limit(CUSTOMER_LIST_LIMIT),
+      db
+        .select()
+        .from(fulfilments)
+        .where(and(eq(fulfilments.account, account), inArray(fulfilments.objectId, unionAll(ids(checkoutSessions), ids(invoices)))))
+        .limit(CUSTOMER_LIST_LIMIT),
+      db
+        .select(summaryColumns)
+        .from(stripeEvents)
+        .where(
+          and(
+            account === "" ? isNull(stripeEvents.account) : eq(stripeEvents.account, account),
+            or(eq(stripeEvents.objectId, customerId), inArray(stripeEvents.objectId, objectIds)),
+          ),
+        )
+        .orderBy(desc(stripeEvents.seq))
+        .limit(CUSTOMER_EVENTS_LIMIT),
+    ]),
+    entitlementsFor(db, key, policy),
+    appUsersOfCustomer(db, account, customerId),
+  ]);
   return {
     customer: customerRows[0] ?? null,
     subscriptions: subscriptionRows,

@@ -28,16 +28,27 @@ export async function allEntitlements(
 ): Promise<{ entitlements: Stripe.Entitlements.ActiveEntitlement[]; complete: boolean }> {
   if (!summary.entitlements.has_more) return { entitlements: summary.entitlements.data, complete: true };
   if (!stripe) return { entitlements: summary.entitlements.data, complete: false };
+  return { entitlements: await listActiveEntitlements(stripe, summary.customer), complete: true };
+}
+
+/**
+ * A customer's active entitlements, listed to the end from `GET /v1/entitlements/active_entitlements`
+ * (pages of 100) with `stripe`: the invocation's client, acting as the customer's account.
+ *
+ * @example
+ * const entitlements = await listActiveEntitlements(stripe, "cus_123");
+ */
+export async function listActiveEntitlements(stripe: Stripe, customer: string): Promise<Stripe.Entitlements.ActiveEntitlement[]> {
   const all: Stripe.Entitlements.ActiveEntitlement[] = [];
   let startingAfter: string | undefined;
   for (;;) {
     const page = await stripe.entitlements.activeEntitlements.list({
-      customer: summary.customer,
+      customer,
       limit: 100,
       ...(startingAfter ? { starting_after: startingAfter } : {}),
     });
     all.push(...page.data);
-    if (!page.has_more || page.data.length === 0) return { entitlements: all, complete: true };
+    if (!page.has_more || page.data.length === 0) return all;
     startingAfter = page.data.at(-1)!.id;
   }
 }
@@ -87,7 +98,8 @@ export function replaceEntitlements(
       ).onConflictDoUpdate({
         target: [activeEntitlements.account, activeEntitlements.customerId, activeEntitlements.featureId],
         set: { lookupKey: sql`excluded.lookup_key`, entitlementId: sql`excluded.entitlement_id` },
-        setWhere: sql`${activeEntitlements.lookupKey} IS NOT excluded.lookup_key OR ${activeEntitlements.entitlementId} IS NOT excluded.entitlement_id`,
+        setWhere: sql`${activeEntitlements.lookupKey} IS NOT excluded.lookup_key
+          OR ${activeEntitlements.entitlementId} IS NOT excluded.entitlement_id`,
       }),
     ),
   ];

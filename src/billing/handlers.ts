@@ -1,3 +1,6 @@
+// Longer than 250 lines because it is the one table of built-in billing steps and the few lines
+// each step needs; its parts (rows, projection, entitlements, lifecycle) live in their own modules.
+
 import type Stripe from "stripe";
 import { charges, checkoutSessions, customers, invoices, paymentIntents, prices, products, subscriptions } from "../db/billing-schema";
 import {
@@ -16,9 +19,6 @@ import { type ProjectedTable, project, type RowOf } from "./project";
 import { type AppliedBy, customerOf, invoiceSubscriptionId, rows } from "./rows";
 import { type BillingStep, fromSnapshot, fromThin, type Origin } from "./sources";
 import { thinEntitlementSummary } from "./thin-summary";
-
-// Longer than 250 lines because it is the one table of built-in billing steps and the few lines
-// each step needs; its parts (rows, projection, entitlements, lifecycle) live in their own modules.
 
 /** Checkout Session payment statuses that mean the buyer has paid (or owes nothing). */
 const PAID = new Set(["paid", "no_payment_required"]);

@@ -20,7 +20,8 @@ export function lifecycleWhen(ctx: HandlerContext, statement: BatchItem<"sqlite"
 
 /** The row's version is newer than this event's: the event is stale and moves nothing. */
 function newerThan(table: typeof subscriptions | typeof invoices, account: string, id: string, created: number): SQL {
-  return sql`EXISTS (SELECT 1 FROM ${table} WHERE ${and(eq(table.account, account), eq(table.id, id))} AND ${table.lastEventCreated} > ${created})`;
+  return sql`EXISTS (SELECT 1 FROM ${table} WHERE ${and(eq(table.account, account), eq(table.id, id))}
+    AND ${table.lastEventCreated} > ${created})`;
 }
 
 function common(ctx: HandlerContext, origin: Origin, object: { id: string; customer?: unknown; customer_account?: unknown }) {

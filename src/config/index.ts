@@ -1,14 +1,11 @@
 import type { StripeApiBase } from "./api-base";
+import { readAppUserKey, readConnectAccounts, readConnectBilling, readPastDueGrants } from "./billing";
 import type { ConfigProblem, ConfigVariable } from "./problem";
 import { readWebhookSecrets, type WebhookSecret } from "./secrets";
 import {
   readAdminToken,
   readAlertWebhookUrl,
-  readAppUserKey,
-  readConnectAccounts,
-  readConnectBilling,
   readD1MaxBytes,
-  readPastDueGrants,
   readRetentionDays,
   readStripeApiBase,
   readStripeApiRate,

@@ -25,7 +25,7 @@ const MIN_RETENTION_DAYS = 3;
 /** D1's largest database on the Workers Paid plan, 10 GB. */
 const DEFAULT_D1_MAX_BYTES = 10_000_000_000;
 
-const refused = (variable: ConfigVariable, message: string): ConfigProblem => ({ variable, code: "config_invalid", message });
+export const refused = (variable: ConfigVariable, message: string): ConfigProblem => ({ variable, code: "config_invalid", message });
 
 /**
  * A whole-number setting: `fallback` when unset or blank, the number when `accept` takes it, else the
@@ -166,25 +166,6 @@ export function readStripeMode(raw: string | undefined): Read<StripeMode | null>
   };
 }
 
-/**
- * STRIPE_CONNECT_BILLING: `true` lets connected accounts' events (`event.account`, a thin event's
- * context) reach the built-in billing tables and fulfilment hooks, each row kept under its account;
- * `false` (the default) gives them to your own handlers only.
- */
-export function readConnectBilling(raw: string | undefined): Read<boolean> {
-  const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "false") return { value: false, problem: null };
-  if (value === "true") return { value: true, problem: null };
-  return {
-    value: false,
-    problem: refused(
-      "STRIPE_CONNECT_BILLING",
-      "STRIPE_CONNECT_BILLING must be true or false (default false): whether connected accounts' events reach the built-in " +
-        "billing tables and fulfilment hooks.",
-    ),
-  };
-}
-
 /** The shortest ADMIN_TOKEN accepted: 32 characters of `openssl rand -hex 32` cannot be guessed. */
 const MIN_ADMIN_TOKEN_LENGTH = 32;
 
@@ -223,61 +204,6 @@ export function readStripeSecretKey(raw: string | undefined, mode: StripeMode | 
       "STRIPE_SECRET_KEY",
       `STRIPE_SECRET_KEY is a ${keyMode}-mode key, but STRIPE_MODE is ${mode}: it would read the other mode's objects. ` +
         `Put a ${mode}-mode key (wrangler secret put STRIPE_SECRET_KEY), or correct STRIPE_MODE.`,
-    ),
-  };
-}
-
-/**
- * APP_USER_METADATA_KEY: the metadata key on customers and subscriptions that holds the app's own user
- * id (default `app_user_id`); Checkout Sessions' `client_reference_id` links them too.
- */
-export function readAppUserKey(raw: string | undefined): Read<string> {
-  const value = (raw ?? "").trim();
-  if (value === "") return { value: "app_user_id", problem: null };
-  // Stripe's metadata keys: up to 40 characters, no square brackets.
-  if (value.length <= 40 && !/[[\]]/.test(value)) return { value, problem: null };
-  return {
-    value: "app_user_id",
-    problem: refused(
-      "APP_USER_METADATA_KEY",
-      "APP_USER_METADATA_KEY must be a Stripe metadata key: at most 40 characters, no square brackets.",
-    ),
-  };
-}
-
-/**
- * PAST_DUE_GRANTS_ACCESS: whether a `past_due` subscription still grants access (a grace while Stripe
- * retries the payment). Default true, as Stripe's own Customer Portal and most apps treat it.
- */
-export function readPastDueGrants(raw: string | undefined): Read<boolean> {
-  const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "true") return { value: true, problem: null };
-  if (value === "false") return { value: false, problem: null };
-  return {
-    value: true,
-    problem: refused(
-      "PAST_DUE_GRANTS_ACCESS",
-      "PAST_DUE_GRANTS_ACCESS must be true or false (default true): whether past_due still grants access.",
-    ),
-  };
-}
-
-/**
- * STRIPE_CONNECT_ACCOUNTS: the connected accounts the backfill and the recovery walk besides the
- * platform: a comma-separated list of `acct_…` ids, or `all` (every account the Accounts list gives);
- * empty: the platform only.
- */
-export function readConnectAccounts(raw: string | undefined): Read<readonly string[] | "all"> {
-  const value = (raw ?? "").trim();
-  if (value === "") return { value: [], problem: null };
-  if (value.toLowerCase() === "all") return { value: "all", problem: null };
-  const ids = value.split(",").map((s) => s.trim());
-  if (ids.every((id) => /^acct_[A-Za-z0-9]+$/.test(id))) return { value: [...new Set(ids)], problem: null };
-  return {
-    value: [],
-    problem: refused(
-      "STRIPE_CONNECT_ACCOUNTS",
-      "STRIPE_CONNECT_ACCOUNTS must be `all` or a comma-separated list of connected account ids (acct_…); empty: the platform only.",
     ),
   };
 }

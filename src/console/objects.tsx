@@ -27,9 +27,10 @@ export const consoleObjectRoutes = new Hono<AppEnv>()
     const view = await objectView(c.var.deps.db, id, account);
     if (view === null) throw eventNotFound(id);
     const { timeline, object } = view;
-    const owner = timeline.objectId?.startsWith("cus_") || timeline.objectId?.startsWith("acct_")
-      ? timeline.objectId
-      : ((object?.row.customerId as string | null | undefined) ?? null);
+    const owner =
+      timeline.objectId?.startsWith("cus_") || timeline.objectId?.startsWith("acct_")
+        ? timeline.objectId
+        : ((object?.row.customerId as string | null | undefined) ?? null);
     return c.html(<ObjectPage searched={id} timeline={timeline} object={object} customerId={owner} />);
   })
   .get("/customers/:id", objectRef("param", ["cus_", "acct_"]), async (c) => {

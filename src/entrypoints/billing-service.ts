@@ -2,9 +2,9 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { and, eq } from "drizzle-orm";
 import { entitlementsForUser, type UserEntitlements } from "../billing/app-users";
 import { type AccessPolicy, type Entitlements, entitlementsFor, type PlanItem, planItems, planNamesQuery } from "../billing/entitlements";
+import { readConfig } from "../config";
 import { subscriptions } from "../db/billing-schema";
 import { createDb, type Database } from "../db/client";
-import { readConfig } from "../config";
 
 export type { Entitlements, PlanItem, UserEntitlements };
 

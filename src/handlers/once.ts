@@ -24,7 +24,8 @@ export class FulfilmentInProgress extends Error {
  * Returns true when this call ran the effect, false when it had already been done.
  *
  * @example
- * await once(db, { account: "", objectId: session.id, kind: "checkout_session.paid", eventId: event.id, nowMs }, () => grantAccess(session));
+ * const key = { account: "", objectId: session.id, kind: "checkout_session.paid", eventId: event.id, nowMs };
+ * await once(db, key, () => grantAccess(session));
  */
 export async function once(
   db: Database,

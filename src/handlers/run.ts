@@ -5,6 +5,7 @@ import type { Database } from "../db/client";
 import type { ClaimedEvent } from "../db/ledger/consumer";
 import { errorName } from "../log";
 import { noApiClientReason, stripeStatus } from "../stripe/api";
+import { clientFor } from "../stripe/connected-accounts";
 import { clientForThin, rehydrateThin } from "../stripe/thin";
 import type { FulfilmentKind, LifecycleChange, LifecycleKind } from "./hooks";
 import { once } from "./once";
@@ -106,7 +107,8 @@ export async function runEvent(event: ClaimedForRun, deps: RunDeps, nowMs: numbe
       const change = JSON.parse(event.payload) as LifecycleChange;
       const hooks = deps.handlers.lifecycleHooksFor(change.kind);
       if (hooks.length === 0) return ignored(`No hook is registered for ${change.kind} any more.`);
-      const ctx = withFulfil(deps, { ...base, account: change.account === "" ? null : change.account, stripe: deps.stripe });
+      const changed = change.account === "" ? null : change.account;
+      const ctx = withFulfil(deps, { ...base, account: changed, stripe: deps.stripe && clientFor(deps.stripe, changed) });
       for (const hook of hooks) await hook(change, ctx);
       return done();
     }
@@ -114,7 +116,8 @@ export async function runEvent(event: ClaimedForRun, deps: RunDeps, nowMs: numbe
       const parsed = JSON.parse(event.payload) as Stripe.Event;
       const list = deps.handlers.for(parsed.type, withPlatformScoped);
       if (list.length === 0) return ignored(connectedNote(deps.handlers.for(parsed.type).length, account));
-      const ctx = withFulfil(deps, { ...base, stripe: deps.stripe });
+      // A connected account's event: API calls its handlers make act as that account.
+      const ctx = withFulfil(deps, { ...base, stripe: deps.stripe && clientFor(deps.stripe, account) });
       for (const handler of list) await handler(parsed.data.object, parsed, ctx);
       return done();
     }

@@ -1,9 +1,11 @@
 import { HttpResponse, type HttpResponseResolver, http } from "msw";
-import type { BackfillType } from "../../src/backfill/objects";
+import type { BackfillType, ListedType } from "../../src/backfill/objects";
 
-/** Each backfilled type's list API path. */
-export const LIST_PATHS: Record<BackfillType, string> = {
+/** Each listed type's list API path. */
+export const LIST_PATHS: Record<ListedType, string> = {
   customers: "/v1/customers",
+  products: "/v1/products",
+  prices: "/v1/prices",
   subscriptions: "/v1/subscriptions",
   checkout_sessions: "/v1/checkout/sessions",
   invoices: "/v1/invoices",
@@ -20,7 +22,7 @@ type StripeObject = { id: string } & Record<string, unknown>;
  * request itself (a 429, a 403) or run something while the request is in flight, before the page is read.
  */
 export function listApi(
-  type: BackfillType,
+  type: ListedType,
   objects: StripeObject[] | (() => StripeObject[]),
   intercept?: (query: URLSearchParams) => Response | undefined | Promise<Response | undefined>,
 ) {
@@ -38,9 +40,22 @@ export function listApi(
   return http.get(`https://api.stripe.com${LIST_PATHS[type]}`, resolver);
 }
 
-/** An empty list for every backfilled type not given, so a test can stub only the types it is about. */
+/**
+ * An empty list for every backfilled type not given, so a test can stub only the types it is about;
+ * for `entitlements`, an account that defined no feature (the import's first question).
+ */
 export function emptyLists(except: BackfillType[] = []) {
-  return (Object.keys(LIST_PATHS) as BackfillType[]).filter((t) => !except.includes(t)).map((t) => listApi(t, []));
+  const lists = (Object.keys(LIST_PATHS) as ListedType[]).filter((t) => !except.includes(t)).map((t) => listApi(t, []));
+  return except.includes("entitlements") ? lists : [...lists, featureList([])];
+}
+
+/** `GET /v1/entitlements/features`: the account's features (the entitlements import asks for one). */
+export function featureList(features: { id: string }[]) {
+  return http.get("https://api.stripe.com/v1/entitlements/features", ({ request }) => {
+    const limit = Number(new URL(request.url).searchParams.get("limit") ?? 10);
+    const data = features.slice(0, limit);
+    return HttpResponse.json({ object: "list", url: "/v1/entitlements/features", has_more: features.length > limit, data });
+  });
 }
 
 /** Stripe's error answer, e.g. `stripeError(429, "rate_limit_error")`. */

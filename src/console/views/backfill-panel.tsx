@@ -4,11 +4,14 @@ import { utc } from "./layout";
 
 const LABELS: Record<(typeof BACKFILL_TYPES)[number], string> = {
   customers: "customers",
+  products: "products",
+  prices: "prices",
   subscriptions: "subscriptions",
   checkout_sessions: "Checkout Sessions",
   invoices: "invoices",
   payment_intents: "PaymentIntents",
   charges: "charges",
+  entitlements: "customers' entitlements",
 };
 
 /**
@@ -42,6 +45,12 @@ export function BackfillPanel(props: { progress: BackfillProgress; keyConfigured
           </span>
         ))}
       </p>
+      {(p.account !== null || p.accounts_done > 0) && (
+        <p class="muted" data-backfill-account={p.account ?? ""}>
+          Connected accounts finished: {p.accounts_done}
+          {p.account ? `; now importing ${p.account}` : ""}.
+        </p>
+      )}
       {p.last_error && <div class="notice error">{p.last_error.message}</div>}
       <form method="post" action="/admin/backfill" class="actions">
         <button type="submit" disabled={!props.keyConfigured}>

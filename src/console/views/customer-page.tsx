@@ -174,8 +174,8 @@ function AppUsers(props: { view: CustomerView; account: string }) {
               {l.sources.join(", ")}){" "}
             </>
           ))}
-          . BillingService.forUser() answers with every linked customer's rights and says <code>conflict: true</code> until one link
-          is removed at Stripe.
+          . BillingService.forUser() answers with every linked customer's rights and says <code>conflict: true</code> until one link is
+          removed at Stripe.
         </p>
       )}
     </div>

@@ -30,7 +30,10 @@ export const objectRoutes = new Hono<AppEnv>()
     const { db, config } = c.var.deps;
     const view = await customerView(db, { account, customerId: id }, config);
     if (isUnknownCustomer(view))
-      throw new ApiError("not_found", `Nothing is known about customer ${id}${inAccount(account)}: no billing row and no event in the ledger.`);
+      throw new ApiError(
+        "not_found",
+        `Nothing is known about customer ${id}${inAccount(account)}: no billing row and no event in the ledger.`,
+      );
     return c.json(customerJson(view));
   });
 
