@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
 import { pruneLedger } from "../src/maintenance/retention";
 import { createWorker } from "../src/worker";
+import catalogue from "./fixtures/stripe-objects-more/entitlements-catalogue.json";
 import { stripeObject } from "./helpers/billing";
 import { deliver, deliverThin } from "./helpers/deliver";
 import { buildEvent, uid } from "./helpers/events";
@@ -111,5 +112,71 @@ describe("D1 rows written over an event's life", () => {
     );
     expect(granted).toHaveLength(1);
     expect(rowsWritten(consumer, /"fulfilments"/)).toBe(2);
+  });
+
+  it("the catalogue costs 1 row a product or price, and a late, older event about either 0", async () => {
+    const product = { ...structuredClone(catalogue.product), id: uid("prod") };
+    const price = { ...structuredClone(catalogue.price), id: uid("price"), product: product.id };
+    for (const [type, object, table] of [
+      ["product.created", product, "products"],
+      ["price.created", price, "prices"],
+    ] as const) {
+      const event = buildEvent(type, object);
+      await deliverObserved(event);
+      // WITHOUT ROWID and no secondary index: the row is its only entry.
+      expect(rowsWritten(await consumeObserved(event.id), new RegExp(`^insert into "${table}"`))).toBe(1);
+      const late = buildEvent(type, object, { created: event.created - 1 });
+      await deliverObserved(late);
+      expect(rowsWritten(await consumeObserved(late.id), new RegExp(`"${table}"`))).toBe(0);
+    }
+  });
+
+  it("an entitlement summary costs 1 row for the set and 1 per entitlement added, removed or changed; the same set again 0", async () => {
+    const customer = uid("cus");
+    const entitlement = (lookupKey: string) => ({
+      ...structuredClone(catalogue["entitlements.active_entitlement"]),
+      id: uid("ent"),
+      feature: uid("feat"),
+      lookup_key: lookupKey,
+    });
+    const summary = (entitlements: object[]) => ({
+      ...structuredClone(catalogue["entitlements.active_entitlement_summary"]),
+      customer,
+      livemode: false,
+      entitlements: { object: "list", url: "/v1/entitlements/active_entitlements", has_more: false, data: entitlements },
+    });
+    const [a, b, c] = [entitlement("a"), entitlement("b"), entitlement("c")];
+    const type = "entitlements.active_entitlement_summary.updated";
+    const written = async (entitlements: object[], created: number) => {
+      const event = buildEvent(type, summary(entitlements), { created });
+      await deliverObserved(event);
+      const consumer = await consumeObserved(event.id);
+      return {
+        set: rowsWritten(consumer, /^insert into "entitlement_sets"/),
+        entitlements: rowsWritten(consumer, /^(insert into|delete from) "active_entitlements"/),
+      };
+    };
+    const t = Math.floor(Date.now() / 1000);
+    expect(await written([a, b], t)).toEqual({ set: 1, entitlements: 2 });
+    expect(await written([a, b], t + 1)).toEqual({ set: 1, entitlements: 0 });
+    expect(await written([a, c], t + 2)).toEqual({ set: 1, entitlements: 2 }); // b removed, c added
+  });
+
+  it("an access hook costs 1 row of access state and the lifecycle event's rows, only when access changes", async () => {
+    const sub = stripeObject("subscription", { id: uid("sub"), customer: uid("cus"), status: "active" });
+    const handlers = billingHandlers().lifecycle("access.granted", () => {});
+    const t = Math.floor(Date.now() / 1000);
+    const first = buildEvent("customer.subscription.created", sub, { created: t });
+    await deliverObserved(first);
+    const granted = await consumeObserved(first.id, handlers);
+    expect(rowsWritten(granted, /^(insert into|update) "access_states"/)).toBe(1);
+    // The lifecycle event: the row, its id and object_id index entries, and its entry in the re-drive
+    // index (it is due at once: the consumer sends it after the commit, the cron should that fail).
+    expect(rowsWritten(granted, /^insert into "stripe_events"/)).toBe(4);
+
+    const renewed = buildEvent("customer.subscription.updated", { ...sub, cancel_at_period_end: true }, { created: t + 1 });
+    await deliverObserved(renewed);
+    const unchanged = await consumeObserved(renewed.id, handlers);
+    expect(rowsWritten(unchanged, /^(insert into|update) "access_states"|^insert into "stripe_events"/)).toBe(0);
   });
 });
