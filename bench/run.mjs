@@ -154,7 +154,19 @@ const costInputs = {
   // Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
   consumerInvocationsPerEvent: 1 / batchSize,
 };
-const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs) };
+const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs), byType: {} };
+// Each type on its own (the mix's CPU, each type's own D1 and Queue counts): what a million events of
+// only that type would cost, for the types counted beside the mix.
+for (const type of ops.types) {
+  const own = wholeLifeWithRetention(ops.perType[type].newEvent, ops.retention);
+  const inputs = {
+    ...costInputs,
+    d1RowsRead: own.d1_rows_read,
+    d1RowsWritten: own.d1_rows_written,
+    queueOps: own.queue_messages_sent + own.queue_messages_delivered + own.queue_acks,
+  };
+  cost.byType[type] = { inputs, result: costPerMillionEvents(inputs) };
+}
 
 const results = {
   date: new Date().toISOString(),

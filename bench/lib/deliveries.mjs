@@ -20,11 +20,27 @@ const MIX = [
 /** The event types of the mix, in round-robin order. */
 export const MIX_TYPES = MIX.map(([type]) => type);
 
+/**
+ * Types counted on their own, outside the mix (so the mix's figures compare with earlier runs): the
+ * catalogue and the Stripe Entitlements summary (with two entitlements, no `has_more`), from Stripe's
+ * example objects in test/fixtures/stripe-objects-more.
+ */
+const BREADTH = [
+  ["product.created", "product"],
+  ["price.created", "price"],
+  ["entitlements.active_entitlement_summary.updated", "entitlements.active_entitlement_summary"],
+];
+export const BREADTH_TYPES = BREADTH.map(([type]) => type);
+const CATALOGUE = readJson("stripe-objects-more/entitlements-catalogue.json");
+
 const HEADERS = Object.fromEntries(
   Object.entries(readJson("delivery-headers.json")).filter(([name]) => name.toLowerCase() !== "stripe-signature"),
 );
 const BASE_EVENT = readJson("stripe-objects/event.json");
-const OBJECTS = new Map(MIX.map(([type, file]) => [type, readJson(`stripe-objects/${file}`)]));
+const OBJECTS = new Map([
+  ...MIX.map(([type, file]) => [type, readJson(`stripe-objects/${file}`)]),
+  ...BREADTH.map(([type, name]) => [type, CATALOGUE[name]]),
+]);
 
 // Stripe's example objects are an unpaid session and a draft invoice; these fields make them the
 // paid objects that trigger the once-only fulfilments (src/billing/handlers.ts).
@@ -44,10 +60,16 @@ export function buildEvents(tag, count, { types = MIX_TYPES, paid = false } = {}
   for (let i = 0; i < count; i++) {
     const type = types[i % types.length];
     const object = { ...structuredClone(OBJECTS.get(type)), ...(paid ? PAID_FIELDS[type] : {}) };
-    // Distinct objects too, so once-per-object fulfilment does real work for every event.
-    object.id = `${String(object.id).split("_")[0]}_bench_${tag}_${i}`;
+    // Distinct objects too, so once-per-object fulfilment does real work for every event. A summary
+    // has no id: it is about its customer.
+    if (object.object === "entitlements.active_entitlement_summary") {
+      object.customer = `cus_bench_${tag}_${i}`;
+      object.livemode = false;
+      const [sample] = object.entitlements.data;
+      object.entitlements.data = ["a", "b"].map((k) => ({ ...sample, id: `ent_bench_${tag}_${i}_${k}`, lookup_key: `feature_${k}` }));
+    } else object.id = `${String(object.id).split("_")[0]}_bench_${tag}_${i}`;
     const event = { ...BASE_EVENT, id: `evt_bench_${tag}_${i}`, type, created, api_version: "2026-10-28.endive", data: { object } };
-    events[i] = { id: event.id, type, objectId: object.id, body: JSON.stringify(event) };
+    events[i] = { id: event.id, type, objectId: object.id ?? object.customer, body: JSON.stringify(event) };
   }
   return events;
 }

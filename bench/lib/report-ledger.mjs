@@ -40,7 +40,8 @@ export function renderOps(ops) {
       "which wraps the `DB` and `EVENTS_QUEUE` bindings, the queue batch and the scheduled handler, " +
       "and records every statement's SQL with the rows D1 itself reports in `meta` " +
       "(`rows_written` counts every table row and index entry a statement changes). " +
-      `For each event type of the mix, ${ops.count} new events were sent one at a time and drained (all ${ops.final.final} final: ` +
+      `For each event type (the mix's, then the catalogue's and the Entitlements summary, counted beside the mix), ` +
+      `${ops.count} new events were sent one at a time and drained (all ${ops.final.final} final: ` +
       `${JSON.stringify(ops.final.counts)}), then the same ${ops.count} again as duplicates. ` +
       "The statements are named by `bench/lib/statements.mjs` from their SQL. " +
       '"before the answer" = work the 2xx waits for; "in waitUntil" = work handed to `ctx.waitUntil`; ' +

@@ -215,6 +215,24 @@ function renderCost(c) {
     `| Queue operations | ${fmt(c.inputs.queueOps, 1)} | ${fmt(c.result.lines.queue, 3)} |`,
     `| **total** | | **${fmt(c.result.total, 2)}** |`,
     "",
+    ...(c.byType && Object.keys(c.byType).length > 0
+      ? [
+          "### By event type",
+          "",
+          "A million events of one type only: that type's own D1 and Queue counts over its whole life (retention included), " +
+            "with the mix's CPU per event. The catalogue (`product.*`, `price.*`) and the Entitlements summary are counted beside " +
+            "the mix, not in it, so the mix stays comparable with earlier runs.",
+          "",
+          "| event type | D1 rows written | D1 rows read | Queue operations | $ per million |",
+          "| --- | ---: | ---: | ---: | ---: |",
+          ...Object.entries(c.byType).map(
+            ([type, t]) =>
+              `| ${type} | ${fmt(t.inputs.d1RowsWritten, 1)} | ${fmt(t.inputs.d1RowsRead, 1)} | ${fmt(t.inputs.queueOps, 1)} | ` +
+              `${fmt(t.result.total, 2)} |`,
+          ),
+          "",
+        ]
+      : []),
     ...(c.result.total > TARGETS.costPerMillion
       ? [
           `Over the $${TARGETS.costPerMillion} target: with every other line as it is, ` +
