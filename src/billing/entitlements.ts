@@ -186,14 +186,16 @@ export interface PlanName {
  */
 export function planNamesQuery(db: Database, where: SQL | undefined) {
   const item = (field: string) => sql<string | null>`json_extract(item.value, ${`$.${field}`})`;
-  // A raw statement with parameters cannot join a D1 batch in drizzle: this is a select over SQL instead.
+  // A raw statement with parameters cannot join a D1 batch in drizzle: this is a select over SQL
+  // instead. Every column has its own name: in a batch, drizzle maps D1's rows by column name, and two
+  // unnamed `json_extract(…)` columns would collapse into one.
   return db
     .selectDistinct({
-      productId: item("productId"),
-      productName: sql<string | null>`p.name`,
-      priceId: item("priceId"),
-      lookupKey: sql<string | null>`pr.lookup_key`,
-      nickname: sql<string | null>`pr.nickname`,
+      productId: item("productId").as("item_product_id"),
+      productName: sql<string | null>`p.name`.as("product_name"),
+      priceId: item("priceId").as("item_price_id"),
+      lookupKey: sql<string | null>`pr.lookup_key`.as("price_lookup_key"),
+      nickname: sql<string | null>`pr.nickname`.as("price_nickname"),
     })
     .from(
       sql`${subscriptions}, json_each(${subscriptions.items}) item
