@@ -2,7 +2,10 @@ import Stripe from "stripe";
 import { type Config, type ConfigProblem, problemWith } from "../config";
 import { ApiError } from "../errors";
 import { log } from "../log";
-import type { ApiBudget } from "./budget";
+import { type ApiBudget, MAX_WAIT_MS } from "./budget";
+
+/** How long one request to the Stripe API may take, from the moment the budget lets it go. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /**
  * A Stripe API client when `STRIPE_SECRET_KEY` is set, else null (features that need the API are
@@ -31,7 +34,9 @@ export function createStripeApi(config: Config, budget: ApiBudget | null = null)
     protocol: base.protocol,
     httpClient: Stripe.createFetchHttpClient(async (input, init) => {
       await budget?.take();
-      const response = await fetch(input, { ...init, redirect: "manual" });
+      // The request's own timeout starts once its turn has come (the SDK's covers the wait too).
+      const signal = AbortSignal.any([init?.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter((s) => s != null));
+      const response = await fetch(input, { ...init, signal, redirect: "manual" });
       await budget?.answered(response);
       // The SDK would read a 3xx as a success with an empty object; the key goes nowhere else.
       if (response.status >= 300 && response.status < 400) {
@@ -41,7 +46,8 @@ export function createStripeApi(config: Config, budget: ApiBudget | null = null)
       return response;
     }),
     maxNetworkRetries: 2,
-    timeout: 10_000,
+    // The wait for the budget (at most MAX_WAIT_MS and one slot ahead) and the request itself.
+    timeout: MAX_WAIT_MS + 1_000 + REQUEST_TIMEOUT_MS,
   });
 }
 

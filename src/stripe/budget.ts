@@ -1,17 +1,20 @@
 /**
- * How many Stripe API requests this Worker may send, every invocation together: a sliding window of
- * one second kept by one Durable Object (src/entrypoints/stripe-api-budget.ts), which the Stripe
- * client of each invocation asks before every request.
+ * How many Stripe API requests this Worker may send, every invocation together: evenly spaced slots,
+ * `rate` a second, kept by one Durable Object (src/entrypoints/stripe-api-budget.ts), which the
+ * Stripe client of each invocation asks before every request.
  */
 export interface BudgetKeeper {
-  /** Grants one request now when fewer than `rate` were granted in the last second; else says how long to wait. */
+  /**
+   * Grants one request a slot `waitMs` from now (send it then), or, when the next free slot is
+   * further ahead than it hands out, says how long to wait before asking again.
+   */
   take(rate: number): Promise<{ granted: boolean; waitMs: number }>;
   /** Stripe answered 429: grants nothing before `untilMs`. */
   pause(untilMs: number): Promise<void>;
 }
 
 /** How long one request may wait for the budget before the invocation gives up and defers its work. */
-const MAX_WAIT_MS = 10_000;
+export const MAX_WAIT_MS = 10_000;
 /** How long everyone pauses after a 429 that names no Retry-After. */
 const DEFAULT_PAUSE_MS = 1_000;
 
@@ -48,7 +51,10 @@ export class ApiBudget {
     const started = Date.now();
     while (!this.#spent) {
       const { granted, waitMs } = await this.#keeper.take(this.#rate);
-      if (granted) return;
+      if (granted) {
+        if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+        return;
+      }
       if (Date.now() - started + waitMs > this.#maxWaitMs) this.#spent = true;
       else await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
