@@ -21,7 +21,7 @@ const SELF = fileURLToPath(import.meta.url);
 
 /**
  * Starts the fake in a child process on 127.0.0.1 (an OS-assigned port). `stats()` resolves to
- * { total, byStatus, byRoute, peak, peakAtMs, arrivals: [{ at (epoch ms), status }] }; `stop()` ends
+ * { total, byStatus, byRoute, peak, peakAtMs, arrivals: [{ at (epoch ms), status, path }] }; `stop()` ends
  * the child. The child also exits by itself when the parent goes away (its IPC channel closes).
  */
 export async function startLimitedStripeApi({ limit, windowMs = 1000 }) {
@@ -58,6 +58,7 @@ function serve({ limit, windowMs }) {
   // reported as epoch ms so the parent can set them against its own timings.
   const arrivals = [];
   const statuses = [];
+  const paths = [];
   const byRoute = {};
   let inWindowFrom = 0; // index of the oldest arrival still inside the window
   let peak = 0;
@@ -73,6 +74,7 @@ function serve({ limit, windowMs }) {
       peakAt = now;
     }
     const path = new URL(req.url, "http://127.0.0.1").pathname;
+    paths.push(path);
     const route = routeOf(req.method, path);
     byRoute[route] = (byRoute[route] ?? 0) + 1;
     const send = (status, body, headers = {}) => {
@@ -118,7 +120,7 @@ function serve({ limit, windowMs }) {
         byRoute,
         peak,
         peakAtMs: peakAt === null ? null : toEpoch(peakAt),
-        arrivals: arrivals.map((t, i) => ({ at: toEpoch(t), status: statuses[i] ?? 0 })),
+        arrivals: arrivals.map((t, i) => ({ at: toEpoch(t), status: statuses[i] ?? 0, path: paths[i] })),
       },
     });
   });
