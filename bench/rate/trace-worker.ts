@@ -9,9 +9,11 @@ export { BillingService } from "../../src";
 
 export class StripeApiBudget extends DeployedBudget {
   override async take(rate: number): Promise<{ granted: boolean; waitMs: number }> {
+    // Read just before the call: take() reads its own clock first thing, before anything can yield, so
+    // this is the time the budget records for the grant (a clock read afterwards can be a ms later).
+    const at = Date.now();
     const answer = await super.take(rate);
-    // The same clock the budget's window is kept by.
-    if (answer.granted) log("info", "rate_trace_grant", { at: Date.now() });
+    if (answer.granted) log("info", "rate_trace_grant", { at });
     return answer;
   }
 }
