@@ -9,7 +9,7 @@
 //   BENCH_DRAIN=2000 npm run bench     events in the drain (default 10000)
 //   BENCH_OUT=/tmp/r.md npm run bench  write the results elsewhere
 //   BENCH_PROFILE=0 npm run bench      skip the profile
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { daysUntilFull } from "./lib/capacity.mjs";
 import { costPerMillionEvents } from "./lib/cost.mjs";
@@ -18,6 +18,7 @@ import { fmt, measureServer } from "./lib/measure.mjs";
 import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
 import { profileWorker } from "./lib/profile.mjs";
 import { measureRamp } from "./lib/ramp.mjs";
+import { RATE_HEADING, sectionOf, withSection } from "./lib/rate-report.mjs";
 import { renderResults } from "./lib/report.mjs";
 import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
 import { bytesPerEvent } from "./lib/storage.mjs";
@@ -187,6 +188,9 @@ const results = {
   drain,
   cost,
 };
-writeFileSync(OUT, renderResults(results));
+// `npm run bench:rate` writes a section of its own into this file: carry it over, not measured again.
+const rateSection = existsSync(OUT) ? sectionOf(readFileSync(OUT, "utf8"), RATE_HEADING) : null;
+const rendered = renderResults(results);
+writeFileSync(OUT, rateSection ? withSection(rendered, RATE_HEADING, rateSection) : rendered);
 rmSync(bundle.outdir, { recursive: true, force: true });
 log(`\nWrote ${OUT} (${fmt((Date.now() - started) / 60000, 1)} min).`);

@@ -22,11 +22,14 @@ export function prepareLocalState(dir, extraSql = []) {
 
 /**
  * Starts `wrangler dev <entry>` with the project's wrangler.toml on the state in `dir`, output
- * appended to `logFile`, and resolves once `/health` answers 200. Returns { url, pgid, kill(), stop() }:
+ * appended to `logFile`, and resolves once `/health` answers 200. The variables come from `envFile`
+ * (default: the `bench.env` of prepareLocalState). Returns { url, pgid, kill(), stop() }:
  * `kill()` sends SIGKILL to the whole process group and resolves to the processes it ended once
- * none is left; `stop()` ends it politely.
+ * none is left; `stop()` ends it politely. If it never gets ready, the process group is killed
+ * before this throws, so no workerd outlives a failed start. `onSpawn(pgid)` is called as soon as the
+ * group exists, for a caller that must be able to end it from a signal handler while this still waits.
  */
-export async function startWranglerDev({ entry, dir, port, inspectorPort, logFile, readyTimeoutMs = 120_000 }) {
+export async function startWranglerDev({ entry, dir, port, inspectorPort, logFile, envFile, onSpawn, readyTimeoutMs = 120_000 }) {
   const out = openSync(logFile, "a");
   const args = [
     WRANGLER,
@@ -41,26 +44,33 @@ export async function startWranglerDev({ entry, dir, port, inspectorPort, logFil
     "--persist-to",
     dir,
     "--env-file",
-    join(dir, "bench.env"),
+    envFile ?? join(dir, "bench.env"),
     "--show-interactive-dev-session=false",
   ];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: WRANGLER_ENV, detached: true, stdio: ["ignore", out, out] });
   closeSync(out);
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const url = `http://127.0.0.1:${port}`;
+  const pgid = child.pid; // detached: the child leads a new process group
+  onSpawn?.(pgid);
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode} before it was ready: see ${logFile}`);
+    if (child.exitCode !== null) {
+      if (processGroup(pgid).length > 0) process.kill(-pgid, "SIGKILL"); // a workerd left behind
+      throw new Error(`wrangler dev exited with ${child.exitCode} before it was ready: see ${logFile}`);
+    }
     const status = await fetch(`${url}/health`).then(
       (r) => r.status,
       () => 0,
     );
     if (status === 200) break;
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
+      // wrangler may have started workerd (or esbuild) already: end the whole group, not just wrangler.
+      if (processGroup(pgid).length > 0) process.kill(-pgid, "SIGKILL");
       throw new Error(`wrangler dev was not ready after ${readyTimeoutMs / 1000} s (last /health: ${status}): see ${logFile}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  const pgid = child.pid; // detached: the child leads a new process group
   return {
     url,
     pgid,
