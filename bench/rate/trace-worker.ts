@@ -13,7 +13,8 @@ export class StripeApiBudget extends DeployedBudget {
     // this is the time the budget records for the grant (a clock read afterwards can be a ms later).
     const at = Date.now();
     const answer = await super.take(rate);
-    if (answer.granted) log("info", "rate_trace_grant", { at });
+    // A grant is a slot `waitMs` ahead: the request is sent then.
+    if (answer.granted) log("info", "rate_trace_grant", { at: at + answer.waitMs });
     return answer;
   }
 }
