@@ -4,6 +4,7 @@ import { billingHandlers } from "../src/billing/handlers";
 import { adminApi, consolePage } from "./helpers/admin";
 import { eventAt, paidCheckoutSession, processEvents, stripeObject } from "./helpers/billing";
 import { uid } from "./helpers/events";
+import { envWith } from "./helpers/faults";
 import { seedEvent } from "./helpers/ledger";
 import { thinEvent } from "./helpers/thin";
 
@@ -223,5 +224,51 @@ describe("the customer view", () => {
     const response = await adminApi(path);
     expect(response.status).toBe(status);
     expect(response.body.error.code).toBe(code);
+  });
+});
+
+describe("objects of connected accounts", () => {
+  /** The same customer id in two connected accounts, each with its own email, and the platform knowing none. */
+  async function sameIdInTwoAccounts() {
+    const id = uid("cus");
+    const [a, b] = [uid("acct"), uid("acct")];
+    const created = (account: string) => ({
+      ...eventAt("customer.created", stripeObject("customer", { id, email: `${account}@example.com` }), T),
+      account,
+    });
+    await processEvents([created(a), created(b)], billingHandlers(), envWith({ STRIPE_CONNECT_BILLING: "true" }));
+    return { id, a, b };
+  }
+
+  it("answers a customer and an object in the account ?account= names, never another's", async () => {
+    const { id, a, b } = await sameIdInTwoAccounts();
+    for (const account of [a, b]) {
+      const customer = await adminApi(`/customers/${id}?account=${account}`);
+      expect(customer.status).toBe(200);
+      expect(customer.body.customer).toMatchObject({ id, account, email: `${account}@example.com` });
+      expect(customer.body.events.map((e: any) => e.account)).toEqual([account]);
+      const object = await adminApi(`/objects/${id}?account=${account}`);
+      expect(object.body).toMatchObject({ account, object: { account, email: `${account}@example.com` } });
+      expect(object.body.events).toHaveLength(1);
+    }
+    // The platform has no such customer.
+    expect((await adminApi(`/customers/${id}`)).status).toBe(404);
+  });
+
+  it("shows the connected account's customer in the console, its links staying in that account", async () => {
+    const { id, a } = await sameIdInTwoAccounts();
+    const { status, html } = await consolePage(`/admin/customers/${id}?account=${a}`);
+    expect(status).toBe(200);
+    expect(html).toContain(`${a}@example.com`);
+    expect(html).toContain(`/admin/objects/${id}?account=${a}`);
+  });
+
+  it("refuses an account that is not an acct_ id with 400 request_invalid", async () => {
+    const { status, body } = await adminApi("/customers/cus_123?account=cus_456");
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({
+      code: "request_invalid",
+      message: expect.stringContaining("account must be a connected account id"),
+    });
   });
 });
