@@ -1,3 +1,4 @@
+import type { ConfigVariable } from "./problem";
 import type { Read } from "./values";
 import { refused } from "./values";
 
@@ -10,17 +11,7 @@ import { refused } from "./values";
  * `false` (the default) gives them to your own handlers only.
  */
 export function readConnectBilling(raw: string | undefined): Read<boolean> {
-  const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "false") return { value: false, problem: null };
-  if (value === "true") return { value: true, problem: null };
-  return {
-    value: false,
-    problem: refused(
-      "STRIPE_CONNECT_BILLING",
-      "STRIPE_CONNECT_BILLING must be true or false (default false): whether connected accounts' events reach the built-in " +
-        "billing tables and fulfilment hooks.",
-    ),
-  };
+  return readSwitch("STRIPE_CONNECT_BILLING", raw, false, "whether connected accounts' events reach the built-in billing tables and hooks");
 }
 
 /**
@@ -46,16 +37,15 @@ export function readAppUserKey(raw: string | undefined): Read<string> {
  * retries the payment). Default true, as Stripe's own Customer Portal and most apps treat it.
  */
 export function readPastDueGrants(raw: string | undefined): Read<boolean> {
+  return readSwitch("PAST_DUE_GRANTS_ACCESS", raw, true, "whether past_due still grants access");
+}
+
+/** A `true`/`false` variable (any case, blank for the default); anything else is refused, naming `meaning`. */
+function readSwitch(variable: ConfigVariable, raw: string | undefined, byDefault: boolean, meaning: string): Read<boolean> {
   const value = (raw ?? "").trim().toLowerCase();
-  if (value === "" || value === "true") return { value: true, problem: null };
-  if (value === "false") return { value: false, problem: null };
-  return {
-    value: true,
-    problem: refused(
-      "PAST_DUE_GRANTS_ACCESS",
-      "PAST_DUE_GRANTS_ACCESS must be true or false (default true): whether past_due still grants access.",
-    ),
-  };
+  if (value === "") return { value: byDefault, problem: null };
+  if (value === "true" || value === "false") return { value: value === "true", problem: null };
+  return { value: byDefault, problem: refused(variable, `${variable} must be true or false (default ${byDefault}): ${meaning}.`) };
 }
 
 /**

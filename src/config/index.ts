@@ -94,40 +94,32 @@ const parsed = new WeakMap<object, Config>();
 function parseConfig(env: ConfigEnv): Config {
   const secrets = readWebhookSecrets(env.STRIPE_WEBHOOK_SECRET);
   const mode = readStripeMode(env.STRIPE_MODE);
-  const tolerance = readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-  const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS);
-  const d1MaxBytes = readD1MaxBytes(env.D1_MAX_BYTES);
-  const base = readStripeApiBase(env.STRIPE_API_BASE);
-  const key = readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value);
-  const rate = readStripeApiRate(env.STRIPE_API_RATE);
-  const connectBilling = readConnectBilling(env.STRIPE_CONNECT_BILLING);
-  const connectAccounts = readConnectAccounts(env.STRIPE_CONNECT_ACCOUNTS);
-  const appUserKey = readAppUserKey(env.APP_USER_METADATA_KEY);
-  const pastDue = readPastDueGrants(env.PAST_DUE_GRANTS_ACCESS);
-  const alertWebhookUrl = readAlertWebhookUrl(env.ALERT_WEBHOOK_URL);
-  const webhookUrl = readWebhookUrl(env.WEBHOOK_URL);
-  const adminToken = readAdminToken(env.ADMIN_TOKEN);
-  const read = [
-    ...[secrets, mode, tolerance, retention, d1MaxBytes, base, key, rate, connectBilling, connectAccounts, appUserKey, pastDue],
-    ...[alertWebhookUrl, webhookUrl, adminToken],
-  ];
-  const problems = read.flatMap((r) => (r.problem ? [r.problem] : []));
+  // Each setting as read: its value and its problem, in the order problems are listed.
+  const reads = {
+    stripeMode: mode,
+    toleranceSeconds: readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
+    retentionDays: readRetentionDays(env.LEDGER_RETENTION_DAYS),
+    d1MaxBytes: readD1MaxBytes(env.D1_MAX_BYTES),
+    stripeApiBase: readStripeApiBase(env.STRIPE_API_BASE),
+    stripeApiKey: readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value),
+    stripeApiRate: readStripeApiRate(env.STRIPE_API_RATE),
+    connectBilling: readConnectBilling(env.STRIPE_CONNECT_BILLING),
+    connectAccounts: readConnectAccounts(env.STRIPE_CONNECT_ACCOUNTS),
+    appUserMetadataKey: readAppUserKey(env.APP_USER_METADATA_KEY),
+    pastDueGrantsAccess: readPastDueGrants(env.PAST_DUE_GRANTS_ACCESS),
+    alertWebhookUrl: readAlertWebhookUrl(env.ALERT_WEBHOOK_URL),
+    webhookUrl: readWebhookUrl(env.WEBHOOK_URL),
+    adminToken: readAdminToken(env.ADMIN_TOKEN),
+  };
+  const { stripeApiBase, stripeApiKey, ...plain } = reads;
+  const values = Object.fromEntries(Object.entries(plain).map(([name, read]) => [name, read.value])) as {
+    [K in keyof typeof plain]: (typeof plain)[K]["value"];
+  };
   return {
+    ...values,
     webhookSecrets: secrets.secrets,
-    stripeMode: mode.value,
-    toleranceSeconds: tolerance.value,
-    retentionDays: retention.value,
-    d1MaxBytes: d1MaxBytes.value,
-    stripeApi: { key: key.value, base: base.value },
-    stripeApiRate: rate.value,
-    connectBilling: connectBilling.value,
-    connectAccounts: connectAccounts.value,
-    appUserMetadataKey: appUserKey.value,
-    pastDueGrantsAccess: pastDue.value,
-    alertWebhookUrl: alertWebhookUrl.value,
-    webhookUrl: webhookUrl.value,
-    adminToken: adminToken.value,
-    problems,
+    stripeApi: { key: stripeApiKey.value, base: stripeApiBase.value },
+    problems: [secrets, ...Object.values(reads)].flatMap((r) => (r.problem ? [r.problem] : [])),
   };
 }
 
