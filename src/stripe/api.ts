@@ -33,17 +33,23 @@ export function createStripeApi(config: Config, budget: ApiBudget | null = null)
     port: base.port,
     protocol: base.protocol,
     httpClient: Stripe.createFetchHttpClient(async (input, init) => {
-      await budget?.take();
-      // The request's own timeout starts once its turn has come (the SDK's covers the wait too).
-      const signal = AbortSignal.any([init?.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter((s) => s != null));
-      const response = await fetch(input, { ...init, signal, redirect: "manual" });
-      await budget?.answered(response);
-      // The SDK would read a 3xx as a success with an empty object; the key goes nowhere else.
-      if (response.status >= 300 && response.status < 400) {
-        await response.body?.cancel();
-        throw new Error(`The Stripe API answered a redirect (${response.status}), which is never followed.`);
+      const release = await budget?.take();
+      try {
+        // The request's own timeout starts once its turn has come (the SDK's covers the wait too).
+        const signal = AbortSignal.any([init?.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)].filter((s) => s != null));
+        const response = await fetch(input, { ...init, signal, redirect: "manual" });
+        await budget?.answered(response);
+        // The SDK would read a 3xx as a success with an empty object; the key goes nowhere else.
+        if (response.status >= 300 && response.status < 400) {
+          await response.body?.cancel();
+          throw new Error(`The Stripe API answered a redirect (${response.status}), which is never followed.`);
+        }
+        // Read whole before the turn ends, so that the connection is free for the next request.
+        const body = await response.arrayBuffer();
+        return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+      } finally {
+        release?.();
       }
-      return response;
     }),
     maxNetworkRetries: 2,
     // The wait for the budget (at most MAX_WAIT_MS and one slot ahead) and the request itself.
