@@ -56,9 +56,9 @@ export function renderRateSection({ date, machine, events, concurrency, apiLimit
       "a random signing secret and ADMIN_TOKEN, any STRIPE_SECRET_KEY, STRIPE_API_BASE at the fake), the cron fired every " +
       `minute. Events queue as in wrangler.toml: batches of up to ${queueSettings.maxBatchSize}, ` +
       `${queueSettings.maxBatchTimeout} s batch timeout, ${queueSettings.maxRetries} retries.`,
-    `- Why STRIPE_API_RATE=20: under the ${apiLimit}/s limit with room to spare, because the budget counts a request when it ` +
-      "grants it and the API when it arrives, and the time between varies (a batch's fetches leave together, the runtime " +
-      `is busy): grants spread over a little more than a second can arrive within one. The unset runs use wrangler.toml's ` +
+    `- Why STRIPE_API_RATE=20: under the ${apiLimit}/s limit with room to spare, because the budget schedules a request's ` +
+      "slot and the API counts its arrival, and the time between varies a little (a busy runtime, a new connection): slots " +
+      `spread over a little more than a second can arrive within one. The unset runs use wrangler.toml's ` +
       `${queueSettings.defaultApiRate}, the default.`,
     `- The fake counts every arrival, the 429s too, in a sliding 1,000 ms window: the peak is what the API saw. Drain time runs ` +
       "from the first delivery posted to the last `processed_at` in the ledger.",
@@ -139,9 +139,10 @@ function reading(runs, names, apiLimit) {
     lines.push(
       "- **The API saw more than STRIPE_API_RATE in a second** (" +
         where((r) => (r.api.peak > r.apiRate ? `${r.api.peak}${r.api.peak > apiLimit ? `, over the limit of ${apiLimit}` : ""}` : null)) +
-        "). The budget counts a request when it grants it, and grants a second's worth together as soon as its window frees " +
-        "up; when a burst's requests reach the API sooner after their grant than the previous burst's did, both bursts land " +
-        "in one second at the API: up to twice STRIPE_API_RATE.",
+        "). The budget's slots are 1000 ÷ STRIPE_API_RATE ms apart and a request is sent when its slot comes (src/stripe/budget.ts: " +
+        "at most 4 in flight per invocation, so the runtime never queues one), but the time from slot to arrival varies, so a " +
+        "few requests late from one second can share a window with the next second's. Before the slots (a sliding window of " +
+        "grants, no limit in flight), the same run saw up to 29 at a rate of 20, and 39 in a traced run.",
     );
   }
   if (runs.some((r) => (r.failedAttempts.StripeConnectionError ?? 0) > 0 || r.api.repeatedOk > 0)) {
