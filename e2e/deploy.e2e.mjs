@@ -129,6 +129,7 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
         batch_size: consumer.max_batch_size,
         max_retries: consumer.max_retries,
         max_wait_time_ms: consumer.max_batch_timeout * 1000,
+        ...(consumer.max_concurrency === undefined ? {} : { max_concurrency: consumer.max_concurrency }),
       });
     }
     assert.equal(events.consumers[0].settings.batch_size, 100, "the events consumer takes the Queues maximum batch");

@@ -18,8 +18,11 @@ const fixture = (name) => JSON.parse(readFileSync(join(ROOT, "test", "fixtures",
 const many = (name, prefix, n, fields = () => ({})) =>
   Array.from({ length: n }, (_, i) => ({ ...fixture(name), id: `${prefix}_e2e_${i}`, ...fields(i) }));
 
+const catalogue = JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "stripe-objects-more", "entitlements-catalogue.json"), "utf8"));
 const ACCOUNT = {
   "/v1/customers": many("customer.json", "cus", 25),
+  "/v1/products": [0, 1].map((i) => ({ ...catalogue.product, id: `prod_e2e_${i}` })),
+  "/v1/prices": [0, 1].map((i) => ({ ...catalogue.price, id: `price_e2e_${i}` })),
   "/v1/subscriptions": many("subscription.json", "sub", 7, (i) => ({ status: i === 0 ? "canceled" : "active" })),
   "/v1/checkout/sessions": many("checkout.session.json", "cs_test", 2, () => ({ payment_status: "paid", status: "complete" })),
   "/v1/invoices": many("invoice.json", "in", 2, () => ({ status: "paid" })),
@@ -40,6 +43,8 @@ before(async () => {
   // Three objects a page, whatever the Worker asks for: the 25 customers alone take more than one
   // call's ten pages.
   for (const [path, objects] of Object.entries(ACCOUNT)) fake.serveList(path, objects, { pageCap: 3 });
+  // An account that defined no Entitlements feature: the entitlements import asks once and is done.
+  fake.serveList("/v1/entitlements/features", []);
   worker = await startWorker({
     port: PORT,
     vars: { ADMIN_TOKEN: TOKEN, STRIPE_WEBHOOK_SECRET: "whsec_e2e_backfill", STRIPE_SECRET_KEY: KEY, STRIPE_API_BASE: fake.base },
@@ -58,7 +63,7 @@ describe("npm run stripe:backfill (real Worker, fake Stripe API)", () => {
     assert.equal(status, 0, output);
     assert.match(
       output,
-      /^not_started: customers 0 · subscriptions 0 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0\n$/,
+      /^not_started: customers 0 · products 0 · prices 0 · subscriptions 0 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0 · entitlements 0\n$/,
     );
     assert.equal(fake.requests.length, 0);
   });
@@ -71,20 +76,23 @@ describe("npm run stripe:backfill (real Worker, fake Stripe API)", () => {
     assert.match(
       output,
       new RegExp(
-        /running: customers 25 ✓ · subscriptions 3 · checkout_sessions 0 · invoices 0 · payment_intents 0 · charges 0 /.source +
-          /\(this call: budget, 10 page\(s\), 28 object\(s\)\)\n/.source,
+        /running: customers 25 ✓ · products 2 ✓ · prices 0 · subscriptions 0 · checkout_sessions 0 · invoices 0 · /.source +
+          /payment_intents 0 · charges 0 · entitlements 0 \(this call: budget, 10 page\(s\), 27 object\(s\)\)\n/.source,
       ),
     );
     assert.match(
       output,
       new RegExp(
-        /\(this call: rate_limited, 0 page\(s\), 0 object\(s\)\)\n {2}/.source +
+        /\(this call: rate_limited, 2 page\(s\), 5 object\(s\)\)\n {2}/.source +
           /The Stripe API answered 429 \(StripeRateLimitError\); the backfill continues/.source,
       ),
     );
     assert.match(
       output,
-      /done: customers 25 ✓ · subscriptions 7 ✓ · checkout_sessions 2 ✓ · invoices 2 ✓ · payment_intents 2 ✓ · charges 2 ✓/,
+      new RegExp(
+        /done: customers 25 ✓ · products 2 ✓ · prices 2 ✓ · subscriptions 7 ✓ · checkout_sessions 2 ✓ · invoices 2 ✓ · /.source +
+          /payment_intents 2 ✓ · charges 2 ✓ · entitlements 0 ✓/.source,
+      ),
     );
     assert.match(output, new RegExp(`Done: ${TOTAL} objects imported into the billing tables\\. No fulfilment hook ran for them\\.\\n$`));
     assert.doesNotMatch(output, new RegExp(`${TOKEN}|${KEY}`));
