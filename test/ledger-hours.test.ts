@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
 import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
-import { CHART_HOURS, refreshLedgerHours } from "../src/maintenance/ledger-hours";
+import { CHART_HOURS, hourInTurn, refreshLedgerHours } from "../src/maintenance/ledger-hours";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
@@ -97,5 +97,26 @@ describe("hourly ledger aggregates", () => {
     // Within 46 runs every hour from 2 to 47 back has been recomputed once.
     for (let run = 0; run < 46; run++) await refreshLedgerHours(testDeps({ now: NOW + run * 60_000 }));
     expect(await row(HOUR - 5 * HOUR_MS)).toMatchObject({ failed: 0, dead: 1 });
+  });
+
+  it("comes round to every hour 2 to 47 back within 46 minutes, from any start minute, across the turn of an hour", () => {
+    const start = hourOf(NOW);
+    for (let minute = 0; minute < 120; minute++) {
+      const first = start + minute * 60_000;
+      const hit = new Set<number>();
+      for (let run = 0; run < 46; run++) {
+        const now = first + run * 60_000;
+        const hour = hourInTurn(hourOf(now), now);
+        expect(hourOf(now) - hour).toBeGreaterThanOrEqual(2 * HOUR_MS);
+        expect(hourOf(now) - hour).toBeLessThanOrEqual(47 * HOUR_MS);
+        hit.add(hour);
+      }
+      // Every hour that stayed 2 to 47 back for the whole round was recomputed in it.
+      const end = hourOf(first + 45 * 60_000);
+      for (let back = 2; back <= 47; back++) {
+        const hour = hourOf(first) - back * HOUR_MS;
+        if (end - hour <= 47 * HOUR_MS) expect(hit.has(hour), `start +${minute} min, ${back} h back`).toBe(true);
+      }
+    }
   });
 });

@@ -29,8 +29,7 @@ export async function refreshLedgerHours(deps: Deps): Promise<number[]> {
   const { db } = deps;
   const nowMs = deps.now();
   const current = hourOf(nowMs);
-  const turn = Math.floor(nowMs / 60_000) % (REFRESH_HOURS - 2);
-  const hours = [current, current - HOUR_MS, current - (2 + turn) * HOUR_MS];
+  const hours = [current, current - HOUR_MS, hourInTurn(current, nowMs)];
   try {
     const missing = await newestMissingHour(db, current - CHART_HOURS * HOUR_MS, current - HOUR_MS);
     if (missing !== null && !hours.includes(missing)) hours.push(missing);
@@ -42,6 +41,22 @@ export async function refreshLedgerHours(deps: Deps): Promise<number[]> {
     return [];
   }
   return hours;
+}
+
+/**
+ * The hour 2 to 47 back whose number (hours since the epoch) has this minute's residue modulo 46: each
+ * hour of that window comes round once every 46 minutes, also across the turn of an hour (counted by
+ * offset from the current hour instead, an hour crossed halfway through a round would shift every
+ * offset by one and could skip an hour for a round).
+ *
+ * @example
+ * hourInTurn(hourOf(now), now); // an hour between current - 47 h and current - 2 h
+ */
+export function hourInTurn(current: number, nowMs: number): number {
+  const span = REFRESH_HOURS - 2;
+  const oldest = current / HOUR_MS - (REFRESH_HOURS - 1);
+  const offset = (((Math.floor(nowMs / 60_000) - oldest) % span) + span) % span;
+  return (oldest + offset) * HOUR_MS;
 }
 
 /** The newest hour in [`from`, `to`) without a row, or null (reads at most CHART_HOURS rows of ledger_hours). */
