@@ -4,7 +4,7 @@ import { customers } from "../src/db/schema";
 import { Handlers } from "../src/handlers/registry";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { d1FailingOn, envWith, failingD1 } from "./helpers/faults";
-import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+import { ledgerRow, payloadText, seedEvent, setRow } from "./helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch } from "./helpers/worker";
 
 async function seeded(type = "invoice.paid", object: object = OBJECTS.invoice) {
@@ -188,7 +188,7 @@ describe("dead-letter queue consumer", () => {
     expect(outcome.acked).toEqual([e.id]);
     const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "dead", last_error: "Error: still down", redrive_at: null });
-    expect(JSON.parse(row!.payload).id).toBe(e.id);
+    expect(JSON.parse(await payloadText(row!)).id).toBe(e.id);
   });
 
   it("does not mark an event dead that was processed meanwhile", async () => {

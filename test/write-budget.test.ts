@@ -44,7 +44,7 @@ describe("D1 rows written over an event's life", () => {
     await env.DB.prepare("DELETE FROM stripe_events WHERE id = ?").bind(warmUp.id).run();
   });
 
-  it("a checkout.session.completed: 3 to record it, 1 to claim, 2 to project, 1 to finish, 1 when retention deletes it", async () => {
+  it("a checkout.session.completed: 3 to record, 1 to claim, 2 to project, 1 to finish, 1 for its hour, 1 to delete", async () => {
     const session = stripeObject("checkoutSession", { id: uid("cs_test") });
     const event = buildEvent("checkout.session.completed", session);
     const id = event.id;
@@ -58,19 +58,23 @@ describe("D1 rows written over an event's life", () => {
     const consumer = await consumeObserved(id);
     expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "attempts"/)).toBe(1); // claim
     expect(rowsWritten(consumer, /^insert into "checkout_sessions"/)).toBe(2); // the row and its customer index
-    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "lease_until"/)).toBe(1); // finish
-    expect(rowsWritten(consumer)).toBe(4);
+    // The finish stores the payload compressed in the same row: still one row written.
+    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "lease_until".*"payload_encoding" = \?/)).toBe(1);
+    // The charts' counters: one row per hour of arrival per batch, whatever the batch holds.
+    expect(rowsWritten(consumer, /^INSERT INTO ledger_hours/)).toBe(1);
+    expect(rowsWritten(consumer)).toBe(5);
     expect((await ledgerRow(id))?.status).toBe("processed");
 
     // A later arrival, so that this event is not the newest row (which retention always keeps).
     await seedEvent(buildEvent("customer.created", stripeObject("customer")));
     const { db, statements } = observedD1();
-    await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", DB: db }), now: Date.now() + 31 * DAY }));
+    await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", DB: db, ARCHIVE: undefined }), now: Date.now() + 31 * DAY }));
     expect(await ledgerRow(id)).toBeNull();
     expect(rowsWritten(statements)).toBe(1);
 
-    // 7 rows while it lives, 8 with its deletion (the issue's budget: at most 8).
-    expect(rowsWritten([...delivery.statements, ...consumer, ...statements])).toBe(8);
+    // 8 rows while it lives in a batch of its own (7 plus its hour's counter row, which a batch of
+    // 100 shares: test below), 9 with its deletion.
+    expect(rowsWritten([...delivery.statements, ...consumer, ...statements])).toBe(9);
   });
 
   it("an event about no object (a destination ping) costs 2 rows to record: no object_id index entry", async () => {
@@ -81,6 +85,20 @@ describe("D1 rows written over an event's life", () => {
     });
     expect(response.status).toBe(200);
     expect(rowsWritten(statements)).toBe(2);
+  });
+
+  it("a batch of events that arrived in one hour updates that hour's counters in one row written", async () => {
+    const events = Array.from({ length: 30 }, () => buildEvent("customer.created", stripeObject("customer")));
+    for (const event of events) await deliverObserved(event);
+    const { db, statements } = observedD1();
+    const outcome = await runBatch(
+      events.map((e) => e.id),
+      { worker: createWorker({ handlers: billingHandlers() }), env: envWith({ DB: db }) },
+    );
+    expect(outcome.acked).toHaveLength(30);
+    expect(rowsWritten(statements, /^INSERT INTO ledger_hours/)).toBe(1);
+    // Claim and finish one row each per event, the customer row, and the shared counter row.
+    expect(rowsWritten(statements)).toBe(30 * 3 + 1);
   });
 
   it("a duplicate delivery writes nothing", async () => {

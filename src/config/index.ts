@@ -37,6 +37,8 @@ export interface Config {
   toleranceSeconds: number;
   /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
   retentionDays: number;
+  /** Whether the ARCHIVE R2 bucket is bound: retention then moves final events to it before deleting them. */
+  archive: boolean;
   /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
   d1MaxBytes: number;
   /** What a Stripe API client is made of (STRIPE_SECRET_KEY, STRIPE_API_BASE). */
@@ -63,7 +65,8 @@ export interface StripeApiConfig {
   base: StripeApiBase | null;
 }
 
-type ConfigEnv = Partial<Record<ConfigVariable, string>>;
+/** The variables and secrets as strings; ARCHIVE, a binding, only for whether it is there. */
+type ConfigEnv = Partial<Record<ConfigVariable, string>> & { ARCHIVE?: unknown };
 
 /**
  * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value.
@@ -89,7 +92,8 @@ function parseConfig(env: ConfigEnv): Config {
   const secrets = readWebhookSecrets(env.STRIPE_WEBHOOK_SECRET);
   const mode = readStripeMode(env.STRIPE_MODE);
   const tolerance = readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS);
-  const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS);
+  const archive = env.ARCHIVE !== undefined && env.ARCHIVE !== null;
+  const retention = readRetentionDays(env.LEDGER_RETENTION_DAYS, archive);
   const d1MaxBytes = readD1MaxBytes(env.D1_MAX_BYTES);
   const base = readStripeApiBase(env.STRIPE_API_BASE);
   const key = readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value);
@@ -105,6 +109,7 @@ function parseConfig(env: ConfigEnv): Config {
     stripeMode: mode.value,
     toleranceSeconds: tolerance.value,
     retentionDays: retention.value,
+    archive,
     d1MaxBytes: d1MaxBytes.value,
     stripeApi: { key: key.value, base: base.value },
     stripeApiRate: rate.value,

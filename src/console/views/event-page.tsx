@@ -1,4 +1,4 @@
-import type { StripeEventRow } from "../../db/schema";
+import type { EventRecord } from "../../db/ledger/reads";
 import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../../ledger/status";
 import { Layout, StatusBadge, utc } from "./layout";
 
@@ -6,7 +6,7 @@ import { Layout, StatusBadge, utc } from "./layout";
  * One event: its ledger fields, last error, payload, a Replay button when it failed or died, and a
  * link to the explicit confirmation when it is final (processed or ignored).
  */
-export function EventPage(props: { event: StripeEventRow; notice?: string }) {
+export function EventPage(props: { event: EventRecord; notice?: string }) {
   const e = props.event;
   let pretty = e.payload;
   try {

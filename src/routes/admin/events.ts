@@ -33,7 +33,7 @@ export const eventRoutes = new Hono<AppEnv>()
     const { db } = c.var.deps;
     const event = await getEventSummary(db, id);
     if (event === null) throw eventNotFound(id);
-    if ((await purge(db, [id])).length === 0) throw notReplayable(id, event.status, "purged");
+    if ((await purge(db, [id], c.var.deps.now())).length === 0) throw notReplayable(id, event.status, "purged");
     return c.json({ purged: 1, id });
   })
   // What a bulk replay of the filter would reset, counted from the attention index (a dry run).
@@ -50,6 +50,6 @@ export const eventRoutes = new Hono<AppEnv>()
     const q = c.req.valid("query");
     const { db } = c.var.deps;
     const { ids, next } = await findReplayable(db, q.filter, q.cursor, q.limit);
-    const purged = await purge(db, ids);
+    const purged = await purge(db, ids, c.var.deps.now());
     return c.json({ purged: purged.length, ids: purged, next_cursor: encodeCursor(next) });
   });
