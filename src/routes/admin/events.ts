@@ -1,9 +1,10 @@
 import { Hono } from "hono";
-import { countReplayable, findReplayable, getEvent, getEventSummary, listEvents } from "../../db/ledger/reads";
+import { findEvent } from "../../archive/service";
+import { countReplayable, findReplayable, getEventSummary, listEvents } from "../../db/ledger/reads";
 import type { AppEnv } from "../../http/app-env";
 import { allowProcessed, encodeCursor, listQuery } from "../../http/query";
 import { eventNotFound, notReplayable, purge, REPLAY_BATCH, replay, replayOne } from "../../replay/replay";
-import { eventJson } from "./json";
+import { eventJson, iso } from "./json";
 
 /**
  * `/admin/api/events`, `/admin/api/replay` and `/admin/api/purge`: the ledger, one event, and replays
@@ -15,11 +16,22 @@ export const eventRoutes = new Hono<AppEnv>()
     const { events, next } = await listEvents(c.var.deps.db, q.filter, q.cursor, q.limit);
     return c.json({ events: events.map(eventJson), next_cursor: encodeCursor(next) });
   })
+  // The ledger's event, or the archive's when retention moved it to R2 (`archived` says where).
   .get("/events/:id", async (c) => {
-    const event = await getEvent(c.var.deps.db, c.req.param("id"));
+    const event = await findEvent(c.var.deps, c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
     // The payload is the verified body as received; parse it for the reader, it was JSON when stored.
-    return c.json({ event: { ...eventJson(event), payload: JSON.parse(event.payload) as unknown } });
+    const archived =
+      "archived" in event
+        ? {
+            archived: {
+              hour: new Date(event.archived.hour).toISOString(),
+              key: event.archived.key,
+              archived_at: iso(event.archived.archivedAt),
+            },
+          }
+        : {};
+    return c.json({ event: { ...eventJson(event), payload: JSON.parse(event.payload) as unknown, ...archived } });
   })
   // `allow_processed=true` also replays a processed or ignored event: its `on` handlers run again,
   // fulfilments stay once-only. Without it such an event answers 409, as before.
