@@ -5,7 +5,7 @@ import { EVENT_STATUSES, type EventStatus } from "../ledger/status";
 // Where the archive keeps things in R2, and what a line of a part holds. Keys sort by hour, so an R2
 // listing (or `rclone ls`) reads in time order:
 //   ledger/v1/2026/11/02/13/manifest.json                 the hour's parts, rewritten as parts are added
-//   ledger/v1/2026/11/02/13/part-<first seq>-<last seq>-<archived ms>.jsonl.gz
+//   ledger/v1/2026/11/02/13/part-<first seq>-<last seq>-<archived ms>-<random>.jsonl.gz
 // A part is gzip JSON Lines (`zcat part.jsonl.gz | jq`): one ledger row a line, its payload the JSON
 // text exactly as received (a string, so a restore puts back the verified bytes), times in Unix ms.
 
@@ -23,9 +23,14 @@ export function hourPrefix(hour: number): string {
   return `${ARCHIVE_PREFIX}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.slice(11, 13)}`;
 }
 
-/** A part's key: unique per commit (the archive time), so no part ever overwrites another. */
+/**
+ * A part's key, unique to this attempt (the archive time and a random suffix): a part written again
+ * after a failure, or by a run at the same millisecond, never overwrites another part's object, and
+ * removing a stopped run's object never removes a committed one.
+ */
 export function partKey(hour: number, firstSeq: number, lastSeq: number, archivedAt: number): string {
-  return `${hourPrefix(hour)}/part-${firstSeq}-${lastSeq}-${archivedAt}.jsonl.gz`;
+  const random = crypto.getRandomValues(new Uint32Array(1))[0]!.toString(36);
+  return `${hourPrefix(hour)}/part-${firstSeq}-${lastSeq}-${archivedAt}-${random}.jsonl.gz`;
 }
 
 /** The key of an hour's manifest. */

@@ -82,9 +82,11 @@ export async function archiveKeys(bucket: R2Bucket = env.ARCHIVE): Promise<strin
   return keys;
 }
 
-/** Empties the archive's catalogue (its R2 objects stay, under keys no later part reuses). */
+/** Empties the archive: its catalogue in D1 and its objects in R2 (a test file's storage is shared by its tests). */
 export async function clearArchive(): Promise<void> {
   await env.DB.batch([env.DB.prepare("DELETE FROM archive_parts"), env.DB.prepare("DELETE FROM archive_index")]);
+  const keys = await archiveKeys();
+  for (let i = 0; i < keys.length; i += 1000) await env.ARCHIVE.delete(keys.slice(i, i + 1000));
 }
 
 /** The arrival position `seq` of an arrival time (re-exported for the archive tests). */
