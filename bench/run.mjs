@@ -11,8 +11,8 @@
 //   BENCH_PROFILE=0 npm run bench      skip the profile
 import { rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { daysUntilFull } from "./lib/capacity.mjs";
-import { costPerMillionEvents } from "./lib/cost.mjs";
+import { daysUntilFull, eventsPerMonthHeld } from "./lib/capacity.mjs";
+import { archiveStoragePerMillionPerMonth, costPerMillionEvents } from "./lib/cost.mjs";
 import { measureDrain } from "./lib/drain.mjs";
 import { fmt, measureServer } from "./lib/measure.mjs";
 import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
@@ -20,12 +20,12 @@ import { profileWorker } from "./lib/profile.mjs";
 import { measureRamp } from "./lib/ramp.mjs";
 import { renderResults } from "./lib/report.mjs";
 import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
-import { bytesPerEvent } from "./lib/storage.mjs";
+import { archiveBytes, bytesPerEvent } from "./lib/storage.mjs";
 import { buildBundle, startExpress, startWorker, workerTargets } from "./lib/targets.mjs";
 
 // Ports: 8800–8808 for the servers under test (the profile's inspector takes 8807; Miniflare's own
 // loopback server takes an OS-assigned port).
-const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806, ramp: 8808 };
+const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806, ramp: 8808, ledger: 8809 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const PLAN = [
   { concurrency: 1, count: Math.max(50, Math.round(1000 * scale)) },
@@ -34,6 +34,8 @@ const PLAN = [
 ];
 const RAMP_PER_STEP = Math.max(200, Math.round(1500 * scale));
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN ?? 10_000);
+/** Events of the drain that measures the ledger alone at its final size (ignored, compressed). */
+const DRAIN_FINAL_EVENTS = Math.max(1000, Math.round(DRAIN_EVENTS / 2));
 const OUT = process.env.BENCH_OUT ?? new URL("RESULTS.md", import.meta.url).pathname;
 const log = (line) => console.log(line);
 const started = Date.now();
@@ -76,7 +78,10 @@ log("(d) Express + stripe.webhooks.constructEvent + node:sqlite …");
 
 // Settings as deployed: the retention the counting run ages its rows past, and the consumer's batch size.
 const { workerOptions } = unstable_getMiniflareWorkerOptions(new URL("../wrangler.toml", import.meta.url).pathname);
-const retentionDays = Number(workerOptions.bindings.LEDGER_RETENTION_DAYS);
+// LEDGER_RETENTION_DAYS empty is the Worker's default: 7 days with the ARCHIVE bucket bound, 30 without.
+const archiveBound = Boolean(workerOptions.r2Buckets?.ARCHIVE);
+const retentionRaw = String(workerOptions.bindings.LEDGER_RETENTION_DAYS ?? "").trim();
+const retentionDays = retentionRaw === "" ? (archiveBound ? 7 : 30) : Number(retentionRaw);
 const batchSize = Object.entries(workerOptions.queueConsumers ?? {}).find(([name]) => !name.endsWith("-dlq"))?.[1]?.maxBatchSize ?? 10;
 
 // The ramp: (a), whose database also gives the ledger's bytes per event, then the floor (b) for what
@@ -138,10 +143,50 @@ log(
     `ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`,
 );
 
-// Projections: what the drained database holds per event beyond the ledger rows alone.
-const ledgerBytes = storage.ledger.perEvent;
+log(`Ledger at its final size: ${DRAIN_FINAL_EVENTS} events no handler wants (ignored, compressed, no billing row) …`);
+{
+  const server = await startWorker(workers.a, { port: PORT.ledger, consumers: true });
+  try {
+    ({ storage: storage.ledgerFinal } = await bytesPerEvent(server, () =>
+      measureDrain(server, { count: DRAIN_FINAL_EVENTS, unhandled: true, log: () => {} }),
+    ));
+    log(`  ledger, final and compressed: ${fmt(storage.ledgerFinal.perEvent, 0)} bytes/event`);
+    log(`Archive: the cron's retention moving every row to R2 (${retentionDays} days + 1 later) …`);
+    storage.archive = await archiveBytes(server, retentionDays);
+    log(
+      `  ${storage.archive.events} events in ${storage.archive.parts} parts, ${fmt(storage.archive.perEvent, 0)} bytes/event in R2, ` +
+        `catalogue ≈ ${fmt(storage.archive.indexBytesPerEvent, 1)} bytes/event in D1`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// Projections: what the drained database holds per event beyond the final, compressed ledger rows.
+const ledgerBytes = storage.ledgerFinal.perEvent;
 const projectionBytes = Math.max(0, storage.drained.perEvent - ledgerBytes);
-const capacity = { retentionDays, ledgerBytes, projectionBytes, ...daysUntilFull({ ledgerBytes, projectionBytes, retentionDays }) };
+const growthBytes = storage.archive.indexBytesPerEvent;
+const RATES = [1e6, 10e6, 30e6];
+const capacity = {
+  retentionDays,
+  ledgerBytes,
+  projectionBytes,
+  growthBytes,
+  ...daysUntilFull({ ledgerBytes, projectionBytes, growthBytes, retentionDays }),
+  // Events a month one database holds at steady state: hot ledger only, and all in (projections counted as hot).
+  held: {
+    withArchive: eventsPerMonthHeld({ ledgerBytes, retentionDays }),
+    withArchiveAllIn: eventsPerMonthHeld({ ledgerBytes: storage.drained.perEvent, retentionDays }),
+    withoutArchive: eventsPerMonthHeld({ ledgerBytes, retentionDays: 30 }),
+    before: eventsPerMonthHeld({ ledgerBytes: storage.ledger.perEvent, retentionDays: 30 }),
+  },
+  // Months until the database is full, at each rate: 7 days hot with the archive, 30 days without it.
+  months: RATES.map((eventsPerMonth) => ({
+    eventsPerMonth,
+    withArchive: daysUntilFull({ ledgerBytes, projectionBytes, growthBytes, retentionDays, eventsPerMonth }).withRetention / (365.25 / 12),
+    withoutArchive: daysUntilFull({ ledgerBytes, projectionBytes, retentionDays: 30, eventsPerMonth }).withRetention / (365.25 / 12),
+  })),
+};
 
 // An event's whole life, retention included, averaged over the mix; Queue operations are sends
 // (re-sends by the cron included), deliveries and acks.
@@ -153,8 +198,16 @@ const costInputs = {
   queueOps: life.queue_messages_sent + life.queue_messages_delivered + life.queue_acks,
   // Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
   consumerInvocationsPerEvent: 1 / batchSize,
+  // The archive's R2 operations, from the counting run's retention (per pruned row).
+  r2ClassA: life.r2_class_a ?? 0,
+  r2ClassB: life.r2_class_b ?? 0,
 };
-const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs) };
+const cost = {
+  inputs: costInputs,
+  batchSize,
+  result: costPerMillionEvents(costInputs),
+  archivePerMillionPerMonth: archiveStoragePerMillionPerMonth(storage.archive.perEvent),
+};
 
 const results = {
   date: new Date().toISOString(),

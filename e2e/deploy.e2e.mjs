@@ -227,7 +227,7 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
     assert.deepEqual(fake.unknown, []);
     assert.equal(fake.state.databases.size, 1);
     assert.equal(fake.state.queues.size, 2);
-    assert.deepEqual(calls(fake, "POST", /\/d1\/database$|\/queues$|\/consumers$/, afterFirst), []);
+    assert.deepEqual(calls(fake, "POST", /\/d1\/database$|\/queues$|\/consumers$|\/r2\/buckets$/, afterFirst), []);
     assert.equal(calls(fake, "PUT", /\/consumers\/[^/]+$/, afterFirst).length, 2, "both consumers updated in place");
     for (const q of fake.state.queues.values()) assert.equal(q.consumers.length, 1);
     assert.deepEqual(

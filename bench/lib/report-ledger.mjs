@@ -92,25 +92,39 @@ export function renderOps(ops) {
   ];
 }
 
-/** Bytes per event: the ledger alone (consumers off) and ledger + projections (after the drain). */
-export function renderStorage(ledger, drained) {
-  const projections = drained.perEvent - ledger.perEvent;
+/**
+ * Bytes per event: the ledger as received (consumers off, payloads as text), at its final size (events
+ * ignored, compressed, no billing row), all in (the drain: final rows and billing rows), and the archive.
+ */
+export function renderStorage({ ledger, ledgerFinal, drained, archive }) {
+  const projections = drained.perEvent - ledgerFinal.perEvent;
   return [
     "## Bytes stored per event",
     "",
     "D1's own figure for the database size (`meta.size_after`, the whole file: " +
       "tables, indexes and free pages) on a fresh database before and after the run, divided by the events it recorded. " +
       "Local D1 is SQLite with 4 KiB pages, as in production; the events are the bench mix built from Stripe's example objects, " +
-      "so real payloads (and bytes per event) vary with your events.",
+      "so real payloads (and bytes per event) vary with your events. The statement that makes an event final stores its " +
+      "payload gzip (`payload_encoding`), so a row is at its final size once processed; rows still waiting hold the text as received.",
     "",
     "| | events | size before → after | bytes per event |",
     "| --- | ---: | ---: | ---: |",
-    "| ledger alone (the ingest ramp of (a), consumers off: rows `received`; " +
+    "| ledger as received (the ingest ramp of (a), consumers off: rows `received`, payload as text; " +
       `average payload ${fmt(ledger.payloadBytes, 0)} bytes) | ${ledger.events} | ` +
       `${kib(ledger.sizeBefore)} → ${kib(ledger.sizeAfter)} | ${fmt(ledger.perEvent, 0)} |`,
-    `| ledger + projections (the drain, every row processed, each event a new object in its billing table) | ${drained.events} | ` +
-      `${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | ${fmt(drained.perEvent, 0)} |`,
-    `| … projections and the processed rows' extra columns (difference) | | | ${fmt(projections, 0)} |`,
+    "| ledger at its final size (events no handler wants: `ignored`, compressed, no billing row; " +
+      `average stored payload ${fmt(ledgerFinal.payloadBytes, 0)} bytes) | ${ledgerFinal.events} | ` +
+      `${kib(ledgerFinal.sizeBefore)} → ${kib(ledgerFinal.sizeAfter)} | ${fmt(ledgerFinal.perEvent, 0)} |`,
+    `| **all in**: ledger + projections (the drain, every row processed and compressed, each event a new object in its ` +
+      `billing table) | ${drained.events} | ${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | **${fmt(drained.perEvent, 0)}** |`,
+    `| … billing tables (difference) | | | ${fmt(projections, 0)} |`,
+    `| the archive in R2: gzip JSON Lines, parts of one hour and their manifests (${archive.events} events in ` +
+      `${archive.parts} parts, ${archive.objects} objects) | | ${kib(archive.r2Bytes)} | ${fmt(archive.perEvent, 0)} |`,
+    `| the archive's catalogue left in D1 (parts and id fingerprints, ${archive.indexRows} index rows), growing with the history | | | ` +
+      `≈ ${fmt(archive.indexBytesPerEvent, 1)} |`,
+    "",
+    "Before issue 20 (bench/RESULTS.md of 2026-11-29) every row kept its payload as text: 4,183 bytes per event for the ledger " +
+      "and 4,336 all in.",
     "",
   ];
 }
@@ -163,27 +177,34 @@ export function renderRamp(ramp) {
 }
 
 export function renderCapacity(c) {
-  const days = (d) => (Number.isFinite(d) ? `${fmt(d, 0)} days (${fmt(d / 365.25, 1)} years)` : "never");
+  const years = (d) => (Number.isFinite(d) ? `${fmt(d / 365.25, 1)} years` : "never");
+  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "fills before the steady state" : `${fmt(m, 0)} months`) : "never");
+  const m = (n) => `${fmt(n / 1e6, 1)}M`;
   return [
     "## How long one database lasts",
     "",
-    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day, spread evenly), from the bytes per event above, ` +
-      `until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB ` +
-      "(after which D1 refuses every write and every delivery would be answered 500):",
+    `From the bytes per event above, until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB ` +
+      "(after which D1 refuses every write and every delivery would be answered 500). With retention the ledger's steady state " +
+      "is the retention's window of final rows (SQLite reuses the pages deleted rows free, so the file stops growing there); " +
+      `what keeps growing is the billing tables (${fmt(c.projectionBytes, 0)} bytes per event, an upper bound: in the bench every ` +
+      `event brings a new object) and, with the archive, its catalogue (≈ ${fmt(c.growthBytes, 1)} bytes per event).`,
     "",
-    "| retention | the database is full after |",
+    "| events a month one database holds at steady state | |",
     "| --- | ---: |",
-    `| off (\`LEDGER_RETENTION_DAYS=0\`): ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event, kept for ever | ` +
-      `${days(c.retentionOff)} |`,
-    `| ${c.retentionDays} days (the default) | ${days(c.withRetention)} |`,
+    `| before issue 20: payloads as text, 30 days | ${m(c.held.before)} |`,
+    `| compressed payloads, 30 days (no ARCHIVE bucket) | ${m(c.held.withoutArchive)} |`,
+    `| compressed payloads, ${c.retentionDays} hot days + the archive (the ledger alone) | ${m(c.held.withArchive)} |`,
+    `| … all in (billing rows counted as if they lasted only the ${c.retentionDays} days: the conservative figure) | ` +
+      `**${m(c.held.withArchiveAllIn)}** |`,
     "",
-    `Assumptions: with retention, the ledger's steady state is ${c.retentionDays} days of events ` +
-      `(${fmt(c.ledgerSteadyBytes / 1e9, 2)} GB at ${fmt(c.ledgerBytes, 0)} bytes each; ` +
-      "SQLite reuses the pages that deleted rows free, so the file stops growing there); " +
-      `the projections are never pruned and grow by ${fmt(c.projectionBytes, 0)} bytes per event, an upper bound, ` +
-      "since in the bench every event brings a new object while real events mostly update objects that exist. " +
-      "`failed` and `dead` rows are kept too (none here). Ingest capacity is not the limit: " +
-      `1M events a month is ${fmt(c.eventsPerDay / 86400, 2)} events/s on average.`,
+    "| events a month | months until 10 GB, 30 days, no archive | months until 10 GB, " + `${c.retentionDays} days + archive |`,
+    "| ---: | ---: | ---: |",
+    ...c.months.map((r) => `| ${m(r.eventsPerMonth)} | ${months(r.withoutArchive)} | ${months(r.withArchive)} |`),
+    "",
+    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day): with retention off ` +
+      `(\`LEDGER_RETENTION_DAYS=0\`, ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event kept for ever) the database ` +
+      `is full after ${years(c.retentionOff)}; with ${c.retentionDays} days and the archive, after ${years(c.withRetention)}. ` +
+      "`failed` and `dead` rows are kept too (none here).",
     "",
   ];
 }
