@@ -15,7 +15,14 @@ const DAYS_PER_MONTH = 365.25 / 12;
  * @example
  * daysUntilFull({ ledgerBytes: 2000, projectionBytes: 160, growthBytes: 4, retentionDays: 7 }).withRetention;
  */
-export function daysUntilFull({ ledgerBytes, projectionBytes, growthBytes = 0, retentionDays, eventsPerMonth = 1e6, limitBytes = D1_LIMIT_BYTES }) {
+export function daysUntilFull({
+  ledgerBytes,
+  projectionBytes,
+  growthBytes = 0,
+  retentionDays,
+  eventsPerMonth = 1e6,
+  limitBytes = D1_LIMIT_BYTES,
+}) {
   const perDay = eventsPerMonth / DAYS_PER_MONTH;
   const growing = projectionBytes + growthBytes;
   const retentionOff = limitBytes / (perDay * (ledgerBytes + projectionBytes));

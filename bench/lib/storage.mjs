@@ -50,7 +50,9 @@ export async function archiveBytes(server, retentionDays) {
   }
   const archived = before - (await final());
   const r2 = await server.r2Stats();
-  const [parts] = await server.sql("SELECT count(*) AS n, sum(lines) AS lines, sum(bytes) AS bytes FROM archive_parts WHERE state != 'writing'");
+  const [parts] = await server.sql(
+    "SELECT count(*) AS n, sum(lines) AS lines, sum(bytes) AS bytes FROM archive_parts WHERE state != 'writing'",
+  );
   // A row of archive_index: its key (three small integers), the blob and SQLite's cell overhead (≈ 12 bytes).
   const [index] = await server.sql("SELECT count(*) AS rows, coalesce(sum(length(fingerprints) + 12), 0) AS bytes FROM archive_index");
   return {

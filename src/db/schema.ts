@@ -33,8 +33,8 @@ const storedPayload = customType<{ data: StoredPayload; driverData: StoredPayloa
  * D1 bills every row a statement writes, index entries included, so each index here is paid for by
  * a query the product runs, and a normal event's status changes touch none of them:
  * - the unique index on `id`: idempotency (`INSERT … ON CONFLICT(id) DO NOTHING`) and lookups;
- * - `seq` (the rowid, free): arrival order for the console, time filters, the sweep, retention and
- *   the hourly aggregates (`ledger_hours`);
+ * - `seq` (the rowid, free): arrival order for the console, time filters, the sweep (which also counts
+ *   arrivals for `ledger_hours`), retention and the archive;
  * - `object_id`, partial (`IS NOT NULL`): an object's timeline (the console's search, `/admin/api/objects`);
  *   events about no object (a destination ping) write no entry. The type filter has no index: it reads
  *   a bounded window of arrivals per page (src/db/ledger/reads.ts), which is why `type` gave its index up;

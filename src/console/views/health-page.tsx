@@ -48,11 +48,7 @@ export function HealthPage(props: { report: HealthReport }) {
             {(check.info ?? []).map((i) => (
               <p class="muted">{i}</p>
             ))}
-            {facts.length > 0 && (
-              <p class="muted mono">
-                {facts.map(([k, v]) => `${k}: ${fact(v)}`).join(" · ")}
-              </p>
-            )}
+            {facts.length > 0 && <p class="muted mono">{facts.map(([k, v]) => `${k}: ${fact(v)}`).join(" · ")}</p>}
           </div>
         );
       })}
