@@ -149,7 +149,10 @@ describe("archive faults", () => {
           await expectNothingLost(prefix, count);
         }
         // Then runs without faults, past the stale parts' age, until the ledger holds none of them.
-        for (let i = 0; i < 3 && (await ledgerCountWith(prefix)) > 0; i++) await retention({}, (t += STALE_PART_MS + 1));
+        for (let i = 0; i < 3 && (await ledgerCountWith(prefix)) > 0; i++) {
+          t += STALE_PART_MS + 1;
+          await retention({}, t);
+        }
         expect(await ledgerCountWith(prefix)).toBe(0);
         const archived = await expectNothingLost(prefix, count);
         expect(archived.size).toBe(count);

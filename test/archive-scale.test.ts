@@ -9,13 +9,6 @@ import { seedEvent } from "./helpers/ledger";
 import { type ObservedStatement, observedD1 } from "./helpers/observed-d1";
 import { testDeps } from "./helpers/worker";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    /** Rows the archive's scale test seeds, from ARCHIVE_SCALE_ROWS on the host (vitest.config.ts). */
-    archiveScaleRows: number;
-  }
-}
-
 // Retention with the archive on a large ledger: ARCHIVE_SCALE_ROWS final events (1,000,000 by default:
 // what a 2-core machine moves in about a minute; `ARCHIVE_SCALE_ROWS=2000000 npx vitest run
 // test/archive-scale.test.ts` for the issue's 2M) spread over 20 days, moved to R2 by the cron's runs

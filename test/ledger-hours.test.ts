@@ -138,11 +138,20 @@ describe("hourly counters kept by the moves themselves", () => {
     expect(await keptHours()).toEqual(before);
   });
 
-  it("write one row per hour per batch, and none for a move that matches no row", async () => {
-    const ids = await arrivals(5, 0);
-    const { db, statements } = observedD1();
-    await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: db }), now: () => NOW });
-    expect(rowsWritten(statements, /^INSERT INTO ledger_hours/)).toBe(1);
+  it("cost no row for a move of an event the sweep has not reached, and one per hour per batch after it", async () => {
+    const ids = await arrivals(5, 2);
+    const first = observedD1();
+    await runBatch(ids, {
+      handlers: handlersFailing(new Set(ids)),
+      env: envWith({ DB: first.db, EVENTS_QUEUE: heldQueue().queue }),
+      now: () => NOW,
+    });
+    expect(rowsWritten(first.statements, /^INSERT INTO ledger_hours/)).toBe(0);
+    await sweepEverything();
+    // Swept (as failed), the retries' successes move counted rows: one counter row for the batch's hour.
+    const retry = observedD1();
+    await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: retry.db }), now: () => NOW + 10_000 });
+    expect(rowsWritten(retry.statements, /^INSERT INTO ledger_hours/)).toBe(2); // the claim's failed − 5, the finish's processed + 5
     const again = observedD1();
     await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: again.db }), now: () => NOW });
     expect(rowsWritten(again.statements)).toBe(0);

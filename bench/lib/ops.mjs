@@ -78,7 +78,7 @@ export function sumPhases(perEvent, phases) {
 }
 
 /** What happened between two snapshots of the wrapper's totals, per event, with statements labelled. */
-function perEvent(from, to, n) {
+export function perEvent(from, to, n) {
   const out = {};
   for (const phase of PHASES) {
     out[phase] = { statements: {} };

@@ -123,6 +123,14 @@ export function renderStorage({ ledger, ledgerFinal, drained, archive }) {
     `| the archive's catalogue left in D1 (parts and id fingerprints, ${archive.indexRows} index rows), growing with the history | | | ` +
       `≈ ${fmt(archive.indexBytesPerEvent, 1)} |`,
     "",
+    `The archive's run, counted by the wrapper: per archived event ${fmt(archive.cron.d1_rows_written, 3)} D1 rows written ` +
+      `(the delete, and the part's catalogue rows and fingerprints), ${fmt(archive.cron.d1_rows_read, 1)} rows read, ` +
+      `${fmt(archive.cron.r2_class_a, 4)} R2 Class A operations (the part and its hour's manifest), ` +
+      `${fmt(archive.cron.r2_class_b, 4)} Class B. The bench's events are Stripe's example objects with new ids, far more alike ` +
+      "than real events, so a part compresses them far better than real ones: the R2 bytes above are a floor; the average " +
+      `stored payload of a final row (${fmt(ledgerFinal.payloadBytes, 0)} bytes, each event compressed alone) is a ceiling for a ` +
+      "part's bytes per event.",
+    "",
     "Before issue 20 (bench/RESULTS.md of 2026-11-29) every row kept its payload as text: 4,183 bytes per event for the ledger " +
       "and 4,336 all in.",
     "",

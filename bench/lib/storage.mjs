@@ -1,3 +1,5 @@
+import { perEvent } from "./ops.mjs";
+
 // Bytes stored per event, from D1's own figure for the database size (`meta.size_after`: the file's
 // pages, tables and indexes together) before and after some work on a fresh database.
 
@@ -37,6 +39,9 @@ const DAY_MS = 86_400_000;
  * D1 per event (`archive_parts` and the id fingerprints of `archive_index`, from their contents).
  */
 export async function archiveBytes(server, retentionDays) {
+  // The counting wrapper's totals, when the server runs it: what the archiving runs cost per archived row.
+  const counts = async () => (await fetch(new URL("/__bench/counts", server.url))).json();
+  const start = await counts();
   const shiftMs = (retentionDays + 1) * DAY_MS;
   await server.sql(`UPDATE stripe_events SET seq = seq - ${shiftMs * 1000}, received_at = received_at - ${shiftMs}`);
   const final = async () => (await server.sql("SELECT count(*) AS n FROM stripe_events WHERE status IN ('processed', 'ignored')"))[0].n;
@@ -55,7 +60,9 @@ export async function archiveBytes(server, retentionDays) {
   );
   // A row of archive_index: its key (three small integers), the blob and SQLite's cell overhead (≈ 12 bytes).
   const [index] = await server.sql("SELECT count(*) AS rows, coalesce(sum(length(fingerprints) + 12), 0) AS bytes FROM archive_index");
+  const cron = perEvent(start, await counts(), archived).cron;
   return {
+    cron,
     runs: runs + 1,
     events: archived,
     objects: r2.objects,

@@ -4,20 +4,24 @@ import { LAG_BUCKET_EDGES_MS, LAG_BUCKETS } from "../../ledger/lag";
 import { type Database, rawStatement } from "../client";
 import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours, stripeEvents } from "../schema";
 
-// The charts' hourly aggregates (`ledger_hours`) as counters, kept by the statements that move events,
-// so no cron read grows with the event rate. The rule: a statement that moves events between counted
-// statuses is preceded, in the same D1 batch (one transaction), by a `countMove` with the same WHERE,
-// which reads the rows about to move and adds the move to their arrival hours. The counters are exact
-// whatever the race, because each is computed from the rows the move will change, not from what the
-// caller expected. Which move changes which counter:
-// - the sweep (src/db/ledger/upkeep.ts) counts each arrival once, when it passes it a grace after it
-//   arrived (`arrivals`); arrivals in no other status are pending (`received` or `processing`);
+// The charts' hourly aggregates (`ledger_hours`) as counters, kept by work already done, so no cron read
+// grows with the event rate:
+// - the sweep (src/db/ledger/upkeep.ts), which reads every arrival once a grace (5 minutes) after it
+//   arrived, counts it then, in the transaction that saves its position: `arrivals` + 1, and its status
+//   at that moment (and a final one's lag bucket). Most events are final by then, so their whole count
+//   costs the sweep's one row written per hour and window, never a write per event;
+// - after that, a statement that moves swept events between counted statuses is preceded, in the same
+//   D1 batch (one transaction), by a `countMove` with the same WHERE, which reads the rows about to move
+//   and adds the move to their hours. It counts only rows the sweep has passed (`seq` at or before its
+//   saved position): a move of a row the sweep has not reached yet needs no count, as the sweep will
+//   count the row as it then is. Computed from the rows the move changes, inside its transaction, the
+//   counters are exact whatever the race. Which move changes which counter:
 // - claim: failed → processing, `failed` - 1 (received → processing changes nothing counted);
 // - finish: processing → processed | ignored, that counter + 1 and the lag bucket of now - received_at + 1;
 // - fail and park: processing → failed, `failed` + 1; defer (processing → received) changes nothing;
 // - dead-letter: received | processing | failed → dead, `dead` + 1 and `failed` - 1 for a failed one;
 // - replay: failed | dead | processed | ignored → received, that counter - 1 (and a final event's lag bucket);
-// - purge: failed | dead → deleted, that counter - 1, and `arrivals` - 1 if the sweep had counted it;
+// - purge: failed | dead → deleted, that counter - 1 and `arrivals` - 1;
 // - restore (src/archive/restore.ts) puts an archived event back as it was and replays it: the replay's move;
 // - retention deletes final events and changes nothing: an hour's figures outlive its events.
 
@@ -57,24 +61,39 @@ export function whenStatus(status: CountedStatus, by: 1 | -1 = 1): SQL {
   return sql`(CASE WHEN ${stripeEvents.status} = ${sql.raw(`'${status}'`)} THEN ${sql.raw(String(by))} ELSE 0 END)`;
 }
 
-/**
- * -1 for a row the sweep has counted as an arrival (at or before its saved position), 0 for one it has
- * not reached: what deleting a row takes from `arrivals`.
- */
-export function sweptArrival(): SQL {
-  const swept = sql`coalesce((SELECT json_extract(value, '$.seq') FROM job_state WHERE key = ${SWEEP_STATE}), 0)`;
-  return sql`(CASE WHEN ${stripeEvents.seq} <= ${swept} THEN -1 ELSE 0 END)`;
-}
+/** Rows the sweep has passed, and counted: at or before its saved position. */
+const SWEPT = sql`${stripeEvents.seq} <= coalesce((SELECT json_extract(value, '$.seq') FROM job_state WHERE key = ${SWEEP_STATE}), 0)`;
 
 /**
  * The statement adding a move to `ledger_hours`: it reads the rows `where` selects (the move's own
- * WHERE, run just before the move in the same batch) and adds `move` per hour of arrival. Writes one
- * row per hour touched, none when no row matches.
+ * WHERE, run just before the move in the same batch) that the sweep has counted, and adds `move` per
+ * hour of arrival. Writes one row per hour touched, none when no such row matches (the usual case for
+ * an event's first processing, within minutes of its arrival).
  *
  * @example
  * await batchAll(db, [countMove(db, where, { counts: { dead: sql`1` } }, nowMs), markDeadStatement]);
  */
 export function countMove(db: Database, where: SQL | undefined, move: Move, nowMs: number): BatchItem<"sqlite"> {
+  return countRows(db, and(where, SWEPT), move, nowMs);
+}
+
+/**
+ * The statement counting the rows `where` selects as arrivals of their hours, each with its status now
+ * and a final one's lag: the sweep's, for the window it passes (rows it has not counted before).
+ *
+ * @example
+ * await batchAll(db, [countArrivals(db, windowCondition, nowMs), savePosition]);
+ */
+export function countArrivals(db: Database, where: SQL, nowMs: number): BatchItem<"sqlite"> {
+  const lag = sql`${stripeEvents.processedAt} - ${stripeEvents.receivedAt}`;
+  const final = sql`(CASE WHEN ${stripeEvents.status} IN ('processed', 'ignored') THEN ${lag} END)`;
+  const counts = { arrivals: sql`1`, ...Object.fromEntries(COUNTED.map((s) => [s, whenStatus(s)])) };
+  return countRows(db, where, { counts, lag: { sign: 1, lagMs: final } }, nowMs);
+}
+
+const COUNTED: readonly CountedStatus[] = ["processed", "ignored", "failed", "dead"];
+
+function countRows(db: Database, where: SQL | undefined, move: Move, nowMs: number): BatchItem<"sqlite"> {
   const counters = Object.entries(move.counts) as [CountedStatus | "arrivals", SQL][];
   // Each row's figures are computed once, in the inner SELECT; the outer one sums them per hour.
   const perRow = counters.map(([name, per]) => sql`${per} AS ${sql.identifier(`d_${name}`)}`);

@@ -4,7 +4,7 @@ import { type EventStatus, REPLAYABLE_STATUSES, replayableStatuses } from "../..
 import { LEDGER_TIMING } from "../../ledger/timing";
 import { batchAll, chunk, type Database, IDS_PER_STATEMENT } from "../client";
 import { stripeEvents } from "../schema";
-import { type CountedStatus, countMove, type Move, sweptArrival, whenStatus } from "./hours";
+import { type CountedStatus, countMove, type Move, whenStatus } from "./hours";
 
 // The moves only an operator makes (the admin API and the console): replay and purge, each after the
 // count that keeps the charts' hourly counters (src/db/ledger/hours.ts), with the same WHERE.
@@ -68,7 +68,7 @@ export async function purgeEvents(db: Database, ids: readonly string[], nowMs: n
       lt(stripeEvents.seq, sql`(SELECT max(${stripeEvents.seq}) FROM ${stripeEvents})`),
     );
     const move = leaving(REPLAYABLE_STATUSES);
-    const gone = { ...move, counts: { ...move.counts, arrivals: sweptArrival() } };
+    const gone = { ...move, counts: { ...move.counts, arrivals: sql`-1` } };
     return [countMove(db, where, gone, nowMs), db.delete(stripeEvents).where(where).returning({ id: stripeEvents.id })];
   });
   const results = await batchAll(db, statements);

@@ -4,7 +4,7 @@ import { FINAL_STATUSES, OPEN_STATUSES } from "../../ledger/status";
 import { LEDGER_TIMING } from "../../ledger/timing";
 import { batchAll, chunk, type Database, IDS_PER_STATEMENT, rawStatement } from "../client";
 import { stripeEvents } from "../schema";
-import { ARRIVAL_HOUR, SWEEP_STATE } from "./hours";
+import { countArrivals, SWEEP_STATE } from "./hours";
 
 // The statements of the ledger's upkeep: the re-drive schedule (a failed send, the cron's sweep and
 // re-sends) and retention.
@@ -34,10 +34,10 @@ export async function markSendFailed(db: Database, ids: readonly string[], nowMs
  * The sweep: rows that arrived after `afterSeq` and at least a grace ago and are still unfinished
  * with no re-drive time (their send was lost, or their consumer is slow or gone) get one, due now,
  * so `takeDue` handles them. Reads at most `limit` rows in arrival order, and in the same transaction
- * counts them as arrivals of their hours (`ledger_hours.arrivals`: the sweep reads every arrival once
- * anyway, so the charts' arrival counts cost no read of their own) and saves the position it reached
- * (the next sweep starts after it): a window is counted exactly once. Returns how many rows it
- * scheduled and the `seq` it reached.
+ * counts them in the charts' hourly counters, each as an arrival with its status now (src/db/ledger/hours.ts:
+ * the sweep reads every arrival once anyway, so counting costs no read of its own, and one row written
+ * per hour of the window) and saves the position it reached (the next sweep starts after it): a
+ * window is counted exactly once. Returns how many rows it scheduled and the `seq` it reached.
  *
  * @example
  * const { scheduled, reachedSeq } = await sweepArrivals(db, saved.seq, Date.now(), 5_000);
@@ -60,13 +60,7 @@ export async function sweepArrivals(
         and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])),
       )
       .returning({ seq: stripeEvents.seq }),
-    rawStatement(
-      db,
-      sql`INSERT INTO ledger_hours (hour, arrivals, updated_at)
-          SELECT ${ARRIVAL_HOUR} AS arrival_hour, count(*), ${nowMs} FROM ${stripeEvents}
-          WHERE ${stripeEvents.seq} > ${afterSeq} AND ${stripeEvents.seq} <= ${reached} GROUP BY arrival_hour
-          ON CONFLICT (hour) DO UPDATE SET arrivals = arrivals + excluded.arrivals, updated_at = excluded.updated_at`,
-    ),
+    countArrivals(db, sql`${stripeEvents.seq} > ${afterSeq} AND ${stripeEvents.seq} <= ${reached}`, nowMs),
     rawStatement(
       db,
       sql`INSERT INTO job_state (key, value, updated_at)
