@@ -36,7 +36,8 @@ before(async () => {
     seed: ({ persist }) => {
       const rows = Array.from({ length: COUNT }, (_, i) => {
         const at = HOUR + 60_000 + i * 1000;
-        return `(${at * 1000}, 'evt_e2e_archive_${i}', 'customer.updated', 0, ${Math.floor(at / 1000)}, ${at}, 'processed', ${at + 300}, '{"id":"evt_e2e_archive_${i}","object":"event"}')`;
+        const payload = `{"id":"evt_e2e_archive_${i}","object":"event"}`;
+        return `(${at * 1000}, 'evt_e2e_archive_${i}', 'customer.updated', 0, ${Math.floor(at / 1000)}, ${at}, 'processed', ${at + 300}, '${payload}')`;
       });
       rows.push(
         `(${Date.now() * 1000}, 'evt_e2e_archive_newest', 'customer.updated', 0, 1, ${Date.now()}, 'processed', ${Date.now()}, '{}')`,
@@ -49,7 +50,8 @@ before(async () => {
         "--persist-to",
         persist,
         "--command",
-        `INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, processed_at, payload) VALUES ${rows.join(", ")}`,
+        "INSERT INTO stripe_events (seq, id, type, livemode, created, received_at, status, processed_at, payload) " +
+          `VALUES ${rows.join(", ")}`,
       ]);
     },
   });

@@ -23,7 +23,7 @@ export interface CronJob {
 export const CRON_JOBS: readonly CronJob[] = [
   // Re-sends events whose send was lost or whose consumer stopped: what makes the early 2xx safe.
   { name: "redrive", run: redriveDueEvents },
-  // The charts' failed and dead totals (every other hourly figure is a counter the moves keep).
+  // The charts' failed and dead totals (every other hourly figure is a counter the sweep and the moves keep).
   { name: "ledger_hours", run: refreshLedgerHours },
   // ALERT_WEBHOOK_URL's messages.
   { name: "alerts", run: sendAlerts },

@@ -131,7 +131,8 @@ export const jobState = sqliteTable("job_state", {
 
 /**
  * Hourly aggregates of the ledger for the console's charts, so that a chart never reads a week of
- * ledger rows: one row per UTC hour of arrival, kept as counters by the statements that move events
+ * ledger rows: one row per UTC hour of arrival, kept as counters by the cron's sweep (which counts each
+ * arrival with its status when it passes it) and by the later moves of what it passed
  * (src/db/ledger/hours.ts says which move changes which counter), never recomputed from the ledger.
  * WITHOUT ROWID in migrations (drizzle cannot say so): keyed by the hour alone, a new row is one row
  * written. Counts may go below zero only for hours aggregated before the counters existed
@@ -142,7 +143,7 @@ export const ledgerHours = sqliteTable("ledger_hours", {
   hour: integer().primaryKey(),
   /**
    * Arrivals of this hour, counted by the cron's sweep once they are a grace old (src/db/ledger/upkeep.ts):
-   * the sweep reads every arrival once anyway. The arrivals not (yet) in a status below are pending.
+   * the sweep reads every arrival once anyway. The arrivals in no status below are pending.
    */
   arrivals: integer().notNull().default(0),
   /** Arrivals of this hour by their status now (`received` and `processing` are the rest of `arrivals`). */

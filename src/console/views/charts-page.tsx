@@ -17,14 +17,14 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
   return (
     <Layout title="Charts" signedIn={true}>
       <p class="muted">
-        Hours are UTC hours of arrival; each arrival is counted once, by its status now. Every move of an event updates its hour's counts as
-        it happens; arrivals still pending show once they are 5 minutes old (the cron's sweep counts them). The lag percentiles are read
-        from counts per lag bucket, so each is within its bucket (for example between 1 and 2 s).
+        Hours are UTC hours of arrival; each arrival is counted once, by its status now. The cron's sweep counts an arrival when it passes
+        it, 5 minutes after it arrived, and every later move (a retry, a death, a replay) updates its hour, so the last 5 minutes are not
+        drawn yet. The lag percentiles are read from counts per lag bucket, so each is within its bucket (for example between 1 and 2 s).
       </p>
       {props.rows.length === 0 && (
         <div class="note">
-          No figures yet: they count events as they are processed (pending arrivals once the cron's sweep has passed them; locally,
-          `wrangler dev` runs no cron: open /cdn-cgi/local/scheduled).
+          No figures yet: the cron's sweep counts arrivals 5 minutes after they arrive (locally, `wrangler dev` runs no cron: open
+          /cdn-cgi/local/scheduled).
         </div>
       )}
       <DeliveriesChart title="Deliveries per hour, last 24 hours" slots={day} everyHours={3} />
