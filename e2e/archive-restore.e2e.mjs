@@ -37,7 +37,8 @@ before(async () => {
       const rows = Array.from({ length: COUNT }, (_, i) => {
         const at = HOUR + 60_000 + i * 1000;
         const payload = `{"id":"evt_e2e_archive_${i}","object":"event"}`;
-        return `(${at * 1000}, 'evt_e2e_archive_${i}', 'customer.updated', 0, ${Math.floor(at / 1000)}, ${at}, 'processed', ${at + 300}, '${payload}')`;
+        const row = [at * 1000, `'evt_e2e_archive_${i}'`, "'customer.updated'", 0, Math.floor(at / 1000), at, "'processed'", at + 300];
+        return `(${row.join(", ")}, '${payload}')`;
       });
       rows.push(
         `(${Date.now() * 1000}, 'evt_e2e_archive_newest', 'customer.updated', 0, 1, ${Date.now()}, 'processed', ${Date.now()}, '{}')`,
