@@ -181,12 +181,19 @@ const capacity = {
     withoutArchive: eventsPerMonthHeld({ ledgerBytes, retentionDays: 30 }),
     before: eventsPerMonthHeld({ ledgerBytes: storage.ledger.perEvent, retentionDays: 30 }),
   },
-  // Months until the database is full, at each rate: 7 days hot with the archive, 30 days without it.
-  months: RATES.map((eventsPerMonth) => ({
-    eventsPerMonth,
-    withArchive: daysUntilFull({ ledgerBytes, projectionBytes, growthBytes, retentionDays, eventsPerMonth }).withRetention / (365.25 / 12),
-    withoutArchive: daysUntilFull({ ledgerBytes, projectionBytes, retentionDays: 30, eventsPerMonth }).withRetention / (365.25 / 12),
-  })),
+  // Months until the database is full, at each rate: 7 days hot with the archive, 30 days without it;
+  // the billing tables either left out (they grow with new objects, not events) or at their worst
+  // (every event a new object).
+  months: RATES.map((eventsPerMonth) => {
+    const months = (args) => daysUntilFull({ ledgerBytes, eventsPerMonth, ...args }).withRetention / (365.25 / 12);
+    return {
+      eventsPerMonth,
+      withArchive: months({ projectionBytes: 0, growthBytes, retentionDays }),
+      withArchiveWorst: months({ projectionBytes, growthBytes, retentionDays }),
+      withoutArchive: months({ projectionBytes: 0, retentionDays: 30 }),
+      withoutArchiveWorst: months({ projectionBytes, retentionDays: 30 }),
+    };
+  }),
 };
 
 // An event's whole life, retention included, averaged over the mix; Queue operations are sends

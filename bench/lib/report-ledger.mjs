@@ -186,7 +186,7 @@ export function renderRamp(ramp) {
 
 export function renderCapacity(c) {
   const years = (d) => (Number.isFinite(d) ? `${fmt(d / 365.25, 1)} years` : "never");
-  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "fills before the steady state" : `${fmt(m, 0)} months`) : "never");
+  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "does not fit (see below)" : `${fmt(m, 0)} months`) : "never");
   const m = (n) => `${fmt(n / 1e6, 1)}M`;
   return [
     "## How long one database lasts",
@@ -205,9 +205,20 @@ export function renderCapacity(c) {
     `| … all in (billing rows counted as if they lasted only the ${c.retentionDays} days: the conservative figure) | ` +
       `**${m(c.held.withArchiveAllIn)}** |`,
     "",
-    "| events a month | months until 10 GB, 30 days, no archive | months until 10 GB, " + `${c.retentionDays} days + archive |`,
-    "| ---: | ---: | ---: |",
-    ...c.months.map((r) => `| ${m(r.eventsPerMonth)} | ${months(r.withoutArchive)} | ${months(r.withArchive)} |`),
+    "Months until 10 GB from an empty database. The billing tables grow with new objects, not with events (most events update an " +
+      "object that exists), so each setting has two columns: the ledger (and the archive's catalogue) alone, and the worst case, " +
+      'every event a new object. "Does not fit": the retention window alone is more than 10 GB at that rate ' +
+      `(${c.retentionDays} days of 30M events a month: ${fmt(((30e6 / (365.25 / 12)) * c.retentionDays * c.ledgerBytes) / 1e9, 1)} GB; ` +
+      "4 days fit).",
+    "",
+    "| events a month | 30 days, no archive | … every event a new object | " +
+      `${c.retentionDays} days + archive | … every event a new object |`,
+    "| ---: | ---: | ---: | ---: | ---: |",
+    ...c.months.map(
+      (r) =>
+        `| ${m(r.eventsPerMonth)} | ${months(r.withoutArchive)} | ${months(r.withoutArchiveWorst)} | ` +
+        `${months(r.withArchive)} | ${months(r.withArchiveWorst)} |`,
+    ),
     "",
     `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day): with retention off ` +
       `(\`LEDGER_RETENTION_DAYS=0\`, ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event kept for ever) the database ` +
