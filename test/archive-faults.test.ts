@@ -8,6 +8,7 @@ import { archivedIds, archiveKeys, clearArchive, committedParts, ledgerCountWith
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { d1FailingOn, envWith, type FaultTiming, heldQueue, type R2Fault, r2FailingOn } from "./helpers/faults";
 import { clearLedger, seedEvent } from "./helpers/ledger";
+import { captureLogs } from "./helpers/logs";
 import { testDeps } from "./helpers/worker";
 
 // Retention with the archive, killed or failing at each point of a part's life: the put to R2, the
@@ -85,6 +86,18 @@ describe("archive faults", () => {
     const archived = await expectNothingLost(prefix, 300);
     expect(archived.size).toBe(300);
     expect([...archived.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("a row whose stored payload cannot be read stays in the ledger, logged, and holds up nothing else", async () => {
+    const prefix = await oldEvents(20);
+    await env.DB.prepare("UPDATE stripe_events SET payload = X'1F8B0800', payload_encoding = 'gzip' WHERE id = ?")
+      .bind(`${prefix}_3`)
+      .run();
+    const logs = captureLogs();
+    expect(await retention({})).toBe(19);
+    expect(await ledgerCountWith(prefix)).toBe(1);
+    expect(logs.map((l) => JSON.parse(l))).toContainEqual({ level: "error", msg: "archive_payload_unreadable", event_id: `${prefix}_3` });
+    expect((await archivedIds()).has(`${prefix}_3`)).toBe(false);
   });
 
   it("a manifest that fails is written by a later run, and nothing else is held up", async () => {

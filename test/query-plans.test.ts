@@ -1,12 +1,16 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { findArchived } from "../src/archive/lookup";
+import { archiveFinalEvents } from "../src/archive/run";
 import { customerView } from "../src/billing/customer-view";
 import { billingObject } from "../src/billing/object";
 import { batchAll, createDb } from "../src/db/client";
+import { archivedHours } from "../src/db/ledger/archive-catalogue";
 import { deathsSince, readAttention } from "../src/db/ledger/attention";
 import { claimEvents, finishEvents, markDead } from "../src/db/ledger/consumer";
 import { hourOf, readHours, sampleTotals } from "../src/db/ledger/hours";
 import { purgeEvents, resetForReplay } from "../src/db/ledger/operator";
+import { gzipPayload } from "../src/db/ledger/payload";
 import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents, SCAN_WINDOW } from "../src/db/ledger/reads";
 import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger/stats";
 import { objectTimeline } from "../src/db/ledger/timeline";
@@ -224,7 +228,7 @@ describe("query plans on a seeded ledger", () => {
     const ids = ["evt_plan_501", "evt_plan_1001", "evt_plan_1503"];
     await expectNoFullScan(async (db) => {
       await batchAll(db, claimEvents(db, ids, NOW).statements);
-      const gzip = new Uint8Array([31, 139]);
+      const gzip = await gzipPayload("{}");
       await batchAll(
         db,
         finishEvents(
@@ -237,5 +241,16 @@ describe("query plans on a seeded ledger", () => {
       await markDead(db, ["evt_plan_2003"], NOW);
       await markSendFailed(db, ["evt_plan_2501"], NOW);
     });
+  });
+
+  // Last: it moves the oldest final rows of the seeded ledger to R2 (and deletes them).
+  it("the archive's retention, an archived event's lookup and the archive's listing read no whole table", async () => {
+    const report = { parts: 0, archived: 0, deleted: 0 };
+    await expectNoFullScan(async (db) => {
+      await archiveFinalEvents(db, env.ARCHIVE, NOW - 25 * 86_400_000, 4_000, NOW, report);
+      await findArchived(db, env.ARCHIVE, "evt_plan_105");
+      await archivedHours(db, 0, NOW, 168);
+    });
+    expect(report.deleted).toBe(4_000);
   });
 });

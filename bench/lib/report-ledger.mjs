@@ -186,7 +186,7 @@ export function renderRamp(ramp) {
 
 export function renderCapacity(c) {
   const years = (d) => (Number.isFinite(d) ? `${fmt(d / 365.25, 1)} years` : "never");
-  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "does not fit (see below)" : `${fmt(m, 0)} months`) : "never");
+  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "does not fit" : `${fmt(m, 0)} months`) : "never");
   const m = (n) => `${fmt(n / 1e6, 1)}M`;
   return [
     "## How long one database lasts",

@@ -10,16 +10,31 @@ export const PART_MAX_EVENTS = 2_000;
 
 /**
  * The object for `rows` (payloads decoded first: a final row's is stored compressed), and the SHA-256
- * R2 checks it against, so a put that stored other bytes fails instead of succeeding.
+ * R2 checks it against, so a put that stored other bytes fails instead of succeeding. A row whose
+ * stored payload cannot be decoded (damaged bytes; never written so) is left out and named in
+ * `unreadable`: it stays in the ledger rather than stop the archive at it.
  *
  * @example
- * const { body, sha256 } = await buildPart(rows);
+ * const { body, sha256, rows: archived } = await buildPart(rows);
  */
-export async function buildPart(rows: readonly StripeEventRow[]): Promise<{ body: Uint8Array; sha256: ArrayBuffer }> {
-  const lines = await Promise.all(rows.map(async (row) => toLine(row, await decodePayload(row.payload, row.payloadEncoding))));
+export async function buildPart(
+  rows: readonly StripeEventRow[],
+): Promise<{ body: Uint8Array; sha256: ArrayBuffer; rows: StripeEventRow[]; unreadable: string[] }> {
+  const decoded = await Promise.all(rows.map((row) => decodePayload(row.payload, row.payloadEncoding).catch(() => null)));
+  const kept: StripeEventRow[] = [];
+  const lines: string[] = [];
+  const unreadable: string[] = [];
+  for (const [i, row] of rows.entries()) {
+    const payload = decoded[i];
+    if (payload === null || payload === undefined) unreadable.push(row.id);
+    else {
+      kept.push(row);
+      lines.push(toLine(row, payload));
+    }
+  }
   const gzip = new Blob([`${lines.join("\n")}\n`]).stream().pipeThrough(new CompressionStream("gzip"));
   const body = new Uint8Array(await new Response(gzip).arrayBuffer());
-  return { body, sha256: await crypto.subtle.digest("SHA-256", body) };
+  return { body, sha256: await crypto.subtle.digest("SHA-256", body), rows: kept, unreadable };
 }
 
 /**

@@ -3,6 +3,7 @@ import { ARCHIVE_READ_CHUNK, type ArchivedRow, beginPart, commitPart, finalRowsT
 import { HOUR_MS, hourOf } from "../db/ledger/hours";
 import type { StripeEventRow } from "../db/schema";
 import { seqAt } from "../ledger/event";
+import { log } from "../log";
 import { fingerprintRows } from "./fingerprint";
 import { partKey } from "./layout";
 import { buildPart, PART_MAX_EVENTS } from "./part";
@@ -74,11 +75,13 @@ function arrivalHour(row: { seq: number }): number {
 }
 
 /** Puts one part and commits it; returns the rows its commit deleted. */
-async function archivePart(db: Database, bucket: R2Bucket, rows: readonly StripeEventRow[], nowMs: number): Promise<number> {
+async function archivePart(db: Database, bucket: R2Bucket, read: readonly StripeEventRow[], nowMs: number): Promise<number> {
+  const { body, sha256, rows, unreadable } = await buildPart(read);
+  for (const id of unreadable) log("error", "archive_payload_unreadable", { event_id: id });
+  if (rows.length === 0) return 0;
   const hour = arrivalHour(rows[0]!);
   const first = rows[0]!.seq;
   const last = rows.at(-1)!.seq;
-  const { body, sha256 } = await buildPart(rows);
   const key = partKey(hour, first, last, nowMs);
   const id = await beginPart(db, { hour, key, firstSeq: first, lastSeq: last, lines: rows.length, bytes: body.byteLength }, nowMs);
   // R2 answers only once the object is stored; with the checksum, an object stored damaged is refused.

@@ -57,10 +57,14 @@ export function claimEvents(db: Database, ids: readonly string[], nowMs: number)
     claimAt.push(statements.length);
     statements.push(claimStatement(db, part, nowMs));
   }
+  // A damaged payload (never written so) reads as empty: its event fails on its own, not the batch's claim.
   const read = async (results: readonly unknown[]): Promise<ClaimedEvent[]> => {
     const rows = claimAt.flatMap((i) => results[i] as Awaited<ReturnType<typeof claimStatement>>);
     return Promise.all(
-      rows.map(async ({ payloadEncoding, ...row }) => ({ ...row, payload: await decodePayload(row.payload, payloadEncoding) })),
+      rows.map(async ({ payloadEncoding, ...row }) => ({
+        ...row,
+        payload: await decodePayload(row.payload, payloadEncoding).catch(() => ""),
+      })),
     );
   };
   return { statements, read };
@@ -126,7 +130,6 @@ export function finishedTwins(db: Database, ids: readonly string[]) {
 
 /** Events finished per statement: three bound values each (the id twice, the payload), within D1's 100. */
 const FINISHED_PER_STATEMENT = 30;
-
 /** An event to finish, with its payload's gzip bytes (null keeps the payload as it is stored). */
 export interface Finished {
   id: string;
