@@ -10,11 +10,12 @@
 --   instead of a per-minute recompute from the ledger: `arrivals` replaces `received` and
 --   `processing` (which are the arrivals in no other status), and `lag_counts` (counts per lag bucket,
 --   src/ledger/lag.ts) replaces the percentiles, which stay as they were for the hours aggregated before.
---   Seeding reads the ledger once, here: the failed and dead counts of every hour come from the ledger
---   (retention never deletes those rows); every counter of the hours from three days ago on (retention
---   keeps at least three days, so the ledger still holds each of their events) is recomputed; older
---   hours keep the figures they were frozen with. Arrivals after the sweep's position are left for the
---   sweep to count, as it will.
+--   Seeding reads the ledger once, here, and counts only the rows the sweep has passed (at or before
+--   its saved position): the sweep counts every later row, with its status, as it passes it, and each
+--   move of a row it has passed adds itself (src/db/ledger/hours.ts). The failed and dead counts of
+--   every hour come from the ledger (retention never deletes those rows); every counter of the hours
+--   from three days ago on (retention keeps at least three days, so the ledger still holds each of
+--   their events) is recomputed; older hours keep the figures they were frozen with.
 ALTER TABLE `stripe_events` ADD `payload_encoding` text;--> statement-breakpoint
 CREATE TABLE `archive_index` (
 	`bits` integer NOT NULL,
@@ -62,11 +63,13 @@ ALTER TABLE `__new_ledger_hours` RENAME TO `ledger_hours`;--> statement-breakpoi
 INSERT INTO `ledger_hours` ("hour", "failed", "dead", "updated_at")
 SELECT "seq" / 3600000000 * 3600000 AS "h", count(CASE WHEN "status" = 'failed' THEN 1 END), count(CASE WHEN "status" = 'dead' THEN 1 END),
        CAST(strftime('%s', 'now') AS INTEGER) * 1000
-FROM `stripe_events` WHERE "status" IN ('failed', 'dead') GROUP BY "h"
+FROM `stripe_events` WHERE "status" IN ('failed', 'dead') AND "seq" <= coalesce((SELECT json_extract("value", '$.seq') FROM `job_state` WHERE "key" = 'ledger_sweep'), 0) GROUP BY "h"
 ON CONFLICT ("hour") DO UPDATE SET "failed" = excluded."failed", "dead" = excluded."dead";--> statement-breakpoint
+UPDATE `ledger_hours` SET "arrivals" = 0, "processed" = 0, "ignored" = 0, "failed" = 0, "dead" = 0, "lag_counts" = '[]',
+  "lag_p50_ms" = NULL, "lag_p95_ms" = NULL
+WHERE "hour" >= ((CAST(strftime('%s', 'now') AS INTEGER) - 259200) / 3600 + 1) * 3600000;--> statement-breakpoint
 INSERT INTO `ledger_hours` ("hour", "arrivals", "processed", "ignored", "failed", "dead", "lag_counts", "updated_at")
-SELECT "h",
-       count(CASE WHEN "seq" <= coalesce((SELECT json_extract("value", '$.seq') FROM `job_state` WHERE "key" = 'ledger_sweep'), 0) THEN 1 END),
+SELECT "h", count(*),
        count(CASE WHEN "status" = 'processed' THEN 1 END), count(CASE WHEN "status" = 'ignored' THEN 1 END),
        count(CASE WHEN "status" = 'failed' THEN 1 END), count(CASE WHEN "status" = 'dead' THEN 1 END),
        json_array(count(CASE WHEN "b" = 0 THEN 1 END), count(CASE WHEN "b" = 1 THEN 1 END), count(CASE WHEN "b" = 2 THEN 1 END),
@@ -89,6 +92,7 @@ FROM (
               WHEN "processed_at" - "received_at" < 43200000 THEN 14 ELSE 15 END AS "b"
   FROM `stripe_events`
   WHERE "seq" >= ((CAST(strftime('%s', 'now') AS INTEGER) - 259200) / 3600 + 1) * 3600000000
+    AND "seq" <= coalesce((SELECT json_extract("value", '$.seq') FROM `job_state` WHERE "key" = 'ledger_sweep'), 0)
 ) GROUP BY "h"
 ON CONFLICT ("hour") DO UPDATE SET "arrivals" = excluded."arrivals", "processed" = excluded."processed", "ignored" = excluded."ignored",
   "failed" = excluded."failed", "dead" = excluded."dead", "lag_counts" = excluded."lag_counts", "lag_p50_ms" = NULL, "lag_p95_ms" = NULL;
