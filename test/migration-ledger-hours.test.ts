@@ -42,7 +42,8 @@ describe("migration 0008's seeding of the hourly counters", () => {
     // the ledger): a frozen hour five days back, and figures for a recent hour to be replaced.
     const frozen = HOUR - 120 * HOUR_MS;
     await env.DB.prepare(
-      "INSERT INTO ledger_hours (hour, arrivals, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms, updated_at) VALUES (?, 9, 7, 1, 0, 0, 10, 20, 1), (?, 99, 99, 99, 0, 0, NULL, NULL, 1)",
+      "INSERT INTO ledger_hours (hour, arrivals, processed, ignored, failed, dead, lag_p50_ms, lag_p95_ms, updated_at) " +
+        "VALUES (?, 9, 7, 1, 0, 0, 10, 20, 1), (?, 99, 99, 99, 0, 0, NULL, NULL, 1)",
     )
       .bind(frozen, HOUR - HOUR_MS)
       .run();
