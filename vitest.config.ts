@@ -37,7 +37,11 @@ export default defineConfig(async () => {
       silent: "passed-only" as const,
       // Runs per property in test/reliability; workerd cannot read the host env, so it is passed in.
       // `FC_RUNS=20000 npm test` for a longer search.
-      provide: { fcRuns: Number(process.env.FC_RUNS ?? 2000) },
+      provide: {
+        fcRuns: Number(process.env.FC_RUNS ?? 2000),
+        // Final rows test/archive-scale.test.ts moves to R2: a million in about a minute on 2 cores.
+        archiveScaleRows: Number(process.env.ARCHIVE_SCALE_ROWS ?? 1_000_000),
+      },
       // workerd reports a rejecting RPC call to the BillingService entrypoint a second time, as an
       // unhandled rejection of the callee, even when the test awaits and checks the rejection
       // (cloudflare/workers-sdk#14736). Only those are let through: the argument checks' TypeErrors,

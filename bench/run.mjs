@@ -11,8 +11,8 @@
 //   BENCH_PROFILE=0 npm run bench      skip the profile
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { daysUntilFull } from "./lib/capacity.mjs";
-import { costPerMillionEvents } from "./lib/cost.mjs";
+import { daysUntilFull, eventsPerMonthHeld } from "./lib/capacity.mjs";
+import { archiveStoragePerMillionPerMonth, costPerMillionEvents } from "./lib/cost.mjs";
 import { measureDrain } from "./lib/drain.mjs";
 import { fmt, measureServer } from "./lib/measure.mjs";
 import { countOperations, wholeLife, wholeLifeWithRetention } from "./lib/ops.mjs";
@@ -21,12 +21,12 @@ import { measureRamp } from "./lib/ramp.mjs";
 import { RATE_HEADING, sectionOf, withSection } from "./lib/rate-report.mjs";
 import { renderResults } from "./lib/report.mjs";
 import { machineAndVersions, measureStartup } from "./lib/static-figures.mjs";
-import { bytesPerEvent } from "./lib/storage.mjs";
+import { archiveBytes, bytesPerEvent } from "./lib/storage.mjs";
 import { buildBundle, startExpress, startWorker, workerTargets } from "./lib/targets.mjs";
 
 // Ports: 8800–8808 for the servers under test (the profile's inspector takes 8807; Miniflare's own
 // loopback server takes an OS-assigned port).
-const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806, ramp: 8808 };
+const PORT = { a: 8800, b: 8801, c: 8802, d: 8803, counting: 8804, drain: 8805, profile: 8806, ramp: 8808, ledger: 8809 };
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 const PLAN = [
   { concurrency: 1, count: Math.max(50, Math.round(1000 * scale)) },
@@ -35,6 +35,8 @@ const PLAN = [
 ];
 const RAMP_PER_STEP = Math.max(200, Math.round(1500 * scale));
 const DRAIN_EVENTS = Number(process.env.BENCH_DRAIN ?? 10_000);
+/** Events of the drain that measures the ledger alone at its final size (ignored, compressed). */
+const DRAIN_FINAL_EVENTS = Math.max(1000, Math.round(DRAIN_EVENTS / 2));
 const OUT = process.env.BENCH_OUT ?? new URL("RESULTS.md", import.meta.url).pathname;
 const log = (line) => console.log(line);
 const started = Date.now();
@@ -77,7 +79,10 @@ log("(d) Express + stripe.webhooks.constructEvent + node:sqlite …");
 
 // Settings as deployed: the retention the counting run ages its rows past, and the consumer's batch size.
 const { workerOptions } = unstable_getMiniflareWorkerOptions(new URL("../wrangler.toml", import.meta.url).pathname);
-const retentionDays = Number(workerOptions.bindings.LEDGER_RETENTION_DAYS);
+// LEDGER_RETENTION_DAYS empty is the Worker's default: 7 days with the ARCHIVE bucket bound, 30 without.
+const archiveBound = Boolean(workerOptions.r2Buckets?.ARCHIVE);
+const retentionRaw = String(workerOptions.bindings.LEDGER_RETENTION_DAYS ?? "").trim();
+const retentionDays = retentionRaw === "" ? (archiveBound ? 7 : 30) : Number(retentionRaw);
 const batchSize = Object.entries(workerOptions.queueConsumers ?? {}).find(([name]) => !name.endsWith("-dlq"))?.[1]?.maxBatchSize ?? 10;
 
 // The ramp: (a), whose database also gives the ledger's bytes per event, then the floor (b) for what
@@ -139,14 +144,64 @@ log(
     `ledger + projections ${fmt(storage.drained.perEvent, 0)} bytes/event`,
 );
 
-// Projections: what the drained database holds per event beyond the ledger rows alone.
-const ledgerBytes = storage.ledger.perEvent;
+log(`Ledger at its final size: ${DRAIN_FINAL_EVENTS} events no handler wants (ignored, compressed, no billing row) …`);
+{
+  // The counting wrapper, so the archiving runs below are counted too (the drain's CPU is not measured here).
+  const server = await startWorker(workers.counting, { port: PORT.ledger, consumers: true });
+  try {
+    ({ storage: storage.ledgerFinal } = await bytesPerEvent(server, () =>
+      measureDrain(server, { count: DRAIN_FINAL_EVENTS, unhandled: true, log: () => {} }),
+    ));
+    log(`  ledger, final and compressed: ${fmt(storage.ledgerFinal.perEvent, 0)} bytes/event`);
+    log(`Archive: the cron's retention moving every row to R2 (${retentionDays} days + 1 later) …`);
+    storage.archive = await archiveBytes(server, retentionDays);
+    log(
+      `  ${storage.archive.events} events in ${storage.archive.parts} parts, ${fmt(storage.archive.perEvent, 0)} bytes/event in R2, ` +
+        `catalogue ≈ ${fmt(storage.archive.indexBytesPerEvent, 1)} bytes/event in D1`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+// Projections: what the drained database holds per event beyond the final, compressed ledger rows.
+const ledgerBytes = storage.ledgerFinal.perEvent;
 const projectionBytes = Math.max(0, storage.drained.perEvent - ledgerBytes);
-const capacity = { retentionDays, ledgerBytes, projectionBytes, ...daysUntilFull({ ledgerBytes, projectionBytes, retentionDays }) };
+const growthBytes = storage.archive.indexBytesPerEvent;
+const RATES = [1e6, 10e6, 30e6];
+const capacity = {
+  retentionDays,
+  ledgerBytes,
+  projectionBytes,
+  growthBytes,
+  ...daysUntilFull({ ledgerBytes, projectionBytes, growthBytes, retentionDays }),
+  // Events a month one database holds at steady state: hot ledger only, and all in (projections counted as hot).
+  held: {
+    withArchive: eventsPerMonthHeld({ ledgerBytes, retentionDays }),
+    withArchiveAllIn: eventsPerMonthHeld({ ledgerBytes: storage.drained.perEvent, retentionDays }),
+    withoutArchive: eventsPerMonthHeld({ ledgerBytes, retentionDays: 30 }),
+    before: eventsPerMonthHeld({ ledgerBytes: storage.ledger.perEvent, retentionDays: 30 }),
+  },
+  // Months until the database is full, at each rate: 7 days hot with the archive, 30 days without it;
+  // the billing tables either left out (they grow with new objects, not events) or at their worst
+  // (every event a new object).
+  months: RATES.map((eventsPerMonth) => {
+    const months = (args) => daysUntilFull({ ledgerBytes, eventsPerMonth, ...args }).withRetention / (365.25 / 12);
+    return {
+      eventsPerMonth,
+      withArchive: months({ projectionBytes: 0, growthBytes, retentionDays }),
+      withArchiveWorst: months({ projectionBytes, growthBytes, retentionDays }),
+      withoutArchive: months({ projectionBytes: 0, retentionDays: 30 }),
+      withoutArchiveWorst: months({ projectionBytes, retentionDays: 30 }),
+    };
+  }),
+};
 
 // An event's whole life, retention included, averaged over the mix; Queue operations are sends
-// (re-sends by the cron included), deliveries and acks.
-const life = wholeLifeWithRetention(ops.mix.newEvent, ops.retention);
+// (re-sends by the cron included), deliveries and acks. Retention's share is the archive run's per
+// archived row (parts of ≈ 1,700 events, as at 1.2M events a month), not the counting run's, whose
+// 159 rows make one small part that spreads a part's fixed cost over few events.
+const life = wholeLifeWithRetention(ops.mix.newEvent, { perPrunedRow: storage.archive.cron });
 const costInputs = {
   cpuMsPerEvent: drain.cpuMsPerEvent,
   d1RowsRead: life.d1_rows_read,
@@ -154,17 +209,28 @@ const costInputs = {
   queueOps: life.queue_messages_sent + life.queue_messages_delivered + life.queue_acks,
   // Consumer invocations per event: at best one per full batch of the events queue (wrangler.toml).
   consumerInvocationsPerEvent: 1 / batchSize,
+  // The archive's R2 operations, from the counting run's retention (per pruned row).
+  r2ClassA: life.r2_class_a ?? 0,
+  r2ClassB: life.r2_class_b ?? 0,
 };
-const cost = { inputs: costInputs, batchSize, result: costPerMillionEvents(costInputs), byType: {} };
+const cost = {
+  inputs: costInputs,
+  batchSize,
+  result: costPerMillionEvents(costInputs),
+  archivePerMillionPerMonth: archiveStoragePerMillionPerMonth(storage.archive.perEvent),
+  byType: {},
+};
 // Each type on its own (the mix's CPU, each type's own D1 and Queue counts): what a million events of
 // only that type would cost, for the types counted beside the mix.
 for (const type of ops.types) {
-  const own = wholeLifeWithRetention(ops.perType[type].newEvent, ops.retention);
+  const own = wholeLifeWithRetention(ops.perType[type].newEvent, { perPrunedRow: storage.archive.cron });
   const inputs = {
     ...costInputs,
     d1RowsRead: own.d1_rows_read,
     d1RowsWritten: own.d1_rows_written,
     queueOps: own.queue_messages_sent + own.queue_messages_delivered + own.queue_acks,
+    r2ClassA: own.r2_class_a ?? 0,
+    r2ClassB: own.r2_class_b ?? 0,
   };
   cost.byType[type] = { inputs, result: costPerMillionEvents(inputs) };
 }

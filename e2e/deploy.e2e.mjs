@@ -104,6 +104,15 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
     assert.equal(readFileSync(join(project, "wrangler.toml"), "utf8"), readFileSync(join(ROOT, "wrangler.toml"), "utf8"));
   });
 
+  it("creates the archive's R2 bucket by its wrangler.toml name, once", () => {
+    assert.deepEqual(
+      config.r2_buckets.map((b) => b.binding),
+      ["ARCHIVE"],
+    );
+    assert.deepEqual([...fake.state.buckets.keys()], ["stripe-webhooks-archive"]);
+    assert.equal(calls(fake, "POST", /\/r2\/buckets$/).length, 1);
+  });
+
   it("creates both queues, the dead-letter queue included, once", () => {
     assert.deepEqual([...fake.state.queues.values()].map((q) => q.queue_name).sort(), ["stripe-events", "stripe-events-dlq"]);
     assert.deepEqual(
@@ -163,11 +172,15 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
     for (const object of config.durable_objects.bindings) {
       assert.deepEqual(byName[object.name], { type: "durable_object_namespace", name: object.name, class_name: object.class_name });
     }
+    for (const bucket of config.r2_buckets) {
+      assert.deepEqual(byName[bucket.binding], { type: "r2_bucket", name: bucket.binding, bucket_name: bucket.bucket_name });
+    }
     assert.deepEqual(
       Object.keys(byName).sort(),
       [
         "DB",
         "EVENTS_QUEUE",
+        ...config.r2_buckets.map((b) => b.binding),
         ...config.ratelimits.map((r) => r.name),
         ...config.durable_objects.bindings.map((b) => b.name),
         ...Object.keys(config.vars),
@@ -215,7 +228,7 @@ describe("npm run deploy (pinned wrangler, fake Cloudflare API, empty account)",
     assert.deepEqual(fake.unknown, []);
     assert.equal(fake.state.databases.size, 1);
     assert.equal(fake.state.queues.size, 2);
-    assert.deepEqual(calls(fake, "POST", /\/d1\/database$|\/queues$|\/consumers$/, afterFirst), []);
+    assert.deepEqual(calls(fake, "POST", /\/d1\/database$|\/queues$|\/consumers$|\/r2\/buckets$/, afterFirst), []);
     assert.equal(calls(fake, "PUT", /\/consumers\/[^/]+$/, afterFirst).length, 2, "both consumers updated in place");
     for (const q of fake.state.queues.values()) assert.equal(q.consumers.length, 1);
     assert.deepEqual(

@@ -20,7 +20,7 @@ const LAYERS = [
   ["billing"], // the built-in billing handlers and the billing state they keep
   ["deps"], // one invocation's dependencies
   ["queue"], // sending to and consuming the events queue
-  ["maintenance", "recovery", "replay", "endpoint-check", "health", "backfill", "alerts"], // services
+  ["archive", "maintenance", "recovery", "replay", "endpoint-check", "health", "backfill", "alerts"], // services
   ["http"], // what the HTTP surfaces share
   ["routes", "console", "cron", "entrypoints"], // the Worker's surfaces
   ["app", "worker", "index"], // the entry

@@ -13,7 +13,9 @@
 //    that does not exist, which the dead-letter queue is on a new account;
 // 3. the D1 migrations are applied to the remote database;
 // 4. `wrangler deploy` uploads the Worker and sets its cron trigger and queue consumers: it goes live
-//    only once its tables exist;
+//    only once its tables exist. The R2 bucket of the archive (the ARCHIVE binding) is created by this
+//    step when the account has none of its name: the pinned wrangler provisions a bound bucket that
+//    does not exist (e2e/deploy.e2e.mjs checks it), so no step of ours does it twice;
 // 5. the secrets the Worker needs are checked, and what is missing is said with the command that sets it.
 // A second run creates nothing and applies no migration again. Every wrangler call is the pinned
 // wrangler from node_modules, with stdin closed so it never prompts (it takes its non-interactive
@@ -27,7 +29,7 @@ import { WRANGLER } from "./lib/local-dev.mjs";
 const REQUIRED_SECRETS = ["STRIPE_WEBHOOK_SECRET", "STRIPE_MODE"];
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LOGIN_HINT =
-  "Logged in? Run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (a token with Workers Scripts, D1 and Queues edit " +
+  "Logged in? Run `npx wrangler login`, or set CLOUDFLARE_API_TOKEN (a token with Workers Scripts, D1, Queues and R2 edit " +
   "rights) and CLOUDFLARE_ACCOUNT_ID.";
 
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -132,7 +134,10 @@ async function applyMigrations() {
 /** Deploys the Worker; the workers.dev URL it printed, if any. */
 async function deployWorker() {
   const { output } = await wrangler(["deploy", ...process.argv.slice(2)], {
-    hint: "The database is migrated and the queues exist; run npm run deploy again once the cause is fixed.",
+    hint:
+      "The database is migrated and the queues exist; run npm run deploy again once the cause is fixed. If the R2 bucket could " +
+      "not be created, enable R2 for the account in the Cloudflare dashboard (R2 Object Storage), or remove the [[r2_buckets]] " +
+      "block of wrangler.toml to deploy without the archive.",
   });
   return output.match(/https:\/\/\S+\.workers\.dev\b/)?.[0];
 }

@@ -29,6 +29,8 @@ export interface Deps {
   readonly stripeBudget: ApiBudget;
   /** The events queue. */
   readonly queue: Queue<EventMessage>;
+  /** The R2 bucket retention archives final events to (ARCHIVE); null when none is bound. */
+  readonly archive: R2Bucket | null;
   /** The clock, Unix ms. */
   readonly now: () => number;
   /** The registered event handlers and fulfilment hooks. */
@@ -63,6 +65,7 @@ export function createDeps(env: Env, options: { handlers: Handlers; now: () => n
       return stripeBudget();
     },
     queue: env.EVENTS_QUEUE,
+    archive: env.ARCHIVE ?? null,
     now: options.now,
     handlers: options.handlers,
   };

@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   replay_not_allowed: 409,
   /** An admin call that needs the Stripe API (backfill, endpoint check) while STRIPE_SECRET_KEY is unset. */
   stripe_key_missing: 409,
+  /** An archive call (list, restore) while no ARCHIVE bucket is bound. */
+  archive_not_bound: 409,
   not_found: 404,
   method_not_allowed: 405,
   payload_too_large: 413,

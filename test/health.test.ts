@@ -19,6 +19,17 @@ describe("the operator's health report (GET /admin/api/health)", () => {
         database: { ok: true, size_bytes: expect.any(Number), max_bytes: 10_000_000_000 },
         stripe_api: { ok: true, key_configured: false },
         endpoint: { ok: true, last_checked_at: null },
+        capacity: {
+          ok: true,
+          retention_days: 7,
+          archive: true,
+          // 7 days of 10M events a month hold 4.9 GB; the archive's catalogue grows by 32 MB a month.
+          months_until_full: { "1M": 2971.7, "10M": 159.2, "30M": 0 },
+          months_until_full_every_event_a_new_object: { "1M": 59.7, "10M": 3.2, "30M": 0 },
+          events_per_month_held: 20_395_001,
+          basis: expect.stringMatching(/^2132 bytes per event in the ledger, 3.2 per archived event .*, 156 per new object/),
+          warnings: ["At 30M events a month, 7 days of events would not fit in D1_MAX_BYTES, or see docs/SCALING.md."],
+        },
       },
     });
   });
@@ -121,5 +132,26 @@ describe("GET /health (anyone)", () => {
     now += 1;
     await flood();
     expect(statements).toHaveLength(2);
+  });
+});
+
+describe("the health report's capacity plan", () => {
+  it.each([
+    ["30 days, no archive: the ledger alone never fills, billing rows do", { ARCHIVE: undefined }, 30, { "1M": null, "10M": 0, "30M": 0 }],
+    ["7 days with the archive", {}, 7, { "1M": 2971.7, "10M": 159.2, "30M": 0 }],
+    ["4 days with the archive: 30M a month fits", { LEDGER_RETENTION_DAYS: "4" }, 4, { "1M": 3037.4, "10M": 224.9, "30M": 16.6 }],
+    ["retention off: everything stays", { LEDGER_RETENTION_DAYS: "0" }, 0, { "1M": 4.6, "10M": 0.4, "30M": 0.1 }],
+  ] as const)("%s", async (_name, vars, days, months) => {
+    const { body } = await getHealth(envWith(vars as Partial<Env>));
+    expect(body.checks.capacity).toMatchObject({ retention_days: days, months_until_full: months });
+  });
+
+  it("warns, naming the way out, when a rate's retention window alone would not fit", async () => {
+    const { body } = await getHealth(envWith({ ARCHIVE: undefined }));
+    expect(body.ok).toBe(true);
+    expect(body.checks.capacity.warnings).toEqual([
+      "At 10M or 30M events a month, 30 days of events would not fit in D1_MAX_BYTES: bind the ARCHIVE bucket and keep 7 days, " +
+        "or see docs/SCALING.md.",
+    ]);
   });
 });

@@ -1,20 +1,25 @@
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { HOUR_MS, hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
-import { CHART_HOURS, hourInTurn, refreshLedgerHours } from "../src/maintenance/ledger-hours";
+import { HOUR_MS, hourOf, readHours } from "../src/db/ledger/hours";
+import { Handlers } from "../src/handlers/registry";
+import { LAG_BUCKET_EDGES_MS, lagBucket, lagPercentile } from "../src/ledger/lag";
+import { refreshLedgerHours } from "../src/maintenance/ledger-hours";
+import { redriveDueEvents } from "../src/maintenance/redrive";
+import { purge, replay } from "../src/replay/replay";
 import { buildEvent, OBJECTS } from "./helpers/events";
+import { envWith, heldQueue } from "./helpers/faults";
+import { keptHours, recomputeFromLedger } from "./helpers/hours-oracle";
 import { clearLedger, seedEvent, setRow } from "./helpers/ledger";
 import { observedD1, rowsWritten } from "./helpers/observed-d1";
-import { testDeps } from "./helpers/worker";
+import { DEAD_LETTER_QUEUE, runBatch, testDeps } from "./helpers/worker";
 
-// The charts' hourly aggregates, kept by the every-minute cron from bounded reads of the ledger.
-// (test/charts-scale.test.ts checks them on a large seeded ledger.)
+// The charts' hourly aggregates are counters kept by the statements that move events (src/db/ledger/hours.ts).
+// The oracle is the recompute the cron used to run every minute: after any sequence of moves, and
+// once the sweep has passed every arrival, the counters must hold what it finds in the ledger.
 
-// A minute into the current hour: a test that runs the cron for up to 46 minutes from NOW stays in
-// one hour, whatever the wall clock (an hour crossed halfway shifts every hour's offset by one, and
-// the hour a test waits for could be skipped by the turn).
-const NOW = hourOf(Date.now()) + 60_000;
+const NOW = Date.now();
 const HOUR = hourOf(NOW);
 
 beforeEach(async () => {
@@ -22,101 +27,197 @@ beforeEach(async () => {
   await env.DB.prepare("DELETE FROM ledger_hours").run();
 });
 
-/** An event that arrived at `receivedAt` and is now `status`, processed `lagMs` later when final. */
-async function arrival(receivedAt: number, status: string, lagMs: number | null = null): Promise<string> {
-  const e = buildEvent("customer.created", OBJECTS.customer);
-  await seedEvent(e, receivedAt);
-  await setRow(e.id, { status, redrive_at: null, processed_at: lagMs === null ? null : receivedAt + lagMs });
-  return e.id;
+/** `n` events that arrived `hoursAgo` hours before NOW, a second apart. */
+async function arrivals(n: number, hoursAgo: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = buildEvent("customer.created", OBJECTS.customer);
+    await seedEvent(e, HOUR - hoursAgo * HOUR_MS + 60_000 + i * 1000);
+    ids.push(e.id);
+  }
+  return ids;
 }
 
-const row = async (hour: number) => (await readHours(createDb(env.DB), hour, hour + HOUR_MS))[0];
+/** Handlers whose customer.created handler throws for the ids in `failing`. */
+function handlersFailing(failing: ReadonlySet<string>): Handlers {
+  return new Handlers().on("customer.created", (_customer, event) => {
+    if (failing.has(event.id)) throw new Error("handler down");
+  });
+}
 
-describe("hourly ledger aggregates", () => {
-  it("counts an hour's arrivals by status and its processing lag as nearest-rank p50 and p95", async () => {
-    // 20 processed arrivals with lags of 1 … 20 s: p50 is the 10th smallest, p95 the 19th.
-    for (let i = 1; i <= 20; i++) await arrival(HOUR + i, "processed", i * 1000);
-    await arrival(HOUR + 100, "ignored", 500);
-    await arrival(HOUR + 101, "failed");
-    await arrival(HOUR + 102, "dead");
-    await arrival(HOUR + 103, "received");
-    await arrival(HOUR - 1, "processed", 1); // the previous hour
+/** Messages sent while the moves run are held, never consumed behind the test's back. */
+const held = () => envWith({ EVENTS_QUEUE: heldQueue().queue });
 
-    await refreshLedgerHours(testDeps({ now: NOW }));
-    expect(await row(HOUR)).toMatchObject({
-      received: 1,
-      processing: 0,
-      processed: 20,
-      ignored: 1,
-      failed: 1,
-      dead: 1,
-      lagP50Ms: 10_000,
-      lagP95Ms: 19_000,
+/** The sweep, run far enough ahead that it passes every arrival (and counts it). */
+async function sweepEverything(): Promise<void> {
+  await redriveDueEvents(testDeps({ env: held(), now: NOW + 3 * HOUR_MS }));
+}
+
+/** Once the sweep has passed every arrival, the counters hold what a recompute from the ledger finds. */
+async function expectCountersMatchOracle(): Promise<void> {
+  await sweepEverything();
+  const oracle = await recomputeFromLedger();
+  const kept = await keptHours();
+  for (const [hour, expected] of oracle) {
+    const { lags, ...counts } = expected;
+    expect(kept.get(hour), `hour ${new Date(hour).toISOString()}`).toEqual(counts);
+  }
+  // An hour the ledger has no row for any more (purged) counts nothing.
+  for (const [hour, row] of kept) if (!oracle.has(hour)) expect(row).toMatchObject({ arrivals: 0, processed: 0, failed: 0, dead: 0 });
+}
+
+describe("hourly counters kept by the moves themselves", () => {
+  it("agree with a recompute from the ledger after processing, failures, retries, dead letters, replays, purges, deferrals", async () => {
+    const early = await arrivals(6, 5);
+    const late = await arrivals(5, 1);
+    const all = [...early, ...late];
+    const failing = new Set([early[0]!, early[1]!, late[0]!]);
+    const env1 = held();
+
+    await runBatch(all, { handlers: handlersFailing(failing), env: env1, now: () => NOW });
+    // A retry that fails again, one that succeeds, and a death.
+    failing.delete(early[1]!);
+    await runBatch([early[0]!, early[1]!, late[0]!], { handlers: handlersFailing(failing), env: env1, now: () => NOW + 10_000 });
+    await runBatch([early[0]!], { queue: DEAD_LETTER_QUEUE, env: env1, now: () => NOW + 20_000 });
+    await expectCountersMatchOracle();
+
+    // A replay of the dead one and of a processed one, then a run that defers (STRIPE_MODE unset).
+    await replay(testDeps({ env: env1, now: NOW + 30_000 }), [early[0]!, early[2]!], true);
+    await runBatch([early[0]!, early[2]!], { env: envWith({ ...env1, STRIPE_MODE: "" }), now: () => NOW + 40_000 });
+    await expectCountersMatchOracle();
+    await runBatch([early[0]!, early[2]!], { handlers: handlersFailing(new Set()), env: env1, now: () => NOW + 50_000 });
+
+    // The still-failed late event is purged, after the sweep counted it as an arrival.
+    await sweepEverything();
+    expect(await purge(createDb(env.DB), [late[0]!], NOW + 60_000)).toEqual([late[0]]);
+    await expectCountersMatchOracle();
+    expect((await keptHours()).get(HOUR - HOUR_MS)).toMatchObject({ arrivals: 4, processed: 4, failed: 0 });
+  });
+
+  it("agree with the recompute after any sequence of moves", async () => {
+    const ids = [...(await arrivals(4, 3)), ...(await arrivals(4, 0))];
+    const moves = fc.constantFrom("process", "fail", "dead", "replay", "replay-final", "purge", "defer", "sweep");
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(moves, fc.subarray(ids, { minLength: 1 })), { minLength: 1, maxLength: 8 }), async (steps) => {
+        const env1 = held();
+        let t = NOW;
+        for (const [move, chosen] of steps) {
+          t += 1_000;
+          const now = () => t;
+          if (move === "process") await runBatch(chosen, { handlers: handlersFailing(new Set()), env: env1, now });
+          if (move === "fail") await runBatch(chosen, { handlers: handlersFailing(new Set(chosen)), env: env1, now });
+          if (move === "dead") await runBatch(chosen, { queue: DEAD_LETTER_QUEUE, env: env1, now });
+          if (move === "replay" || move === "replay-final") await replay(testDeps({ env: env1, now: t }), chosen, move === "replay-final");
+          if (move === "purge") await purge(createDb(env.DB), chosen, t);
+          if (move === "defer") await runBatch(chosen, { env: envWith({ ...env1, STRIPE_MODE: "" }), now });
+          if (move === "sweep") await redriveDueEvents(testDeps({ env: env1, now: t + 3 * HOUR_MS }));
+        }
+        await expectCountersMatchOracle();
+      }),
+      // Each case runs a few D1 batches per move; a handful of cases covers the moves' pairs.
+      { numRuns: 15 },
+    );
+  }, 60_000);
+
+  it("count an arrival once, when the sweep passes it a grace after it arrived, however often the sweep runs", async () => {
+    await arrivals(3, 0);
+    await redriveDueEvents(testDeps({ env: held(), now: HOUR + 60_000 }));
+    expect((await keptHours()).get(HOUR)?.arrivals ?? 0).toBe(0);
+    for (let run = 0; run < 3; run++) await sweepEverything();
+    expect((await keptHours()).get(HOUR)?.arrivals).toBe(3);
+  });
+
+  it("are not touched by retention, so an hour keeps its figures once its events are deleted", async () => {
+    const ids = await arrivals(2, 24 * 40);
+    await runBatch(ids, { handlers: handlersFailing(new Set()), env: held(), now: () => NOW });
+    await sweepEverything();
+    await arrivals(1, 0);
+    const before = await keptHours();
+    const { pruneLedger } = await import("../src/maintenance/retention");
+    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", ARCHIVE: undefined }), now: NOW }))).toBe(2);
+    expect(await keptHours()).toEqual(before);
+  });
+
+  it("cost no row for a move of an event the sweep has not reached, and one per hour per batch after it", async () => {
+    const ids = await arrivals(5, 2);
+    const first = observedD1();
+    await runBatch(ids, {
+      handlers: handlersFailing(new Set(ids)),
+      env: envWith({ DB: first.db, EVENTS_QUEUE: heldQueue().queue }),
+      now: () => NOW,
     });
-    expect(await row(HOUR - HOUR_MS)).toMatchObject({ processed: 1, ignored: 0, lagP50Ms: 1, lagP95Ms: 1 });
+    expect(rowsWritten(first.statements, /^INSERT INTO ledger_hours/)).toBe(0);
+    await sweepEverything();
+    // Swept (as failed), the retries' successes move counted rows: one counter row for the batch's hour.
+    const retry = observedD1();
+    await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: retry.db }), now: () => NOW + 10_000 });
+    expect(rowsWritten(retry.statements, /^INSERT INTO ledger_hours/)).toBe(2); // the claim's failed − 5, the finish's processed + 5
+    const again = observedD1();
+    await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: again.db }), now: () => NOW });
+    expect(rowsWritten(again.statements)).toBe(0);
   });
+});
 
-  it("samples the failed and dead totals of the whole ledger into the current hour only", async () => {
-    await arrival(HOUR - 30 * HOUR_MS, "dead");
-    await arrival(HOUR - 30 * HOUR_MS + 1, "failed");
-    await arrival(HOUR - HOUR_MS + 5, "dead");
+describe("the cron's part: the failed and dead totals", () => {
+  it("samples the whole ledger's failed and dead counts into the current hour only, from the attention index", async () => {
+    const [a, b, c] = await arrivals(3, 30);
+    await setRow(a!, { status: "dead" });
+    await setRow(b!, { status: "failed" });
+    await setRow(c!, { status: "dead" });
     await refreshLedgerHours(testDeps({ now: NOW }));
-    expect(await row(HOUR)).toMatchObject({ failedTotal: 1, deadTotal: 2 });
-    expect(await row(HOUR - HOUR_MS)).toMatchObject({ dead: 1, failedTotal: null, deadTotal: null });
+    const rows = await readHours(createDb(env.DB), HOUR - 40 * HOUR_MS, HOUR + HOUR_MS);
+    expect(rows).toEqual([expect.objectContaining({ hour: HOUR, failedTotal: 1, deadTotal: 2 })]);
   });
 
-  it("rewrites an hour's row only when its figures changed", async () => {
-    const id = await arrival(HOUR + 1, "received");
-    const recompute = async () => {
+  it("rewrites the current hour's row only when a total changed", async () => {
+    await arrivals(1, 0);
+    const sample = async () => {
       const { db, statements } = observedD1();
-      await recomputeHour(createDb(db), HOUR, NOW, true);
+      await refreshLedgerHours(testDeps({ env: envWith({ DB: db }), now: NOW }));
       return rowsWritten(statements);
     };
-    expect(await recompute()).toBe(1);
-    expect(await recompute()).toBe(0);
-    await setRow(id, { status: "processed", processed_at: HOUR + 2 });
-    expect(await recompute()).toBe(1);
-    expect(await row(HOUR)).toMatchObject({ received: 0, processed: 1, lagP50Ms: 1 });
+    expect(await sample()).toBe(1);
+    expect(await sample()).toBe(0);
+  });
+});
+
+describe("lag percentiles from lag buckets", () => {
+  it.each([
+    [0, 0],
+    [249, 0],
+    [250, 1],
+    [999, 2],
+    [1000, 3],
+    [43_199_999, 14],
+    [43_200_000, 15],
+    [10 * 86_400_000, 15],
+  ])("puts a lag of %i ms in bucket %i", (lag, bucket) => {
+    expect(lagBucket(lag)).toBe(bucket);
   });
 
-  it("fills the hours of the last week that have no row, newest first, one per run", async () => {
-    const old = HOUR - 100 * HOUR_MS;
-    await arrival(old + 10, "processed", 20);
-    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(testDeps({ now: NOW }));
-    expect(await row(old)).toMatchObject({ processed: 1, lagP50Ms: 20 });
-    // Every hour of the week has a row, empty ones included, so nothing is looked for again.
-    const week = await readHours(createDb(env.DB), HOUR - CHART_HOURS * HOUR_MS, HOUR + HOUR_MS);
-    expect(week).toHaveLength(CHART_HOURS + 1);
+  it("places every percentile within the bucket of the exact nearest-rank percentile", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 * 86_400_000 }), { minLength: 1, maxLength: 300 }),
+        fc.integer({ min: 1, max: 100 }),
+        (lags, p) => {
+          const counts = new Array(LAG_BUCKET_EDGES_MS.length + 1).fill(0);
+          for (const lag of lags) counts[lagBucket(lag)]++;
+          const sorted = [...lags].sort((x, y) => x - y);
+          const exact = sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
+          const estimate = lagPercentile(counts, p)!;
+          const bucket = lagBucket(exact);
+          const low = bucket === 0 ? 0 : LAG_BUCKET_EDGES_MS[bucket - 1]!;
+          const high = LAG_BUCKET_EDGES_MS[bucket] ?? Number.POSITIVE_INFINITY;
+          expect(estimate).toBeGreaterThanOrEqual(low);
+          expect(estimate).toBeLessThanOrEqual(high);
+        },
+      ),
+    );
   });
 
-  it("recomputes an older hour in turn, so a later death shows in its arrival hour", async () => {
-    const id = await arrival(HOUR - 5 * HOUR_MS, "failed");
-    for (let run = 0; run < CHART_HOURS; run++) await refreshLedgerHours(testDeps({ now: NOW + run * 60_000 }));
-    expect(await row(HOUR - 5 * HOUR_MS)).toMatchObject({ failed: 1, dead: 0 });
-    await setRow(id, { status: "dead" });
-    // Within 46 runs every hour from 2 to 47 back has been recomputed once.
-    for (let run = 0; run < 46; run++) await refreshLedgerHours(testDeps({ now: NOW + run * 60_000 }));
-    expect(await row(HOUR - 5 * HOUR_MS)).toMatchObject({ failed: 0, dead: 1 });
-  });
-
-  it("comes round to every hour 2 to 47 back within 46 minutes, from any start minute, across the turn of an hour", () => {
-    const start = hourOf(NOW);
-    for (let minute = 0; minute < 120; minute++) {
-      const first = start + minute * 60_000;
-      const hit = new Set<number>();
-      for (let run = 0; run < 46; run++) {
-        const now = first + run * 60_000;
-        const hour = hourInTurn(hourOf(now), now);
-        expect(hourOf(now) - hour).toBeGreaterThanOrEqual(2 * HOUR_MS);
-        expect(hourOf(now) - hour).toBeLessThanOrEqual(47 * HOUR_MS);
-        hit.add(hour);
-      }
-      // Every hour that stayed 2 to 47 back for the whole round was recomputed in it.
-      const end = hourOf(first + 45 * 60_000);
-      for (let back = 2; back <= 47; back++) {
-        const hour = hourOf(first) - back * HOUR_MS;
-        if (end - hour <= 47 * HOUR_MS) expect(hit.has(hour), `start +${minute} min, ${back} h back`).toBe(true);
-      }
-    }
+  it("reads nothing counted as null, and negative counts as none", () => {
+    expect(lagPercentile(new Array(16).fill(0), 50)).toBeNull();
+    expect(lagPercentile([-3, 0, 2, ...new Array(13).fill(0)], 50)).toBe(750);
   });
 });

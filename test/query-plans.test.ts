@@ -1,13 +1,17 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { findArchived } from "../src/archive/lookup";
+import { archiveFinalEvents } from "../src/archive/run";
 import { entitlementsForUser } from "../src/billing/app-users";
 import { customerView } from "../src/billing/customer-view";
 import { billingObject } from "../src/billing/object";
-import { createDb } from "../src/db/client";
+import { batchAll, createDb } from "../src/db/client";
+import { archivedHours } from "../src/db/ledger/archive-catalogue";
 import { deathsSince, readAttention } from "../src/db/ledger/attention";
 import { claimEvents, finishEvents, markDead } from "../src/db/ledger/consumer";
-import { hourOf, readHours, recomputeHour } from "../src/db/ledger/hours";
+import { hourOf, readHours, sampleTotals } from "../src/db/ledger/hours";
 import { purgeEvents, resetForReplay } from "../src/db/ledger/operator";
+import { gzipPayload } from "../src/db/ledger/payload";
 import { countReplayable, type EventFilter, findReplayable, getEvent, listEvents, SCAN_WINDOW } from "../src/db/ledger/reads";
 import { databaseSize, ledgerStats, oldestUnprocessed } from "../src/db/ledger/stats";
 import { objectTimeline } from "../src/db/ledger/timeline";
@@ -159,7 +163,7 @@ describe("query plans on a seeded ledger", () => {
     await expectNoFullScan(async (db) => {
       const { ids } = await findReplayable(db, filter, null, 50);
       await resetForReplay(db, ids.slice(0, 2), NOW);
-      await purgeEvents(db, ids.slice(2, 4));
+      await purgeEvents(db, ids.slice(2, 4), NOW);
     });
   });
 
@@ -192,10 +196,9 @@ describe("query plans on a seeded ledger", () => {
     });
   });
 
-  it("the charts' hourly aggregates: the cron reads an hour of arrivals, the page reads ledger_hours", async () => {
+  it("the charts' hourly aggregates: the cron samples the attention index, the page reads ledger_hours", async () => {
     await expectNoFullScan(async (db) => {
-      await recomputeHour(db, hourOf(NOW), NOW, true);
-      await recomputeHour(db, hourOf(NOW) - 50 * 3_600_000, NOW, false);
+      await sampleTotals(db, hourOf(NOW), NOW);
       await readHours(db, hourOf(NOW) - 7 * 86_400_000, hourOf(NOW) + 3_600_000);
     });
   });
@@ -227,12 +230,30 @@ describe("query plans on a seeded ledger", () => {
   it("the consumer's claim and outcomes, the dead-letter mark and a failed send's reschedule read no whole table", async () => {
     const ids = ["evt_plan_501", "evt_plan_1001", "evt_plan_1503"];
     await expectNoFullScan(async (db) => {
-      const [claim] = claimEvents(db, ids, NOW);
-      await claim!;
-      const [finish] = finishEvents(db, ids, "processed", NOW);
-      await finish!;
+      await batchAll(db, claimEvents(db, ids, NOW).statements);
+      const gzip = await gzipPayload("{}");
+      await batchAll(
+        db,
+        finishEvents(
+          db,
+          ids.map((id) => ({ id, gzip })),
+          "processed",
+          NOW,
+        ),
+      );
       await markDead(db, ["evt_plan_2003"], NOW);
       await markSendFailed(db, ["evt_plan_2501"], NOW);
     });
+  });
+
+  // Last: it moves the oldest final rows of the seeded ledger to R2 (and deletes them).
+  it("the archive's retention, an archived event's lookup and the archive's listing read no whole table", async () => {
+    const report = { parts: 0, archived: 0, deleted: 0 };
+    await expectNoFullScan(async (db) => {
+      await archiveFinalEvents(db, env.ARCHIVE, NOW - 25 * 86_400_000, 4_000, NOW, report);
+      await findArchived(db, env.ARCHIVE, "evt_plan_105");
+      await archivedHours(db, 0, NOW, 168);
+    });
+    expect(report.deleted).toBe(4_000);
   });
 });

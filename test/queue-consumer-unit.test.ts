@@ -4,7 +4,7 @@ import { customers } from "../src/db/schema";
 import { Handlers } from "../src/handlers/registry";
 import { buildEvent, OBJECTS } from "./helpers/events";
 import { d1FailingOn, envWith, failingD1 } from "./helpers/faults";
-import { ledgerRow, seedEvent, setRow } from "./helpers/ledger";
+import { ledgerRow, payloadText, seedEvent, setRow } from "./helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch } from "./helpers/worker";
 
 async function seeded(type = "invoice.paid", object: object = OBJECTS.invoice) {
@@ -119,6 +119,17 @@ describe("events queue consumer", () => {
     expect((await ledgerRow(bad.id))?.status).toBe("failed");
   });
 
+  it("fails only the event whose stored payload cannot be read, and processes the rest of the batch", async () => {
+    const [damaged, fine] = [await seeded(), await seeded()];
+    await env.DB.prepare("UPDATE stripe_events SET payload = X'1F8B0800', payload_encoding = 'gzip' WHERE id = ?").bind(damaged.id).run();
+    const handlers = new Handlers().on("invoice.paid", () => {});
+    const outcome = await runBatch([damaged.id, fine.id], { handlers });
+    expect(outcome.acked).toEqual([fine.id]);
+    expect(outcome.retried.map((r) => r.id)).toEqual([damaged.id]);
+    expect((await ledgerRow(damaged.id))?.status).toBe("failed");
+    expect((await ledgerRow(fine.id))?.status).toBe("processed");
+  });
+
   it("retries the message when D1 is unavailable, leaving the row untouched", async () => {
     const e = await seeded();
     const outcome = await runBatch([e.id], { env: envWith({ DB: failingD1() }) });
@@ -188,7 +199,7 @@ describe("dead-letter queue consumer", () => {
     expect(outcome.acked).toEqual([e.id]);
     const row = await ledgerRow(e.id);
     expect(row).toMatchObject({ status: "dead", last_error: "Error: still down", redrive_at: null });
-    expect(JSON.parse(row!.payload).id).toBe(e.id);
+    expect(JSON.parse(await payloadText(row!)).id).toBe(e.id);
   });
 
   it("does not mark an event dead that was processed meanwhile", async () => {

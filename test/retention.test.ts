@@ -14,8 +14,12 @@ import { runBatch, runCron, testDeps } from "./helpers/worker";
 const DAY = 86_400_000;
 const NOW = Date.now();
 
-// The retention acts on the whole ledger: each test starts from an empty one.
+// The retention acts on the whole ledger: each test starts from an empty one. These tests are retention
+// without the ARCHIVE bucket (deleting only, as before it existed); test/archive-retention.test.ts has it.
 beforeEach(clearLedger);
+
+/** The test environment without the archive, with these variables. */
+const withoutArchive = (vars: Partial<Env>) => envWith({ ...vars, ARCHIVE: undefined });
 
 /** A ledger row of `status` that arrived `daysAgo` days ago. */
 async function aged(status: string, daysAgo: number, type = "customer.created"): Promise<string> {
@@ -32,7 +36,7 @@ describe("retention of final events", () => {
     const young = await aged("processed", 29);
     await aged("processed", 0); // the newest row
 
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
     expect(await ledgerRow(oldProcessed)).toBeNull();
     expect(await ledgerRow(oldIgnored)).toBeNull();
     expect((await ledgerRow(young))?.status).toBe("processed");
@@ -41,20 +45,20 @@ describe("retention of final events", () => {
   it("never deletes failed or dead events, however old: they wait for a replay or a purge", async () => {
     const kept = [await aged("failed", 400), await aged("dead", 400), await aged("received", 400), await aged("processing", 400)];
     await aged("processed", 0);
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "3" }), now: NOW }))).toBe(0);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "3" }), now: NOW }))).toBe(0);
     for (const id of kept) expect(await ledgerCount(id)).toBe(1);
   });
 
   it("always keeps the newest row, so that arrival order never goes back", async () => {
     const newest = await aged("processed", 100);
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(0);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(0);
     expect(await ledgerCount(newest)).toBe(1);
   });
 
   it("keeps everything when LEDGER_RETENTION_DAYS is 0", async () => {
     const old = await aged("processed", 10_000);
     await aged("processed", 0);
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "0" }), now: NOW }))).toBe(0);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "0" }), now: NOW }))).toBe(0);
     expect(await ledgerCount(old)).toBe(1);
   });
 
@@ -67,7 +71,7 @@ describe("retention of final events", () => {
     ).run();
     await aged("processed", 0);
     const logs = captureLogs();
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(1200);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(1200);
     expect(logs.map((l) => JSON.parse(l))).toContainEqual({
       level: "info",
       msg: "retention",
@@ -82,10 +86,27 @@ describe("retention of final events", () => {
   it("runs from the cron with the configured days, and not at all when the setting is invalid", async () => {
     const old = await aged("processed", 8);
     await aged("processed", 0);
-    await runCron(NOW, { env: envWith({ LEDGER_RETENTION_DAYS: "nonsense" }) });
+    await runCron(NOW, { env: withoutArchive({ LEDGER_RETENTION_DAYS: "nonsense" }) });
     expect(await ledgerCount(old)).toBe(1);
-    await runCron(NOW, { env: envWith({ LEDGER_RETENTION_DAYS: "7" }) });
+    await runCron(NOW, { env: withoutArchive({ LEDGER_RETENTION_DAYS: "7" }) });
     expect(await ledgerCount(old)).toBe(0);
+  });
+});
+
+describe("the retention in days", () => {
+  it.each([
+    ["without the ARCHIVE bucket", { ARCHIVE: undefined }, 30],
+    ["with the ARCHIVE bucket bound", {}, 7],
+    ["with the ARCHIVE bucket bound and a value set", { LEDGER_RETENTION_DAYS: "14" }, 14],
+    ["without the ARCHIVE bucket and a value set", { ARCHIVE: undefined, LEDGER_RETENTION_DAYS: "3" }, 3],
+  ] as const)("%s: %i days", (_name, vars, days) => {
+    expect(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "", ...vars }) }).config.retentionDays).toBe(days);
+  });
+
+  it("keeps refusing less than 3 days with the archive bound (Stripe retries for 3 days)", () => {
+    const { config } = testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "2" }) });
+    expect(config.problems.map((p) => p.variable)).toEqual(["LEDGER_RETENTION_DAYS"]);
+    expect(config.retentionDays).toBe(7);
   });
 });
 
@@ -111,7 +132,7 @@ describe("a redelivery of an event retention already deleted", () => {
       .bind(40 * DAY * 1000, 40 * DAY)
       .run();
     await seedEvent(buildEvent("customer.created", OBJECTS.customer));
-    expect(await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
+    expect(await pruneLedger(testDeps({ env: withoutArchive({ LEDGER_RETENTION_DAYS: "30" }), now: NOW }))).toBe(2);
     expect(await ledgerCount(completed.id)).toBe(0);
 
     // Stripe redelivers the old completion (e.g. `stripe events resend`): a new row, processed again

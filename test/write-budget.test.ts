@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { billingHandlers } from "../src/billing/handlers";
+import { redriveDueEvents } from "../src/maintenance/redrive";
 import { pruneLedger } from "../src/maintenance/retention";
 import { createWorker } from "../src/worker";
 import catalogue from "./fixtures/stripe-objects-more/entitlements-catalogue.json";
@@ -59,14 +60,17 @@ describe("D1 rows written over an event's life", () => {
     const consumer = await consumeObserved(id);
     expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "attempts"/)).toBe(1); // claim
     expect(rowsWritten(consumer, /^insert into "checkout_sessions"/)).toBe(2); // the row and its customer index
-    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "lease_until"/)).toBe(1); // finish
+    // The finish stores the payload compressed in the same row: still one row written.
+    expect(rowsWritten(consumer, /^update "stripe_events" set "status" = \?, "lease_until".*"payload_encoding" = \?/)).toBe(1);
+    // The charts' counters: nothing here, the sweep counts the event once it passes it (below).
+    expect(rowsWritten(consumer, /^INSERT INTO ledger_hours/)).toBe(0);
     expect(rowsWritten(consumer)).toBe(4);
     expect((await ledgerRow(id))?.status).toBe("processed");
 
     // A later arrival, so that this event is not the newest row (which retention always keeps).
     await seedEvent(buildEvent("customer.created", stripeObject("customer")));
     const { db, statements } = observedD1();
-    await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", DB: db }), now: Date.now() + 31 * DAY }));
+    await pruneLedger(testDeps({ env: envWith({ LEDGER_RETENTION_DAYS: "30", DB: db, ARCHIVE: undefined }), now: Date.now() + 31 * DAY }));
     expect(await ledgerRow(id)).toBeNull();
     expect(rowsWritten(statements)).toBe(1);
 
@@ -82,6 +86,24 @@ describe("D1 rows written over an event's life", () => {
     });
     expect(response.status).toBe(200);
     expect(rowsWritten(statements)).toBe(2);
+  });
+
+  it("the charts' counters cost no row per event: the sweep counts an hour's arrivals in one row", async () => {
+    const events = Array.from({ length: 30 }, () => buildEvent("customer.created", stripeObject("customer")));
+    for (const event of events) await deliverObserved(event);
+    const { db, statements } = observedD1();
+    const outcome = await runBatch(
+      events.map((e) => e.id),
+      { worker: createWorker({ handlers: billingHandlers() }), env: envWith({ DB: db }) },
+    );
+    expect(outcome.acked).toHaveLength(30);
+    // Claim and finish one row each per event, and the customer row: nothing for the counters.
+    expect(rowsWritten(statements)).toBe(30 * 3);
+    const sweep = observedD1();
+    await redriveDueEvents(testDeps({ env: envWith({ DB: sweep.db, EVENTS_QUEUE: heldQueue().queue }), now: Date.now() + 10 * 60_000 }));
+    // The sweep's counts (one row for the hour, or two when the events straddle an hour) and its position.
+    expect(rowsWritten(sweep.statements, /^INSERT INTO ledger_hours/)).toBeLessThanOrEqual(2);
+    expect(rowsWritten(sweep.statements, /^INSERT INTO job_state/)).toBe(1);
   });
 
   it("a duplicate delivery writes nothing", async () => {

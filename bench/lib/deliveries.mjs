@@ -51,10 +51,13 @@ const PAID_FIELDS = {
 
 /**
  * `count` distinct events (ids `evt_bench_<tag>_<n>`), as serialised JSON bodies, with the types in
- * `types` taken round-robin (default: the whole mix). `paid` makes sessions and invoices paid. The
- * same body can be signed again later to make a duplicate delivery, as Stripe re-signs every retry.
+ * `types` taken round-robin (default: the whole mix). `paid` makes sessions and invoices paid.
+ * `unhandled` names each type `bench.unhandled.<type>` (same bytes but for those 17): no handler
+ * wants it, so the consumer ends it `ignored`, final and compressed, with no billing row, which is
+ * how the bench measures the ledger alone at its final size. The same body can be signed again later
+ * to make a duplicate delivery, as Stripe re-signs every retry.
  */
-export function buildEvents(tag, count, { types = MIX_TYPES, paid = false } = {}) {
+export function buildEvents(tag, count, { types = MIX_TYPES, paid = false, unhandled = false } = {}) {
   const created = Math.floor(Date.now() / 1000);
   const events = new Array(count);
   for (let i = 0; i < count; i++) {
@@ -68,7 +71,8 @@ export function buildEvents(tag, count, { types = MIX_TYPES, paid = false } = {}
       const [sample] = object.entitlements.data;
       object.entitlements.data = ["a", "b"].map((k) => ({ ...sample, id: `ent_bench_${tag}_${i}_${k}`, lookup_key: `feature_${k}` }));
     } else object.id = `${String(object.id).split("_")[0]}_bench_${tag}_${i}`;
-    const event = { ...BASE_EVENT, id: `evt_bench_${tag}_${i}`, type, created, api_version: "2026-10-28.endive", data: { object } };
+    const named = unhandled ? `bench.unhandled.${type}` : type;
+    const event = { ...BASE_EVENT, id: `evt_bench_${tag}_${i}`, type: named, created, api_version: "2026-10-28.endive", data: { object } };
     events[i] = { id: event.id, type, objectId: object.id ?? object.customer, body: JSON.stringify(event) };
   }
   return events;

@@ -30,8 +30,8 @@ export async function waitForFinal(server, expected, { timeoutMs, onPoll } = {})
  * arrive, the ledger is sampled four times a second: how many rows exist (accepted) and how many
  * are final.
  */
-export async function measureDrain(server, { count, concurrency = 16, timeoutMs = 300_000, log = () => {} }) {
-  const events = buildEvents("drain", count);
+export async function measureDrain(server, { count, concurrency = 16, timeoutMs = 300_000, log = () => {}, unhandled = false }) {
+  const events = buildEvents(unhandled ? "drainx" : "drain", count, { unhandled });
   const deliveries = events.map((e) => ({ id: e.id, ...signDelivery(e.body) }));
   const cpuBefore = processCpuMs(server.pid);
   const t0 = Date.now();

@@ -5,7 +5,8 @@
 //   fork("bench/lib/host.mjs", [JSON.stringify({ modules: [entry, ...imports], modulesRoot, port, consumers })])
 //
 // Messages from the parent: { id, op: "sql", sql } → { id, rows, meta }; { id, op: "scheduled" }
-// → { id, outcome } (one run of the Worker's cron handler, as Cloudflare fires it); { id, op: "stop" }.
+// → { id, outcome } (one run of the Worker's cron handler, as Cloudflare fires it); { id, op: "r2" }
+// → { id, objects, bytes } (what the ARCHIVE bucket holds under the archive's prefix); { id, op: "stop" }.
 // First message to the parent: { ready: true, url, workerdPid } (or { error }).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -49,6 +50,20 @@ try {
       if (msg.op === "sql") {
         const { results, meta } = await db.prepare(msg.sql).all();
         process.send({ id: msg.id, rows: results, meta });
+      } else if (msg.op === "r2") {
+        const bucket = await mf.getR2Bucket("ARCHIVE");
+        let objects = 0;
+        let bytes = 0;
+        let cursor;
+        do {
+          const page = await bucket.list({ prefix: "ledger/", ...(cursor ? { cursor } : {}) });
+          for (const o of page.objects) {
+            objects++;
+            bytes += o.size;
+          }
+          cursor = page.truncated ? page.cursor : undefined;
+        } while (cursor);
+        process.send({ id: msg.id, objects, bytes });
       } else if (msg.op === "scheduled") {
         const { outcome } = await (await mf.getWorker()).scheduled({ cron: "* * * * *" });
         process.send({ id: msg.id, outcome });
@@ -74,9 +89,15 @@ function workerOptions(fromConfig) {
     modulesRoot: opts.modulesRoot,
     compatibilityDate: fromConfig.compatibilityDate,
     compatibilityFlags: fromConfig.compatibilityFlags,
-    // The [vars] as deployed (tolerance, retention, size limit) and the bench's own signing secret.
-    bindings: { ...fromConfig.bindings, STRIPE_WEBHOOK_SECRET: BENCH_SECRET },
+    // The [vars] as deployed (tolerance, retention, size limit), the bench's own signing secret, and
+    // the secret STRIPE_MODE every deployment sets (the bench's events are test-mode events).
+    bindings: { ...fromConfig.bindings, STRIPE_WEBHOOK_SECRET: BENCH_SECRET, STRIPE_MODE: "test" },
     d1Databases: fromConfig.d1Databases,
+    // The archive's bucket (ARCHIVE), simulated in memory like D1.
+    r2Buckets: fromConfig.r2Buckets,
+    // The Stripe API budget's Durable Object, for the targets whose bundle exports its class (this
+    // Worker's: every invocation that may call Stripe asks it for its share).
+    ...(opts.durableObjects ? { durableObjects: fromConfig.durableObjects } : {}),
     queueProducers: fromConfig.queueProducers,
     // Without a consumer the ack path is measured alone; the drain and soak turn the consumers on.
     queueConsumers: opts.consumers ? fromConfig.queueConsumers : {},

@@ -43,8 +43,9 @@ export async function countOperations(server, { count = 40, retentionDays }) {
  * The Worker's clock is the isolate's Date.now, which the bench cannot move. Instead every counted
  * row is made older than the retention (seq and received_at moved back by the retention plus a day,
  * through the host's own connection to D1, which the wrapper does not count), then the Worker's
- * scheduled handler runs once, as the cron would a month later: the sweep reads the rows, and the
- * retention deletes every final one except the newest (kept so that seq never goes back).
+ * scheduled handler runs once, as the cron would a week later: the sweep reads the rows, and the
+ * retention moves every final one but the newest (kept so that seq never goes back) to the archive's
+ * R2 bucket, part by hour of arrival, and deletes them.
  */
 async function countRetention(server, counts, retentionDays) {
   const shiftMs = (retentionDays + 1) * DAY_MS;
@@ -78,7 +79,7 @@ export function sumPhases(perEvent, phases) {
 }
 
 /** What happened between two snapshots of the wrapper's totals, per event, with statements labelled. */
-function perEvent(from, to, n) {
+export function perEvent(from, to, n) {
   const out = {};
   for (const phase of PHASES) {
     out[phase] = { statements: {} };

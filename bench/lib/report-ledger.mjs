@@ -93,25 +93,47 @@ export function renderOps(ops) {
   ];
 }
 
-/** Bytes per event: the ledger alone (consumers off) and ledger + projections (after the drain). */
-export function renderStorage(ledger, drained) {
-  const projections = drained.perEvent - ledger.perEvent;
+/**
+ * Bytes per event: the ledger as received (consumers off, payloads as text), at its final size (events
+ * ignored, compressed, no billing row), all in (the drain: final rows and billing rows), and the archive.
+ */
+export function renderStorage({ ledger, ledgerFinal, drained, archive }) {
+  const projections = drained.perEvent - ledgerFinal.perEvent;
   return [
     "## Bytes stored per event",
     "",
     "D1's own figure for the database size (`meta.size_after`, the whole file: " +
       "tables, indexes and free pages) on a fresh database before and after the run, divided by the events it recorded. " +
       "Local D1 is SQLite with 4 KiB pages, as in production; the events are the bench mix built from Stripe's example objects, " +
-      "so real payloads (and bytes per event) vary with your events.",
+      "so real payloads (and bytes per event) vary with your events. The statement that makes an event final stores its " +
+      "payload gzip (`payload_encoding`), so a row is at its final size once processed; rows still waiting hold the text as received.",
     "",
     "| | events | size before → after | bytes per event |",
     "| --- | ---: | ---: | ---: |",
-    "| ledger alone (the ingest ramp of (a), consumers off: rows `received`; " +
+    "| ledger as received (the ingest ramp of (a), consumers off: rows `received`, payload as text; " +
       `average payload ${fmt(ledger.payloadBytes, 0)} bytes) | ${ledger.events} | ` +
       `${kib(ledger.sizeBefore)} → ${kib(ledger.sizeAfter)} | ${fmt(ledger.perEvent, 0)} |`,
-    `| ledger + projections (the drain, every row processed, each event a new object in its billing table) | ${drained.events} | ` +
-      `${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | ${fmt(drained.perEvent, 0)} |`,
-    `| … projections and the processed rows' extra columns (difference) | | | ${fmt(projections, 0)} |`,
+    "| ledger at its final size (events no handler wants: `ignored`, compressed, no billing row; " +
+      `average stored payload ${fmt(ledgerFinal.payloadBytes, 0)} bytes) | ${ledgerFinal.events} | ` +
+      `${kib(ledgerFinal.sizeBefore)} → ${kib(ledgerFinal.sizeAfter)} | ${fmt(ledgerFinal.perEvent, 0)} |`,
+    `| **all in**: ledger + projections (the drain, every row processed and compressed, each event a new object in its ` +
+      `billing table) | ${drained.events} | ${kib(drained.sizeBefore)} → ${kib(drained.sizeAfter)} | **${fmt(drained.perEvent, 0)}** |`,
+    `| … billing tables (difference) | | | ${fmt(projections, 0)} |`,
+    `| the archive in R2: gzip JSON Lines, parts of one hour and their manifests (${archive.events} events in ` +
+      `${archive.parts} parts, ${archive.objects} objects) | | ${kib(archive.r2Bytes)} | ${fmt(archive.perEvent, 0)} |`,
+    `| the archive's catalogue left in D1 (parts and id fingerprints, ${archive.indexRows} index rows), growing with the history | | | ` +
+      `≈ ${fmt(archive.indexBytesPerEvent, 1)} |`,
+    "",
+    `The archive's run, counted by the wrapper: per archived event ${fmt(archive.cron.d1_rows_written, 3)} D1 rows written ` +
+      `(the delete, and the part's catalogue rows and fingerprints), ${fmt(archive.cron.d1_rows_read, 1)} rows read, ` +
+      `${fmt(archive.cron.r2_class_a, 4)} R2 Class A operations (the part and its hour's manifest), ` +
+      `${fmt(archive.cron.r2_class_b, 4)} Class B. The bench's events are Stripe's example objects with new ids, far more alike ` +
+      "than real events, so a part compresses them far better than real ones: the R2 bytes above are a floor; the average " +
+      `stored payload of a final row (${fmt(ledgerFinal.payloadBytes, 0)} bytes, each event compressed alone) is a ceiling for a ` +
+      "part's bytes per event.",
+    "",
+    "Before issue 20 (bench/RESULTS.md of 2026-11-29) every row kept its payload as text: 4,183 bytes per event for the ledger " +
+      "and 4,336 all in.",
     "",
   ];
 }
@@ -164,27 +186,45 @@ export function renderRamp(ramp) {
 }
 
 export function renderCapacity(c) {
-  const days = (d) => (Number.isFinite(d) ? `${fmt(d, 0)} days (${fmt(d / 365.25, 1)} years)` : "never");
+  const years = (d) => (Number.isFinite(d) ? `${fmt(d / 365.25, 1)} years` : "never");
+  const months = (m) => (Number.isFinite(m) ? (m < 1 ? "does not fit" : `${fmt(m, 0)} months`) : "never");
+  const m = (n) => `${fmt(n / 1e6, 1)}M`;
   return [
     "## How long one database lasts",
     "",
-    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day, spread evenly), from the bytes per event above, ` +
-      `until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB ` +
-      "(after which D1 refuses every write and every delivery would be answered 500):",
+    `From the bytes per event above, until the database reaches D1's ${fmt(D1_LIMIT_BYTES / 1e9, 0)} GB ` +
+      "(after which D1 refuses every write and every delivery would be answered 500). With retention the ledger's steady state " +
+      "is the retention's window of final rows (SQLite reuses the pages deleted rows free, so the file stops growing there); " +
+      `what keeps growing is the billing tables (${fmt(c.projectionBytes, 0)} bytes per event, an upper bound: in the bench every ` +
+      `event brings a new object) and, with the archive, its catalogue (≈ ${fmt(c.growthBytes, 1)} bytes per event).`,
     "",
-    "| retention | the database is full after |",
+    "| events a month one database holds at steady state | |",
     "| --- | ---: |",
-    `| off (\`LEDGER_RETENTION_DAYS=0\`): ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event, kept for ever | ` +
-      `${days(c.retentionOff)} |`,
-    `| ${c.retentionDays} days (the default) | ${days(c.withRetention)} |`,
+    `| before issue 20: payloads as text, 30 days | ${m(c.held.before)} |`,
+    `| compressed payloads, 30 days (no ARCHIVE bucket) | ${m(c.held.withoutArchive)} |`,
+    `| compressed payloads, ${c.retentionDays} hot days + the archive (the ledger alone) | ${m(c.held.withArchive)} |`,
+    `| … all in (billing rows counted as if they lasted only the ${c.retentionDays} days: the conservative figure) | ` +
+      `**${m(c.held.withArchiveAllIn)}** |`,
     "",
-    `Assumptions: with retention, the ledger's steady state is ${c.retentionDays} days of events ` +
-      `(${fmt(c.ledgerSteadyBytes / 1e9, 2)} GB at ${fmt(c.ledgerBytes, 0)} bytes each; ` +
-      "SQLite reuses the pages that deleted rows free, so the file stops growing there); " +
-      `the projections are never pruned and grow by ${fmt(c.projectionBytes, 0)} bytes per event, an upper bound, ` +
-      "since in the bench every event brings a new object while real events mostly update objects that exist. " +
-      "`failed` and `dead` rows are kept too (none here). Ingest capacity is not the limit: " +
-      `1M events a month is ${fmt(c.eventsPerDay / 86400, 2)} events/s on average.`,
+    "Months until 10 GB from an empty database. The billing tables grow with new objects, not with events (most events update an " +
+      "object that exists), so each setting has two columns: the ledger (and the archive's catalogue) alone, and the worst case, " +
+      'every event a new object. "Does not fit": the retention window alone is more than 10 GB at that rate ' +
+      `(${c.retentionDays} days of 30M events a month: ${fmt(((30e6 / (365.25 / 12)) * c.retentionDays * c.ledgerBytes) / 1e9, 1)} GB; ` +
+      "4 days fit).",
+    "",
+    "| events a month | 30 days, no archive | … every event a new object | " +
+      `${c.retentionDays} days + archive | … every event a new object |`,
+    "| ---: | ---: | ---: | ---: | ---: |",
+    ...c.months.map(
+      (r) =>
+        `| ${m(r.eventsPerMonth)} | ${months(r.withoutArchive)} | ${months(r.withoutArchiveWorst)} | ` +
+        `${months(r.withArchive)} | ${months(r.withArchiveWorst)} |`,
+    ),
+    "",
+    `At 1,000,000 events a month (${fmt(c.eventsPerDay, 0)} a day): with retention off ` +
+      `(\`LEDGER_RETENTION_DAYS=0\`, ${fmt(c.ledgerBytes + c.projectionBytes, 0)} bytes per event kept for ever) the database ` +
+      `is full after ${years(c.retentionOff)}; with ${c.retentionDays} days and the archive, after ${years(c.withRetention)}. ` +
+      "`failed` and `dead` rows are kept too (none here).",
     "",
   ];
 }

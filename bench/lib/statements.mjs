@@ -18,6 +18,15 @@ const LEDGER = [
   [/^update "stripe_events" set "redrive_at" = \? where \("stripe_events"\."id" in/, "send failed (update stripe_events: due now)"],
   [/^select max\(seq\) from \(select "seq" from "stripe_events"/, "sweep position (select max seq)"],
   [/^delete from "stripe_events"/, "retention (delete stripe_events)"],
+  [/^DELETE FROM "stripe_events"/, "archive: delete the part's rows (stripe_events)"],
+  [/^INSERT INTO ledger_hours \(hour, arrivals/, "sweep: count arrivals (ledger_hours)"],
+  [/^INSERT INTO ledger_hours \(hour, failed_total/, "sample failed/dead totals (ledger_hours)"],
+  [/^INSERT INTO ledger_hours/, "count the move (upsert ledger_hours)"],
+  [/^INSERT INTO job_state/, "sweep position (upsert job_state)"],
+  [/^INSERT INTO "archive_index"/, "archive: id fingerprints (insert archive_index)"],
+  [/^insert into "archive_parts"/, "archive: begin a part (insert archive_parts)"],
+  [/^update "archive_parts" set "state" = \?, "events"/, "archive: commit a part (update archive_parts)"],
+  [/^update "archive_parts"/, "archive: part listed (update archive_parts)"],
 ];
 
 /**

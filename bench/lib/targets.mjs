@@ -38,13 +38,14 @@ export function buildBundle() {
 /** The Miniflare module lists of each Worker target. */
 export function workerTargets(bundleDir) {
   return {
-    a: { label: "(a) this Worker", modulesRoot: bundleDir, modules: [join(bundleDir, "index.js")] },
+    a: { label: "(a) this Worker", modulesRoot: bundleDir, modules: [join(bundleDir, "index.js")], durableObjects: true },
     b: { label: "(b) floor receiver", modulesRoot: WORKERS, modules: [join(WORKERS, "floor.mjs"), join(WORKERS, "hmac.mjs")] },
     c: { label: "(c) bare HMAC", modulesRoot: WORKERS, modules: [join(WORKERS, "bare.mjs"), join(WORKERS, "hmac.mjs")] },
     counting: {
       label: "(a) with counting wrapper",
       modulesRoot: bundleDir,
       modules: [join(bundleDir, "counting.mjs"), join(bundleDir, "index.js")],
+      durableObjects: true,
     },
   };
 }
@@ -85,6 +86,11 @@ export async function startWorker(target, { port, consumers = false, inspectorPo
     sql: async (sql) => (await call("sql", { sql })).rows,
     /** The database's size as D1 itself reports it with every result (`meta.size_after`, bytes). */
     sizeBytes: async () => (await call("sql", { sql: "SELECT 1" })).meta.size_after,
+    /** What the archive's R2 bucket holds: { objects, bytes }. */
+    r2Stats: async () => {
+      const { objects, bytes } = await call("r2");
+      return { objects, bytes };
+    },
     /** Runs the Worker's `scheduled` handler once, as the every-minute cron would. */
     scheduled: async () => (await call("scheduled")).outcome,
     stop: async () => {

@@ -1,6 +1,7 @@
 // Wraps the deployed bundle (./index.js, copied next to this file) to count what it asks of its
 // bindings, without changing what it does: D1 statements (with their SQL text), round trips and the
-// rows D1 reports read and written; Queue messages sent, delivered, acked and retried. Used only by
+// rows D1 reports read and written; Queue messages sent, delivered, acked and retried; R2 operations
+// on the archive by class (A: put, list; B: get, head; deletes are free) and bytes put. Used only by
 // the counting run, never by the timed runs.
 //   GET /__bench/counts → the totals so far.
 //
@@ -10,6 +11,9 @@
 // ctx.waitUntil(...) call (the argument of waitUntil is evaluated, and its first binding call made,
 // just before the call).
 import worker from "./index.js";
+
+// The Durable Object class the Worker binds (STRIPE_API_BUDGET), exported from the wrapper as from the Worker.
+export { StripeApiBudget } from "./index.js";
 
 const PHASES = ["ack", "after_ack", "consumer", "cron"];
 const totals = {};
@@ -25,6 +29,10 @@ for (const phase of PHASES) {
     queue_messages_delivered: 0,
     queue_acks: 0,
     queue_retries: 0,
+    r2_class_a: 0,
+    r2_class_b: 0,
+    r2_deletes: 0,
+    r2_bytes_put: 0,
     statements: {},
   };
 }
@@ -92,7 +100,38 @@ function startOp(phase) {
 }
 
 function wrapEnv(env, phase) {
-  return { ...env, DB: wrapD1(env.DB, phase), EVENTS_QUEUE: wrapQueue(env.EVENTS_QUEUE, phase) };
+  const archive = env.ARCHIVE ? { ARCHIVE: wrapR2(env.ARCHIVE, phase) } : {};
+  return { ...env, DB: wrapD1(env.DB, phase), EVENTS_QUEUE: wrapQueue(env.EVENTS_QUEUE, phase), ...archive };
+}
+
+/** The archive's bucket, counting each call by R2's price class (https://developers.cloudflare.com/r2/pricing/). */
+function wrapR2(bucket, phase) {
+  const count = (key, n = 1) => {
+    totals[phase.name][key] += n;
+  };
+  return {
+    async put(key, value, options) {
+      count("r2_class_a");
+      count("r2_bytes_put", value?.byteLength ?? (typeof value === "string" ? new TextEncoder().encode(value).byteLength : 0));
+      return bucket.put(key, value, options);
+    },
+    async list(options) {
+      count("r2_class_a");
+      return bucket.list(options);
+    },
+    async get(key, options) {
+      count("r2_class_b");
+      return bucket.get(key, options);
+    },
+    async head(key) {
+      count("r2_class_b");
+      return bucket.head(key);
+    },
+    async delete(keys) {
+      count("r2_deletes", [keys].flat().length);
+      return bucket.delete(keys);
+    },
+  };
 }
 
 /** One round trip of `runs`: [{ sql, result }], where `result` is D1's answer for that statement. */

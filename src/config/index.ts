@@ -37,6 +37,8 @@ export interface Config {
   toleranceSeconds: number;
   /** Days a `processed` or `ignored` ledger row is kept; 0 keeps them for ever. */
   retentionDays: number;
+  /** Whether the ARCHIVE R2 bucket is bound: retention then moves final events to it before deleting them. */
+  archive: boolean;
   /** The database size D1 refuses writes at, bytes; `/health` warns from 80 % of it. */
   d1MaxBytes: number;
   /** What a Stripe API client is made of (STRIPE_SECRET_KEY, STRIPE_API_BASE). */
@@ -69,7 +71,8 @@ export interface StripeApiConfig {
   base: StripeApiBase | null;
 }
 
-type ConfigEnv = Partial<Record<ConfigVariable, string>>;
+/** The variables and secrets as strings; ARCHIVE, a binding, only for whether it is there. */
+type ConfigEnv = Partial<Record<ConfigVariable, string>> & { ARCHIVE?: unknown };
 
 /**
  * Parses the Worker's variables and secrets. Never throws and never echoes a secret's value.
@@ -94,11 +97,12 @@ const parsed = new WeakMap<object, Config>();
 function parseConfig(env: ConfigEnv): Config {
   const secrets = readWebhookSecrets(env.STRIPE_WEBHOOK_SECRET);
   const mode = readStripeMode(env.STRIPE_MODE);
+  const archive = env.ARCHIVE !== undefined && env.ARCHIVE !== null;
   // Each setting as read: its value and its problem, in the order problems are listed.
   const reads = {
     stripeMode: mode,
     toleranceSeconds: readTolerance(env.STRIPE_WEBHOOK_TOLERANCE_SECONDS),
-    retentionDays: readRetentionDays(env.LEDGER_RETENTION_DAYS),
+    retentionDays: readRetentionDays(env.LEDGER_RETENTION_DAYS, archive),
     d1MaxBytes: readD1MaxBytes(env.D1_MAX_BYTES),
     stripeApiBase: readStripeApiBase(env.STRIPE_API_BASE),
     stripeApiKey: readStripeSecretKey(env.STRIPE_SECRET_KEY, mode.value),
@@ -119,6 +123,7 @@ function parseConfig(env: ConfigEnv): Config {
     ...values,
     webhookSecrets: secrets.secrets,
     stripeApi: { key: stripeApiKey.value, base: stripeApiBase.value },
+    archive,
     problems: [secrets, ...Object.values(reads)].flatMap((r) => (r.problem ? [r.problem] : [])),
   };
 }

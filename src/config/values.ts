@@ -20,6 +20,11 @@ const DEFAULT_TOLERANCE_SECONDS = 300;
 const MAX_TOLERANCE_SECONDS = 3600;
 /** Stripe's Events API and `stripe events resend` reach back 30 days; so does the ledger by default. */
 const DEFAULT_RETENTION_DAYS = 30;
+/**
+ * With the R2 archive bound, older events stay reachable there, so the ledger keeps a week: seven times
+ * the events a month fit in one database (docs/SCALING.md), and still more than Stripe's 3 days of retries.
+ */
+const DEFAULT_ARCHIVED_RETENTION_DAYS = 7;
 /** Stripe retries a delivery for up to 3 days: a shorter retention could forget an event it still retries. */
 const MIN_RETENTION_DAYS = 3;
 /** D1's largest database on the Workers Paid plan, 10 GB. */
@@ -55,15 +60,20 @@ export function readTolerance(raw: string | undefined): Read<number> {
   );
 }
 
-/** LEDGER_RETENTION_DAYS: days a final ledger row is kept; 0 keeps them for ever. */
-export function readRetentionDays(raw: string | undefined): Read<number> {
+/**
+ * LEDGER_RETENTION_DAYS: days a final ledger row is kept; 0 keeps them for ever. Unset, 7 when the
+ * ARCHIVE bucket is bound (`archived`), 30 when it is not.
+ */
+export function readRetentionDays(raw: string | undefined, archived = false): Read<number> {
+  const fallback = archived ? DEFAULT_ARCHIVED_RETENTION_DAYS : DEFAULT_RETENTION_DAYS;
   return wholeNumber(
     "LEDGER_RETENTION_DAYS",
     raw,
-    DEFAULT_RETENTION_DAYS,
+    fallback,
     (value) => value === 0 || value >= MIN_RETENTION_DAYS,
     `LEDGER_RETENTION_DAYS must be a whole number of days, at least ${MIN_RETENTION_DAYS} ` +
-      `(Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever (default ${DEFAULT_RETENTION_DAYS}).`,
+      `(Stripe retries a delivery for up to 3 days), or 0 to keep every event for ever ` +
+      `(default ${DEFAULT_RETENTION_DAYS}, or ${DEFAULT_ARCHIVED_RETENTION_DAYS} with the ARCHIVE bucket bound).`,
   );
 }
 

@@ -3,9 +3,10 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { secureHeaders } from "hono/secure-headers";
 import { timingSafeEqual } from "hono/utils/buffer";
+import { findEvent } from "../archive/service";
 import { BACKFILL_STATE, type BackfillState, backfillProgress } from "../backfill/state";
 import { readJobStates } from "../db/job-state";
-import { getEvent, listEvents } from "../db/ledger/reads";
+import { listEvents } from "../db/ledger/reads";
 import { ledgerStats } from "../db/ledger/stats";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../endpoint-check/check";
 import { ApiError } from "../errors";
@@ -14,6 +15,7 @@ import { encodeCursor, filterFields, listQuery } from "../http/query";
 import { rateLimit, SIGNIN_LIMIT } from "../http/rate-limit";
 import { log } from "../log";
 import { eventNotFound } from "../replay/replay";
+import { consoleArchiveRoutes } from "./archive";
 import { consoleBackfillRoutes } from "./backfill";
 import { consoleChartRoutes } from "./charts";
 import { consoleHealthRoutes } from "./health";
@@ -118,8 +120,9 @@ export const consoleRoutes = new Hono<AppEnv>()
     log("warn", "admin_signed_out_everywhere", { sessions: await signOutEverywhere(c) });
     return c.redirect("/admin", 303);
   })
+  // The ledger's event, or the archive's (read-only: restore it to replay it) when retention moved it to R2.
   .get("/events/:id", requirePageSession, async (c) => {
-    const event = await getEvent(c.var.deps.db, c.req.param("id"));
+    const event = await findEvent(c.var.deps, c.req.param("id"));
     if (event === null) throw eventNotFound(c.req.param("id"));
     return c.html(
       <EventPage
@@ -132,4 +135,5 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/", consoleObjectRoutes)
   .route("/", consoleChartRoutes)
   .route("/", consoleHealthRoutes)
-  .route("/", consoleBackfillRoutes);
+  .route("/", consoleBackfillRoutes)
+  .route("/", consoleArchiveRoutes);

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { findEvent } from "../archive/service";
 import { customerView } from "../billing/customer-view";
 import { objectView } from "../billing/object";
 import type { AppEnv } from "../http/app-env";
@@ -11,8 +12,8 @@ import { ObjectPage } from "./views/object-page";
 
 /**
  * The console's answers to "what happened to this object?" and "what does this customer have?":
- * the search box (a GET form, redirected to the object's own URL), an object's timeline next to its
- * billing row, and the customer view.
+ * the search box (a GET form, redirected to the object's own URL; an event id found only in the R2
+ * archive to its event page), an object's timeline next to its billing row, and the customer view.
  */
 export const consoleObjectRoutes = new Hono<AppEnv>()
   .use("/objects/*", requirePageSession)
@@ -25,6 +26,8 @@ export const consoleObjectRoutes = new Hono<AppEnv>()
   .get("/objects/:id", objectRef("param"), async (c) => {
     const { id, account } = c.req.valid("param");
     const view = await objectView(c.var.deps.db, id, account);
+    // An event id the ledger no longer has may be in the archive: its page reads it from there.
+    if (view === null && (await findEvent(c.var.deps, id)) !== null) return c.redirect(`/admin/events/${encodeURIComponent(id)}`, 303);
     if (view === null) throw eventNotFound(id);
     const { timeline, object } = view;
     const owner =

@@ -23,11 +23,11 @@ export interface CronJob {
 export const CRON_JOBS: readonly CronJob[] = [
   // Re-sends events whose send was lost or whose consumer stopped: what makes the early 2xx safe.
   { name: "redrive", run: redriveDueEvents },
-  // The console's hourly aggregates.
+  // The charts' failed and dead totals (every other hourly figure is a counter the sweep and the moves keep).
   { name: "ledger_hours", run: refreshLedgerHours },
   // ALERT_WEBHOOK_URL's messages.
   { name: "alerts", run: sendAlerts },
-  // Deletes final events older than LEDGER_RETENTION_DAYS.
+  // Moves final events older than LEDGER_RETENTION_DAYS to the R2 archive (ARCHIVE bound), or deletes them.
   { name: "retention", run: pruneLedger },
   // Events Stripe never delivered, snapshot and thin (with STRIPE_SECRET_KEY).
   { name: "recovery", run: (deps) => recoverMissedEvents(deps) },

@@ -1,7 +1,7 @@
 import { getTableColumns, SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { SQLiteAsyncDialect, type SQLiteColumn, type SQLiteTable } from "drizzle-orm/sqlite-core";
 
 /**
  * A Drizzle client over a D1 binding. Made once per binding object and kept while the binding lives
@@ -54,6 +54,35 @@ export function cachedFor<T>(build: (db: Database) => T): (db: Database) => T {
 export async function batchAll<T extends BatchItem<"sqlite">>(db: Database, statements: readonly T[]): Promise<Awaited<T>[]> {
   const [first, ...rest] = statements;
   return first ? ((await db.batch([first, ...rest])) as Awaited<T>[]) : [];
+}
+
+/** Turns drizzle's `sql` templates into SQL text and parameters, as the client's own dialect does. */
+const dialect = new SQLiteAsyncDialect({ casing: "snake_case" });
+
+/**
+ * A raw SQL statement that can go in a `db.batch` with the query builder's statements (drizzle 0.45's
+ * own `db.run(sql)` cannot: its batch path binds a statement it never prepared). For what the query
+ * builder cannot say: an upsert whose values come from a grouped SELECT, a delete keyed by a JSON list.
+ *
+ * @example
+ * await batchAll(db, [rawStatement(db, sql`UPDATE ledger_hours SET dead = dead + 1 WHERE hour = ${hour}`)]);
+ */
+export function rawStatement(db: Database, query: SQL): BatchItem<"sqlite"> {
+  const built = dialect.sqlToQuery(query);
+  const statement = {
+    stmt: db.$client.prepare(built.sql),
+    _prepare: () => statement,
+    getQuery: () => ({ ...built, method: "run" }),
+    mapResult: (result: unknown) => result,
+    // Awaited on its own (outside a batch), it runs like db.run.
+    // biome-ignore lint/suspicious/noThenProperty: a statement is awaitable, as drizzle's own are.
+    then: (resolve: (value: D1Result) => unknown, reject: (reason: unknown) => unknown) =>
+      statement.stmt
+        .bind(...built.params)
+        .run()
+        .then(resolve, reject),
+  };
+  return statement as unknown as BatchItem<"sqlite">;
 }
 
 /** D1 binds at most 100 parameters per statement; lists of ids are split to leave room for the rest. */

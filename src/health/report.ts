@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { readAttention } from "../db/ledger/attention";
 import { ENDPOINT_CHECK_STATE, type EndpointCheckState } from "../endpoint-check/check";
 import { errorName, log } from "../log";
+import { capacityCheck } from "./capacity";
 import { type Check, endpointCheck, secretCheck, sizeCheck, stripeApiCheck } from "./checks";
 
 /** Why a Worker cannot verify or record deliveries, in one stable code: the first failing check's. */
@@ -18,6 +19,7 @@ export interface HealthReport {
     database: ReturnType<typeof sizeCheck>;
     stripe_api: ReturnType<typeof stripeApiCheck>;
     endpoint: ReturnType<typeof endpointCheck>;
+    capacity: ReturnType<typeof capacityCheck>;
   };
 }
 
@@ -83,6 +85,7 @@ export async function healthReport(config: Config, db: Database, nowMs: number):
       database,
       stripe_api: stripeApiCheck(config.stripeApi.key !== null, parked),
       endpoint: endpointCheck(endpoint),
+      capacity: capacityCheck(config),
     },
   };
 }

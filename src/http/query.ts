@@ -20,10 +20,15 @@ export interface ListQuery {
 }
 
 /** A query or form as hono/validator hands it over: a repeated field is an array. */
-type Fields = Record<string, string | string[] | File | (string | File)[] | undefined>;
+export type Fields = Record<string, string | string[] | File | (string | File)[] | undefined>;
 
-/** A field's text: the first value of a repeated one, blank (an empty form field) as absent. */
-function text(fields: Fields, name: string): string | undefined {
+/**
+ * A field's text: the first value of a repeated one, blank (an empty form field) as absent.
+ *
+ * @example
+ * text({ from: ["2026-11-02", "x"] }, "from"); // "2026-11-02"
+ */
+export function text(fields: Fields, name: string): string | undefined {
   const raw = fields[name];
   const first = Array.isArray(raw) ? raw[0] : raw;
   const value = typeof first === "string" ? first.trim() : undefined;
@@ -83,7 +88,14 @@ export function filterFields(fields: Fields) {
   return { status: text(fields, "status"), type: text(fields, "type"), from: text(fields, "from"), to: text(fields, "to") };
 }
 
-function parseTime(name: string, raw: string | undefined): number | undefined {
+/**
+ * A time parameter as Unix ms: ISO 8601 (a zone-less one is UTC, as the console shows times) or Unix
+ * ms; absent stays undefined; anything else is `request_invalid` naming the parameter.
+ *
+ * @example
+ * parseTime("from", "2026-11-02T13:00"); // 1793624400000
+ */
+export function parseTime(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   // A datetime-local form field has no zone; it is read as UTC, which is what the console shows.
   const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(/[zZ]|[+-]\d{2}:\d{2}$/.test(raw) ? raw : `${raw}Z`);

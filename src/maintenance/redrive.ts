@@ -1,4 +1,4 @@
-import { readJobState, writeJobState } from "../db/job-state";
+import { readJobState } from "../db/job-state";
 import { SWEEP_STATE, sweepArrivals, takeDue } from "../db/ledger/upkeep";
 import type { Deps } from "../deps";
 import { errorName, log } from "../log";
@@ -19,8 +19,9 @@ export interface RedriveReport {
 
 /**
  * What makes answering Stripe before the queue send safe. Each run (every minute):
- * 1. the sweep reads the arrivals since its last position that are at least a grace old, and gives
- *    each one still unfinished a re-drive time (a send lost with its isolate, a slow or dead consumer);
+ * 1. the sweep reads the arrivals since its last position that are at least a grace old, gives
+ *    each one still unfinished a re-drive time (a send lost with its isolate, a slow or dead consumer)
+ *    and counts them in the charts' hourly arrivals, saving its position with each window;
  * 2. every row whose re-drive time has passed is sent to the queue again and rescheduled (its age
  *    again, so a long backlog costs a few copies per event), unless a live lease holds it.
  * Never throws.
@@ -42,7 +43,6 @@ export async function redriveDueEvents(deps: Deps): Promise<RedriveReport> {
       if (reachedSeq === position) break;
       position = reachedSeq;
     }
-    if (position !== saved?.seq) await writeJobState(db, SWEEP_STATE, { seq: position }, nowMs);
 
     const ids = await takeDue(db, nowMs, REDRIVE_BATCH_LIMIT);
     if (ids.length > 0) await dispatch(deps, ids);

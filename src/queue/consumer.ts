@@ -1,7 +1,8 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { batchAll, type Database } from "../db/client";
 import { markFormatSeen } from "../db/job-state";
-import { claimEvents, deferEvent, failEvent, finishEvents, finishedTwins, parkEvent } from "../db/ledger/consumer";
+import { claimEvents, deferEvent, type Finished, failEvent, finishEvents, finishedTwins, parkEvent } from "../db/ledger/consumer";
+import { gzipPayload } from "../db/ledger/payload";
 import { takeDue } from "../db/ledger/upkeep";
 import type { Deps } from "../deps";
 import { type ClaimedForRun, failure, type Outcome, runEvent } from "../handlers/run";
@@ -68,9 +69,9 @@ async function claim(
   try {
     const ids = [...new Set(messages.map((m) => m.body.id))];
     const claims = claimEvents(db, ids, nowMs);
-    const results = await batchAll(db, [...claims, ...finishedTwins(db, ids)]);
-    const claimedRows = results.slice(0, claims.length).flat() as Awaited<(typeof claims)[number]>;
-    const twinDone = new Set((results.slice(claims.length).flat() as { id: string }[]).map((r) => r.id));
+    const results = await batchAll(db, [...claims.statements, ...finishedTwins(db, ids)]);
+    const claimedRows = await claims.read(results);
+    const twinDone = new Set((results.slice(claims.statements.length).flat() as unknown as { id: string }[]).map((r) => r.id));
     // A thin event and its snapshot twin in one batch: the snapshot event (which carries its data) is processed.
     const inBatch = new Set(claimedRows.map((r) => r.id));
     rows = new Map(
@@ -104,41 +105,54 @@ async function claim(
  * own to find the one at fault; returns the attempts with the outcome each really got.
  */
 async function commit(db: Database, attempts: readonly Attempt[], nowMs: number): Promise<Attempt[]> {
+  const gzip = await compressFinished(attempts);
   const firstCreated = new Map<DeliveryFormat, number>();
   for (const { event } of attempts) {
     if (event.format !== "lifecycle") firstCreated.set(event.format, Math.min(event.created, firstCreated.get(event.format) ?? Infinity));
   }
   // Events finishing alike (status and note) share one statement per 90 ids.
-  const done = new Map<string, { status: "processed" | "ignored"; note: string | null; ids: string[] }>();
+  const done = new Map<string, { status: "processed" | "ignored"; note: string | null; events: Finished[] }>();
   const writes: Write[] = [...firstCreated].map(([format, created]) => markFormatSeen(db, format, created, nowMs));
   for (const a of attempts) {
     if (a.outcome.kind === "done") {
       writes.push(...a.outcome.writes);
       const note = a.outcome.note ?? null;
       const key = `${a.outcome.status} ${note ?? ""}`;
-      if (!done.has(key)) done.set(key, { status: a.outcome.status, note, ids: [] });
-      done.get(key)!.ids.push(a.event.id);
-    } else writes.push(...outcomeWrites(db, a, nowMs));
+      if (!done.has(key)) done.set(key, { status: a.outcome.status, note, events: [] });
+      done.get(key)!.events.push({ id: a.event.id, gzip: gzip.get(a.event.id) ?? null });
+    } else writes.push(...outcomeWrites(db, a, nowMs, gzip));
   }
-  const finishes = [...done.values()].flatMap((d) => finishEvents(db, d.ids, d.status, nowMs, d.note));
+  const finishes = [...done.values()].flatMap((d) => finishEvents(db, d.events, d.status, nowMs, d.note));
   try {
     await batchAll(db, [...writes, ...finishes]);
     return [...attempts];
   } catch {
     // Something in the shared transaction failed: commit event by event to find which.
-    return Promise.all(attempts.map((a) => commitAlone(db, a, nowMs)));
+    return Promise.all(attempts.map((a) => commitAlone(db, a, nowMs, gzip)));
   }
 }
 
+/**
+ * The gzip bytes of each finished event's payload, which its finish statement stores instead of the
+ * text. An event whose payload cannot be compressed (never seen; the runtime's zlib) keeps its text.
+ */
+async function compressFinished(attempts: readonly Attempt[]): Promise<Map<string, Uint8Array>> {
+  const done = attempts.filter((a) => a.outcome.kind === "done");
+  const compressed = await Promise.all(done.map((a) => gzipPayload(a.event.payload).catch(() => null)));
+  return new Map(done.flatMap((a, i) => (compressed[i] ? [[a.event.id, compressed[i]] as const] : [])));
+}
+
 /** One attempt's writes and outcome, to commit in one transaction. */
-function outcomeWrites(db: Database, { event, outcome }: Attempt, nowMs: number): Write[] {
+function outcomeWrites(db: Database, { event, outcome }: Attempt, nowMs: number, gzip: ReadonlyMap<string, Uint8Array>): Write[] {
   switch (outcome.kind) {
-    case "done":
-      return [...outcome.writes, ...finishEvents(db, [event.id], outcome.status, nowMs, outcome.note ?? null)];
+    case "done": {
+      const finished = { id: event.id, gzip: gzip.get(event.id) ?? null };
+      return [...outcome.writes, ...finishEvents(db, [finished], outcome.status, nowMs, outcome.note ?? null)];
+    }
     case "parked":
-      return [parkEvent(db, event.id, outcome.error)];
+      return parkEvent(db, event.id, outcome.error, nowMs);
     case "failed":
-      return [failEvent(db, event.id, outcome.error, retryDelaySeconds(event.attempts), nowMs)];
+      return failEvent(db, event.id, outcome.error, retryDelaySeconds(event.attempts), nowMs);
     case "deferred":
       return [deferEvent(db, event.id, nowMs + outcome.delaySeconds * 1000 + LEDGER_TIMING.graceMs)];
   }
@@ -149,13 +163,13 @@ function outcomeWrites(db: Database, { event, outcome }: Attempt, nowMs: number)
  * fails, the event is recorded `failed` with the error and retried; if D1 refuses even that, the
  * message is retried and the row keeps its lease until the cron takes it over.
  */
-async function commitAlone(db: Database, attempt: Attempt, nowMs: number): Promise<Attempt> {
+async function commitAlone(db: Database, attempt: Attempt, nowMs: number, gzip: ReadonlyMap<string, Uint8Array>): Promise<Attempt> {
   try {
-    await batchAll(db, outcomeWrites(db, attempt, nowMs));
+    await batchAll(db, outcomeWrites(db, attempt, nowMs, gzip));
     return attempt;
   } catch (err) {
     const failed: Attempt = { ...attempt, outcome: failure(err, "Writing the handlers' changes failed: ") };
-    await batchAll(db, outcomeWrites(db, failed, nowMs)).catch((storageErr: unknown) =>
+    await batchAll(db, outcomeWrites(db, failed, nowMs, gzip)).catch((storageErr: unknown) =>
       log("error", "event_storage_error", { event_id: attempt.event.id, error: errorName(storageErr) }),
     );
     return failed;

@@ -63,8 +63,8 @@ export async function replayMatching(deps: Deps, filter: EventFilter, max: numbe
 }
 
 /** Deletes failed/dead events for good (an operator's decision; retention never does). Returns the ids deleted. */
-export async function purge(db: Database, ids: readonly string[]): Promise<string[]> {
-  const purged = await purgeEvents(db, ids);
+export async function purge(db: Database, ids: readonly string[], nowMs: number): Promise<string[]> {
+  const purged = await purgeEvents(db, ids, nowMs);
   for (const id of purged) log("warn", "event_purged", { event_id: id });
   return purged;
 }

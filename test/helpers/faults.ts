@@ -126,3 +126,60 @@ export function heldQueue(real: Queue = env.EVENTS_QUEUE): { queue: Queue; sent:
 export function envWith(overrides: Partial<Env>): Env {
   return { ...env, ...overrides } as Env;
 }
+
+/** Which R2 call a fault strikes, and how many of them pass before it does. */
+export interface R2Fault {
+  /** `put` of a part or a manifest (matched on its key), or `delete`. */
+  call: "put" | "delete";
+  /** Keys the fault strikes (all of the call's by default). */
+  key?: RegExp;
+  /** `before`: nothing is stored (an outage); `after`: stored, then the answer is lost (the cron killed or timed out). */
+  timing: FaultTiming;
+  /** Matching calls that succeed before the first that fails. */
+  after?: number;
+  /** Matching calls that fail, from then on (every one by default). */
+  times?: number;
+}
+
+/**
+ * The real R2 binding (the archive), except the calls `fault` names, which throw as an outage or a
+ * killed invocation would. `calls` records every put and delete with its key, in order.
+ *
+ * @example
+ * const { bucket } = r2FailingOn({ call: "put", key: /part-/, timing: "after" });
+ * await pruneLedger(testDeps({ env: envWith({ ARCHIVE: bucket }) }));
+ */
+export function r2FailingOn(fault: R2Fault, real: R2Bucket = env.ARCHIVE): { bucket: R2Bucket; calls: { call: string; key: string }[] } {
+  const calls: { call: string; key: string }[] = [];
+  let passed = 0;
+  let failed = 0;
+  const strikes = (key: string) => {
+    if (fault.key && !fault.key.test(key)) return false;
+    if (passed < (fault.after ?? 0)) {
+      passed++;
+      return false;
+    }
+    if (failed >= (fault.times ?? Number.POSITIVE_INFINITY)) return false;
+    failed++;
+    return true;
+  };
+  const run = async <T>(key: string, call: () => Promise<T>): Promise<T> => {
+    if (!strikes(key)) return call();
+    if (fault.timing === "after") await call();
+    throw new Error(`R2 injected fault on ${fault.call} ${key}`);
+  };
+  const bucket = wrap(real, (target, prop) => {
+    if (prop === "put" && fault.call === "put")
+      return (key: string, ...rest: unknown[]) => {
+        calls.push({ call: "put", key });
+        return run(key, () => (target.put as (...a: unknown[]) => Promise<unknown>)(key, ...rest));
+      };
+    if (prop === "delete" && fault.call === "delete")
+      return (keys: string | string[]) => {
+        for (const key of [keys].flat()) calls.push({ call: "delete", key });
+        return run([keys].flat().join(","), () => target.delete(keys));
+      };
+    return undefined;
+  });
+  return { bucket, calls };
+}

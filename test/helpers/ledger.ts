@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type Stripe from "stripe";
 import { chunk, createDb } from "../../src/db/client";
+import { decodePayload } from "../../src/db/ledger/payload";
 import { recordEvent } from "../../src/db/ledger/record";
 import type { StripeEventRow } from "../../src/db/schema";
 import { seqAt } from "../../src/ledger/event";
@@ -16,6 +17,11 @@ export type LedgerRow = { [K in keyof StripeEventRow as SnakeCase<K>]: StripeEve
 /** The ledger row for an event, read with plain SQL so assertions do not depend on the ORM mapping. */
 export async function ledgerRow(id: string, db: D1Database = env.DB): Promise<LedgerRow | null> {
   return db.prepare("SELECT * FROM stripe_events WHERE id = ?").bind(id).first<LedgerRow>();
+}
+
+/** A ledger row's payload as the JSON text received, whether the row holds it as text or compressed. */
+export async function payloadText(row: LedgerRow): Promise<string> {
+  return decodePayload(row.payload, row.payload_encoding);
 }
 
 /** How many ledger rows exist for an id (the primary key makes this 0 or 1). */

@@ -4,6 +4,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Runs per property, from FC_RUNS on the host (vitest.config.ts). */
     fcRuns: number;
+    /** Rows test/archive-scale.test.ts seeds, from ARCHIVE_SCALE_ROWS on the host (vitest.config.ts). */
+    archiveScaleRows: number;
   }
 }
 

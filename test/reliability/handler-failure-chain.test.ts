@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { deliver } from "../helpers/deliver";
 import { heldInvoice } from "../helpers/fulfilment";
-import { ledgerRow, setRow } from "../helpers/ledger";
+import { ledgerRow, payloadText, setRow } from "../helpers/ledger";
 import { DEAD_LETTER_QUEUE, runBatch, runCron } from "../helpers/worker";
 
 /** `max_retries` of the stripe-events consumer in wrangler.toml: deliveries = 1 + retries. */
@@ -34,7 +34,7 @@ describe("a handler that keeps throwing", () => {
     expect((await runBatch([id], { worker, queue: DEAD_LETTER_QUEUE })).acked).toEqual([id]);
     const dead = await ledgerRow(id);
     expect(dead).toMatchObject({ status: "dead", redrive_at: null, last_error: "Error: fulfilment service unavailable" });
-    expect(JSON.parse(dead!.payload)).toEqual(event);
+    expect(JSON.parse(await payloadText(dead!))).toEqual(event);
 
     // Dead stays dead: the cron does not pick it up and a stray copy of the message runs nothing.
     fulfilment.failing = "none";

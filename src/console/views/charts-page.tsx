@@ -2,6 +2,7 @@ import { HOUR_MS } from "../../db/ledger/hours";
 import type { LedgerHourRow } from "../../db/schema";
 import { DeliveriesChart, duration, LinesChart, type Slot, STACK, slots } from "./charts";
 import { DataTable } from "./data-table";
+import { lagOf } from "./hour-figures";
 import { Layout, utc } from "./layout";
 
 /**
@@ -16,12 +17,14 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
   return (
     <Layout title="Charts" signedIn={true}>
       <p class="muted">
-        Hours are UTC hours of arrival; each arrival is counted once, by its status now. The cron recomputes the current and the previous
-        hour every minute, and each hour up to 2 days back every 46 minutes; older hours keep their last figures.
+        Hours are UTC hours of arrival; each arrival is counted once, by its status now. The cron's sweep counts an arrival when it passes
+        it, 5 minutes after it arrived, and every later move (a retry, a death, a replay) updates its hour, so the last 5 minutes are not
+        drawn yet. The lag percentiles are read from counts per lag bucket, so each is within its bucket (for example between 1 and 2 s).
       </p>
       {props.rows.length === 0 && (
         <div class="note">
-          No figures yet: the cron computes them every minute (locally, `wrangler dev` runs no cron: open /cdn-cgi/local/scheduled).
+          No figures yet: the cron's sweep counts arrivals 5 minutes after they arrive (locally, `wrangler dev` runs no cron: open
+          /cdn-cgi/local/scheduled).
         </div>
       )}
       <DeliveriesChart title="Deliveries per hour, last 24 hours" slots={day} everyHours={3} />
@@ -33,8 +36,8 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
         log={true}
         format={duration}
         series={[
-          { key: "p50", label: "p50", of: (r) => r.lagP50Ms },
-          { key: "p95", label: "p95", of: (r) => r.lagP95Ms },
+          { key: "p50", label: "p50", of: (r) => lagOf(r, 50) },
+          { key: "p95", label: "p95", of: (r) => lagOf(r, 95) },
         ]}
       />
       <LinesChart
@@ -65,8 +68,8 @@ function Figures(props: { slots: Slot[] }) {
       columns={[
         { label: "Hour (UTC)", cell: (s) => utc(s.hour).slice(0, 16) },
         ...STACK.map((part) => ({ label: part.label, cell: (s: Slot) => part.of(s.row!) })),
-        { label: "lag p50", cell: (s) => (s.row!.lagP50Ms === null ? "—" : duration(s.row!.lagP50Ms)) },
-        { label: "lag p95", cell: (s) => (s.row!.lagP95Ms === null ? "—" : duration(s.row!.lagP95Ms)) },
+        { label: "lag p50", cell: (s) => formatLag(lagOf(s.row!, 50)) },
+        { label: "lag p95", cell: (s) => formatLag(lagOf(s.row!, 95)) },
         {
           label: "failed / dead in ledger",
           cell: (s) => (s.row!.failedTotal === null ? "—" : `${s.row!.failedTotal} / ${s.row!.deadTotal}`),
@@ -74,4 +77,8 @@ function Figures(props: { slots: Slot[] }) {
       ]}
     />
   );
+}
+
+function formatLag(ms: number | null): string {
+  return ms === null ? "—" : duration(ms);
 }

@@ -1,5 +1,6 @@
 import { HOUR_MS } from "../../db/ledger/hours";
 import type { LedgerHourRow } from "../../db/schema";
+import { pending } from "./hour-figures";
 import { utc } from "./layout";
 
 // Server-rendered SVG charts: no script, no style attribute (colours come from classes in the
@@ -26,11 +27,11 @@ export function slots(rows: readonly LedgerHourRow[], from: number, to: number):
 
 /** The stacked series of the deliveries chart, bottom to top, and how each is read from a row. */
 export const STACK = [
-  { key: "processed", label: "processed", of: (r: LedgerHourRow) => r.processed },
-  { key: "ignored", label: "ignored", of: (r: LedgerHourRow) => r.ignored },
-  { key: "pending", label: "received or processing", of: (r: LedgerHourRow) => r.received + r.processing },
-  { key: "failed", label: "failed", of: (r: LedgerHourRow) => r.failed },
-  { key: "dead", label: "dead", of: (r: LedgerHourRow) => r.dead },
+  { key: "processed", label: "processed", of: (r: LedgerHourRow) => Math.max(0, r.processed) },
+  { key: "ignored", label: "ignored", of: (r: LedgerHourRow) => Math.max(0, r.ignored) },
+  { key: "pending", label: "received or processing", of: pending },
+  { key: "failed", label: "failed", of: (r: LedgerHourRow) => Math.max(0, r.failed) },
+  { key: "dead", label: "dead", of: (r: LedgerHourRow) => Math.max(0, r.dead) },
 ] as const;
 
 const x = (i: number, n: number) => PLOT.left + ((PLOT.right - PLOT.left) * i) / n;

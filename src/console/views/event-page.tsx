@@ -1,13 +1,16 @@
-import type { StripeEventRow } from "../../db/schema";
+import type { ArchivedEvent } from "../../archive/lookup";
+import type { EventRecord } from "../../db/ledger/reads";
 import { FINAL_STATUSES, REPLAYABLE_STATUSES } from "../../ledger/status";
 import { Layout, StatusBadge, utc } from "./layout";
 
 /**
  * One event: its ledger fields, last error, payload, a Replay button when it failed or died, and a
- * link to the explicit confirmation when it is final (processed or ignored).
+ * link to the explicit confirmation when it is final (processed or ignored). An archived event (read
+ * from R2) is shown as it was archived, with how to restore it instead of the buttons.
  */
-export function EventPage(props: { event: StripeEventRow; notice?: string }) {
+export function EventPage(props: { event: EventRecord | ArchivedEvent; notice?: string }) {
   const e = props.event;
+  const archived = "archived" in e ? e.archived : null;
   let pretty = e.payload;
   try {
     pretty = JSON.stringify(JSON.parse(e.payload), null, 2);
@@ -22,6 +25,16 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
       {props.notice && (
         <div class="notice" role="status">
           {props.notice}
+        </div>
+      )}
+      {archived && (
+        <div class="note" data-archived={archived.key}>
+          Archived: retention moved this event to R2 on {utc(archived.archivedAt)} (object <span class="mono">{archived.key}</span>). It is
+          shown as it was then. To process it again, restore its hour:{" "}
+          <span class="mono">
+            npm run archive:restore -- --url … --from {new Date(archived.hour).toISOString()} --to{" "}
+            {new Date(archived.hour + 3_600_000).toISOString()}
+          </span>
         </div>
       )}
       <div class="panel">
@@ -66,12 +79,12 @@ export function EventPage(props: { event: StripeEventRow; notice?: string }) {
           <dt>Verified by secret</dt>
           <dd>{e.secretIndex === null ? "—" : `#${e.secretIndex + 1}`}</dd>
         </dl>
-        {(REPLAYABLE_STATUSES as readonly string[]).includes(e.status) && (
+        {!archived && (REPLAYABLE_STATUSES as readonly string[]).includes(e.status) && (
           <form method="post" action={`/admin/events/${e.id}/replay`} class="actions">
             <button type="submit">Replay</button>
           </form>
         )}
-        {(FINAL_STATUSES as readonly string[]).includes(e.status) && (
+        {!archived && (FINAL_STATUSES as readonly string[]).includes(e.status) && (
           <p class="actions">
             <a class="button" href={`/admin/events/${e.id}/replay`}>
               Replay this {e.status} event…

@@ -7,6 +7,7 @@ const LABELS: Record<keyof HealthReport["checks"], string> = {
   database: "Database (D1)",
   stripe_api: "Stripe API key (STRIPE_SECRET_KEY)",
   endpoint: "Webhook endpoint drift check",
+  capacity: "Capacity: months until the database is full (a plan)",
 };
 
 /**
@@ -47,14 +48,20 @@ export function HealthPage(props: { report: HealthReport }) {
             {(check.info ?? []).map((i) => (
               <p class="muted">{i}</p>
             ))}
-            {facts.length > 0 && (
-              <p class="muted mono">
-                {facts.map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") || "none" : String(v)}`).join(" · ")}
-              </p>
-            )}
+            {facts.length > 0 && <p class="muted mono">{facts.map(([k, v]) => `${k}: ${fact(v)}`).join(" · ")}</p>}
           </div>
         );
       })}
     </Layout>
   );
+}
+
+/** A fact of a check as text: a list joined, a record as `key value` pairs (the capacity's months by rate). */
+function fact(value: unknown): string {
+  if (Array.isArray(value)) return value.join(", ") || "none";
+  if (value !== null && typeof value === "object")
+    return Object.entries(value)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(", ");
+  return String(value);
 }

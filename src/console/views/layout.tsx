@@ -26,6 +26,7 @@ export function Layout(props: { title: string; signedIn: boolean; children?: Chi
               <nav>
                 <a href="/admin">Events</a>
                 <a href="/admin/charts">Charts</a>
+                <a href="/admin/archive">Archive</a>
                 <a href="/admin/health">Health</a>
               </nav>
               {/* biome-ignore lint/a11y/useSemanticElements: the form is the search landmark itself; a <search> wrapper would add

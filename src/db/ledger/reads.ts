@@ -5,6 +5,7 @@ import { type EventStatus, OPEN_STATUSES, REPLAYABLE_STATUSES } from "../../ledg
 import type { Database } from "../client";
 import { readJobState } from "../job-state";
 import { IN_ATTENTION_INDEX, type StripeEventRow, stripeEvents } from "../schema";
+import { decodePayload } from "./payload";
 import { SWEEP_STATE } from "./upkeep";
 
 // What the console and the admin API read from the ledger: filtered pages in arrival order, one
@@ -22,7 +23,10 @@ export interface EventFilter {
 export type Cursor = number;
 
 /** The list row: everything but the payload, which can be large. */
-export type EventSummary = Omit<StripeEventRow, "payload">;
+export type EventSummary = Omit<StripeEventRow, "payload" | "payloadEncoding">;
+
+/** One event whole: its summary and its payload as the JSON text it was received as, whatever its storage. */
+export type EventRecord = EventSummary & { payload: string };
 
 /** The columns of an `EventSummary`, for queries that list events. */
 export const summaryColumns = {
@@ -170,10 +174,12 @@ async function listWindow(db: Database, filter: EventFilter, after: Cursor | nul
   return { events, next, window };
 }
 
-/** The full ledger row for one event, payload and last error included, or null. */
-export async function getEvent(db: Database, id: string): Promise<StripeEventRow | null> {
-  const rows = await db.select().from(stripeEvents).where(eq(stripeEvents.id, id)).limit(1);
-  return rows[0] ?? null;
+/** The full ledger row for one event, payload (decoded) and last error included, or null. */
+export async function getEvent(db: Database, id: string): Promise<EventRecord | null> {
+  const [row] = await db.select().from(stripeEvents).where(eq(stripeEvents.id, id)).limit(1);
+  if (!row) return null;
+  const { payload, payloadEncoding, ...summary } = row;
+  return { ...summary, payload: await decodePayload(payload, payloadEncoding) };
 }
 
 /** One event without its payload, or null. */

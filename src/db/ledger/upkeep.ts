@@ -2,14 +2,14 @@ import { and, gt, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import { seqAt } from "../../ledger/event";
 import { FINAL_STATUSES, OPEN_STATUSES } from "../../ledger/status";
 import { LEDGER_TIMING } from "../../ledger/timing";
-import { batchAll, chunk, type Database, IDS_PER_STATEMENT } from "../client";
+import { batchAll, chunk, type Database, IDS_PER_STATEMENT, rawStatement } from "../client";
 import { stripeEvents } from "../schema";
+import { countArrivals, SWEEP_STATE } from "./hours";
 
 // The statements of the ledger's upkeep: the re-drive schedule (a failed send, the cron's sweep and
 // re-sends) and retention.
 
-/** The job_state key of the sweep's position (the `seq` it has read up to). */
-export const SWEEP_STATE = "ledger_sweep";
+export { SWEEP_STATE } from "./hours";
 
 /**
  * After a failed queue send: makes the rows due at the cron's next run instead of after the grace.
@@ -33,8 +33,11 @@ export async function markSendFailed(db: Database, ids: readonly string[], nowMs
 /**
  * The sweep: rows that arrived after `afterSeq` and at least a grace ago and are still unfinished
  * with no re-drive time (their send was lost, or their consumer is slow or gone) get one, due now,
- * so `takeDue` handles them. Reads at most `limit` rows in arrival order; returns how many it
- * scheduled and the `seq` it reached (the next sweep starts after it).
+ * so `takeDue` handles them. Reads at most `limit` rows in arrival order, and in the same transaction
+ * counts them in the charts' hourly counters, each as an arrival with its status now (src/db/ledger/hours.ts:
+ * the sweep reads every arrival once anyway, so counting costs no read of its own, and one row written
+ * per hour of the window) and saves the position it reached (the next sweep starts after it): a
+ * window is counted exactly once. Returns how many rows it scheduled and the `seq` it reached.
  *
  * @example
  * const { scheduled, reachedSeq } = await sweepArrivals(db, saved.seq, Date.now(), 5_000);
@@ -45,13 +48,11 @@ export async function sweepArrivals(
   nowMs: number,
   limit: number,
 ): Promise<{ scheduled: number; reachedSeq: number }> {
-  const window = db
-    .select({ seq: stripeEvents.seq })
-    .from(stripeEvents)
-    .where(and(gt(stripeEvents.seq, afterSeq), lt(stripeEvents.seq, seqAt(nowMs - LEDGER_TIMING.graceMs + 1))))
-    .orderBy(stripeEvents.seq)
-    .limit(limit);
-  const [scheduled, [reached]] = await db.batch([
+  const inWindow = and(gt(stripeEvents.seq, afterSeq), lt(stripeEvents.seq, seqAt(nowMs - LEDGER_TIMING.graceMs + 1)));
+  const window = db.select({ seq: stripeEvents.seq }).from(stripeEvents).where(inWindow).orderBy(stripeEvents.seq).limit(limit);
+  // The window's last seq, where the position moves to: the same rows as `window` in this transaction.
+  const reached = sql`(SELECT max(seq) FROM (SELECT seq FROM ${stripeEvents} WHERE ${inWindow} ORDER BY seq LIMIT ${limit}))`;
+  const [scheduled, , saved] = await db.batch([
     db
       .update(stripeEvents)
       .set({ redriveAt: nowMs })
@@ -59,9 +60,17 @@ export async function sweepArrivals(
         and(inArray(stripeEvents.seq, window), isNull(stripeEvents.redriveAt), inArray(stripeEvents.status, ["received", "processing"])),
       )
       .returning({ seq: stripeEvents.seq }),
-    db.select({ seq: sql<number | null>`max(${sql.raw("seq")})` }).from(window.as("window")),
+    countArrivals(db, sql`${stripeEvents.seq} > ${afterSeq} AND ${stripeEvents.seq} <= ${reached}`, nowMs),
+    rawStatement(
+      db,
+      sql`INSERT INTO job_state (key, value, updated_at)
+          SELECT ${SWEEP_STATE}, json_object('seq', reached), ${nowMs} FROM (SELECT ${reached} AS reached) WHERE reached IS NOT NULL
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at RETURNING value`,
+    ),
   ]);
-  return { scheduled: scheduled.length, reachedSeq: reached?.seq ?? afterSeq };
+  const [row] = (saved as D1Result<{ value: string }>).results;
+  const position = row ? (JSON.parse(row.value) as { seq: number }).seq : afterSeq;
+  return { scheduled: scheduled.length, reachedSeq: position };
 }
 
 /**

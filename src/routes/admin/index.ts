@@ -3,6 +3,7 @@ import { databaseSize, ledgerStats } from "../../db/ledger/stats";
 import { healthReport } from "../../health/report";
 import type { AppEnv } from "../../http/app-env";
 import { API_LIMIT, rateLimit } from "../../http/rate-limit";
+import { archiveRoutes } from "./archive";
 import { requireBearer } from "./auth";
 import { backfillRoutes } from "./backfill";
 import { endpointRoutes } from "./endpoint";
@@ -28,5 +29,6 @@ export const adminApiRoutes = new Hono<AppEnv>()
     const { config, db, now } = c.var.deps;
     return c.json(await healthReport(config, db, now()));
   })
+  .route("/", archiveRoutes)
   .route("/", backfillRoutes)
   .route("/", endpointRoutes);

@@ -161,6 +161,7 @@ export function statsJson(stats: LedgerStats, sizeBytes: number | null, maxBytes
   };
 }
 
-function iso(ms: number | null): string | null {
+/** One of our times (Unix ms) as ISO 8601, null as null. */
+export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
