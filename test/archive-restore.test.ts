@@ -12,6 +12,7 @@ import { buildEvent, OBJECTS, uid } from "./helpers/events";
 import { envWith, heldQueue } from "./helpers/faults";
 import { keptHours, recomputeFromLedger } from "./helpers/hours-oracle";
 import { clearLedger, ledgerRow, seedEvent } from "./helpers/ledger";
+import { firings, lifecycleEnv, pendingLifecycleEvents, processWithLifecycle, recordingLifecycle } from "./helpers/lifecycle";
 import { runBatch, testDeps } from "./helpers/worker";
 
 // A restore brings archived events back into the ledger and replays them: `npm run archive:restore`
@@ -93,6 +94,36 @@ describe("restoring from the archive", () => {
     expect((await ledgerRow(completed.id))?.status).toBe("processed");
     expect(granted).toEqual([session.id]);
     expect(await billingRow("checkout_sessions", session.id)).toMatchObject({ payment_status: "paid", amount_total: 1000 });
+  });
+
+  it("puts an archived lifecycle event back as it was, and its hook does not fire again", async () => {
+    const { handlers, fired } = recordingLifecycle();
+    const customer = uid("cus");
+    const subscription = stripeObject("subscription", { id: uid("sub"), customer, status: "active" });
+    const created = eventAt("customer.subscription.created", subscription, Math.floor((NOW - 10 * DAY) / 1000));
+    await processWithLifecycle([created], handlers);
+    const granted = `lc_access_p_${customer}_1`;
+    expect(firings(fired)).toEqual([`access.granted ${customer}`]);
+    // Both rows arrived ten days ago, as far as retention can tell; a later arrival stays as the newest row.
+    await env.DB.prepare("UPDATE stripe_events SET seq = seq - ?1, received_at = received_at - ?2, processed_at = processed_at - ?2")
+      .bind(10 * DAY * 1000, 10 * DAY)
+      .run();
+    await seedEvent(buildEvent("customer.created", OBJECTS.customer));
+    await archiveNow();
+    expect(await ledgerRow(granted)).toBeNull();
+
+    const { queue, sent } = heldQueue();
+    const hour = hourOf(NOW - 10 * DAY);
+    expect(await restore(hour - HOUR_MS, hour + 2 * HOUR_MS, adminEnv({ EVENTS_QUEUE: queue }))).toMatchObject({
+      restored: 2,
+      replayed: 1,
+    });
+    // The transition happened once: its event is back for the record, processed, and not replayed.
+    expect(sent).toEqual([created.id]);
+    expect(await ledgerRow(granted)).toMatchObject({ format: "lifecycle", status: "processed", attempts: 1 });
+    await runBatch(sent, { handlers, env: lifecycleEnv() });
+    expect(await pendingLifecycleEvents()).toEqual([]);
+    expect(firings(fired)).toEqual([`access.granted ${customer}`]);
   });
 
   it("keeps the charts' counters as a recompute finds them through archive, restore and processing again", async () => {

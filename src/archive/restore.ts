@@ -43,8 +43,9 @@ const RESTORED = -1;
  * NOTHING`, so restoring twice records nothing twice), and in the same transaction replayed, as an
  * operator's replay of a processed event is: `received`, due for the cron, with the charts' counters
  * moved (src/db/ledger/hours.ts). Its handlers run again; projections keep the newest state and
- * fulfilments are once-only, so an event already fulfilled fulfils nothing again. The caller sends
- * `replayed` to the queue.
+ * fulfilments are once-only, so an event already fulfilled fulfils nothing again. A lifecycle event
+ * is put back as it was and not replayed: it records a transition that happened, and its hooks (an
+ * app's "access granted" email) ran when it did. The caller sends `replayed` to the queue.
  *
  * @example
  * const report = await restoreArchived(db, bucket, from, to, null, Date.now());
@@ -88,13 +89,16 @@ function* batches(lines: readonly ArchiveLine[]): Generator<ArchiveLine[]> {
   if (batch.length > 0) yield batch;
 }
 
-/** One batch: the inserts, then the replay of the rows they inserted (marked by RESTORED attempts). */
+/**
+ * One batch: the inserts, then the replay of the rows they inserted (marked by RESTORED attempts;
+ * lifecycle rows keep theirs, so the replay leaves them as they were).
+ */
 async function restoreBatch(db: Database, lines: readonly ArchiveLine[], nowMs: number): Promise<{ inserted: number; replayed: string[] }> {
   const inserts: BatchItem<"sqlite">[] = lines.map((line) => {
     const { payload, ...record } = recordOf(line);
     return db
       .insert(stripeEvents)
-      .values({ ...record, attempts: RESTORED, payload, payloadEncoding: null })
+      .values({ ...record, attempts: line.format === "lifecycle" ? record.attempts : RESTORED, payload, payloadEncoding: null })
       .onConflictDoNothing();
   });
   const ids = lines.map((l) => l.id);
