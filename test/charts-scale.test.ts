@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { lagOf, pending } from "../src/console/views/hour-figures";
 import { createDb } from "../src/db/client";
-import { HOUR_MS, hourOf, readHours } from "../src/db/ledger/hours";
+import { HOUR_MS, hourOf, readChartHours, readHours, UNCOUNTED_LIMIT } from "../src/db/ledger/hours";
 import { Handlers } from "../src/handlers/registry";
 import { seqAt } from "../src/ledger/event";
 import { lagBucket } from "../src/ledger/lag";
@@ -184,5 +184,26 @@ describe("charts on a seeded ledger of a million rows", () => {
     ].filter(([, n]) => n !== 0);
     expect(bars).toEqual([...expected, ...expected]);
     expect(html.match(/<polyline class="c-p50"/g)?.length).toBeGreaterThan(0);
+  });
+
+  it("read at most the newest 5,000 uncounted arrivals, by the primary key, when the sweep is a week behind", async () => {
+    const { value } = (await env.DB.prepare("SELECT value FROM job_state WHERE key = 'ledger_sweep'").first<{ value: string }>())!;
+    await env.DB.prepare("UPDATE job_state SET value = ? WHERE key = 'ledger_sweep'")
+      .bind(JSON.stringify({ seq: seqAt(weekFrom) - 1 }))
+      .run();
+    try {
+      const { db, statements } = observedD1();
+      const rows = await readChartHours(createDb(db), weekFrom, current + HOUR_MS);
+      expect(statements).toHaveLength(2);
+      const tail = statements.find((st) => st.sql.includes("arrival_hour"))!;
+      expect((await planOf(tail.sql, tail.params)).filter((step) => FULL_SCAN.test(step))).toEqual([]);
+      // D1 counts each row twice: read, and its lag bucket's one-row subquery.
+      expect(tail.rowsRead).toBeLessThanOrEqual(2 * UNCOUNTED_LIMIT + 10);
+      // What it read is the newest arrivals: the current hour's, added to its counted figures.
+      const kept = (await keptHours()).get(current)!;
+      expect(rows.find((r) => r.hour === current)!.arrivals).toBeGreaterThan(kept.arrivals);
+    } finally {
+      await env.DB.prepare("UPDATE job_state SET value = ? WHERE key = 'ledger_sweep'").bind(value).run();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client";
-import { HOUR_MS, hourOf, readHours } from "../src/db/ledger/hours";
+import { HOUR_MS, hourOf, readChartHours, readHours } from "../src/db/ledger/hours";
 import { Handlers } from "../src/handlers/registry";
 import { LAG_BUCKET_EDGES_MS, lagBucket, lagPercentile } from "../src/ledger/lag";
 import { refreshLedgerHours } from "../src/maintenance/ledger-hours";
@@ -155,6 +155,41 @@ describe("hourly counters kept by the moves themselves", () => {
     const again = observedD1();
     await runBatch(ids, { handlers: handlersFailing(new Set()), env: envWith({ DB: again.db }), now: () => NOW });
     expect(rowsWritten(again.statements)).toBe(0);
+  });
+});
+
+describe("the charts' hours", () => {
+  const chartHours = () => readChartHours(createDb(env.DB), HOUR - 2 * HOUR_MS, HOUR + 2 * HOUR_MS);
+
+  it("show arrivals the sweep has not counted yet by their status now, and each once after it counts them", async () => {
+    const ids = await arrivals(4, 0);
+    await runBatch(ids, { handlers: handlersFailing(new Set([ids[0]!])), env: held(), now: () => HOUR + 90_000 });
+    expect((await keptHours()).get(HOUR)?.arrivals ?? 0).toBe(0);
+    const before = (await chartHours()).find((r) => r.hour === HOUR);
+    expect(before).toMatchObject({ arrivals: 4, processed: 3, failed: 1, ignored: 0, dead: 0 });
+    expect((JSON.parse(before!.lagCounts) as number[]).reduce((a, b) => a + b, 0)).toBe(3);
+
+    await sweepEverything();
+    const after = (await chartHours()).find((r) => r.hour === HOUR);
+    expect(after).toMatchObject({ arrivals: 4, processed: 3, failed: 1 });
+    expect(after!.lagCounts).toBe(before!.lagCounts);
+    expect((await keptHours()).get(HOUR)).toMatchObject({ arrivals: 4, processed: 3, failed: 1 });
+  });
+
+  it("add uncounted arrivals to the hour's counted figures", async () => {
+    await arrivals(2, 0);
+    await sweepEverything();
+    // A delivery now: the ledger gives it a seq past everything the sweep has passed.
+    const late = buildEvent("customer.created", OBJECTS.customer);
+    await seedEvent(late);
+    await runBatch([late.id], { handlers: handlersFailing(new Set()), env: held(), now: () => NOW });
+    const { seq } = (await env.DB.prepare("SELECT seq FROM stripe_events WHERE id = ?").bind(late.id).first<{ seq: number }>())!;
+    const hour = hourOf(seq / 1000);
+    const counted = (await keptHours()).get(hour) ?? { arrivals: 0, processed: 0 };
+    expect((await chartHours()).find((r) => r.hour === hour)).toMatchObject({
+      arrivals: counted.arrivals + 1,
+      processed: counted.processed + 1,
+    });
   });
 });
 

@@ -4,9 +4,8 @@ import { lagPercentile } from "../../ledger/lag";
 // What the charts read from an hour's counters (src/db/ledger/hours.ts keeps them).
 
 /**
- * An hour's arrivals in no other counted status: received or processing. Arrivals are counted once
- * they are a grace old (the sweep counts them), so in the last minutes this is 0 while the other
- * statuses already count.
+ * An hour's arrivals in no other counted status: received or processing (the charts' rows include
+ * the arrivals the sweep has not counted yet: `readChartHours`).
  */
 export function pending(r: LedgerHourRow): number {
   return Math.max(0, r.arrivals - Math.max(0, r.processed) - Math.max(0, r.ignored) - Math.max(0, r.failed) - Math.max(0, r.dead));
