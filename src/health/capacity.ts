@@ -12,7 +12,7 @@ export const LEDGER_BYTES_PER_EVENT = 2_132;
  * Bytes of D1 per new object in the billing tables. They grow with the objects, not the events (most
  * events update an object that exists): the worst case is every event a new object.
  */
-export const BILLING_BYTES_PER_OBJECT = 156;
+export const BILLING_BYTES_PER_OBJECT = 191;
 /** Bytes of D1 per archived event that the archive's catalogue keeps for good (parts and id fingerprints). */
 export const ARCHIVE_CATALOGUE_BYTES_PER_EVENT = 3.2;
 /** The rates the report plans for, events a month. */
