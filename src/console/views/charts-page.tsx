@@ -18,8 +18,9 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
     <Layout title="Charts" signedIn={true}>
       <p class="muted">
         Hours are UTC hours of arrival; each arrival is counted once, by its status now. The cron's sweep counts an arrival when it passes
-        it, 5 minutes after it arrived, and every later move (a retry, a death, a replay) updates its hour, so the last 5 minutes are not
-        drawn yet. The lag percentiles are read from counts per lag bucket, so each is within its bucket (for example between 1 and 2 s).
+        it, 5 minutes after it arrived, and every later move (a retry, a death, a replay) updates its hour; the arrivals it has not counted
+        yet are read as they are now. The lag percentiles are read from counts per lag bucket, so each is within its bucket (for example
+        between 1 and 2 s).
       </p>
       {props.rows.length === 0 && (
         <div class="note">

@@ -36,6 +36,7 @@ th, td { text-align:left; padding:9px 12px; border-bottom:1px solid var(--line);
 th { font-size:12px; text-transform:uppercase; letter-spacing:.5px; color:var(--muted); font-weight:600; background:#fafbfc; }
 tr:hover td { background:#fafaff; }
 td.mono, .mono { font-family:ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size:12.5px; }
+td.mono { overflow-wrap:anywhere; }
 td.err { color:var(--bad); max-width:360px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 .badge { display:inline-block; padding:2px 9px; border-radius:999px; font-size:12px; font-weight:600; }
 .s-processed { background:var(--ok-bg); color:var(--ok); }
@@ -60,6 +61,7 @@ a.button { display:inline-block; padding:7px 14px; border-radius:6px; border:1px
   text-decoration:none; font-weight:550; background:#fff; }
 .panel table { border:1px solid var(--line); }
 .grid2 { display:grid; grid-template-columns:repeat(auto-fit, minmax(340px, 1fr)); gap:20px; }
+.grid2 > * { min-width:0; }
 .note { padding:10px 14px; border-radius:8px; margin-bottom:16px; background:var(--info-bg); color:var(--info); }
 .warn { padding:10px 14px; border-radius:8px; margin-bottom:16px; background:var(--warn-bg); color:var(--warn); }
 tr.late td { background:var(--warn-bg); }
