@@ -200,7 +200,7 @@ const capacity = {
 // An event's whole life, retention included, averaged over the mix; Queue operations are sends
 // (re-sends by the cron included), deliveries and acks. Retention's share is the archive run's per
 // archived row (parts of ≈ 1,700 events, as at 1.2M events a month), not the counting run's, whose
-// 159 rows make one small part that spreads a part's fixed cost over few events.
+// few hundred rows make one small part that spreads a part's fixed cost over few events.
 const life = wholeLifeWithRetention(ops.mix.newEvent, { perPrunedRow: storage.archive.cron });
 const costInputs = {
   cpuMsPerEvent: drain.cpuMsPerEvent,

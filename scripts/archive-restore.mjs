@@ -4,7 +4,8 @@
 //   npm run archive:restore -- --url https://<worker>.<subdomain>.workers.dev --from 2026-11-02T13:00Z --to 2026-11-02T14:00Z
 //
 // It calls the Worker's admin API only (POST /admin/api/archive/restore, which restores one part of
-// the range per call, at most 2,000 events, and replays them), until the range is done. Restoring is
+// the range per call, at most 2,000 events, and replays them; a lifecycle event is put back as it was,
+// its hook having run once), until the range is done. Restoring is
 // idempotent: an event already in the ledger is left as it is, so running it twice records nothing
 // twice, and fulfilments stay once-only when the events are processed again. Needs ADMIN_TOKEN
 // (environment, else .dev.vars). --from and --to are arrival times, ISO 8601 (UTC when no zone is
@@ -43,7 +44,7 @@ do {
 } while (cursor !== null);
 console.log(
   `Done: ${total.restored} event(s) restored from ${total.parts} part(s) and sent to the queue to be processed again ` +
-    `(${total.replayed} replayed; events already in the ledger were left as they are). Fulfilments stay once-only.`,
+    `(${total.replayed} replayed; events already in the ledger, and lifecycle events, were left as they are). Fulfilments stay once-only.`,
 );
 
 /** One call of the admin API; 429 waits for Retry-After and tries again; any other error prints the envelope and exits 1. */

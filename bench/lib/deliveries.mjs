@@ -69,7 +69,13 @@ export function buildEvents(tag, count, { types = MIX_TYPES, paid = false, unhan
       object.customer = `cus_bench_${tag}_${i}`;
       object.livemode = false;
       const [sample] = object.entitlements.data;
-      object.entitlements.data = ["a", "b"].map((k) => ({ ...sample, id: `ent_bench_${tag}_${i}_${k}`, lookup_key: `feature_${k}` }));
+      object.entitlements.data = ["a", "b"].map((k) => ({
+        ...sample,
+        id: `ent_bench_${tag}_${i}_${k}`,
+        feature:
+          typeof sample.feature === "string" ? `feat_bench_${k}` : { ...sample.feature, id: `feat_bench_${k}`, lookup_key: `feature_${k}` },
+        lookup_key: `feature_${k}`,
+      }));
     } else object.id = `${String(object.id).split("_")[0]}_bench_${tag}_${i}`;
     const named = unhandled ? `bench.unhandled.${type}` : type;
     const event = { ...BASE_EVENT, id: `evt_bench_${tag}_${i}`, type: named, created, api_version: "2026-10-28.endive", data: { object } };

@@ -221,7 +221,7 @@ function renderCost(c) {
       "the retention included; Queue operations include any re-send by the cron (none in the counting run, " +
       "where no send failed and no backlog outlived the grace). Retention's share is the archive run's per archived event " +
       '(in "Bytes stored per event"): its parts of about 1,700 events are what an hour holds at about 1.2M events a month; ' +
-      "the counting run's single part of 159 events spreads a part's fixed cost (its catalogue rows, its put and its " +
+      "the counting run's single small part (its few hundred events) spreads a part's fixed cost (its catalogue rows, its put and its " +
       "manifest's) over fewer events than any real hour.",
     "",
     "CPU is the local workerd process CPU per event (ingest + consume, from the drain), " +

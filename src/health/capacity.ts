@@ -26,7 +26,7 @@ const DAYS_PER_MONTH = 365.25 / 12;
  * does not fit; null when nothing grows.
  *
  * @example
- * monthsUntilFull(10_000_000, 7, true, 10e9, 0); // ≈ 161: the ledger and the archive's catalogue only
+ * monthsUntilFull(10_000_000, 7, true, 10e9, 0); // ≈ 159: the ledger and the archive's catalogue only
  */
 export function monthsUntilFull(
   eventsPerMonth: number,
@@ -51,7 +51,7 @@ export function monthsUntilFull(
  * not fit.
  *
  * @example
- * capacityCheck(config).months_until_full["10M"]; // 161 with the archive and 7 days
+ * capacityCheck(config).months_until_full["10M"]; // 159.2 with the archive and 7 days
  */
 export function capacityCheck(config: Pick<Config, "retentionDays" | "archive" | "d1MaxBytes">): Check & {
   retention_days: number;

@@ -24,7 +24,7 @@ export function ChartsPage(props: { rows: LedgerHourRow[]; currentHour: number }
       </p>
       {props.rows.length === 0 && (
         <div class="note">
-          No figures yet: the cron's sweep counts arrivals 5 minutes after they arrive (locally, `wrangler dev` runs no cron: open
+          No figures yet: no event arrived in the last 7 days, or the cron never ran (locally, `wrangler dev` runs no cron: open
           /cdn-cgi/local/scheduled).
         </div>
       )}

@@ -22,7 +22,8 @@ import { IN_ATTENTION_INDEX, type LedgerHourRow, ledgerHours, stripeEvents } fro
 // - dead-letter: received | processing | failed → dead, `dead` + 1 and `failed` - 1 for a failed one;
 // - replay: failed | dead | processed | ignored → received, that counter - 1 (and a final event's lag bucket);
 // - purge: failed | dead → deleted, that counter - 1 and `arrivals` - 1;
-// - restore (src/archive/restore.ts) puts an archived event back as it was and replays it: the replay's move;
+// - restore (src/archive/restore.ts) puts an archived event back as it was and replays it (a lifecycle
+//   event is put back final, not replayed): the replay's move;
 // - retention deletes final events and changes nothing: an hour's figures outlive its events.
 
 export const HOUR_MS = 3_600_000;

@@ -5,8 +5,8 @@ import { archiveQuery, encodeArchiveCursor } from "../../http/archive-query";
 
 /**
  * `/admin/api/archive`: the hours of arrival the R2 archive holds, and `/admin/api/archive/restore`,
- * which brings one part of a range back into the ledger per call and replays it (`next_cursor`
- * continues; `npm run archive:restore` loops over it).
+ * which brings one part of a range back into the ledger per call and replays it, lifecycle events
+ * excepted (`next_cursor` continues; `npm run archive:restore` loops over it).
  */
 export const archiveRoutes = new Hono<AppEnv>()
   .get("/archive", archiveQuery(false), async (c) => {
