@@ -276,6 +276,24 @@ describe("npm run deploy with a database_id in wrangler.toml (as the Deploy to C
   });
 });
 
+describe("npm run deploy with STRIPE_MODE in wrangler.toml [vars]", () => {
+  it("counts it as set and asks only for the webhook secret", async () => {
+    const fake = await startFakeCloudflare({ token: TOKEN, accountId: ACCOUNT });
+    try {
+      const project = cloneProject();
+      const toml = readFileSync(join(project, "wrangler.toml"), "utf8");
+      writeFileSync(join(project, "wrangler.toml"), toml.replace(/^\[vars\]$/m, '[vars]\nSTRIPE_MODE = "live"'));
+
+      const { status, output } = await npmRunDeploy(project, fake);
+      assert.equal(status, 0, output);
+      assert.match(output, /Not set yet: STRIPE_WEBHOOK_SECRET\./);
+      assert.doesNotMatch(output, /secret put STRIPE_MODE/);
+    } finally {
+      await fake.stop();
+    }
+  });
+});
+
 describe("npm run deploy when a step fails", () => {
   it("names the step and what to do when the API refuses the credentials, and creates nothing", async () => {
     const fake = await startFakeCloudflare({ token: TOKEN, accountId: ACCOUNT });

@@ -16,7 +16,8 @@
 //    only once its tables exist. The R2 bucket of the archive (the ARCHIVE binding) is created by this
 //    step when the account has none of its name: the pinned wrangler provisions a bound bucket that
 //    does not exist (e2e/deploy.e2e.mjs checks it), so no step of ours does it twice;
-// 5. the secrets the Worker needs are checked, and what is missing is said with the command that sets it.
+// 5. the secrets the Worker needs are checked (STRIPE_MODE may be in [vars] instead), and what is missing
+//    is said with the command that sets it.
 // A second run creates nothing and applies no migration again. Every wrangler call is the pinned
 // wrangler from node_modules, with stdin closed so it never prompts (it takes its non-interactive
 // defaults, as in CI).
@@ -25,7 +26,10 @@ import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 import { WRANGLER } from "./lib/local-dev.mjs";
 
-/** The secrets without which the Worker refuses deliveries (.dev.vars.example says what each is). */
+/**
+ * The settings without which the Worker refuses deliveries (.dev.vars.example says what each is): set
+ * as secrets, or (STRIPE_MODE, which is not secret) in wrangler.toml [vars].
+ */
 const REQUIRED_SECRETS = ["STRIPE_WEBHOOK_SECRET", "STRIPE_MODE"];
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const LOGIN_HINT =
@@ -151,7 +155,9 @@ async function checkSecrets(url) {
     console.log(`  Could not list the Worker's secrets (${listed.output.trim().split("\n").at(-1)}); check them in the dashboard.`);
     names = [];
   }
-  const missing = REQUIRED_SECRETS.filter((name) => !names.includes(name));
+  // A plain variable in wrangler.toml [vars] (STRIPE_MODE may be one) is set as much as a secret is.
+  const vars = Object.keys(config.vars ?? {}).filter((name) => String(config.vars[name]).trim() !== "");
+  const missing = REQUIRED_SECRETS.filter((name) => !names.includes(name) && !vars.includes(name));
   const where = url ?? "https://<your-worker>.<your-subdomain>.workers.dev";
   console.log(`\n✔ Deployed${url ? `: ${url}` : "."}`);
   if (missing.length === 0) {
