@@ -105,7 +105,8 @@ describe("retention with the archive", () => {
   });
 
   it("moves at most 10,000 rows a run, in parts of at most 2,000 read 500 at a time, and says there is more", async () => {
-    const prefix = await seedFinal(12_000, NOW - 20 * DAY, 100);
+    // 20 minutes of arrivals inside one hour, whatever the time of the run: parts split at hours.
+    const prefix = await seedFinal(12_000, hourOf(NOW - 20 * DAY) + 60_000, 100);
     await newestRow();
     const { db, statements } = observedD1();
     const logs = captureLogs();
@@ -126,7 +127,7 @@ describe("retention with the archive", () => {
   });
 
   it("costs a few rows written per part besides the deletes: its catalogue row, its fingerprints", async () => {
-    await seedFinal(2_000, NOW - 20 * DAY, 100);
+    await seedFinal(2_000, hourOf(NOW - 20 * DAY) + 60_000, 100); // one hour, so one part
     await newestRow();
     const { db, statements } = observedD1();
     await pruneLedger(deps({ DB: db }));
