@@ -156,8 +156,8 @@ async function checkSecrets(url) {
     names = [];
   }
   // A plain variable in wrangler.toml [vars] (STRIPE_MODE may be one) is set as much as a secret is.
-  const vars = Object.keys(config.vars ?? {}).filter((name) => String(config.vars[name]).trim() !== "");
-  const missing = REQUIRED_SECRETS.filter((name) => !names.includes(name) && !vars.includes(name));
+  const inVars = (name) => String(config.vars?.[name] ?? "").trim() !== "";
+  const missing = REQUIRED_SECRETS.filter((name) => !names.includes(name) && !inVars(name));
   const where = url ?? "https://<your-worker>.<your-subdomain>.workers.dev";
   console.log(`\n✔ Deployed${url ? `: ${url}` : "."}`);
   if (missing.length === 0) {
